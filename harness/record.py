@@ -1,0 +1,106 @@
+"""The run record and the measurement row: what a compliance run leaves behind.
+
+A *run* is one pass of the compliance suites over one unit on one bench. Its record says
+who tested what, where, when, against which spec and with which software, so that any
+number in a report can be traced back to its conditions (ISO/IEC 17025 7.8.2.1, 21 CFR
+11.10(e)). A *measurement* is one number the suite took: the value with its unit, the
+expanded uncertainty, the limits it was judged against, the decision rule, the verdict,
+the instruments it came from and the conditions it was taken under.
+
+Both are versioned, strict schemas (``extra="forbid"``): a reader refuses a version it
+does not know rather than guess at a field's meaning.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RECORD_SCHEMA_VERSION = 1
+
+RunStatus = Literal["running", "passed", "failed", "interrupted", "incomplete", "error"]
+
+
+def utc_now() -> datetime:
+    """The current UTC time truncated to the millisecond, as every record stores it."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=(now.microsecond // 1000) * 1000)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UnitIdentity(_Strict):
+    """The unit under test as it reports itself over its test port."""
+
+    model: str
+    serial: str
+    firmware: str
+    hardware: str
+
+
+class InstrumentIdentity(_Strict):
+    """One instrument of the bench, as the bench file declares and `*IDN?` confirms."""
+
+    name: str
+    role: str
+    model: str
+    serial: str
+    resource: str
+    calibration_due: str | None = None
+    firmware: str | None = None
+
+
+class RunRecord(_Strict):
+    """Everything that identifies one compliance run."""
+
+    schema_version: int = RECORD_SCHEMA_VERSION
+    run_id: str
+    unit: UnitIdentity | None = None
+    bench_id: str
+    station: str
+    operator: str
+    spec_id: str
+    spec_version: str
+    spec_sha256: str
+    harness_version: str
+    git_commit: str | None = None
+    python_version: str
+    packages: dict[str, str] = Field(default_factory=dict)
+    instruments: list[InstrumentIdentity] = Field(default_factory=list)
+    environment: dict[str, str] = Field(default_factory=dict)
+    overrides: list[str] = Field(default_factory=list)
+    sim_faults: list[str] = Field(default_factory=list)
+    started_at: datetime
+    ended_at: datetime | None = None
+    status: RunStatus = "running"
+    host: str
+    pid: int
+
+
+class Measurement(_Strict):
+    """One recorded number with everything needed to re-judge it later."""
+
+    schema_version: int = RECORD_SCHEMA_VERSION
+    run_id: str
+    seq: int
+    requirement_id: str
+    test_id: str
+    quantity: str
+    value: float | None
+    unit: str
+    expanded_uncertainty: float = 0.0
+    coverage_factor: float = 2.0
+    nominal: float | None = None
+    lower_limit: float | None = None
+    upper_limit: float | None = None
+    decision_rule: str
+    verdict: str
+    conditions: dict[str, str] = Field(default_factory=dict)
+    instruments: list[str] = Field(default_factory=list)
+    attachments: list[str] = Field(default_factory=list)
+    note: str = ""
+    taken_at: datetime

@@ -1,0 +1,192 @@
+"""Specifications: the requirements a unit is judged against, read from a YAML file.
+
+A *spec* is a versioned document (``specs/rmd1.yaml``) listing *requirements*. Each
+requirement has an id (``OUT-AMP-L5``) that tests declare they cover, the quantity it
+constrains with its unit, a nominal value and a lower and/or upper *limit*, the
+conditions under which it applies (load, level, battery voltage…), where it comes from
+(a standard's clause or the design), its hazard class and the *decision rule*
+(see ``harness.verdict``) used to judge it. Requirements of kind ``check`` have no
+numeric limit: the test establishes a fact (levels are monotonic) and the check
+passes or fails.
+
+Limits live here and only here: a test asks the spec for a requirement by id and never
+writes a number it is judged against. Quantities are written as people write them
+(``400 uA``, ``5 s``, ``2 mA/cm^2``); each is converted once into the requirement's
+unit, and a limit of the wrong dimension is an error at load time. The spec's SHA-256
+is computed over the file's bytes, so a report can prove which text it was judged by.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from harness.errors import InputError
+from harness.units import UnitParseError, parse_quantity, parse_unit
+from harness.verdict import DecisionRule
+from harness.yamlfile import FieldError, load_yaml, validate
+
+SPEC_SCHEMA_VERSION = 1
+
+Number = str | float | int
+
+
+class Requirement(BaseModel):
+    """One requirement of the spec; limits are kept as floats in ``unit``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
+    title: str
+    group: str
+    source: str
+    kind: Literal["limit", "check"] = "limit"
+    quantity: str
+    unit: str = ""
+    nominal: Number | None = None
+    lower: Number | None = None
+    upper: Number | None = None
+    conditions: dict[str, Number] = Field(default_factory=dict)
+    decision_rule: DecisionRule | None = None
+    hazard: Literal["high", "medium", "low"] = "medium"
+    note: str = ""
+
+    _nominal: float | None = PrivateAttr(default=None)
+    _lower: float | None = PrivateAttr(default=None)
+    _upper: float | None = PrivateAttr(default=None)
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_known(cls, value: str) -> str:
+        try:
+            parse_unit(value)
+        except UnitParseError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _limits_consistent(self) -> Requirement:
+        values: dict[str, float | None] = {}
+        for name in ("nominal", "lower", "upper"):
+            raw = getattr(self, name)
+            if raw is None:
+                values[name] = None
+                continue
+            try:
+                values[name] = parse_quantity(raw, self.unit)
+            except UnitParseError as exc:
+                raise FieldError(name, str(exc)) from None
+        lower, upper = values["lower"], values["upper"]
+        if self.kind == "limit" and lower is None and upper is None:
+            raise FieldError("upper", "a 'limit' requirement with a lower and/or an upper limit")
+        if self.kind == "check" and (lower is not None or upper is not None):
+            raise FieldError("lower", "no numeric limits on a 'check' requirement")
+        if lower is not None and upper is not None and lower > upper:
+            raise FieldError(
+                "lower", f"a lower limit at or below the upper limit ({self.upper}), got {self.lower}"
+            )
+        self._nominal, self._lower, self._upper = values["nominal"], lower, upper
+        return self
+
+    @property
+    def nominal_value(self) -> float | None:
+        return self._nominal
+
+    @property
+    def lower_limit(self) -> float | None:
+        return self._lower
+
+    @property
+    def upper_limit(self) -> float | None:
+        return self._upper
+
+    def condition(self, name: str, unit: str = "") -> float:
+        """A numeric condition (``load``, ``battery``…) in ``unit``; KeyError if absent."""
+        return parse_quantity(self.conditions[name], unit)
+
+    def limits_text(self) -> str:
+        """Human form of the limits, e.g. ``320 – 480 uA`` or ``≤ 500 uA``."""
+        unit = f" {self.unit}" if self.unit else ""
+        if self.kind == "check":
+            return "conforms"
+        if self._lower is not None and self._upper is not None:
+            return f"{self._lower:g} – {self._upper:g}{unit}"
+        if self._upper is not None:
+            return f"≤ {self._upper:g}{unit}"
+        return f"≥ {self._lower:g}{unit}"
+
+
+class SpecHeader(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    version: str
+    title: str
+    device: str
+    default_decision_rule: DecisionRule = DecisionRule.GUARDED
+    electrode_area: Number | None = None
+    note: str = ""
+
+
+class SpecDocument(BaseModel):
+    """The file as written: ``schema``, ``spec`` header, ``requirements`` list."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = Field(alias="schema")
+    spec: SpecHeader
+    requirements: list[Requirement] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A loaded, validated spec with its provenance (path and SHA-256 of the bytes)."""
+
+    path: Path
+    sha256: str
+    header: SpecHeader
+    requirements: dict[str, Requirement]
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+    @property
+    def version(self) -> str:
+        return self.header.version
+
+    def requirement(self, requirement_id: str) -> Requirement:
+        try:
+            return self.requirements[requirement_id]
+        except KeyError:
+            raise KeyError(f"{requirement_id!r} is not a requirement of spec {self.id}") from None
+
+    def decision_rule(self, requirement: Requirement) -> DecisionRule:
+        return requirement.decision_rule or self.header.default_decision_rule
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read, validate and hash a spec file; any problem is an InputError naming the line."""
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise InputError(doc.source, "(document)", "a mapping with schema, spec, requirements")
+    if doc.data.get("schema") not in (None, SPEC_SCHEMA_VERSION):
+        raise InputError(
+            doc.source, "schema", f"spec schema version {SPEC_SCHEMA_VERSION}",
+            line=doc.line_of(("schema",)), got=doc.data.get("schema"),
+        )
+    parsed = validate(SpecDocument, doc)
+    requirements: dict[str, Requirement] = {}
+    for index, requirement in enumerate(parsed.requirements):
+        if requirement.id in requirements:
+            raise InputError(
+                doc.source, f"requirements[{index}].id", "a requirement id used once",
+                line=doc.line_of(("requirements", index, "id")), got=requirement.id,
+            )
+        requirements[requirement.id] = requirement
+    digest = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+    return Spec(path=doc.source, sha256=digest, header=parsed.spec, requirements=requirements)

@@ -1,0 +1,80 @@
+"""Physical quantities as people write them: ``400 uA``, ``5 s``, ``2 mA/cm^2``.
+
+Spec and bench files carry units so that a limit cannot silently change meaning when
+someone writes milliamps where microamps were meant. Parsing goes through pint; a value
+is converted once, at load time, into the unit its requirement declares, and from there
+on the harness works with plain floats in that unit. One registry serves the whole
+process because pint quantities from different registries cannot be compared.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pint
+
+UREG = pint.UnitRegistry()
+UREG.formatter.default_format = "~"
+
+_ALIASES = {"µ": "u", "μ": "u", "Ω": "ohm", "Ω": "ohm", "±": ""}
+
+
+class UnitParseError(ValueError):
+    """A quantity or unit string pint cannot read, or one of the wrong dimension."""
+
+
+def _normalise(text: str) -> str:
+    for old, new in _ALIASES.items():
+        text = text.replace(old, new)
+    return text.strip()
+
+
+@lru_cache(maxsize=512)
+def parse_unit(text: str) -> pint.Unit:
+    """Parse a unit such as ``uA`` or ``mA/cm^2``; an empty string is dimensionless."""
+    cleaned = _normalise(text)
+    if cleaned in ("", "1", "-"):
+        return UREG.dimensionless
+    try:
+        return UREG.Unit(cleaned)
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
+            AttributeError, TypeError) as exc:
+        raise UnitParseError(f"a unit pint knows, got {text!r}") from exc
+
+
+def parse_quantity(value: str | float | int, unit: str) -> float:
+    """Parse ``value`` and return its magnitude expressed in ``unit``.
+
+    A bare number is taken to be in ``unit`` already. A quantity whose dimension
+    differs from ``unit`` (``5 V`` where ``uA`` is expected) is an error, not a guess.
+    """
+    target = parse_unit(unit)
+    if isinstance(value, bool):
+        raise UnitParseError(f"a quantity in {unit or 'dimensionless'}, got {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    cleaned = _normalise(value)
+    try:
+        quantity = UREG.Quantity(cleaned)
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
+            AttributeError, TypeError, AssertionError) as exc:
+        raise UnitParseError(f"a quantity such as '400 uA', got {value!r}") from exc
+    if not isinstance(quantity, pint.Quantity):
+        return float(quantity)
+    if quantity.dimensionality != target.dimensionality:
+        raise UnitParseError(
+            f"a quantity in {unit or 'dimensionless'} "
+            f"(dimension {target.dimensionality}), got {value!r} "
+            f"(dimension {quantity.dimensionality})"
+        )
+    return float(quantity.to(target).magnitude)
+
+
+def convert(value: float, from_unit: str, to_unit: str) -> float:
+    """Convert a plain float between two compatible units."""
+    if from_unit == to_unit:
+        return value
+    try:
+        return float(UREG.Quantity(value, parse_unit(from_unit)).to(parse_unit(to_unit)).magnitude)
+    except pint.errors.DimensionalityError as exc:
+        raise UnitParseError(f"{from_unit!r} cannot be converted to {to_unit!r}") from exc

@@ -1,0 +1,144 @@
+"""Reading YAML input files so that every error can name its line.
+
+Spec files and bench files are written by people, so their errors must be reported the
+way a person fixes them: file, line, field, what was expected. PyYAML's constructed
+objects forget where they came from, so this module composes the node tree as well and
+keeps a map from each value's path (``("requirements", 3, "lower")``) to its line.
+Duplicate mapping keys, which YAML silently resolves to the last one, are an error here:
+a spec with two ``upper:`` keys is a spec nobody can audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import InputError
+
+PathKey = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+class FieldError(ValueError):
+    """Raised by a model validator to blame one field of the object being validated."""
+
+    def __init__(self, field_name: str, expected: str) -> None:
+        self.field_name = field_name
+        super().__init__(expected)
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """The data of one YAML file plus the line (1-based) where each value starts."""
+
+    source: Path
+    data: Any
+    text: str
+    lines: dict[PathKey, int] = field(default_factory=dict)
+
+    def line_of(self, path: Sequence[str | int]) -> int | None:
+        """The line of the value at ``path``, or of its nearest enclosing value."""
+        key = tuple(path)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return self.lines.get((), None)
+
+
+def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], source: Path) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                where = ".".join(str(p) for p in (*path, key)) or key
+                raise InputError(
+                    source,
+                    where,
+                    f"a key given once (first at line {seen[key]})",
+                    line=line,
+                    got="a duplicate key",
+                )
+            seen[key] = line
+            _walk(value_node, (*path, key), lines, source)
+            lines[(*path, key)] = line
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), lines, source)
+
+
+def load_yaml(path: str | Path) -> YamlDocument:
+    """Read and parse ``path``; syntax errors and duplicate keys become InputError."""
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(source, "file", "a readable file", got=exc.strerror) from exc
+    return parse_yaml(text, source)
+
+
+def parse_yaml(text: str, source: str | Path) -> YamlDocument:
+    """Parse YAML ``text`` that came from ``source`` (used in error messages)."""
+    src = Path(source)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "valid YAML"
+        raise InputError(src, "yaml", f"valid YAML syntax ({problem})", line=line) from exc
+    except yaml.YAMLError as exc:
+        raise InputError(src, "yaml", f"valid YAML syntax ({exc})") from exc
+    lines: dict[PathKey, int] = {}
+    if node is not None:
+        _walk(node, (), lines, src)
+    return YamlDocument(source=src, data=data, text=text, lines=lines)
+
+
+def dotted(loc: Sequence[str | int]) -> str:
+    """``("requirements", 3, "lower")`` → ``requirements[3].lower``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(document)"
+
+
+def _lookup(data: Any, loc: Sequence[str | int]) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def validate(model: type[M], doc: YamlDocument) -> M:
+    """Validate ``doc`` against a pydantic model; the first error becomes an InputError."""
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(p for p in first["loc"] if isinstance(p, (str, int)))
+        message = str(first["msg"]).removeprefix("Value error, ")
+        got = first.get("input")
+        cause = (first.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldError):
+            loc = (*loc, cause.field_name)
+            message = str(cause)
+            got = _lookup(doc.data, loc)
+        shown = got if isinstance(got, (str, int, float, bool)) else None
+        raise InputError(
+            doc.source, dotted(loc), message, line=doc.line_of(loc), got=shown
+        ) from exc
