@@ -1,0 +1,30 @@
+"""Real instrument drivers over PyVISA (and pyserial), one module per model.
+
+Tests depend on the role interfaces in :mod:`harness.instruments.protocols`
+(:class:`Ammeter`, :class:`Oscilloscope`, :class:`PowerSupply`, :class:`LoadSwitch`,
+:class:`Clock`); a bench file picks the concrete model. :mod:`.visa` opens and speaks
+SCPI, :mod:`.scpi_reply` parses replies, :mod:`.testing` scripts exchanges for
+hardware-free driver tests.
+"""
+
+from harness.instruments.protocols import (
+    Ammeter,
+    Clock,
+    Identity,
+    Instrument,
+    LoadSwitch,
+    Oscilloscope,
+    PowerSupply,
+    Waveform,
+)
+
+__all__ = [
+    "Ammeter",
+    "Clock",
+    "Identity",
+    "Instrument",
+    "LoadSwitch",
+    "Oscilloscope",
+    "PowerSupply",
+    "Waveform",
+]

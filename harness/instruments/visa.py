@@ -1,0 +1,289 @@
+"""One SCPI conversation with one instrument over PyVISA, done the way the bench needs.
+
+PyVISA gives a resource that can write and read; a bench needs a little more, and
+each item below comes from trying the real stacks (pyvisa 1.16, pyvisa-py 0.8):
+
+* **Nagle off.** pyvisa-py opens ``TCPIP::host::port::SOCKET`` resources with Nagle's
+  algorithm on, so three short writes followed by ``*OPC?`` wait for delayed ACKs
+  (~44 ms instead of ~0.2 ms). :func:`set_tcp_nodelay` sets ``TCP_NODELAY`` on the
+  session's socket. HiSLIP and VXI-11 frame their own messages and are left alone.
+* **Binary blocks with termination off.** ``:WAV:DATA?`` answers an IEEE 488.2
+  definite-length block, ``#<n><n digits: length><payload>``. With the read
+  termination on, a read stops at every ``0x0A`` byte inside the payload (slow, and a
+  naive reader truncates the data). :func:`read_definite_block` switches termination
+  off, reads the header, then exactly ``length`` bytes, then the trailing newline, and
+  restores termination whatever happens.
+* **Synchronisation.** Writes are asynchronous: after a configuration sequence a driver
+  asks ``*OPC?`` (IEEE 488.2 §12.5.3), which answers ``1`` only once every preceding
+  command has finished, before anything else on the bench acts.
+* **Error queue.** A rejected command does not raise; it lands in the instrument's
+  queue. :meth:`ScpiLink.drain_errors` reads ``SYST:ERR?`` until ``0,"No error"``.
+* **One error type.** A VISA timeout, a dropped socket or a garbled reply all become
+  :class:`harness.errors.InstrumentError` naming the instrument and the command.
+
+:class:`ScpiLink` wraps anything that looks like a PyVISA message-based resource
+(:class:`ScpiResource`), so drivers run unchanged on a real resource, the simulated
+bench's backend and the scripted fake in :mod:`harness.instruments.testing`.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol, cast
+
+import pyvisa
+import pyvisa.errors
+
+from harness.errors import InstrumentError
+from harness.instruments.protocols import Identity
+from harness.instruments.scpi_reply import parse_error_entry, parse_identity, parse_int
+
+log = logging.getLogger(__name__)
+
+#: Bytes asked of the transport per read while collecting a block (1 MiB keeps a
+#: 1e6-point float32 record to a handful of reads).
+BLOCK_CHUNK_BYTES = 1 << 20
+#: An error queue longer than this is an instrument stuck in a loop, not a backlog.
+MAX_QUEUED_ERRORS = 64
+
+
+class ScpiResource(Protocol):
+    """The part of ``pyvisa.resources.MessageBasedResource`` the drivers rely on."""
+
+    read_termination: str | None
+    write_termination: str
+    timeout: float | None  # milliseconds, PyVISA's unit
+
+    def write(self, message: str) -> int: ...
+
+    def read(self) -> str: ...
+
+    def read_bytes(
+        self, count: int, chunk_size: int | None = None, break_on_termchar: bool = False
+    ) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def set_tcp_nodelay(resource: object) -> bool:
+    """Turn Nagle's algorithm off on a pyvisa-py raw-socket session; say if it was done.
+
+    pyvisa-py keeps its sessions in ``resource.visalib.sessions[resource.session]``;
+    a ``TCPIP::...::SOCKET`` session's ``interface`` is the ``socket.socket`` itself.
+    Anything else (NI-VISA, HiSLIP, the simulator, a fake) is left alone and ``False``
+    returned, because those either frame messages themselves or have no socket.
+    """
+    visalib = getattr(resource, "visalib", None)
+    sessions = getattr(visalib, "sessions", None)
+    if not isinstance(sessions, dict):
+        return False
+    session = sessions.get(getattr(resource, "session", None))
+    interface = getattr(session, "interface", None)
+    if not isinstance(interface, socket.socket) or interface.type != socket.SOCK_STREAM:
+        return False
+    interface.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return True
+
+
+def parse_block_header(header: bytes, *, instrument: str) -> int:
+    """Length announced by a definite-length block header such as ``b"#800001000"``."""
+    if len(header) < 2 or header[:1] != b"#" or not header[1:2].isdigit():
+        raise InstrumentError(instrument, f"expected an IEEE 488.2 block '#<n>...', got {header!r}")
+    digits = int(header[1:2])
+    if digits == 0:
+        raise InstrumentError(
+            instrument, "indefinite-length block '#0' is not supported; expected '#<1-9>'"
+        )
+    length_text = header[2 : 2 + digits]
+    if len(length_text) != digits or not length_text.isdigit():
+        raise InstrumentError(
+            instrument, f"block header {header!r} promises {digits} length digits"
+        )
+    return int(length_text)
+
+
+@contextmanager
+def termination_off(resource: ScpiResource) -> Iterator[None]:
+    """Read with no termination character, restoring the previous one afterwards."""
+    previous = resource.read_termination
+    resource.read_termination = None
+    try:
+        yield
+    finally:
+        resource.read_termination = previous
+
+
+def read_definite_block(
+    resource: ScpiResource, *, instrument: str, trailing: bytes = b"\n"
+) -> bytes:
+    """Read one ``#<n><length><payload>`` block whose query has just been written.
+
+    ``trailing`` is what the instrument sends after the payload (a newline for every
+    model on this bench); it is consumed and checked so the next query starts clean.
+    """
+    with termination_off(resource):
+        start = resource.read_bytes(2)
+        digits_text = start[1:2]
+        digits = int(digits_text) if digits_text.isdigit() else 0
+        rest = resource.read_bytes(digits) if digits else b""
+        length = parse_block_header(start + rest, instrument=instrument)
+        payload = resource.read_bytes(length, chunk_size=BLOCK_CHUNK_BYTES) if length else b""
+        if len(payload) != length:
+            raise InstrumentError(
+                instrument, f"block announced {length} bytes but {len(payload)} arrived"
+            )
+        if trailing:
+            end = resource.read_bytes(len(trailing))
+            if end != trailing:
+                raise InstrumentError(
+                    instrument, f"block of {length} bytes ended with {end!r}, not {trailing!r}"
+                )
+    return payload
+
+
+class ScpiLink:
+    """A named SCPI conversation: write, query, read blocks, sync, drain errors.
+
+    ``name`` is the bench's name for the instrument (``"dmm"``); every error raised
+    here carries it, so a failed run says which box to look at.
+    """
+
+    def __init__(self, resource: ScpiResource, name: str) -> None:
+        self.resource = resource
+        self.name = name
+
+    def write(self, command: str) -> None:
+        """Send one command; no reply is expected."""
+        log.debug("%s <- %s", self.name, command)
+        with self._translated_errors(command):
+            self.resource.write(command)
+
+    def query(self, command: str, *, timeout_s: float | None = None) -> str:
+        """Send a query and return its reply without the termination character."""
+        log.debug("%s <- %s", self.name, command)
+        with self._translated_errors(command), self._timeout(timeout_s):
+            self.resource.write(command)
+            reply = self.resource.read()
+        log.debug("%s -> %s", self.name, reply)
+        return reply
+
+    def query_block(self, command: str, *, timeout_s: float | None = None) -> bytes:
+        """Send a query whose reply is a definite-length binary block; return its payload."""
+        log.debug("%s <- %s", self.name, command)
+        with self._translated_errors(command), self._timeout(timeout_s):
+            self.resource.write(command)
+            payload = read_definite_block(self.resource, instrument=self.name)
+        log.debug("%s -> block of %d bytes", self.name, len(payload))
+        return payload
+
+    def sync(self, *, timeout_s: float | None = None) -> None:
+        """Wait until every command sent so far has finished (``*OPC?`` answers 1)."""
+        reply = self.query("*OPC?", timeout_s=timeout_s)
+        if parse_int(reply, instrument=self.name) != 1:
+            raise InstrumentError(self.name, f"*OPC? answered {reply!r}, expected 1")
+
+    def drain_errors(self, command: str = "SYST:ERR?") -> list[str]:
+        """Read the error queue until it reports code 0; return the entries read."""
+        entries: list[str] = []
+        for _ in range(MAX_QUEUED_ERRORS):
+            reply = self.query(command)
+            code, _message = parse_error_entry(reply, instrument=self.name)
+            if code == 0:
+                return entries
+            entries.append(reply.strip())
+        raise InstrumentError(
+            self.name, f"error queue still not empty after {MAX_QUEUED_ERRORS} reads"
+        )
+
+    def identify(self) -> Identity:
+        """Ask ``*IDN?`` and split the answer."""
+        return parse_identity(self.query("*IDN?"), instrument=self.name)
+
+    def close(self) -> None:
+        with self._translated_errors("close"):
+            self.resource.close()
+
+    @contextmanager
+    def _translated_errors(self, command: str) -> Iterator[None]:
+        try:
+            yield
+        except pyvisa.errors.VisaIOError as exc:
+            raise InstrumentError(self.name, f"{command!r}: {exc.description}") from exc
+        except OSError as exc:
+            raise InstrumentError(self.name, f"{command!r}: {exc}") from exc
+
+    @contextmanager
+    def _timeout(self, timeout_s: float | None) -> Iterator[None]:
+        if timeout_s is None:
+            yield
+            return
+        previous = self.resource.timeout
+        self.resource.timeout = timeout_s * 1000.0
+        try:
+            yield
+        finally:
+            self.resource.timeout = previous
+
+
+class ScpiInstrument:
+    """What every SCPI driver shares: a name, identity, error queue and closing.
+
+    Subclasses add their role's methods and their own :meth:`safe_state`.
+    """
+
+    #: The query that pops one error-queue entry (``:SYST:ERR?`` on some models).
+    error_query = "SYST:ERR?"
+
+    def __init__(self, link: ScpiLink) -> None:
+        self.link = link
+
+    @property
+    def name(self) -> str:
+        return self.link.name
+
+    def identify(self) -> Identity:
+        return self.link.identify()
+
+    def check_errors(self) -> list[str]:
+        return self.link.drain_errors(self.error_query)
+
+    def close(self) -> None:
+        self.link.close()
+
+    def _reject(self, detail: str) -> InstrumentError:
+        """An argument error, raised before anything is sent to the instrument."""
+        return InstrumentError(self.name, detail)
+
+
+def open_scpi(
+    resource_name: str,
+    *,
+    name: str,
+    resource_manager: pyvisa.ResourceManager | None = None,
+    timeout_s: float = 5.0,
+    termination: str = "\n",
+) -> ScpiLink:
+    """Open a message-based VISA resource ready for SCPI and wrap it as :class:`ScpiLink`.
+
+    Without a ``resource_manager`` the pure-Python backend (``@py``) is used. Raw
+    TCP sockets get ``TCP_NODELAY``; every resource gets ``termination`` both ways and
+    a timeout in seconds.
+    """
+    manager = resource_manager if resource_manager is not None else pyvisa.ResourceManager("@py")
+    try:
+        resource: Any = manager.open_resource(resource_name)
+    except (pyvisa.errors.VisaIOError, OSError, ValueError) as exc:
+        raise InstrumentError(name, f"cannot open {resource_name!r}: {exc}") from exc
+    if not isinstance(resource, pyvisa.resources.MessageBasedResource):
+        resource.close()
+        raise InstrumentError(name, f"{resource_name!r} is not a message-based resource")
+    resource.read_termination = termination
+    resource.write_termination = termination
+    resource.timeout = timeout_s * 1000.0
+    if set_tcp_nodelay(resource):
+        log.debug("%s: TCP_NODELAY set on %s", name, resource_name)
+    # PyVISA types ``timeout`` as a float property that also accepts None on assignment.
+    return ScpiLink(cast(ScpiResource, resource), name)
