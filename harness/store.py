@@ -1,0 +1,525 @@
+"""The results store: every measurement is on disk the moment the suite takes it.
+
+A compliance run can die half-way: the operator closes the laptop, pytest is killed by a
+CI timeout, the bench PC crashes. What was measured before that must survive, and the run
+must say honestly that it did not finish. So the store works like a lab notebook in ink:
+
+* **One row per measurement, committed at once.** ``append`` writes one row in its own
+  short transaction. Once it returns, the row survives the process being killed (even by
+  SIGKILL): a committed SQLite transaction is in the operating system's file cache, which
+  outlives the process. Rows are never updated or deleted (append-only), so nothing
+  already written can be damaged by a later crash.
+* **Power loss is a different promise.** The default ``durability="normal"`` (SQLite WAL
+  journal with ``synchronous=NORMAL``) may lose the last few commits if the *machine*
+  loses power, though the file stays consistent. ``durability="fsync"``
+  (``synchronous=FULL``) flushes to the disk on every commit: power-safe, but slower.
+* **A run that stopped without saying so is found later.** A run row is ``running`` until
+  ``finish_run``. At the start of each new run, ``mark_stale_runs`` looks for runs of this
+  host still ``running`` whose process is gone and marks them ``incomplete``.
+* **Several writers at once.** Parallel pytest processes may share one store file: each
+  write transaction waits (``busy_timeout``) for the others instead of failing.
+* **The layout is versioned.** Table ``schema_info`` holds ``STORE_SCHEMA_VERSION``; a
+  harness refuses a store written by a version it does not know instead of misreading it.
+
+A plain path is an embedded SQLite file; anything with ``://`` is a SQLAlchemy URL
+(``postgresql://…``). Only portable SQLAlchemy Core types are used (JSON kept as text),
+so the same code serves both; the SQLite PRAGMAs are applied to SQLite only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.types import TypeDecorator
+
+from harness.errors import HilError
+from harness.record import RECORD_SCHEMA_VERSION, Measurement, RunRecord, RunStatus
+
+STORE_SCHEMA_VERSION = 1
+"""Version of the table layout below; bump it (and write a migration) on any change."""
+
+SCHEMA_NAME = "microcurrent-hil results"
+Durability = Literal["normal", "fsync"]
+
+# Fields fixed when a run begins: changing them later would break traceability.
+_FIXED_RUN_FIELDS = (
+    "bench_id", "station", "operator", "spec_id", "spec_version", "spec_sha256",
+    "harness_version", "started_at", "host", "pid",
+)  # fmt: skip
+_PID_REUSE_TOLERANCE_S = 60.0
+
+
+class StoreError(HilError):
+    """The store refused an operation: unknown run, duplicate row, changed identity."""
+
+
+class StoreSchemaError(StoreError):
+    """The database is not a results store, or one of a layout version we do not know."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware.
+
+    SQLite has no timezone type, so it gets naive UTC text (which sorts correctly);
+    other databases get ``TIMESTAMP WITH TIME ZONE``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+schema_info = Table(
+    "schema_info", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+)  # fmt: skip
+runs_table = Table(
+    "runs", metadata,
+    Column("run_id", String(128), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("spec_id", String(128), nullable=False),
+    Column("spec_version", String(64), nullable=False),
+    Column("bench_id", String(128), nullable=False),
+    Column("unit_serial", String(128)),
+    Column("unit_model", String(128)),
+    Column("unit_firmware", String(128)),
+    Column("operator", String(128), nullable=False),
+    Column("station", String(128), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("record_schema_version", Integer, nullable=False),
+    Column("record_json", Text, nullable=False),
+    Index("ix_runs_spec_started", "spec_id", "started_at"),
+    Index("ix_runs_host_status", "host", "status"),
+)  # fmt: skip
+measurements_table = Table(
+    "measurements", metadata,
+    Column("run_id", String(128), ForeignKey("runs.run_id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("requirement_id", String(128), nullable=False),
+    Column("test_id", String(255), nullable=False),
+    Column("quantity", String(128), nullable=False),
+    Column("value", Double),
+    Column("unit", String(32), nullable=False),
+    Column("expanded_uncertainty", Double, nullable=False),
+    Column("coverage_factor", Double, nullable=False),
+    Column("nominal", Double),
+    Column("lower_limit", Double),
+    Column("upper_limit", Double),
+    Column("decision_rule", String(64), nullable=False),
+    Column("verdict", String(32), nullable=False),
+    Column("conditions_json", Text, nullable=False),
+    Column("instruments_json", Text, nullable=False),
+    Column("attachments_json", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("taken_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("run_id", "seq", name="pk_measurements_run_seq"),
+)  # fmt: skip
+_JSON_FIELDS = {"conditions_json": "conditions", "instruments_json": "instruments",
+                "attachments_json": "attachments"}  # fmt: skip
+
+
+class ResultsStore:
+    """A connection to one results database; use ``ResultsStore.open``, then ``close``.
+
+    One connection is reused for every call (a new one per row would cost more than the
+    row), guarded by a lock so that threads of one process may share the store.
+    """
+
+    def __init__(self, engine: Engine, *, create: bool = True) -> None:
+        self._engine = engine
+        self.where = engine.url.render_as_string(hide_password=True)
+        self._lock = threading.RLock()
+        self._immediate = False
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "begin", self._sqlite_begin)
+        self._conn = engine.connect()
+        self._prepare_insert()
+        try:
+            self._init_schema(create)
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def open(
+        cls,
+        url_or_path: str | Path,
+        *,
+        durability: Durability = "normal",
+        busy_timeout_s: float = 30.0,
+        create: bool = True,
+    ) -> ResultsStore:
+        """Open (and with ``create``, create) the store at a file path or SQLAlchemy URL."""
+        text = str(url_or_path)
+        if isinstance(url_or_path, Path) or "://" not in text:
+            path = Path(text).expanduser().absolute()
+            if not create and not path.is_file():
+                raise StoreError(f"{path}: no results store there")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            url: URL = URL.create("sqlite", database=str(path))
+        else:
+            url = make_url(text)
+        engine = create_engine(url, connect_args=_sqlite_connect_args(url))
+        if engine.dialect.name == "sqlite":
+            _apply_sqlite_pragmas(engine, durability, busy_timeout_s)
+        return cls(engine, create=create)
+
+    # -- runs ------------------------------------------------------------------------
+
+    def begin_run(self, record: RunRecord) -> None:
+        """Insert the run row; a run_id already present is refused, never overwritten."""
+        row = _run_row(record)
+        try:
+            with self._tx(write=True) as conn:
+                conn.execute(runs_table.insert(), row)
+        except IntegrityError as exc:
+            raise StoreError(f"{self.where}: run {record.run_id!r} already exists") from exc
+
+    def update_run(self, record: RunRecord) -> None:
+        """Rewrite the run row (unit once known, instruments, status…); never measurements.
+
+        Fields that identify the run (spec, bench, operator, start, host, pid) may not
+        change: a record whose identity moves after measurements were taken is not
+        traceable.
+        """
+        with self._tx(write=True) as conn:
+            old = self._run(conn, record.run_id)
+            changed = [f for f in _FIXED_RUN_FIELDS if getattr(old, f) != getattr(record, f)]
+            if changed:
+                raise StoreError(f"{self.where}: run {record.run_id!r}: cannot change {changed}")
+            self._write_run(conn, record)
+
+    def finish_run(self, run_id: str, status: RunStatus, ended_at: datetime) -> None:
+        """Close the run with its final status and end time."""
+        if status == "running":
+            raise StoreError(f"{self.where}: run {run_id!r}: a finished run cannot be 'running'")
+        _require_aware(ended_at, "ended_at")
+        with self._tx(write=True) as conn:
+            old = self._run(conn, run_id)
+            self._write_run(conn, old.model_copy(update={"status": status, "ended_at": ended_at}))
+
+    def mark_stale_runs(self, host: str) -> list[str]:
+        """Mark this host's ``running`` runs whose process is gone as ``incomplete``.
+
+        Their ``ended_at`` stays empty: nobody saw them end. Only this host's runs are
+        judged, because a pid means nothing on another machine.
+        """
+        with self._tx(write=True) as conn:
+            rows = conn.execute(
+                select(runs_table.c.run_id, runs_table.c.pid, runs_table.c.started_at).where(
+                    runs_table.c.host == host, runs_table.c.status == "running"
+                )
+            ).all()
+            stale = [r.run_id for r in rows if not _process_alive(r.pid, r.started_at)]
+            for run_id in stale:
+                old = self._run(conn, run_id)
+                self._write_run(conn, old.model_copy(update={"status": "incomplete"}))
+        return stale
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run's record as last written."""
+        with self._tx(write=False) as conn:
+            return self._run(conn, run_id)
+
+    def runs(self) -> list[RunRecord]:
+        """Every run, oldest first."""
+        query = select(runs_table.c.record_json).order_by(
+            runs_table.c.started_at, runs_table.c.run_id
+        )
+        with self._tx(write=False) as conn:
+            return [self._parse_run(text) for text in conn.execute(query).scalars()]
+
+    # -- measurements ----------------------------------------------------------------
+
+    def append(self, m: Measurement) -> None:
+        """Write and commit one measurement now, in its own short transaction.
+
+        This is the hot path (thousands of rows per run), so it skips SQLAlchemy's
+        per-statement machinery: the INSERT was compiled once for this database and is
+        sent straight to the driver with the column types' own converters.
+        """
+        _require_aware(m.taken_at, "taken_at")
+        fields = m.__dict__
+        params = [
+            convert(json.dumps(fields[name], separators=(",", ":")) if is_json else fields[name])
+            for name, is_json, convert in self._insert_plan
+        ]
+        with self._lock:
+            dbapi_conn = self._conn.connection.dbapi_connection
+            assert dbapi_conn is not None
+            cursor = dbapi_conn.cursor()
+            try:
+                if self._engine.dialect.name == "sqlite":
+                    cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute(
+                    self._insert_sql,
+                    params
+                    if self._positional
+                    else dict(zip(self._insert_keys, params, strict=True)),
+                )
+                dbapi_conn.commit()
+            except self._engine.dialect.loaded_dbapi.Error as exc:
+                dbapi_conn.rollback()
+                if isinstance(exc, self._engine.dialect.loaded_dbapi.IntegrityError):
+                    raise StoreError(self._why_refused(m)) from exc
+                raise
+            finally:
+                cursor.close()
+
+    def next_seq(self, run_id: str) -> int:
+        """The next free ``seq`` of the run: one more than the largest, 1 for an empty run."""
+        with self._tx(write=False) as conn:
+            self._run(conn, run_id)
+            largest = conn.execute(
+                select(func.max(measurements_table.c.seq)).where(
+                    measurements_table.c.run_id == run_id
+                )
+            ).scalar()
+        return 1 if largest is None else int(largest) + 1
+
+    def measurements(self, run_id: str | None = None) -> list[Measurement]:
+        """The measurements of one run, or of all runs, in (run_id, seq) order."""
+        query = select(measurements_table).order_by(
+            measurements_table.c.run_id, measurements_table.c.seq
+        )
+        if run_id is not None:
+            query = query.where(measurements_table.c.run_id == run_id)
+        with self._tx(write=False) as conn:
+            return [measurement_from_row(row._asdict()) for row in conn.execute(query)]
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read transaction on the store's connection, for queries such as ``results``."""
+        with self._tx(write=False) as conn:
+            yield conn
+
+    def close(self) -> None:
+        """Release the connection; the store's file stays as it is."""
+        with self._lock:
+            self._conn.close()
+            self._engine.dispose()
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- internals -------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self, *, write: bool) -> Iterator[Connection]:
+        with self._lock:
+            self._immediate = write
+            with self._conn.begin():
+                yield self._conn
+
+    def _prepare_insert(self) -> None:
+        dialect = self._engine.dialect
+        compiled = measurements_table.insert().compile(dialect=dialect)
+        keys = list(compiled.positiontup or compiled.params)
+        self._insert_sql = str(compiled)
+        self._insert_keys = keys
+        self._positional = compiled.positional
+        identity: Callable[[Any], Any] = lambda value: value  # noqa: E731
+        self._insert_plan = [
+            (
+                _JSON_FIELDS.get(key, key),
+                key in _JSON_FIELDS,
+                measurements_table.c[key].type.bind_processor(dialect) or identity,
+            )
+            for key in keys
+        ]
+
+    def _sqlite_begin(self, conn: Connection) -> None:
+        # Take the write lock up front: a deferred transaction that upgrades from read to
+        # write can fail at once with "database is locked" instead of waiting its turn.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if self._immediate else "BEGIN")
+
+    def _init_schema(self, create: bool) -> None:
+        for attempt in range(3):  # two processes may create a fresh store at once
+            try:
+                with self._tx(write=True) as conn:
+                    tables = set(inspect(conn).get_table_names())
+                    if "schema_info" not in tables:
+                        if not create or tables & {"runs", "measurements"}:
+                            raise StoreSchemaError(
+                                f"{self.where}: not a microcurrent-hil results store "
+                                "(no schema_info table)"
+                            )
+                        metadata.create_all(conn)
+                        conn.execute(
+                            schema_info.insert(),
+                            {"name": SCHEMA_NAME, "version": STORE_SCHEMA_VERSION},
+                        )
+                    version = conn.execute(
+                        select(schema_info.c.version).where(schema_info.c.name == SCHEMA_NAME)
+                    ).scalar()
+                break
+            except DBAPIError:
+                if attempt == 2:
+                    raise
+        if version != STORE_SCHEMA_VERSION:
+            raise StoreSchemaError(
+                f"{self.where}: results store schema version {version}; this harness reads "
+                f"version {STORE_SCHEMA_VERSION} only (upgrade the harness or migrate the store)"
+            )
+
+    def _run(self, conn: Connection, run_id: str) -> RunRecord:
+        query = select(runs_table.c.record_json).where(runs_table.c.run_id == run_id)
+        text = conn.execute(query).scalar()
+        if text is None:
+            raise StoreError(f"{self.where}: no run {run_id!r}")
+        return self._parse_run(text)
+
+    def _parse_run(self, text: str) -> RunRecord:
+        version = json.loads(text).get("schema_version")
+        if version != RECORD_SCHEMA_VERSION:
+            raise StoreSchemaError(f"{self.where}: run record schema version {version} unknown")
+        return RunRecord.model_validate_json(text)
+
+    def _write_run(self, conn: Connection, record: RunRecord) -> None:
+        row = _run_row(record)
+        conn.execute(update(runs_table).where(runs_table.c.run_id == record.run_id).values(row))
+
+    def _why_refused(self, m: Measurement) -> str:
+        with self._tx(write=False) as conn:
+            known = conn.execute(
+                select(runs_table.c.run_id).where(runs_table.c.run_id == m.run_id)
+            ).first()
+        if known is None:
+            return f"{self.where}: no run {m.run_id!r}; call begin_run before append"
+        return (
+            f"{self.where}: run {m.run_id!r} already has seq {m.seq}; measurements are "
+            "append-only (use next_seq)"
+        )
+
+
+def measurement_from_row(row: dict[str, Any]) -> Measurement:
+    """Rebuild a validated ``Measurement`` from a ``measurements`` table row."""
+    if row["schema_version"] != RECORD_SCHEMA_VERSION:
+        raise StoreSchemaError(f"measurement schema version {row['schema_version']} unknown")
+    for column, field in _JSON_FIELDS.items():
+        row[field] = json.loads(row.pop(column))
+    return Measurement.model_validate(row)
+
+
+def _run_row(record: RunRecord) -> dict[str, Any]:
+    _require_aware(record.started_at, "started_at")
+    if record.ended_at is not None:
+        _require_aware(record.ended_at, "ended_at")
+    unit = record.unit
+    return {
+        "run_id": record.run_id, "status": record.status, "spec_id": record.spec_id,
+        "spec_version": record.spec_version, "bench_id": record.bench_id,
+        "unit_serial": unit and unit.serial, "unit_model": unit and unit.model,
+        "unit_firmware": unit and unit.firmware, "operator": record.operator,
+        "station": record.station, "started_at": record.started_at,
+        "ended_at": record.ended_at, "host": record.host, "pid": record.pid,
+        "record_schema_version": record.schema_version, "record_json": record.model_dump_json(),
+    }  # fmt: skip
+
+
+def _require_aware(moment: datetime, field: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise StoreError(f"{field}: a naive datetime is ambiguous; give a timezone-aware one")
+
+
+def _sqlite_connect_args(url: URL) -> dict[str, Any]:
+    # The lock in ResultsStore serialises use of the one connection across threads.
+    return {"check_same_thread": False} if url.get_backend_name() == "sqlite" else {}
+
+
+def _apply_sqlite_pragmas(engine: Engine, durability: Durability, busy_timeout_s: float) -> None:
+    synchronous = {"normal": "NORMAL", "fsync": "FULL"}[durability]
+
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_begin)
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA synchronous = {synchronous}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    event.listen(engine, "connect", on_connect)
+
+
+def _process_alive(pid: int, started_at: datetime) -> bool:
+    """Whether the process that began a run may still be running it.
+
+    A dead process's pid can be given to a new one, so on Linux a process that started
+    well after the run did is not the run's process. Elsewhere only existence is checked;
+    on Windows nothing is (``os.kill`` would terminate the process), so runs stay alive.
+    """
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by another user
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, IndexError, StopIteration):
+        return True  # no /proc: existence is all we can tell
+    if fields[0] in ("Z", "X"):
+        return False  # killed, waiting to be reaped
+    process_start = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    return process_start <= started_at.timestamp() + _PID_REUSE_TOLERANCE_S
