@@ -1,0 +1,77 @@
+"""Keysight E36312A triple-output DC supply as the bench's :class:`PowerSupply`.
+
+On this bench CH1 is the device's battery (3.0–4.2 V) and CH2 its charger input (5 V).
+Each setting is checked against the channel's rating *before* anything is sent: a
+typo in a bench file must not put 25 V on a Li-ion cell input.
+
+Commands used (Keysight E36300 Series Programming Guide): every channel-specific
+command takes an SCPI channel list ``(@1)``.
+
+==============================  ============================================
+``VOLTage <V>,(@n)``            voltage setpoint
+``CURRent <A>,(@n)``            current limit
+``OUTPut {ON|OFF},(@n)``        output on/off (``(@1:3)`` for all)
+``MEASure:VOLTage? (@n)``       measured output voltage
+``MEASure:CURRent? (@n)``       measured output current (mA resolution: far
+                                too coarse for the device's µA output)
+``SYSTem:ERRor?``, ``*OPC?``    error queue, sync
+==============================  ============================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from harness.instruments.scpi_reply import parse_measurement
+from harness.instruments.visa import ScpiInstrument
+
+#: Channel → (maximum volts, maximum amps), the front-panel ratings.
+RATINGS: Mapping[int, tuple[float, float]] = {1: (6.0, 5.0), 2: (25.0, 1.0), 3: (25.0, 1.0)}
+
+
+class KeysightE36312A(ScpiInstrument):
+    """An E36312A; channels 1–3."""
+
+    ratings = RATINGS
+
+    def set_output(self, channel: int, volts: float, current_limit_a: float) -> None:
+        """Program voltage and current limit (the output state is left as it is)."""
+        max_v, max_a = self._rating(channel)
+        if not (math.isfinite(volts) and 0.0 <= volts <= max_v):
+            raise self._reject(f"CH{channel}: {volts} V outside 0..{max_v} V")
+        if not (math.isfinite(current_limit_a) and 0.0 < current_limit_a <= max_a):
+            raise self._reject(
+                f"CH{channel}: current limit {current_limit_a} A outside 0..{max_a} A"
+            )
+        self.link.write(f"VOLT {volts:g},(@{channel})")
+        self.link.write(f"CURR {current_limit_a:g},(@{channel})")
+        self.link.sync()
+
+    def enable(self, channel: int, on: bool) -> None:
+        self._rating(channel)
+        self.link.write(f"OUTP {'ON' if on else 'OFF'},(@{channel})")
+        self.link.sync()
+
+    def measure_voltage(self, channel: int) -> float:
+        self._rating(channel)
+        reply = self.link.query(f"MEAS:VOLT? (@{channel})")
+        return parse_measurement(reply, instrument=self.name, quantity=f"CH{channel} voltage")
+
+    def measure_current(self, channel: int) -> float:
+        self._rating(channel)
+        reply = self.link.query(f"MEAS:CURR? (@{channel})")
+        return parse_measurement(reply, instrument=self.name, quantity=f"CH{channel} current")
+
+    def all_off(self) -> None:
+        """Every output off in one command."""
+        self.link.write(f"OUTP OFF,(@{min(self.ratings)}:{max(self.ratings)})")
+        self.link.sync()
+
+    def safe_state(self) -> None:
+        self.all_off()
+
+    def _rating(self, channel: int) -> tuple[float, float]:
+        if channel not in self.ratings:
+            raise self._reject(f"no channel {channel}; channels are {sorted(self.ratings)}")
+        return self.ratings[channel]
