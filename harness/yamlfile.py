@@ -59,7 +59,7 @@ def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], source: Pat
             key = str(key_node.value)
             line = key_node.start_mark.line + 1
             if key in seen:
-                where = ".".join(str(p) for p in (*path, key)) or key
+                where = dotted((*path, key))
                 raise InputError(
                     source,
                     where,

@@ -209,9 +209,10 @@ def parse_number(text: str, low: float, high: float, default: float, unit: str =
     if found is None:
         raise ScpiError(-104, text)
     value = float(found.group(1)) * _suffix_scale(found.group(2), unit.upper())
-    if not low <= value <= high:
+    slack = 1e-9 * max(abs(low), abs(high))  # 100uA is 99.99999999999999e-6 in binary
+    if not low - slack <= value <= high + slack:
         raise ScpiError(-222, text)
-    return value
+    return min(max(value, low), high)
 
 
 def _suffix_scale(suffix: str, unit: str) -> float:

@@ -1,0 +1,229 @@
+"""The pytest plugin: turns a pytest session into a traceable compliance run.
+
+Registered through the ``pytest11`` entry point, so it is active wherever the harness is
+installed, but it stays inert unless the session collects *compliance tests*: tests
+marked ``@pytest.mark.requirement("OUT-AMP-L5", ...)``. For such a session it
+
+1. validates every input before anything is touched: the bench file, the spec, the
+   simulated faults, and that each marker names a requirement the spec has (a bad input
+   ends the session with exit status 2 and a one-line message naming file and field);
+2. begins the run when the first compliance test needs it (``hil_run`` fixture): the
+   unit's identity comes from the ``unit_identity`` fixture (``fixtures/dut.py``), the
+   instruments' from ``bench_identities`` when a bench is open;
+3. gives each test a ``measure`` object, and after the test body has run fails the test
+   if any of its measurements did not conform or a declared requirement went unmeasured
+   (every number is recorded first, the failure comes last);
+4. at the end, whatever happened, closes the run record and writes the results table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from harness.errors import HilError, InputError
+
+if TYPE_CHECKING:
+    from harness.measure import Measure, Recorder
+    from harness.run import ComplianceRun
+
+RUN_KEY = pytest.StashKey["ComplianceRun"]()
+MEASURE_KEY = pytest.StashKey["Measure"]()
+DEFAULT_BENCH = Path("fixtures") / "benches" / "sim.yaml"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("hil", "microcurrent-hil compliance run")
+    group.addoption("--bench", help="bench file (default: fixtures/benches/sim.yaml)")
+    group.addoption("--spec", help="spec file (default: the one the bench file names)")
+    group.addoption("--serial", help="serial number the operator expects the unit to report")
+    group.addoption("--operator", help="operator name (default: login name)")
+    group.addoption("--station", help="station name (default: from the bench file)")
+    group.addoption("--run-id", help="run id (default: generated)")
+    group.addoption("--reports-dir", help="where reports/<run-id>/ is written (default: reports)")
+    group.addoption("--store", help="results store: a file path or SQLAlchemy URL "
+                    "(default: <reports-dir>/results.db)")
+    group.addoption("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="environmental condition to record (repeatable)")
+    group.addoption("--sim-fault", action="append", default=[], metavar="NAME[=VALUE]",
+                    help="fault of the simulated unit (repeatable)")
+    group.addoption("--allow-expired-calibration", action="store_true", default=False,
+                    help="run with instruments past calibration; recorded as an override")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requirement(*ids): the spec requirement ids this compliance test covers"
+    )
+
+
+def _exit_on_input_error(error: HilError) -> None:
+    pytest.exit(f"input error: {error}", returncode=2)
+
+
+def _declared(item: pytest.Item) -> list[str]:
+    ids: list[str] = []
+    for marker in item.iter_markers("requirement"):
+        ids.extend(str(a) for a in marker.args)
+    return ids
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    compliance = [item for item in items if _declared(item)]
+    if not compliance or config.option.collectonly:
+        if compliance:
+            _prepare(config, compliance, check_only=True)
+        return
+    _prepare(config, compliance, check_only=False)
+
+
+def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: bool) -> None:
+    from harness.run import ComplianceRun, RunOptions, new_run_id
+    try:
+        bench, spec = _load_inputs(config)
+        for item in items:
+            for rid in _declared(item):
+                if rid not in spec.requirements:
+                    path, line, _ = item.location
+                    raise InputError(path, f"requirement marker of {item.name}",
+                                     f"a requirement id of spec {spec.id} {spec.version}",
+                                     line=None if line is None else line + 1, got=rid)
+        faults = _check_faults(config, bench)
+        overrides = _calibration_overrides(config, bench)
+    except HilError as error:
+        _exit_on_input_error(error)
+        return
+    if check_only:
+        return
+    from harness.provenance import login_name
+    root = Path(str(config.rootpath))
+    reports = Path(config.getoption("reports_dir") or root / "reports")
+    env = {}
+    for text in config.getoption("env"):
+        key, sep, value = text.partition("=")
+        if not sep or not key:
+            _exit_on_input_error(InputError("--env", "env", "KEY=VALUE", got=text))
+        env[key.strip()] = value.strip()
+    options = RunOptions(
+        run_id=config.getoption("run_id") or new_run_id(),
+        operator=config.getoption("operator") or login_name(),
+        station=config.getoption("station"),
+        expected_serial=config.getoption("serial"),
+        reports_dir=reports,
+        store_url=config.getoption("store") or str(reports / "results.db"),
+        environment=env, overrides=overrides, sim_faults=faults,
+    )
+    config.stash[RUN_KEY] = ComplianceRun(options, bench, spec)
+
+
+def _load_inputs(config: pytest.Config) -> tuple[Any, Any]:
+    from harness.benchfile import load_bench
+    from harness.spec import load_spec
+    bench_opt = config.getoption("bench")
+    bench_path = Path(bench_opt) if bench_opt else Path(str(config.rootpath)) / DEFAULT_BENCH
+    bench = load_bench(bench_path)
+    spec_opt = config.getoption("spec")
+    spec = load_spec(Path(spec_opt) if spec_opt else bench.spec_path)
+    return bench, spec
+
+
+def _check_faults(config: pytest.Config, bench: Any) -> list[str]:
+    faults = list(config.getoption("sim_fault"))
+    sim = bench.document.simulation
+    if faults and sim is None:
+        raise InputError("--sim-fault", "sim-fault", f"a simulated bench (bench {bench.id} is real)")
+    if sim is not None:
+        faults = [*sim.faults, *faults]
+        try:
+            from harness.sim.faults import parse_fault
+        except ImportError:
+            return faults
+        for text in faults:
+            parse_fault(text, source="--sim-fault")
+    return faults
+
+
+def _calibration_overrides(config: pytest.Config, bench: Any) -> list[str]:
+    import datetime as dt
+    expired = bench.expired(dt.date.today())
+    if not expired:
+        return []
+    names = ", ".join(f"{i.name} ({i.model} {i.serial}, due {i.calibration_due})" for i in expired)
+    if not config.getoption("allow_expired_calibration"):
+        raise InputError(bench.path, "calibration_due",
+                         "instruments within calibration (or --allow-expired-calibration)",
+                         got=names)
+    return [f"instrument past calibration used by operator override: {names}"]
+
+
+def compliance_run(config: pytest.Config) -> ComplianceRun | None:
+    """The run of this session, or None when it has no compliance tests."""
+    return config.stash.get(RUN_KEY, None)
+
+
+@pytest.fixture(scope="session")
+def hil_run(request: pytest.FixtureRequest) -> Iterator[Recorder]:
+    """Begin the run (identity and serial check, run record) and yield its recorder."""
+    run = compliance_run(request.config)
+    if run is None:
+        pytest.fail("hil_run needs a compliance test (one with a requirement marker)")
+    unit = request.getfixturevalue("unit_identity")
+    try:
+        identities = request.getfixturevalue("bench_identities")
+    except pytest.FixtureLookupError:
+        identities = []
+    try:
+        recorder = run.begin(unit, list(identities))
+    except InputError as error:
+        _exit_on_input_error(error)
+        raise
+    yield recorder
+
+
+@pytest.fixture
+def measure(request: pytest.FixtureRequest, hil_run: Recorder) -> Measure:
+    """Record measurements against the requirements this test declares."""
+    from harness.measure import Measure
+    item = request.node
+    m = Measure(hil_run, item.nodeid, _declared(item))
+    item.stash[MEASURE_KEY] = m
+    return m
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    m = item.stash.get(MEASURE_KEY, None)
+    if m is None or call.when != "call" or not report.passed:
+        return report
+    problems = [
+        f"{f.requirement_id}: {f.verdict}: {f.value} {f.unit} "
+        f"(U = {f.expanded_uncertainty:.3g}, limits {f.lower_limit}..{f.upper_limit}, "
+        f"{f.decision_rule})"
+        for f in m.failures
+    ]
+    problems += [f"{rid}: declared by the requirement marker but never measured"
+                 for rid in m.missing()]
+    if problems:
+        report.outcome = "failed"
+        report.longrepr = "non-conforming measurements:\n  " + "\n  ".join(problems)
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = compliance_run(session.config)
+    if run is None:
+        return
+    table = run.finish(exitstatus)
+    if table is not None:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"hil: run {run.options.run_id} results: {table}")

@@ -1,0 +1,141 @@
+"""How the simulated InfiniiVision scope turns the model into a record.
+
+A digital storage scope samples its inputs into a circular memory while armed, waits
+for the trigger condition, and keeps a fixed amount of signal before and after it. The
+horizontal settings fix where the trigger sits in the record: the screen spans ten
+divisions of `scale` seconds, the *reference* point (LEFT/CENTer/RIGHt: one, five or nine
+divisions from the left edge) is `position` seconds after the trigger, so the first sample
+is at `position − ref·scale` relative to the trigger (the preamble's *xorigin*).
+
+An edge trigger fires where the source crosses `level` on the chosen slope. After
+arming at `t_arm` the scope must first fill its pre-trigger memory, so the search starts
+at `t_arm + pre-trigger time`, walks forward through the model in chunks, and gives up
+after `MAX_WAIT_S` of virtual time. In AUTO sweep the scope triggers by itself when no
+edge arrives within `AUTO_TIMEOUT_S`. The samples before the trigger come from the
+model's retained history, which is exactly what a real scope's pre-trigger memory holds.
+
+Each sample is the model's voltage plus Gaussian front-end noise, quantised by an 8-bit
+converter across the eight vertical divisions (codes 0 and 255 mean off screen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from harness.sim.instruments.base import BenchModel, FloatArray
+
+REFERENCE_DIVISIONS = {"LEFT": 1.0, "CENTER": 5.0, "RIGHT": 9.0}
+MAX_WAIT_S = 10.0
+"""Longest virtual time a NORMal-sweep trigger search runs before giving up [E]."""
+AUTO_TIMEOUT_S = 0.05
+"""AUTO sweep forces a trigger when no edge comes within this time [E]."""
+NOISE_DIVISIONS = 0.02
+"""Front-end noise, r.m.s., in vertical divisions [E]."""
+CHUNK_POINTS = 200_000
+
+
+def channel_signal(sim: BenchModel, channel: int) -> Callable[[FloatArray], FloatArray]:
+    """What each input is wired to (contracts.md): CH1 load, CH2 buzzer, CH3/CH4 supplies."""
+    if channel == 1:
+        return sim.load_voltage
+    if channel == 2:
+        return sim.buzzer_voltage
+    supply = 2 if channel == 3 else 1
+    return lambda t: sim.supply_voltage(supply, t)
+
+
+@dataclass(frozen=True)
+class Vertical:
+    """A channel's vertical setting at acquisition time: V/div and offset (screen centre)."""
+
+    scale: float
+    offset: float
+
+    @property
+    def yinc(self) -> float:
+        """Volts per 8-bit code: eight divisions over 256 codes."""
+        return 8.0 * self.scale / 256.0
+
+    def quantise(self, volts: FloatArray) -> npt.NDArray[np.uint8]:
+        codes = np.rint((volts - self.offset) / self.yinc + 128.0)
+        return np.clip(codes, 0, 255).astype(np.uint8)
+
+
+@dataclass
+class Record:
+    """One acquisition: codes per channel and the time axis relative to the trigger."""
+
+    trigger_time: float
+    triggered: bool
+    xorigin: float
+    xinc: float
+    codes: dict[int, npt.NDArray[np.uint8]]
+    verticals: dict[int, Vertical]
+    averages: int
+
+    @property
+    def end_time(self) -> float:
+        points = len(next(iter(self.codes.values()))) if self.codes else 0
+        return self.trigger_time + self.xorigin + points * self.xinc
+
+    def volts(self, channel: int) -> FloatArray:
+        vertical = self.verticals[channel]
+        codes = self.codes[channel].astype(np.float64)
+        return (codes - 128.0) * vertical.yinc + vertical.offset
+
+
+@dataclass(frozen=True)
+class EdgeTrigger:
+    """Edge trigger settings."""
+
+    source: int
+    level: float
+    slope: str  # POSITIVE, NEGATIVE, EITHER, ALTERNATE
+
+    def find(self, sim: BenchModel, start: float, stop: float, step: float) -> float | None:
+        """Time of the first qualifying edge in [start, stop], searched in chunks."""
+        signal = channel_signal(sim, self.source)
+        t = start
+        while t < stop:
+            n = int(min(CHUNK_POINTS, max(2.0, (stop - t) / step + 1)))
+            times = t + step * np.arange(n + 1)
+            v = signal(times)
+            above = v >= self.level
+            rising = ~above[:-1] & above[1:]
+            falling = above[:-1] & ~above[1:]
+            hits = {"POSITIVE": rising, "NEGATIVE": falling}.get(self.slope, rising | falling)
+            index = np.flatnonzero(hits)
+            if index.size:
+                return float(times[index[0] + 1])
+            t = float(times[-1])
+        return None
+
+
+def acquire(
+    sim: BenchModel, *, t_arm: float, channels: dict[int, Vertical], trigger: EdgeTrigger,
+    auto: bool, xorigin: float, duration: float, points: int, averages: int,
+    noise: np.random.Generator,
+) -> Record | None:
+    """Search for the trigger after `t_arm`, then sample the record around it.
+
+    Returns None when no trigger comes within MAX_WAIT_S in NORMal sweep. Does not move
+    the clock; the caller advances it to the record's end.
+    """
+    xinc = duration / points
+    search_from = t_arm + max(0.0, -xorigin)
+    limit = AUTO_TIMEOUT_S if auto else MAX_WAIT_S
+    found = trigger.find(sim, search_from, search_from + limit, xinc)
+    if found is None and not auto:
+        return None
+    t_trig = search_from + limit if found is None else found
+    times = t_trig + xorigin + xinc * np.arange(points)
+    codes: dict[int, npt.NDArray[np.uint8]] = {}
+    for channel, vertical in sorted(channels.items()):
+        clean = channel_signal(sim, channel)(times)
+        sigma = NOISE_DIVISIONS * vertical.scale / np.sqrt(averages)
+        codes[channel] = vertical.quantise(clean + noise.normal(0.0, sigma, points))
+    return Record(t_trig, found is not None, xorigin, xinc, codes, dict(channels), averages)
