@@ -102,7 +102,7 @@ class EdgeTrigger:
         t = start
         while t < stop:
             n = int(min(CHUNK_POINTS, max(2.0, (stop - t) / step + 1)))
-            times = t + step * np.arange(n + 1)
+            times: FloatArray = t + step * np.arange(n + 1, dtype=np.float64)
             v = signal(times)
             above = v >= self.level
             rising = ~above[:-1] & above[1:]
@@ -115,27 +115,14 @@ class EdgeTrigger:
         return None
 
 
-def acquire(
-    sim: BenchModel, *, t_arm: float, channels: dict[int, Vertical], trigger: EdgeTrigger,
-    auto: bool, xorigin: float, duration: float, points: int, averages: int,
+def sample(
+    sim: BenchModel, channels: dict[int, Vertical], times: FloatArray, averages: int,
     noise: np.random.Generator,
-) -> Record | None:
-    """Search for the trigger after `t_arm`, then sample the record around it.
-
-    Returns None when no trigger comes within MAX_WAIT_S in NORMal sweep. Does not move
-    the clock; the caller advances it to the record's end.
-    """
-    xinc = duration / points
-    search_from = t_arm + max(0.0, -xorigin)
-    limit = AUTO_TIMEOUT_S if auto else MAX_WAIT_S
-    found = trigger.find(sim, search_from, search_from + limit, xinc)
-    if found is None and not auto:
-        return None
-    t_trig = search_from + limit if found is None else found
-    times = t_trig + xorigin + xinc * np.arange(points)
+) -> dict[int, npt.NDArray[np.uint8]]:
+    """8-bit codes of each channel at `times`; averaging divides the noise by √n."""
     codes: dict[int, npt.NDArray[np.uint8]] = {}
     for channel, vertical in sorted(channels.items()):
         clean = channel_signal(sim, channel)(times)
         sigma = NOISE_DIVISIONS * vertical.scale / np.sqrt(averages)
-        codes[channel] = vertical.quantise(clean + noise.normal(0.0, sigma, points))
-    return Record(t_trig, found is not None, xorigin, xinc, codes, dict(channels), averages)
+        codes[channel] = vertical.quantise(clean + noise.normal(0.0, sigma, times.size))
+    return codes
