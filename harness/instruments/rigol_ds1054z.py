@@ -1,0 +1,207 @@
+"""Rigol DS1054Z (DS1000Z series) as the bench's :class:`Oscilloscope`.
+
+The same role as the Keysight InfiniiVision with three differences that matter:
+
+* **Scaling.** ``:WAVeform:PREamble?`` has the same ten fields (format, type, points,
+  count, xincrement, xorigin, xreference, yincrement, yorigin, yreference) but YORigin
+  is in ADC counts, so ``V = (code − yorigin − yreference)·yincrement``; sample ``i`` is
+  at ``t = (i − xreference)·xincrement + xorigin``.
+* **Chunked reads.** ``:WAVeform:DATA?`` answers a ``#9`` block of at most 250 000
+  BYTE points; a deeper record is read in slices chosen with ``:WAVeform:STARt`` and
+  ``:WAVeform:STOP`` (1-based, inclusive), and RAW mode needs the scope stopped.
+* **No :DIGitize.** A blocking acquisition is ``:SINGle`` and polling
+  ``:TRIGger:STATus?`` until it answers ``STOP``.
+
+The screen has 12 horizontal divisions.
+
+Commands used (RIGOL MSO1000Z/DS1000Z Series Programming Guide):
+
+=======================================  ========================================
+``:CHANnel<n>:PROBe / :COUPling``         probe ratio (fixed set), coupling
+``:CHANnel<n>:SCALe / :OFFSet / :DISPlay``  volts per div, offset, channel on
+``:TIMebase:MODE MAIN``,                   horizontal setup
+``:TIMebase:MAIN:SCALe / :OFFSet``
+``:TRIGger:MODE EDGE``, ``:TRIGger:EDGe:``  edge trigger source, slope, level
+``SOURce / SLOPe / LEVel``, ``:TRIGger:SWEep``  NORMal or AUTO sweep
+``:SINGle``, ``:TRIGger:STATus?``          arm once; ``STOP`` when complete
+``:WAVeform:SOURce / MODE RAW / FORMat``   transfer setup
+``:WAVeform:STARt / :STOP``                slice of the record to transfer
+``:WAVeform:PREamble?``, ``:WAVeform:DATA?``  scaling and data block
+``:STOP``, ``:SYSTem:ERRor?``, ``*OPC?``   stop, error queue, sync
+=======================================  ========================================
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from harness.instruments.clock import WallClock
+from harness.instruments.protocols import Clock, Coupling, Slope, Sweep, Waveform
+from harness.instruments.scpi_reply import parse_floats
+from harness.instruments.visa import ScpiInstrument, ScpiLink
+
+HORIZONTAL_DIVISIONS = 12
+CHANNEL_COUNT = 4
+#: Most BYTE points one ``:WAV:DATA?`` may return.
+MAX_POINTS_PER_READ = 250_000
+PROBE_RATIOS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+VOLTS_PER_DIV_AT_1X = (1e-3, 10.0)
+SECONDS_PER_DIV = (5e-9, 50.0)
+_SLOPE = {"rising": "POS", "falling": "NEG"}
+_SWEEP = {"normal": "NORM", "auto": "AUTO"}
+
+
+class RigolDS1054Z(ScpiInstrument):
+    """A DS1054Z; ``clock`` paces the polling in :meth:`wait_acquired`."""
+
+    error_query = ":SYST:ERR?"
+
+    def __init__(
+        self, link: ScpiLink, *, clock: Clock | None = None, poll_interval_s: float = 0.02
+    ) -> None:
+        super().__init__(link)
+        self.clock: Clock = clock if clock is not None else WallClock()
+        self.poll_interval_s = poll_interval_s
+        self._seconds_per_div: float | None = None
+
+    def configure_channel(
+        self,
+        channel: int,
+        volts_per_div: float,
+        offset_v: float,
+        coupling: Coupling = "DC",
+        probe: float = 1.0,
+    ) -> None:
+        self._check_channel(channel)
+        if probe not in PROBE_RATIOS:
+            raise self._reject(f"probe ratio {probe} not one of {PROBE_RATIOS}")
+        low, high = (limit * probe for limit in VOLTS_PER_DIV_AT_1X)
+        if not low <= volts_per_div <= high:
+            raise self._reject(f"{volts_per_div} V/div outside {low:g}..{high:g} at probe {probe}")
+        if coupling not in ("DC", "AC"):
+            raise self._reject(f"coupling {coupling!r} is not 'DC' or 'AC'")
+        if not math.isfinite(offset_v):
+            raise self._reject(f"offset {offset_v} V is not a number")
+        prefix = f":CHAN{channel}"
+        for command in (
+            f"{prefix}:PROB {probe:g}",
+            f"{prefix}:COUP {coupling}",
+            f"{prefix}:SCAL {volts_per_div:g}",
+            f"{prefix}:OFFS {offset_v:g}",
+            f"{prefix}:DISP ON",
+        ):
+            self.link.write(command)
+        self.link.sync()
+
+    def configure_timebase(self, seconds_per_div: float, position_s: float = 0.0) -> None:
+        if not SECONDS_PER_DIV[0] <= seconds_per_div <= SECONDS_PER_DIV[1]:
+            raise self._reject(f"{seconds_per_div} s/div outside {SECONDS_PER_DIV}")
+        if not math.isfinite(position_s):
+            raise self._reject(f"timebase offset {position_s} s is not a number")
+        self.link.write(":TIM:MODE MAIN")
+        self.link.write(f":TIM:MAIN:SCAL {seconds_per_div:g}")
+        self.link.write(f":TIM:MAIN:OFFS {position_s:g}")
+        self.link.sync()
+        self._seconds_per_div = seconds_per_div
+
+    def configure_edge_trigger(
+        self, channel: int, level_v: float, slope: Slope = "rising", sweep: Sweep = "normal"
+    ) -> None:
+        self._check_channel(channel)
+        if slope not in _SLOPE or sweep not in _SWEEP:
+            raise self._reject(f"slope {slope!r} / sweep {sweep!r} not understood")
+        if not math.isfinite(level_v):
+            raise self._reject(f"trigger level {level_v} V is not a number")
+        for command in (
+            ":TRIG:MODE EDGE",
+            f":TRIG:EDG:SOUR CHAN{channel}",
+            f":TRIG:EDG:SLOP {_SLOPE[slope]}",
+            f":TRIG:EDG:LEV {level_v:g}",
+            f":TRIG:SWE {_SWEEP[sweep]}",
+        ):
+            self.link.write(command)
+        self.link.sync()
+
+    def arm_single(self) -> None:
+        self.link.write(":SING")
+
+    def wait_acquired(self, timeout_s: float) -> None:
+        """Poll ``:TRIG:STAT?`` (TD, WAIT, RUN, AUTO or STOP) until ``STOP``."""
+        deadline = self.clock.now() + timeout_s
+        while True:
+            status = self.link.query(":TRIG:STAT?").strip().upper()
+            if status == "STOP":
+                return
+            if status not in ("TD", "WAIT", "RUN", "AUTO"):
+                raise self._reject(f":TRIG:STAT? answered {status!r}")
+            if self.clock.now() >= deadline:
+                raise self._reject(f"no complete acquisition within {timeout_s} s")
+            self.clock.sleep(self.poll_interval_s)
+
+    def digitize(self, channels: tuple[int, ...]) -> None:
+        """One single-shot acquisition of every displayed channel, waited for."""
+        if not channels:
+            raise self._reject("digitize needs at least one channel")
+        for channel in channels:
+            self._check_channel(channel)
+        self.arm_single()
+        self.wait_acquired(10.0 + 2.0 * self.record_duration_s)
+
+    def read_waveform(self, channel: int, points: int | None = None) -> Waveform:
+        """Transfer the record in 250k-point slices; ``points`` keeps only its start."""
+        self._check_channel(channel)
+        if points is not None and points < 1:
+            raise self._reject(f"points must be positive, got {points}")
+        self.link.write(f":WAV:SOUR CHAN{channel}")
+        self.link.write(":WAV:MODE RAW")
+        self.link.write(":WAV:FORM BYTE")
+        preamble = self.link.query(":WAV:PRE?")
+        fields = self._preamble_fields(preamble)
+        total = int(fields[2]) if points is None else min(points, int(fields[2]))
+        chunks: list[bytes] = []
+        for start in range(1, total + 1, MAX_POINTS_PER_READ):
+            stop = min(start + MAX_POINTS_PER_READ - 1, total)
+            self.link.write(f":WAV:STAR {start}")
+            self.link.write(f":WAV:STOP {stop}")
+            chunk = self.link.query_block(":WAV:DATA?", timeout_s=30.0)
+            if len(chunk) != stop - start + 1:
+                raise self._reject(
+                    f"asked for points {start}..{stop}, block has {len(chunk)} bytes"
+                )
+            chunks.append(chunk)
+        codes = np.frombuffer(b"".join(chunks), dtype=np.uint8).copy()
+        _fmt, _type, _points, _count, xinc, xorig, xref, yinc, yorig, yref = fields
+        return Waveform(
+            channel=channel,
+            t0=xorig - xref * xinc,
+            dt=xinc,
+            volts=(codes.astype(np.float64) - yorig - yref) * yinc,
+            codes=codes,
+            preamble=preamble.strip(),
+        )
+
+    @property
+    def record_duration_s(self) -> float:
+        if self._seconds_per_div is None:
+            raise self._reject("record duration unknown: configure_timebase() not called")
+        return HORIZONTAL_DIVISIONS * self._seconds_per_div
+
+    def safe_state(self) -> None:
+        self.link.write(":STOP")
+        self.link.sync()
+
+    def _preamble_fields(self, preamble: str) -> list[float]:
+        fields = parse_floats(preamble, instrument=self.name)
+        if len(fields) != 10:
+            raise self._reject(f"preamble has {len(fields)} fields, expected 10: {preamble!r}")
+        if fields[0] != 0:
+            raise self._reject(f"waveform format {fields[0]:g} is not BYTE (0): {preamble!r}")
+        if fields[2] < 1:
+            raise self._reject(f"preamble announces no points: {preamble!r}")
+        return fields
+
+    def _check_channel(self, channel: int) -> None:
+        if not 1 <= channel <= CHANNEL_COUNT:
+            raise self._reject(f"channel {channel} outside 1..{CHANNEL_COUNT}")
