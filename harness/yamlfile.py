@@ -115,6 +115,12 @@ def dotted(loc: Sequence[str | int]) -> str:
     return out or "(document)"
 
 
+_FRIENDLY = {
+    "missing": "a value for this required field",
+    "extra_forbidden": "no such field (a field the schema defines)",
+}
+
+
 def _lookup(data: Any, loc: Sequence[str | int]) -> Any:
     for part in loc:
         try:
@@ -131,7 +137,7 @@ def validate(model: type[M], doc: YamlDocument) -> M:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(p for p in first["loc"] if isinstance(p, (str, int)))
-        message = str(first["msg"]).removeprefix("Value error, ")
+        message = _FRIENDLY.get(first["type"], str(first["msg"]).removeprefix("Value error, "))
         got = first.get("input")
         cause = (first.get("ctx") or {}).get("error")
         if isinstance(cause, FieldError):

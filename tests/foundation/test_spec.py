@@ -138,7 +138,7 @@ def test_unknown_decision_rule_on_a_requirement(tmp_path):
 
 def test_unknown_field_and_missing_limit(tmp_path):
     expect_error(tmp_path, GOOD.replace("    upper: 480 uA\n", "    uper: 480 uA\n"),
-                 "requirements[0].uper", 17, "Extra inputs")
+                 "requirements[0].uper", 17, "no such field")
     no_limits = GOOD.replace("    lower: 320 uA\n", "").replace("    upper: 480 uA\n", "")
     expect_error(tmp_path, no_limits, "requirements[0].upper", 9, "lower and/or an upper")
 

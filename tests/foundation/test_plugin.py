@@ -1,0 +1,154 @@
+"""The pytest plugin end to end, in an inner pytest session (pytester).
+
+The inner sessions use a unit whose identity comes from a conftest fixture, so these
+tests exercise the plugin alone: input validation before anything is touched, the
+measure API, failing after all measurements are recorded, and the run's outputs.
+"""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.store import ResultsStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CONFTEST = """
+import pytest
+from harness.record import UnitIdentity
+
+@pytest.fixture(scope="session")
+def unit_identity(request):
+    serial = request.config.getoption("serial") or "{reported}"
+    return UnitIdentity(model="RMD-1", serial="{reported}" or serial, firmware="1.4.2", hardware="C")
+"""
+
+TESTS = """
+import pytest
+
+@pytest.mark.requirement("OUT-AMP-L5")
+def test_l5_passes(measure):
+    assert measure("OUT-AMP-L5", 0.401, "mA", uncertainty=0.005).value == "PASS"
+
+@pytest.mark.requirement("OUT-AMP-L1", "OUT-AMP-L2")
+def test_l1_fails_but_l2_is_still_recorded(measure):
+    first = measure("OUT-AMP-L1", 200.0, uncertainty=1.0)
+    second = measure("OUT-AMP-L2", 160.0, uncertainty=1.0, conditions={"load": "500 ohm"})
+    assert (first.value, second.value) == ("FAIL", "PASS")
+
+@pytest.mark.requirement("OUT-MONO")
+def test_check(measure):
+    measure.check("OUT-MONO", True, detail="80<160<240<320<400, wraps")
+"""
+
+
+def make_bench(pytester: pytest.Pytester) -> Path:
+    text = (ROOT / "fixtures" / "benches" / "sim.yaml").read_text()
+    text = text.replace("spec: ../../specs/rmd1.yaml", f"spec: {ROOT / 'specs' / 'rmd1.yaml'}")
+    path = pytester.path / "bench.yaml"
+    path.write_text(text)
+    return path
+
+
+def run(pytester: pytest.Pytester, tests: str = TESTS, reported: str = "SN-1", *args: str):
+    pytester.makeconftest(CONFTEST.replace("{reported}", reported))
+    pytester.makepyfile(test_suite=tests)
+    bench = make_bench(pytester)
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_inprocess(
+        f"--bench={bench}", f"--reports-dir={reports}", "--run-id=RUN-1", "--operator=qa1",
+        "--env", "temperature=23 degC", *args,
+    )
+    return result, reports
+
+
+def test_measurements_recorded_judged_and_exported(pytester):
+    result, reports = run(pytester)
+    result.assert_outcomes(passed=2, failed=1)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*OUT-AMP-L1: FAIL: 200.0 uA*"])
+    with ResultsStore.open(reports / "results.db") as store:
+        rows = store.measurements("RUN-1")
+        record = store.get_run("RUN-1")
+    assert [m.requirement_id for m in rows] == ["OUT-AMP-L5", "OUT-AMP-L1", "OUT-AMP-L2", "OUT-MONO"]
+    l5 = rows[0]
+    assert l5.value == pytest.approx(401.0) and l5.unit == "uA"
+    assert l5.expanded_uncertainty == pytest.approx(5.0)
+    assert (l5.lower_limit, l5.upper_limit, l5.decision_rule) == (320.0, 480.0, "guarded")
+    assert l5.conditions["load"] == "500 ohm"  # from the spec when the test gives none
+    assert record.status == "failed" and record.ended_at is not None
+    assert record.unit.serial == "SN-1" and record.operator == "qa1"
+    assert record.spec_id == "RMD-1-SPEC" and len(record.spec_sha256) == 64
+    assert record.environment["temperature"] == "23 degC"
+    assert record.packages["pyvisa"] != "not installed"
+    table = pd.read_parquet(reports / "RUN-1" / "results.parquet")
+    assert list(table["verdict"]) == ["PASS", "FAIL", "PASS", "PASS"]
+    run_json = json.loads((reports / "RUN-1" / "run.json").read_text())
+    assert run_json["status"] == "failed" and run_json["bench_id"] == "SIM-1"
+
+
+def test_marker_naming_an_unknown_requirement_exits_2_before_anything_runs(pytester):
+    bad = TESTS.replace('"OUT-MONO"', '"OUT-NOPE"')
+    result, reports = run(pytester, bad)
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(["*test_suite.py:*requirement marker of test_check*OUT-NOPE*"])
+    assert not (reports / "results.db").exists()
+
+
+def test_serial_mismatch_exits_2(pytester):
+    result, reports = run(pytester, TESTS, "SN-1", "--serial=SN-2")
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(["*serial: expected the unit to report serial 'SN-2'*got 'SN-1'*"])
+    assert not (reports / "RUN-1").exists()
+
+
+def test_serial_neither_given_nor_reported_exits_2(pytester):
+    result, _ = run(pytester, TESTS, "")
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(["*serial: expected a serial given with --serial or reported*"])
+
+
+def test_recording_an_undeclared_requirement_is_an_error(pytester):
+    tests = """
+import pytest
+
+@pytest.mark.requirement("OUT-AMP-L5")
+def test_sneaky(measure):
+    measure("OUT-AMP-L4", 320.0)
+"""
+    result, _ = run(pytester, tests)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*records 'OUT-AMP-L4' but its requirement marker declares only*"])
+
+
+def test_declared_but_unmeasured_requirement_fails(pytester):
+    tests = """
+import pytest
+
+@pytest.mark.requirement("OUT-AMP-L5", "OUT-AMP-L4")
+def test_lazy(measure):
+    measure("OUT-AMP-L5", 400.0)
+"""
+    result, _ = run(pytester, tests)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*OUT-AMP-L4: declared by the requirement marker but never measured*"])
+
+
+def test_bad_bench_file_exits_2(pytester):
+    pytester.makeconftest(CONFTEST.replace("{reported}", "SN-1"))
+    pytester.makepyfile(test_suite=TESTS)
+    bench = make_bench(pytester)
+    bench.write_text(bench.read_text().replace("tolerance: 0.1 %, channel: 1002",
+                                               "channel: 1002"))
+    result = pytester.runpytest_inprocess(f"--bench={bench}")
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(["*bench.yaml:*: loads[[]1].tolerance: expected a value for this required field*"])
+
+
+def test_plain_tests_leave_the_plugin_inert(pytester):
+    pytester.makepyfile("def test_plain():\n    assert 1 + 1 == 2\n")
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "reports").exists()
