@@ -227,7 +227,10 @@ class Rmd1TestPort:
             self._rx.clear()
             for attempt in range(1 + self._retries):
                 if attempt:
-                    _log.warning("%s: retrying %r (%s)", self._port_label, command, discarded)
+                    _log.warning(
+                        "%s: no valid reply to %r in %g s, sending it again",
+                        self._port_label, command, self._timeout_s,
+                    )  # fmt: skip
                 _log.debug("%s > %s", self._port_label, body)
                 self._serial.write(request)
                 self._serial.flush()
@@ -252,7 +255,8 @@ class Rmd1TestPort:
             text = line.rstrip(b"\r").decode("latin-1")
             body = _find_frame(text)
             if body is None:
-                reason = "a line failing its CRC" if "*" in text else "an unparseable line"
+                damaged = "*" in text and _FRAME_START.search(text) is not None
+                reason = "a line failing its CRC" if damaged else "an unparseable line"
                 discarded.append(f"{reason} {line!r}")
                 _log.warning("%s: discarded %s %r", self._port_label, reason, line)
                 continue
@@ -269,7 +273,7 @@ class Rmd1TestPort:
                 return body[2:].strip()
             code, _, reason = body[4:].partition(" ")
             if body.startswith("ERR ") and code.isdigit():
-                raise CommandRejected(self._port_label, command, int(code), unquote(reason))
+                raise CommandRejected(self._port_label, command, int(code), reason)
             discarded.append(f"a malformed reply {body!r}")
         return None
 

@@ -117,7 +117,7 @@ class SimDeviceLike(Protocol):
 
 
 class _Clock(Protocol):
-    def advance(self, dt: float) -> None: ...
+    def advance(self, dt: float) -> object: ...
 
 
 class SimBenchLike(Protocol):
@@ -151,6 +151,11 @@ def _enc(value: object) -> str:
     if text == "-":
         return "%2D"
     return quote(text, safe="") or "-"
+
+
+def _plain(text: str) -> str:
+    """Make free text safe for an ERR line: no separators, no control characters."""
+    return "".join(c if c.isascii() and c.isprintable() and c not in "*@" else "?" for c in text)
 
 
 def _int_arg(args: list[str], name: str, low: int, high: int) -> int:
@@ -330,7 +335,7 @@ class TestPortFirmware:
         if verb == "EVT?":
             since = _int_arg(args, "since", 0, 10**9) if args else 0
             return self._events_payload(since)
-        raise _Refused(2, f"unknown command {_enc(verb)}")
+        raise _Refused(2, f"unknown command {_plain(command)}")
 
     @staticmethod
     def _refusing(action: Callable[[], None]) -> None:
@@ -338,7 +343,7 @@ class TestPortFirmware:
         try:
             action()
         except (ValueError, RuntimeError) as refusal:
-            raise _Refused(4, _enc(str(refusal)) or "refused") from refusal
+            raise _Refused(4, _plain(str(refusal)) or "refused") from refusal
 
     def _status_payload(self) -> str:
         s = self._bench.device.status()

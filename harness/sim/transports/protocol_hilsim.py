@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from serial.serialutil import PortNotOpenError, SerialBase, SerialException
 
-from harness.sim import registry
+from harness.sim.registry import lookup
 from harness.sim.testport_firmware import LineReceiver, TestPortFirmware, firmware_for
 
 
@@ -45,7 +45,7 @@ class Serial(SerialBase):  # type: ignore[misc]  # pyserial ships no type hints
         if parts.scheme != "hilsim" or not bench_id:
             raise SerialException(f"expected hilsim://<bench_id>, got {self._port!r}")
         try:
-            bench = registry.lookup(bench_id)
+            bench = lookup(bench_id)
         except Exception as error:
             raise SerialException(f"no simulated bench {bench_id!r}: {error}") from error
         self._firmware = firmware_for(bench)
