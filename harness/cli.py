@@ -1,0 +1,144 @@
+"""``hil``: the command line of the harness.
+
+``hil run`` is the everyday command: it runs the compliance suites through pytest (every
+pytest option still works after the harness's own) with the bench, spec, unit serial and
+operator given, and writes ``reports/<run-id>/``. The other commands inspect inputs and
+results without touching a bench: ``hil spec check|show``, ``hil results export``.
+
+Input errors print one line naming the file, line and field, and exit with status 2
+before any instrument is touched. Otherwise the exit status is pytest's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.errors import HilError, InputError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SUITES = PROJECT_ROOT / "test_suites"
+DEFAULT_BENCH = PROJECT_ROOT / "fixtures" / "benches" / "sim.yaml"
+DEFAULT_REPORTS = PROJECT_ROOT / "reports"
+
+
+def _input_error(error: HilError) -> int:
+    print(f"hil: input error: {error}", file=sys.stderr)
+    return 2
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
+    from harness.spec import load_spec
+    spec = load_spec(args.file)
+    if args.action == "check":
+        kinds = [r.kind for r in spec.requirements.values()]
+        print(f"{spec.path}: OK: spec {spec.id} version {spec.version}, "
+              f"{len(kinds)} requirements ({kinds.count('limit')} limits, "
+              f"{kinds.count('check')} checks), default rule "
+              f"{spec.header.default_decision_rule.value}, sha256 {spec.sha256[:16]}…")
+        return 0
+    rows = [("ID", "QUANTITY", "NOMINAL", "LIMITS", "RULE", "CONDITIONS")]
+    for r in spec.requirements.values():
+        nominal = "" if r.nominal_value is None else f"{r.nominal_value:g} {r.unit}".strip()
+        conditions = ", ".join(f"{k}={v}" for k, v in r.conditions.items())
+        rows.append((r.id, r.quantity, nominal, r.limits_text(),
+                     "check" if r.kind == "check" else spec.decision_rule(r).value, conditions))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    print(f"{spec.id} {spec.version} — {spec.header.title}")
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+    return 0
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    from harness.results import export
+    store = args.store or str(DEFAULT_REPORTS / "results.db")
+    out = Path(args.out) if args.out else DEFAULT_REPORTS / args.run / f"results.{args.format}"
+    path = export(store, args.run, args.format, out)
+    print(path)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
+    """Validate the inputs, then hand over to pytest with the suites and the run id."""
+    import pytest
+
+    from harness.benchfile import load_bench
+    from harness.run import new_run_id
+    from harness.spec import load_spec
+
+    bench_path = Path(args.bench) if args.bench else DEFAULT_BENCH
+    bench = load_bench(bench_path)
+    load_spec(Path(args.spec) if args.spec else bench.spec_path)
+    run_id = args.run_id or new_run_id()
+    reports = Path(args.reports_dir) if args.reports_dir else DEFAULT_REPORTS
+    argv = [f"--bench={bench_path}", f"--run-id={run_id}", f"--reports-dir={reports}",
+            f"--rootdir={PROJECT_ROOT}", "-p", "no:cacheprovider"]
+    for name in ("spec", "serial", "operator", "station", "store"):
+        value = getattr(args, name)
+        if value:
+            argv.append(f"--{name}={value}")
+    argv += [f"--sim-fault={f}" for f in args.sim_fault]
+    argv += [f"--env={e}" for e in args.env]
+    if args.allow_expired_calibration:
+        argv.append("--allow-expired-calibration")
+    if not any(a.startswith("--alluredir") for a in pytest_args):
+        argv.append(f"--alluredir={reports / run_id / 'allure-results'}")
+    targets = [a for a in pytest_args if not a.startswith("-")]
+    argv += pytest_args if targets else [*pytest_args, str(SUITES)]
+    print(f"hil: run {run_id} on bench {bench.id} -> {reports / run_id}", flush=True)
+    return int(pytest.main(argv))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hil", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the compliance suites (extra options go to pytest)")
+    run.add_argument("--bench", help="bench file (default: fixtures/benches/sim.yaml)")
+    run.add_argument("--spec", help="spec file (default: the bench file's)")
+    run.add_argument("--serial", help="serial the unit is expected to report")
+    run.add_argument("--operator", help="operator (default: login name)")
+    run.add_argument("--station", help="station (default: the bench file's)")
+    run.add_argument("--run-id", help="run id (default: generated)")
+    run.add_argument("--reports-dir", help="reports folder (default: reports/)")
+    run.add_argument("--store", help="results store path or SQLAlchemy URL")
+    run.add_argument("--sim-fault", action="append", default=[], metavar="NAME[=VALUE]")
+    run.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
+    run.add_argument("--allow-expired-calibration", action="store_true")
+
+    spec = sub.add_parser("spec", help="validate or show a spec file")
+    spec.add_argument("action", choices=["check", "show"])
+    spec.add_argument("file")
+
+    results = sub.add_parser("results", help="export a run's results")
+    results.add_argument("action", choices=["export"])
+    results.add_argument("--run", required=True, help="run id")
+    results.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    results.add_argument("--store", help="results store (default: reports/results.db)")
+    results.add_argument("--out", help="output file (default: reports/<run>/results.<fmt>)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    if args.command != "run" and rest:
+        parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    try:
+        if args.command == "run":
+            return cmd_run(args, rest)
+        if args.command == "spec":
+            return cmd_spec(args)
+        return cmd_results(args)
+    except InputError as error:
+        return _input_error(error)
+    except HilError as error:
+        print(f"hil: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
