@@ -1,0 +1,68 @@
+"""Simulated bench instruments, one module per real model, and the rack that holds them.
+
+Every simulated instrument speaks its model's SCPI (see `harness.sim.scpi`) and observes
+or sets the one shared physical model (`SimBench`). A `Rack` holds the instruments of one
+simulated bench by *role* — the names used in resource strings (`dmm.sim`, `scope.sim`,
+...) — and creates each on first use, so the in-process VISA backend and the loopback
+server see the same instrument state for a given bench, and an instrument that is never
+used (the Keithley 2450 alternate ammeter) never touches the model.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+
+from harness.sim.instruments.base import BenchModel, SimInstrument
+from harness.sim.instruments.keithley_2450 import Keithley2450
+from harness.sim.instruments.keysight_34465a import Keysight34465A
+from harness.sim.instruments.keysight_34980a import Keysight34980A
+from harness.sim.instruments.keysight_dsox1204g import KeysightDSOX1204G
+from harness.sim.instruments.keysight_e36312a import KeysightE36312A
+from harness.sim.instruments.sim_clock import SimClock
+
+MODELS: dict[str, Callable[[BenchModel], SimInstrument]] = {
+    "dmm": Keysight34465A,
+    "scope": KeysightDSOX1204G,
+    "psu": KeysightE36312A,
+    "switch": Keysight34980A,
+    "clock": SimClock,
+    "smu": Keithley2450,
+}
+"""Role -> simulated model. `smu` is the alternate ammeter (2450 at 0 V)."""
+
+DEFAULT_ROLES = ("dmm", "scope", "psu", "switch", "clock")
+
+
+class Rack:
+    """The simulated instruments of one bench, created on first use by role."""
+
+    def __init__(self, sim: BenchModel) -> None:
+        self.sim = sim
+        self._instruments: dict[str, SimInstrument] = {}
+        self._guard = threading.Lock()
+
+    def get(self, role: str) -> SimInstrument:
+        """The instrument playing `role`; KeyError for an unknown role."""
+        factory = MODELS[role]
+        with self._guard, self.sim.lock:
+            if role not in self._instruments:
+                self._instruments[role] = factory(self.sim)
+            return self._instruments[role]
+
+
+_RACKS: weakref.WeakKeyDictionary[object, Rack] = weakref.WeakKeyDictionary()
+_RACKS_GUARD = threading.Lock()
+
+
+def rack_for(sim: BenchModel) -> Rack:
+    """The one rack of a bench, so every transport shares instrument state."""
+    with _RACKS_GUARD:
+        rack = _RACKS.get(sim)
+        if rack is None:
+            rack = _RACKS[sim] = Rack(sim)
+        return rack
+
+
+__all__ = ["DEFAULT_ROLES", "MODELS", "Rack", "SimInstrument", "rack_for"]
