@@ -29,6 +29,7 @@ bench's backend and the scripted fake in :mod:`harness.instruments.testing`.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,24 +69,54 @@ class ScpiResource(Protocol):
     def close(self) -> None: ...
 
 
-def set_tcp_nodelay(resource: object) -> bool:
-    """Turn Nagle's algorithm off on a pyvisa-py raw-socket session; say if it was done.
+def session_socket(resource: object) -> socket.socket | None:
+    """The TCP socket under a pyvisa-py ``TCPIP::...::SOCKET`` session, if there is one.
 
     pyvisa-py keeps its sessions in ``resource.visalib.sessions[resource.session]``;
-    a ``TCPIP::...::SOCKET`` session's ``interface`` is the ``socket.socket`` itself.
-    Anything else (NI-VISA, HiSLIP, the simulator, a fake) is left alone and ``False``
-    returned, because those either frame messages themselves or have no socket.
+    a raw-socket session's ``interface`` is the ``socket.socket`` itself. NI-VISA,
+    HiSLIP, VXI-11, the simulator and the fakes have none.
     """
     visalib = getattr(resource, "visalib", None)
     sessions = getattr(visalib, "sessions", None)
     if not isinstance(sessions, dict):
-        return False
+        return None
     session = sessions.get(getattr(resource, "session", None))
     interface = getattr(session, "interface", None)
     if not isinstance(interface, socket.socket) or interface.type != socket.SOCK_STREAM:
+        return None
+    return interface
+
+
+def set_tcp_nodelay(resource: object) -> bool:
+    """Turn Nagle's algorithm off on a pyvisa-py raw-socket session; say if it was done.
+
+    Resources without a raw socket are left alone and ``False`` returned: they either
+    frame messages themselves (HiSLIP, VXI-11) or have no network at all.
+    """
+    interface = session_socket(resource)
+    if interface is None:
         return False
     interface.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return True
+
+
+def _connection_failure(resource: object) -> str | None:
+    """Why a raw socket is not connected, or None if it is (or there is no socket).
+
+    pyvisa-py 0.8 "opens" a SOCKET resource even when the connection was refused;
+    the failure would only surface at the first write, inside some test.
+    """
+    interface = session_socket(resource)
+    if interface is None:
+        return None
+    error = interface.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if error:
+        return os.strerror(error)
+    try:
+        interface.getpeername()
+    except OSError as exc:
+        return f"not connected ({exc.strerror or exc})"
+    return None
 
 
 def parse_block_header(header: bytes, *, instrument: str) -> int:
@@ -269,8 +300,8 @@ def open_scpi(
     """Open a message-based VISA resource ready for SCPI and wrap it as :class:`ScpiLink`.
 
     Without a ``resource_manager`` the pure-Python backend (``@py``) is used. Raw
-    TCP sockets get ``TCP_NODELAY``; every resource gets ``termination`` both ways and
-    a timeout in seconds.
+    TCP sockets are checked to be connected and get ``TCP_NODELAY``; every resource
+    gets ``termination`` both ways and a timeout in seconds.
     """
     manager = resource_manager if resource_manager is not None else pyvisa.ResourceManager("@py")
     try:
@@ -280,6 +311,10 @@ def open_scpi(
     if not isinstance(resource, pyvisa.resources.MessageBasedResource):
         resource.close()
         raise InstrumentError(name, f"{resource_name!r} is not a message-based resource")
+    failure = _connection_failure(resource)
+    if failure is not None:
+        resource.close()
+        raise InstrumentError(name, f"cannot connect to {resource_name!r}: {failure}")
     resource.read_termination = termination
     resource.write_termination = termination
     resource.timeout = timeout_s * 1000.0
