@@ -219,7 +219,7 @@ class Rmd1TestPort:
     def _transact(self, command: str) -> str:
         """Send one request and return the payload of its `OK` reply."""
         self._tag = (self._tag + 1) % 0x10000
-        body = f"{command} @{self._tag}"
+        body = f"{command} @{self._tag:05d}"  # fixed width: same bytes, same UART time
         request = f"{body}*{_crc(body)}\n".encode("ascii")
         discarded: list[str] = []
         try:

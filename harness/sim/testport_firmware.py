@@ -194,7 +194,7 @@ class TestPortFirmware:
         self._bench_ref = weakref.ref(bench)
         self._fault = LineFault.NONE
         self._fault_count: int | None = None
-        self._last_key: tuple[int, str] | None = None
+        self._last_key: tuple[str, str] | None = None
         self._last_reply = ""
         self._rng = bench.rng("testport")
 
@@ -260,7 +260,7 @@ class TestPortFirmware:
 
     def _answer(self, raw: bytes) -> str | None:
         text = raw.decode("ascii", errors="replace").rstrip("\r")
-        tag: int | None = None
+        tag: str | None = None  # echoed verbatim, leading zeros and all
         body = text
         crc_ok = True
         if "*" in text:
@@ -268,7 +268,7 @@ class TestPortFirmware:
             crc_ok = crc.upper() == _crc(body)
         match = _TAG.match(body)
         if match and int(match.group(2)) <= 0xFFFF:
-            body, tag = match.group(1), int(match.group(2))
+            body, tag = match.group(1), match.group(2)
         command = body.strip()
         if not command and crc_ok:
             return None
