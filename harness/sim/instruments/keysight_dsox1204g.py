@@ -323,7 +323,7 @@ class KeysightDSOX1204G(SimInstrument):
         if self.wav_format == "BYTE":
             payload = codes.tobytes()
         elif self.wav_format == "WORD":
-            payload = (codes.astype(">u2") << 8).tobytes()
+            payload = (codes.astype(np.uint16) << 8).astype(">u2").tobytes()
         else:
             volts = record.volts(self.wav_source)[::step]
             payload = ",".join(f"{v:+.6E}" for v in volts).encode()
