@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from testport_fakes import FakeBench, FakeStatus
+from testport_fakes import FakeBench, FakeStatus, ScriptedUnit, framed
 
 from harness.dut.rmd1_port import Rmd1TestPort
 from harness.dut.testport import CommandRejected, DeviceEvent, DeviceIdentity, DeviceStatus
@@ -184,3 +184,44 @@ def test_over_a_loopback_the_driver_hears_only_its_own_echo_and_says_so() -> Non
     ):
         port.identify()
     assert "an unparseable line b'ID? @" in str(error.value)
+
+
+def test_a_late_reply_to_an_earlier_request_is_not_taken_for_this_one() -> None:
+    def respond(command: str, tag: str) -> bytes:
+        stale = framed(f"OK level=9 @{int(tag) - 1:05d}")
+        return stale + framed(f"OK level=3 @{tag}")
+
+    unit = ScriptedUnit(respond)
+    try:
+        with Rmd1TestPort(unit.path, timeout_s=1.0) as port:
+            assert port.level() == 3
+    finally:
+        unit.close()
+
+
+def test_an_endless_line_of_noise_is_cut_off_and_reported() -> None:
+    unit = ScriptedUnit(lambda command, tag: b"\xff" * 10_000)
+    try:
+        with (
+            Rmd1TestPort(unit.path, timeout_s=0.3, retries=0) as port,
+            pytest.raises(DeviceCommError, match=r"'LVL\?'.*unparseable line b'\\xff"),
+        ):
+            port.level()
+    finally:
+        unit.close()
+
+
+def test_noise_inside_a_reply_line_is_caught_by_the_crc() -> None:
+    def respond(command: str, tag: str) -> bytes:
+        good = framed(f"OK level=3 @{tag}")
+        return good[:5] + b"\x00" + good[6:]  # one byte hit on the wire
+
+    unit = ScriptedUnit(respond)
+    try:
+        with (
+            Rmd1TestPort(unit.path, timeout_s=0.2) as port,
+            pytest.raises(DeviceCommError, match="a line failing its CRC"),
+        ):
+            port.level()
+    finally:
+        unit.close()

@@ -9,7 +9,12 @@ would, to prove the driver notices.
 
 from __future__ import annotations
 
+import binascii
+import os
+import select
 import threading
+import tty
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -113,3 +118,45 @@ class FakeBench:
 
     def rng(self, name: str) -> np.random.Generator:
         return np.random.default_rng([self._seed, len(name)])
+
+
+class ScriptedUnit:
+    """A pty whose far end answers each request with whatever a test function returns.
+
+    For link behaviour the simulated firmware never produces on its own (a stale reply
+    to an earlier tag, an endless line): the test sees the tag the driver chose and
+    decides the exact bytes that go back.
+    """
+
+    def __init__(self, respond: Callable[[str, str], bytes]) -> None:
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        self.path = os.ttyname(self._slave)
+        self._respond = respond
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        pending = b""
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._master], [], [], 0.05)
+            if not ready:
+                continue
+            pending += os.read(self._master, 4096)
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                body = line.decode().rpartition("*")[0]
+                command, _, tag = body.rpartition(" @")
+                os.write(self._master, self._respond(command, tag))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        os.close(self._slave)
+        os.close(self._master)
+
+
+def framed(body: str) -> bytes:
+    """`body` with its CRC and newline, as the unit would send it."""
+    return f"{body}*{binascii.crc_hqx(body.encode(), 0xFFFF):04X}\n".encode()
