@@ -74,9 +74,11 @@ def test_invalid_settings_are_refused_before_sending(range_a: float, nplc: float
 
 
 def test_low_ranges_only_when_the_unit_has_them() -> None:
-    with expected_exchanges([], name="dmm") as link:
-        with pytest.raises(InstrumentError, match="1e-06"):
-            Keysight34465A(link, low_current_ranges=False).configure_dc_current(1e-6, 10)
+    with (
+        expected_exchanges([], name="dmm") as link,
+        pytest.raises(InstrumentError, match="1e-06"),
+    ):
+        Keysight34465A(link, low_current_ranges=False).configure_dc_current(1e-6, 10)
 
 
 def test_burden_needs_a_range() -> None:

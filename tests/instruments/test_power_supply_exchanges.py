@@ -96,7 +96,7 @@ def test_dp832_refuses_over_rating_and_reports_bad_replies() -> None:
         [(":MEAS:VOLT? CH1", "9.9E+37"), (":MEAS:CURR? CH1", "x")], name="psu"
     ) as link:
         psu = RigolDP832(link)
-        with pytest.raises(InstrumentError, match="CH3: 6.0 V outside 0..5.0 V"):
+        with pytest.raises(InstrumentError, match=r"CH3: 6\.0 V outside 0\.\.5\.0 V"):
             psu.set_output(3, 6.0, 0.1)
         with pytest.raises(InstrumentError, match="overload"):
             psu.measure_voltage(1)
