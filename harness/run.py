@@ -23,7 +23,6 @@ from harness.errors import InputError
 from harness.provenance import git_commit, host_name, package_versions, python_version
 from harness.record import InstrumentIdentity, RunRecord, RunStatus, UnitIdentity, utc_now
 from harness.measure import Recorder
-from harness.results import export
 from harness.spec import Spec
 from harness.store import ResultsStore
 
@@ -104,6 +103,8 @@ class ComplianceRun:
         """Close the run and write ``results.parquet`` and ``run.json``; None if never begun."""
         if self.record is None or self.store is None:
             return None
+        from harness.results import export  # pandas: imported only when a run ends
+
         status = _EXIT_STATUS.get(int(exitstatus), "error")
         ended = utc_now()
         self.store.finish_run(self.record.run_id, status, ended)
