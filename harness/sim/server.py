@@ -85,6 +85,10 @@ class InstrumentServer:
     def stop(self) -> None:
         """Close the listener and every connection, then wait for the threads."""
         self._stopping.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        except OSError:
+            pass
         self._listener.close()
         with self._guard:
             connections = list(self._connections)
