@@ -36,6 +36,8 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+Level = float | FloatArray
+"""A quantity that is either constant over the times asked about or one value per time."""
 Mode = Literal["idle", "pulses", "dc"]
 
 EDGE_TIME_S = 20e-6
@@ -126,30 +128,74 @@ def regulated_amplitude(setpoint_a: float, battery_v: float, gain: float) -> flo
     return setpoint_a * gain * (1.0 + LINE_REGULATION_PER_V * (battery_v - LINE_REFERENCE_V))
 
 
-def _envelope(drive: Drive, t: FloatArray) -> FloatArray | float:
-    """Soft-start envelope 0..1 (plus any overshoot) times the amplitude."""
-    level: FloatArray | float = drive.amplitude_a
-    if drive.ramp_start is not None:
-        level = drive.amplitude_a * np.clip((t - drive.ramp_start) / drive.ramp_length, 0.0, 1.0)
+_NEGLIGIBLE_TAUS = 50.0
+"""exp(-50) < 2e-22: after this many time constants a decay is exactly nothing here."""
+
+
+def _decay(t: FloatArray, start: float, tau: float) -> FloatArray | None:
+    """exp(-(t - start)/tau) for t >= start, 0 before; None where it is negligible."""
+    if t.size == 0 or float(t.min()) - start > _NEGLIGIBLE_TAUS * tau or float(t.max()) < start:
+        return None
+    since = t - start
+    out = np.zeros(t.shape)
+    live = (since >= 0.0) & (since < _NEGLIGIBLE_TAUS * tau)
+    out[live] = np.exp(-since[live] / tau)
+    return out
+
+
+def _envelope(drive: Drive, t: FloatArray) -> Level:
+    """The setpoint at times t: amplitude x soft-start ramp, plus any overshoot.
+
+    A plain float when it is constant over t (the common, fast case).
+    """
+    level: Level = drive.amplitude_a
+    ramp = drive.ramp_start
+    if ramp is not None and t.size and float(t.min()) < ramp + drive.ramp_length:
+        level = drive.amplitude_a * np.clip((t - ramp) / drive.ramp_length, 0.0, 1.0)
     if drive.overshoot_start is not None and drive.overshoot_a != 0.0:
-        since = t - drive.overshoot_start
-        decay = np.exp(-np.maximum(since, 0.0) / OVERSHOOT_TAU_S) * (since >= 0.0)
-        level = level + drive.overshoot_a * decay
+        decay = _decay(t, drive.overshoot_start, OVERSHOOT_TAU_S)
+        if decay is not None:
+            level = level + drive.overshoot_a * decay
     return level
 
 
-def _pulse_shape(stage: OutputStage, drive: Drive, t: FloatArray) -> tuple[FloatArray, BoolArray]:
-    """(0..1 trapezoid pulse, True where the polarity is positive) at times t."""
-    rel = t - drive.origin
-    x = np.mod(rel, drive.period)
-    high = 0.5 * drive.period + stage.edge_s
-    shape: FloatArray = np.minimum(x, high - x)
-    shape *= 1.0 / stage.edge_s
-    np.clip(shape, 0.0, 1.0, out=shape)
-    if stage.stuck_polarity:
-        return shape, np.ones(t.shape, dtype=bool)
-    positive: BoolArray = np.mod(rel, 2.0 * drive.half_cycle) < drive.half_cycle
-    return shape, positive
+def _level_at(drive: Drive, t: float) -> float:
+    return float(np.asarray(_envelope(drive, np.array([t]))).ravel()[0])
+
+
+def _polarity_factor(drive: Drive, rel: FloatArray, pos: Level, neg: Level) -> FloatArray:
+    """`pos` where the polarity is positive, `-neg` where negative (rel: time from origin)."""
+    phase = rel * (0.5 / drive.half_cycle)
+    phase -= np.floor(phase)
+    positive: BoolArray = phase < 0.5
+    if isinstance(pos, float) and isinstance(neg, float):
+        np.multiply(positive, pos + neg, out=phase)
+        phase -= neg
+        return phase
+    return np.where(positive, pos, np.negative(neg))
+
+
+def _pulse_shape(stage: OutputStage, drive: Drive, rel: FloatArray) -> FloatArray:
+    """The 0..1 trapezoid pulse train, computed in place over rel (time from origin)."""
+    rel *= 1.0 / drive.period
+    rel -= np.floor(rel)
+    high = 0.5 + stage.edge_s / drive.period
+    other = np.subtract(high, rel)
+    np.minimum(rel, other, out=rel)
+    rel *= drive.period / stage.edge_s
+    np.clip(rel, 0.0, 1.0, out=rel)
+    return rel
+
+
+def _signed_pulses(
+    stage: OutputStage, drive: Drive, t: FloatArray, pos: Level, neg: Level
+) -> FloatArray:
+    """Pulse train times `pos` on positive half-cycles and `-neg` on negative ones."""
+    rel = np.subtract(t, drive.origin)
+    factor = pos if stage.stuck_polarity else _polarity_factor(drive, rel, pos, neg)
+    shape = _pulse_shape(stage, drive, rel)
+    shape *= factor
+    return shape
 
 
 def _driven(stage: OutputStage, drive: Drive, t: FloatArray, limit: float) -> FloatArray:
@@ -159,12 +205,15 @@ def _driven(stage: OutputStage, drive: Drive, t: FloatArray, limit: float) -> Fl
     level = _envelope(drive, t)
     if drive.mode == "dc":
         rise = np.clip((t - drive.origin) / stage.edge_s, 0.0, 1.0)
-        return rise * np.minimum(level, limit)
-    shape, positive = _pulse_shape(stage, drive, t)
-    pos = np.minimum(level, limit)
-    neg = np.minimum(np.multiply(level, stage.negative_phase_factor), limit)
-    shape *= np.where(positive, pos, -neg)
-    return shape
+        rise *= np.minimum(level, limit)
+        return rise
+    if isinstance(level, float):
+        pos: Level = min(level, limit)
+        neg: Level = min(level * stage.negative_phase_factor, limit)
+    else:
+        pos = np.minimum(level, limit)
+        neg = np.minimum(level * stage.negative_phase_factor, limit)
+    return _signed_pulses(stage, drive, t, pos, neg)
 
 
 def current(stage: OutputStage, seg: Segment, t: FloatArray) -> FloatArray:
@@ -176,9 +225,9 @@ def current(stage: OutputStage, seg: Segment, t: FloatArray) -> FloatArray:
     if stage.leak_a != 0.0:
         out += float(np.clip(stage.leak_a, -limit, limit))
     if seg.spike is not None:
-        since = t - seg.spike.start
-        decay = np.exp(-np.maximum(since, 0.0) / seg.spike.tau) * (since >= 0.0)
-        out += seg.spike.amplitude_a * decay
+        decay = _decay(t, seg.spike.start, seg.spike.tau)
+        if decay is not None:
+            out += seg.spike.amplitude_a * decay
     return out
 
 
@@ -191,10 +240,11 @@ def voltage(stage: OutputStage, seg: Segment, t: FloatArray) -> FloatArray:
         return np.zeros(t.shape)
     if drive.mode == "dc":
         return np.clip((t - drive.origin) / stage.edge_s, 0.0, 1.0) * stage.compliance_v
-    shape, positive = _pulse_shape(stage, drive, t)
-    driving: BoolArray = np.asarray(_envelope(drive, t)) > 0.0
-    shape *= np.where(positive & driving, stage.compliance_v, -stage.compliance_v * driving)
-    return shape
+    level = _envelope(drive, t)
+    if isinstance(level, float):
+        return _signed_pulses(stage, drive, t, stage.compliance_v, stage.compliance_v)
+    on = np.where(np.asarray(level) > 0.0, stage.compliance_v, 0.0)
+    return _signed_pulses(stage, drive, t, on, on)
 
 
 def breakpoints(stage: OutputStage, seg: Segment, a: float, b: float) -> FloatArray:
@@ -252,10 +302,9 @@ def contact_spike(
     drive = before.drive
     if load_ohms is None or drive.mode == "idle" or drive.amplitude_a <= 0.0:
         return None
-    if before.load_ohms is not None:
-        level = float(np.asarray(_envelope(drive, np.array([t])))[0])
-        if level <= current_limit(stage, before.load_ohms, before.burden_ohms):
-            return None
+    before_limit = current_limit(stage, before.load_ohms, before.burden_ohms)
+    if before.load_ohms is not None and _level_at(drive, t) <= before_limit:
+        return None
     total = load_ohms + burden_ohms
     sign = 1.0 if drive.mode == "dc" else polarity_at(stage, drive, t)
     return Spike(t, sign * stage.compliance_v / total, total * OUTPUT_CAPACITANCE_F)
@@ -267,7 +316,7 @@ def mean_abs_output(stage: OutputStage, seg: Segment, t: float) -> float:
     if drive.mode == "idle" or seg.load_ohms is None:
         return 0.0
     limit = current_limit(stage, seg.load_ohms, seg.burden_ohms)
-    level = min(float(np.asarray(_envelope(drive, np.array([t])))[0]), limit)
+    level = min(_level_at(drive, t), limit)
     return level if drive.mode == "dc" else 0.5 * level
 
 

@@ -1,0 +1,315 @@
+"""The simulated bench: one RMD-1, its load network and its two supplies, in virtual time.
+
+This is the single physical model that every simulated instrument and the simulated test
+port look at, so that they agree with each other the way real instruments wired to one
+real unit do: the DMM in series sees the same current the scope sees as a voltage across
+the load resistor, the supply sees the unit's power draw drop when it switches itself
+off, and the buzzer test point beeps when the firmware's log says it did.
+
+How it runs. Nothing happens between calls. Each input (`set_load`, `set_supply`,
+`set_ammeter_burden`, a button press on `device`) acts at `clock.now()`. Before acting,
+and before any observation, the model *catches up*: it fires every firmware timer that
+fell due since the last call, at its exact virtual time, recording a new segment of the
+output history at each. Observations are then closed-form over the segments, vectorised
+over a numpy array of times. Times in the future (a DMM asking for the mean over the
+aperture it is about to integrate) are answered by projecting a copy of the firmware
+forward with today's inputs; the real state only moves when the clock does.
+
+The current path (domain.md, section 4): sphere A -> ammeter (burden) -> load -> sphere B.
+`load_bank` maps each 34980A switch channel to the resistor's *actual* value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import numpy.typing as npt
+
+from harness.sim import physics
+from harness.sim.clock import VirtualClock
+from harness.sim.faults import Fault, FaultProfile
+from harness.sim.firmware import Firmware, SimDevice
+from harness.sim.physics import IDLE, FloatArray, OutputStage, Segment, Spike
+from harness.sim.timeline import IntervalSet, SegmentHistory, StepHistory
+
+LOAD_BANK_OHMS: dict[int, float] = {1001: 499.8, 1002: 2001.5, 1003: 9994.0, 1004: 100_020.0}
+"""Actual resistances behind the switch channels (nominal 500, 2k, 10k, 100k ohms)."""
+SUPPLY_CHANNELS = (1, 2, 3)
+BATTERY_CHANNEL, CHARGER_CHANNEL = 1, 2
+BUZZER_HIGH_V = 3.3
+
+
+@dataclass(frozen=True)
+class SupplyOutput:
+    """One supply channel's programmed output."""
+
+    volts: float = 0.0
+    current_limit: float = 0.0
+    on: bool = False
+
+    @property
+    def present_v(self) -> float:
+        return self.volts if self.on else 0.0
+
+
+class SimBench:
+    """The physical model of one simulated bench (see the module docstring)."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        faults: Iterable[Fault | str] = (),
+        serial: str = "RMD1-SIM-0001",
+        *,
+        history_s: float = 120.0,
+        clock: VirtualClock | None = None,
+        fault_source: str = "faults",
+    ) -> None:
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        self.lock = threading.RLock()
+        self.clock = clock if clock is not None else VirtualClock()
+        self.seed = seed
+        self.faults = FaultProfile.from_faults(faults, source=fault_source)
+        self.stage = OutputStage(
+            compliance_v=self.faults.compliance_v,
+            negative_phase_factor=(1.0 - physics.NOMINAL_PHASE_MISMATCH)
+            * (1.0 - self.faults.phase_asymmetry),
+            stuck_polarity=self.faults.stuck_polarity,
+            leak_a=self.faults.leak_ua * 1e-6,
+        )
+        self.load_bank = dict(LOAD_BANK_OHMS)
+        self._load: float | None = None
+        self._burden = 0.0
+        self._spike: Spike | None = None
+        self._supplies = {ch: SupplyOutput() for ch in SUPPLY_CHANNELS}
+        self._supply_history = {ch: StepHistory(0.0) for ch in SUPPLY_CHANNELS}
+        self._firmware = Firmware(self.faults)
+        self.device = SimDevice(self, self._firmware, self.clock, serial)
+        start = Segment(self.clock.now(), IDLE, None, 0.0)
+        self._history = SegmentHistory(start, history_s)
+        self._rngs: dict[str, np.random.Generator] = {}
+
+    # --- inputs ----------------------------------------------------------------------
+
+    def set_load(self, ohms: float | None) -> None:
+        """Connect a load of `ohms` between the spheres, or open the circuit (None)."""
+        if ohms is not None and not (math.isfinite(ohms) and ohms > 0.0):
+            raise ValueError(f"load must be a positive resistance or None, got {ohms!r}")
+        with self.lock:
+            self.catch_up()
+            t = self.clock.now()
+            if ohms != self._load:
+                last = self._history.last
+                self._spike = physics.contact_spike(self.stage, last, ohms, self._burden, t)
+                self._load = ohms
+            self._apply(t)
+
+    def set_ammeter_burden(self, ohms: float) -> None:
+        """The series ammeter's burden resistance for its present range."""
+        if not (math.isfinite(ohms) and ohms >= 0.0):
+            raise ValueError(f"burden must be a resistance >= 0, got {ohms!r}")
+        with self.lock:
+            self.catch_up()
+            self._burden = float(ohms)
+            self._apply(self.clock.now())
+
+    def set_supply(self, channel: int, volts: float, current_limit: float, on: bool) -> None:
+        """Program a supply channel: CH1 is the battery, CH2 the charger input."""
+        self._check_channel(channel)
+        if not (math.isfinite(volts) and volts >= 0.0):
+            raise ValueError(f"supply volts must be >= 0, got {volts!r}")
+        if not (math.isfinite(current_limit) and current_limit >= 0.0):
+            raise ValueError(f"current limit must be >= 0, got {current_limit!r}")
+        with self.lock:
+            self.catch_up()
+            t = self.clock.now()
+            setting = SupplyOutput(float(volts), float(current_limit), bool(on))
+            self._supplies[channel] = setting
+            self._supply_history[channel].set(t, setting.present_v)
+            self._apply(t)
+
+    @property
+    def load_ohms(self) -> float | None:
+        return self._load
+
+    @property
+    def burden_ohms(self) -> float:
+        return self._burden
+
+    def supply(self, channel: int) -> SupplyOutput:
+        self._check_channel(channel)
+        return self._supplies[channel]
+
+    # --- time ------------------------------------------------------------------------
+
+    def catch_up(self) -> None:
+        """Fire every firmware timer due by now, each at its own exact time."""
+        with self.lock:
+            now = self.clock.now()
+            while (due := self._firmware.next_deadline()) is not None and due[0] <= now:
+                self._firmware.fire(*due)
+                self._record(due[0])
+            self._prune(now)
+
+    def commit(self) -> None:
+        """Record the firmware's new drive at the present time (after a button press)."""
+        with self.lock:
+            self._record(self.clock.now())
+
+    def advance_to(self, t: float) -> None:
+        """Move the clock to virtual time t (not backwards) and catch up."""
+        with self.lock:
+            self.advance(t - self.clock.now())
+
+    def advance(self, dt: float) -> None:
+        """Move the clock by dt seconds and catch up."""
+        with self.lock:
+            self.clock.advance(dt)
+            self.catch_up()
+
+    @property
+    def history_start(self) -> float:
+        """The oldest virtual time still observable (-inf until anything was forgotten)."""
+        return self._history.earliest
+
+    # --- observations ----------------------------------------------------------------
+
+    def load_current(self, t: npt.ArrayLike) -> FloatArray:
+        """Current through the load (A, sphere A -> B positive) at each time in t."""
+        with self.lock:
+            times = self._times(t)
+            history, _ = self._view(times)
+            return history.evaluate(partial(physics.current, self.stage), times)
+
+    def load_voltage(self, t: npt.ArrayLike) -> FloatArray:
+        """Voltage across the load resistor (the open-circuit voltage when open)."""
+        with self.lock:
+            times = self._times(t)
+            history, _ = self._view(times)
+            return history.evaluate(partial(physics.voltage, self.stage), times)
+
+    def buzzer_voltage(self, t: npt.ArrayLike) -> FloatArray:
+        """The buzzer-enable test point: 3.3 V while a beep sounds, else 0 V."""
+        with self.lock:
+            times = self._times(t)
+            _, buzzer = self._view(times)
+            return np.where(buzzer.contains(times), BUZZER_HIGH_V, 0.0)
+
+    def supply_voltage(self, channel: int, t: npt.ArrayLike) -> FloatArray:
+        """A supply channel's output voltage (0 while off) at each time in t."""
+        self._check_channel(channel)
+        with self.lock:
+            times = self._times(t)
+            self._view(times)
+            return self._supply_history[channel].at(times)
+
+    def mean_current(self, t0: float, t1: float) -> float:
+        """Exact average load current over [t0, t1] (what a DMM aperture integrates)."""
+        if not (math.isfinite(t0) and math.isfinite(t1)) or t1 < t0:
+            raise ValueError(f"need finite t0 <= t1, got {t0!r}, {t1!r}")
+        with self.lock:
+            if t1 == t0:
+                return float(self.load_current(np.array([t0]))[0])
+            history, _ = self._view(self._times([t0, t1]))
+            fn = partial(physics.current, self.stage)
+            kinks = partial(physics.breakpoints, self.stage)
+            return history.integrate(fn, kinks, t0, t1) / (t1 - t0)
+
+    def supply_current(self, channel: int) -> float:
+        """Current drawn from a supply channel now (A), limited by its current limit."""
+        self._check_channel(channel)
+        with self.lock:
+            self.catch_up()
+            setting = self._supplies[channel]
+            if setting.present_v <= 0.0:
+                return 0.0
+            fw = self._firmware
+            if channel == CHARGER_CHANNEL:
+                battery_v = self._supplies[BATTERY_CHANNEL].present_v
+                return physics.charger_current(setting.present_v, battery_v, setting.current_limit)
+            if channel != BATTERY_CHANNEL:
+                return 0.0
+            state = fw.state()
+            quiescent = {"off": physics.QUIESCENT_OFF_A, "treating": physics.QUIESCENT_TREATING_A}
+            output = physics.mean_abs_output(self.stage, self._history.last, self.clock.now())
+            draw = physics.battery_current(
+                quiescent.get(state, physics.QUIESCENT_STANDBY_A), output,
+                self.stage.compliance_v, setting.present_v,
+            )
+            return min(draw, setting.current_limit)
+
+    def rng(self, name: str) -> np.random.Generator:
+        """The named instrument's noise generator, seeded from (seed, name) reproducibly.
+
+        The name is hashed with SHA-256 (Python's hash() changes between runs), and the
+        same name always returns the same generator, so its stream continues.
+        """
+        with self.lock:
+            if name not in self._rngs:
+                digest = int.from_bytes(hashlib.sha256(name.encode()).digest()[:16], "little")
+                self._rngs[name] = np.random.default_rng(
+                    np.random.SeedSequence([self.seed, digest])
+                )
+            return self._rngs[name]
+
+    # --- internals -------------------------------------------------------------------
+
+    def _apply(self, t: float) -> None:
+        """Tell the firmware what its sensors now see, then record the result."""
+        sense = None if self._load is None else self._load + self._burden
+        self._firmware.sense(
+            t,
+            self._supplies[BATTERY_CHANNEL].present_v,
+            self._supplies[CHARGER_CHANNEL].present_v,
+            sense,
+        )
+        self._record(t)
+
+    def _record(self, t: float) -> None:
+        drive = self._firmware.drive()
+        self._history.append(Segment(t, drive, self._load, self._burden, self._spike))
+
+    def _prune(self, now: float) -> None:
+        self._history.prune(now)
+        horizon = self._history.earliest
+        if math.isfinite(horizon):
+            self._firmware.buzzer.prune(horizon)
+            for steps in self._supply_history.values():
+                steps.prune(horizon)
+
+    def _times(self, t: npt.ArrayLike) -> FloatArray:
+        self.catch_up()
+        return np.asarray(t, dtype=np.float64)
+
+    def _view(self, times: FloatArray) -> tuple[SegmentHistory, IntervalSet]:
+        """The history covering `times`, projected past the present if they reach it."""
+        if times.size == 0:
+            return self._history, self._firmware.buzzer
+        lo, hi = float(times.min()), float(times.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError("observation times must be finite")
+        if lo < self._history.earliest:
+            raise ValueError(
+                f"time {lo:.6f} s is older than the retained history "
+                f"(from {self._history.earliest:.6f} s)"
+            )
+        if hi <= self.clock.now():
+            return self._history, self._firmware.buzzer
+        twin = self._firmware.fork()
+        future: list[Segment] = []
+        while (due := twin.next_deadline()) is not None and due[0] <= hi:
+            twin.fire(*due)
+            future.append(Segment(due[0], twin.drive(), self._load, self._burden, self._spike))
+        return self._history.extended(future), twin.buzzer
+
+    @staticmethod
+    def _check_channel(channel: int) -> None:
+        if channel not in SUPPLY_CHANNELS:
+            raise ValueError(f"supply channel must be one of {SUPPLY_CHANNELS}, got {channel!r}")
