@@ -28,9 +28,12 @@ import threading
 import tty
 from collections.abc import Callable
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from harness.sim.testport_firmware import LineReceiver, SimBenchLike, firmware_for
+from harness.sim.testport_firmware import LineReceiver, firmware_for
+
+if TYPE_CHECKING:
+    from harness.sim.bench import SimBench
 
 _log = logging.getLogger(__name__)
 _POLL_S = 0.05
@@ -61,7 +64,7 @@ class ServedDevice:
         self.stop()
 
 
-def serve_device(sim: SimBenchLike, kind: Literal["pty", "socket"] = "pty") -> ServedDevice:
+def serve_device(sim: SimBench, kind: Literal["pty", "socket"] = "pty") -> ServedDevice:
     """Serve `sim`'s test port on a new pty (url = slave path) or loopback socket."""
     if kind == "pty":
         return _serve_pty(sim)
@@ -76,7 +79,7 @@ def _write_all(write: Callable[[bytes], int], data: bytes) -> None:
         view = view[write(bytes(view)) :]
 
 
-def _serve_pty(sim: SimBenchLike) -> ServedDevice:
+def _serve_pty(sim: SimBench) -> ServedDevice:
     firmware = firmware_for(sim)
     master, slave = os.openpty()
     # Raw mode before anyone opens it: otherwise the line discipline echoes the device's
@@ -111,7 +114,7 @@ def _serve_pty(sim: SimBenchLike) -> ServedDevice:
     return ServedDevice(path, thread, stopping.set)
 
 
-def _serve_socket(sim: SimBenchLike) -> ServedDevice:
+def _serve_socket(sim: SimBench) -> ServedDevice:
     firmware = firmware_for(sim)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

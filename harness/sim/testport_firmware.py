@@ -29,12 +29,13 @@ import logging
 import re
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import numpy as np
+if TYPE_CHECKING:
+    from harness.sim.bench import SimBench
 
 _log = logging.getLogger(__name__)
 
@@ -60,76 +61,6 @@ class LineFault(Enum):
     PARTIAL = "partial"  # the first half of the reply, no newline, then silence
     GARBAGE = "garbage"  # a line that is not protocol at all, instead of the reply
     SILENT = "silent"  # nothing; the command is not executed either
-
-
-class _Status(Protocol):
-    @property
-    def state(self) -> str: ...
-    @property
-    def level(self) -> int: ...
-    @property
-    def frequency(self) -> int: ...
-    @property
-    def boost(self) -> bool: ...
-    @property
-    def contact(self) -> bool: ...
-    @property
-    def charging(self) -> bool: ...
-    @property
-    def battery_mv(self) -> float: ...
-    @property
-    def session_s(self) -> float: ...
-    @property
-    def on_time_s(self) -> float: ...
-    @property
-    def fault(self) -> str | None: ...
-    @property
-    def lowbatt_warning(self) -> bool: ...
-
-
-class _Event(Protocol):
-    @property
-    def index(self) -> int: ...
-    @property
-    def t_device_s(self) -> float: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def detail(self) -> object: ...
-
-
-class SimDeviceLike(Protocol):
-    """The part of `harness.sim.firmware.SimDevice` the test port drives."""
-
-    @property
-    def identity(self) -> Sequence[str]: ...
-    @property
-    def has_power(self) -> bool: ...
-    def power_on(self) -> None: ...
-    def power_off(self) -> None: ...
-    def set_level(self, level: int) -> None: ...
-    def level_up(self) -> None: ...
-    def set_frequency(self, index: int) -> None: ...
-    def press_boost(self) -> None: ...
-    def start_ocp_selftest(self) -> None: ...
-    def status(self) -> _Status: ...
-    def events(self, since: int = 0) -> Sequence[_Event]: ...
-
-
-class _Clock(Protocol):
-    def advance(self, dt: float) -> object: ...
-
-
-class SimBenchLike(Protocol):
-    """The part of `harness.sim.bench.SimBench` the test port needs."""
-
-    @property
-    def device(self) -> SimDeviceLike: ...
-    @property
-    def clock(self) -> _Clock: ...
-    @property
-    def lock(self) -> threading.RLock: ...
-    def rng(self, name: str) -> np.random.Generator: ...
 
 
 class _Refused(Exception):
@@ -189,7 +120,7 @@ class TestPortFirmware:
 
     __test__ = False  # not a pytest test class, despite the name
 
-    def __init__(self, bench: SimBenchLike) -> None:
+    def __init__(self, bench: SimBench) -> None:
         # Weak, so that `firmware_for`'s cache does not keep finished benches alive.
         self._bench_ref = weakref.ref(bench)
         self._fault = LineFault.NONE
@@ -199,7 +130,7 @@ class TestPortFirmware:
         self._rng = bench.rng("testport")
 
     @property
-    def _bench(self) -> SimBenchLike:
+    def _bench(self) -> SimBench:
         bench = self._bench_ref()
         if bench is None:
             raise RuntimeError("the simulated bench behind this test port is gone")
@@ -379,7 +310,7 @@ _firmware: dict[int, TestPortFirmware] = {}
 _firmware_lock = threading.Lock()
 
 
-def firmware_for(bench: SimBenchLike) -> TestPortFirmware:
+def firmware_for(bench: SimBench) -> TestPortFirmware:
     """The one test-port firmware of `bench`, shared by every transport that reaches it.
 
     A unit has one UART whatever cable the host uses, so a fault injected here shows on
