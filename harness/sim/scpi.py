@@ -49,8 +49,18 @@ QUEUE_DEPTH = 20
 """Error queue length of the Keysight instruments modelled here (their manuals say 20)."""
 
 _MULTIPLIERS: dict[str, float] = {
-    "": 1.0, "EX": 1e18, "PE": 1e15, "T": 1e12, "G": 1e9, "MA": 1e6, "K": 1e3,
-    "M": 1e-3, "U": 1e-6, "N": 1e-9, "P": 1e-12, "F": 1e-15,
+    "": 1.0,
+    "EX": 1e18,
+    "PE": 1e15,
+    "T": 1e12,
+    "G": 1e9,
+    "MA": 1e6,
+    "K": 1e3,
+    "M": 1e-3,
+    "U": 1e-6,
+    "N": 1e-9,
+    "P": 1e-12,
+    "F": 1e-15,
 }
 _NUMBER = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]*)$")
 
@@ -69,7 +79,7 @@ def error_text(code: int, detail: str = "") -> str:
     message = ERROR_MESSAGES.get(code, "Unknown error")
     if detail:
         message = f"{message}; {detail}"
-    return f"{code:+d},\"{message}\""
+    return f'{code:+d},"{message}"'
 
 
 def ieee_block(payload: bytes, width: int | None = None) -> bytes:
@@ -167,8 +177,14 @@ class Call:
         return None
 
     def number(
-        self, index: int, *, low: float, high: float, default: float,
-        unit: str = "", required: bool = True,
+        self,
+        index: int,
+        *,
+        low: float,
+        high: float,
+        default: float,
+        unit: str = "",
+        required: bool = True,
     ) -> float:
         """A numeric parameter in SI units, accepting MIN/MAX/DEF and unit suffixes."""
         text = self.arg(index, required=required)
@@ -201,8 +217,14 @@ class Call:
 def parse_number(text: str, low: float, high: float, default: float, unit: str = "") -> float:
     """A numeric parameter: MIN/MAX/DEF, or a number with an optional unit suffix."""
     word = text.strip().upper()
-    keywords = {"MIN": low, "MINIMUM": low, "MAX": high, "MAXIMUM": high,
-                "DEF": default, "DEFAULT": default}
+    keywords = {
+        "MIN": low,
+        "MINIMUM": low,
+        "MAX": high,
+        "MAXIMUM": high,
+        "DEF": default,
+        "DEFAULT": default,
+    }
     if word in keywords:
         return keywords[word]
     found = _NUMBER.match(word)
@@ -285,7 +307,10 @@ class ScpiEngine:
     """Parses messages, runs handlers, keeps the status registers and the error queue."""
 
     def __init__(
-        self, commands: Sequence[Command], *, identity: Callable[[], str],
+        self,
+        commands: Sequence[Command],
+        *,
+        identity: Callable[[], str],
         reset: Callable[[], None],
     ) -> None:
         self._identity = identity

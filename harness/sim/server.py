@@ -19,6 +19,7 @@ not arise here as it can in-process; everything else is byte-for-byte the same.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Iterable
@@ -43,7 +44,8 @@ class InstrumentServer:
         self._threads: list[threading.Thread] = []
         self._guard = threading.Lock()
         self._acceptor = threading.Thread(
-            target=self._accept_loop, name=f"sim-{instrument.model}-accept", daemon=True)
+            target=self._accept_loop, name=f"sim-{instrument.model}-accept", daemon=True
+        )
         self._acceptor.start()
 
     @property
@@ -57,8 +59,12 @@ class InstrumentServer:
             except OSError:
                 return
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True,
-                                      name=f"sim-{self.instrument.model}-conn")
+            thread = threading.Thread(
+                target=self._serve,
+                args=(conn,),
+                daemon=True,
+                name=f"sim-{self.instrument.model}-conn",
+            )
             with self._guard:
                 self._connections.add(conn)
                 self._threads.append(thread)
@@ -85,19 +91,15 @@ class InstrumentServer:
     def stop(self) -> None:
         """Close the listener and every connection, then wait for the threads."""
         self._stopping.set()
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):  # shutdown wakes the thread blocked in accept()
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         with self._guard:
             connections = list(self._connections)
             threads = list(self._threads)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._acceptor.join(timeout=5)
         for thread in threads:
             thread.join(timeout=5)
@@ -125,7 +127,9 @@ class ServedInstruments:
 
 
 def serve_instruments(
-    sim: BenchModel, host: str = "127.0.0.1", roles: Iterable[str] = DEFAULT_ROLES,
+    sim: BenchModel,
+    host: str = "127.0.0.1",
+    roles: Iterable[str] = DEFAULT_ROLES,
 ) -> ServedInstruments:
     """Serve each role's simulated instrument on its own ephemeral port of `host`."""
     rack = rack_for(sim)

@@ -99,7 +99,9 @@ class HilsimVisaLibrary(VisaLibraryBase):
         return tuple(rname.filter([resource_name(role) for role in MODELS], query))
 
     def open(
-        self, session: VISARMSession, resource_name: str,
+        self,
+        session: VISARMSession,
+        resource_name: str,
         access_mode: constants.AccessModes = constants.AccessModes.no_lock,
         open_timeout: int | None = constants.VI_TMO_IMMEDIATE,
     ) -> tuple[VISASession, StatusCode]:
@@ -107,13 +109,18 @@ class HilsimVisaLibrary(VisaLibraryBase):
             parsed = rname.parse_resource_name(resource_name)
         except rname.InvalidResourceName:
             return VISASession(0), self.handle_return_value(
-                None, StatusCode.error_invalid_resource_name)
+                None, StatusCode.error_invalid_resource_name
+            )
         host = str(getattr(parsed, "host_address", ""))
         role = host.removesuffix(HOST_SUFFIX)
-        if parsed.resource_class != "SOCKET" or not host.endswith(HOST_SUFFIX) \
-                or role not in MODELS:
+        if (
+            parsed.resource_class != "SOCKET"
+            or not host.endswith(HOST_SUFFIX)
+            or role not in MODELS
+        ):
             return VISASession(0), self.handle_return_value(
-                None, StatusCode.error_resource_not_found)
+                None, StatusCode.error_resource_not_found
+            )
         instrument = rack_for(self._bench()).get(role)
         handle = self._next_session
         self._next_session += 1
@@ -178,19 +185,25 @@ class HilsimVisaLibrary(VisaLibraryBase):
         if link is None:
             return None, self.handle_return_value(session, StatusCode.error_invalid_object)
         if attribute not in link.attributes:
-            return None, self.handle_return_value(
-                session, StatusCode.error_nonsupported_attribute)
+            return None, self.handle_return_value(session, StatusCode.error_nonsupported_attribute)
         return link.attributes[attribute], self.handle_return_value(session, StatusCode.success)
 
-    def set_attribute(self, session: VISASession, attribute: Any, attribute_state: Any) -> StatusCode:
+    def set_attribute(
+        self, session: VISASession, attribute: Any, attribute_state: Any
+    ) -> StatusCode:
         link = self._link(session)
         if link is None:
             return self.handle_return_value(session, StatusCode.error_invalid_object)
         link.attributes[attribute] = attribute_state
         return self.handle_return_value(session, StatusCode.success)
 
-    def lock(self, session: VISASession, lock_type: constants.Lock, timeout: int,
-             requested_key: str | None = None) -> tuple[str, StatusCode]:
+    def lock(
+        self,
+        session: VISASession,
+        lock_type: constants.Lock,
+        timeout: int,
+        requested_key: str | None = None,
+    ) -> tuple[str, StatusCode]:
         return "", self.handle_return_value(session, StatusCode.success)
 
     def unlock(self, session: VISASession) -> StatusCode:

@@ -27,8 +27,9 @@ class FakeClock:
 
 
 class FakeBench:
-    def __init__(self, seed: int = 0, amplitude: float = 400e-6, frequency: float = 10.0,
-                 offset: float = 0.0) -> None:
+    def __init__(
+        self, seed: int = 0, amplitude: float = 400e-6, frequency: float = 10.0, offset: float = 0.0
+    ) -> None:
         self.seed = seed
         self.lock = threading.RLock()
         self.clock = FakeClock()

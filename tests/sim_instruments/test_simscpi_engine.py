@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from harness.sim.scpi import (
-    QUEUE_DEPTH, Call, Command, ScpiEngine, ScpiError, ieee_block, parse_channel_list,
+    QUEUE_DEPTH,
+    Call,
+    Command,
+    ScpiEngine,
+    ScpiError,
+    ieee_block,
+    parse_channel_list,
     parse_number,
 )
 
@@ -56,9 +62,16 @@ def ask(engine: ScpiEngine, message: str) -> str | None:
     return None if reply is None else reply.decode().rstrip("\n")
 
 
-@pytest.mark.parametrize("header", [
-    ":MEASure:CURRent:DC?", "MEAS:CURR:DC?", "meas:curr?", "Measure:Current:Dc?", ":MEAS:CURR?",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        ":MEASure:CURRent:DC?",
+        "MEAS:CURR:DC?",
+        "meas:curr?",
+        "Measure:Current:Dc?",
+        ":MEAS:CURR?",
+    ],
+)
 def test_short_long_and_case_match(box: Box, header: str) -> None:
     engine = box.engine()
     assert ask(engine, header) == "+1.0E-04"
@@ -74,8 +87,12 @@ def test_neither_short_nor_long_is_undefined(box: Box, header: str) -> None:
 
 def test_optional_nodes(box: Box) -> None:
     engine = box.engine()
-    for message, value in [("SENS:CURR:DC:NPLC 1", 1.0), ("CURR:NPLC 0.2", 0.2),
-                           ("current:dc:nplcycles 100", 100.0), (":SENSE:CURR:NPLC MIN", 0.02)]:
+    for message, value in [
+        ("SENS:CURR:DC:NPLC 1", 1.0),
+        ("CURR:NPLC 0.2", 0.2),
+        ("current:dc:nplcycles 100", 100.0),
+        (":SENSE:CURR:NPLC MIN", 0.02),
+    ]:
         engine.execute(message)
         assert box.nplc == value
     assert ask(engine, "CURR:NPLC?") == "0.02"
@@ -97,10 +114,19 @@ def test_numeric_suffix(box: Box) -> None:
     assert ask(engine, ":CHAN:SCAL?") == "1"
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("100mV", 0.1), ("100 mV", 0.1), ("-2.5", -2.5), ("1e-1V", 0.1), ("MAX", 10.0),
-    ("def", 0.0), ("minimum", -10.0), (".5", 0.5),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("100mV", 0.1),
+        ("100 mV", 0.1),
+        ("-2.5", -2.5),
+        ("1e-1V", 0.1),
+        ("MAX", 10.0),
+        ("def", 0.0),
+        ("minimum", -10.0),
+        (".5", 0.5),
+    ],
+)
 def test_numbers_and_suffixes(text: str, value: float) -> None:
     assert parse_number(text, -10, 10, 0, "V") == pytest.approx(value)
 
@@ -118,16 +144,19 @@ def test_channel_lists() -> None:
         parse_channel_list("1001")
 
 
-@pytest.mark.parametrize(("message", "code", "text"), [
-    ("FOO:BAR", -113, "Undefined header"),
-    ("MEAS:CURR:DC", -113, "Undefined header"),  # exists only as a query
-    ("CURR:NPLC", -109, "Missing parameter"),
-    ("CURR:NPLC 1000", -222, "Data out of range"),
-    ("CURR:NPLC abc", -104, "Data type error"),
-    ("SOUR:VOLT 1mA", -131, "Invalid suffix"),
-    ("MEAS::CURR?", -102, "Syntax error"),
-    ("MEAS?CURR?", -102, "Syntax error"),
-])
+@pytest.mark.parametrize(
+    ("message", "code", "text"),
+    [
+        ("FOO:BAR", -113, "Undefined header"),
+        ("MEAS:CURR:DC", -113, "Undefined header"),  # exists only as a query
+        ("CURR:NPLC", -109, "Missing parameter"),
+        ("CURR:NPLC 1000", -222, "Data out of range"),
+        ("CURR:NPLC abc", -104, "Data type error"),
+        ("SOUR:VOLT 1mA", -131, "Invalid suffix"),
+        ("MEAS::CURR?", -102, "Syntax error"),
+        ("MEAS?CURR?", -102, "Syntax error"),
+    ],
+)
 def test_error_codes(box: Box, message: str, code: int, text: str) -> None:
     engine = box.engine()
     engine.execute(message)

@@ -60,7 +60,8 @@ def run_sequence(open_resource: dict[str, pyvisa.resources.MessageBasedResource]
 
 
 def test_in_process_resources_listing_and_idn(
-        rm_and_bench: tuple[pyvisa.ResourceManager, FakeBench]) -> None:
+    rm_and_bench: tuple[pyvisa.ResourceManager, FakeBench],
+) -> None:
     rm, _ = rm_and_bench
     assert "TCPIP0::dmm.sim::5025::SOCKET" in rm.list_resources("?*")
     dmm = rm.open_resource("TCPIP0::dmm.sim::5025::SOCKET", read_termination="\n")
@@ -70,7 +71,8 @@ def test_in_process_resources_listing_and_idn(
 
 
 def test_in_process_timeout_clear_and_query_interrupted(
-        rm_and_bench: tuple[pyvisa.ResourceManager, FakeBench]) -> None:
+    rm_and_bench: tuple[pyvisa.ResourceManager, FakeBench],
+) -> None:
     rm, _ = rm_and_bench
     psu = rm.open_resource("TCPIP0::psu.sim::5025::SOCKET", read_termination="\n")
     with pytest.raises(pyvisa.VisaIOError) as timeout:
@@ -92,9 +94,12 @@ def test_in_process_and_loopback_give_identical_readings() -> None:
     registry.register(bench_id, local)  # type: ignore[arg-type]
     rm = pyvisa.ResourceManager(f"{bench_id}@hilsim")
     try:
-        inproc = {role: rm.open_resource(f"TCPIP0::{role}.sim::5025::SOCKET",
-                                         read_termination="\n", write_termination="\n")
-                  for role in {r for r, _ in SEQUENCE}}
+        inproc = {
+            role: rm.open_resource(
+                f"TCPIP0::{role}.sim::5025::SOCKET", read_termination="\n", write_termination="\n"
+            )
+            for role in {r for r, _ in SEQUENCE}
+        }
         first = run_sequence(inproc)  # type: ignore[arg-type]
     finally:
         rm.close()
@@ -103,9 +108,12 @@ def test_in_process_and_loopback_give_identical_readings() -> None:
     with serve_instruments(remote) as served:
         rm_py = pyvisa.ResourceManager("@py")
         try:
-            loop = {role: rm_py.open_resource(served.resources[role], read_termination="\n",
-                                              write_termination="\n")
-                    for role in {r for r, _ in SEQUENCE}}
+            loop = {
+                role: rm_py.open_resource(
+                    served.resources[role], read_termination="\n", write_termination="\n"
+                )
+                for role in {r for r, _ in SEQUENCE}
+            }
             second = run_sequence(loop)  # type: ignore[arg-type]
         finally:
             rm_py.close()

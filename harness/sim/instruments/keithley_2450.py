@@ -22,9 +22,15 @@ from harness.sim.scpi import Call, Command, ScpiError, parse_number, scpi_float
 
 # current range (A) -> (% of reading, % of range), 1-year [E, rounded from the data sheet]
 RANGES: dict[float, tuple[float, float]] = {
-    10e-9: (0.10, 0.05), 100e-9: (0.06, 0.025), 1e-6: (0.025, 0.01), 10e-6: (0.025, 0.006),
-    100e-6: (0.025, 0.006), 1e-3: (0.025, 0.006), 10e-3: (0.025, 0.006),
-    100e-3: (0.025, 0.006), 1.0: (0.067, 0.03),
+    10e-9: (0.10, 0.05),
+    100e-9: (0.06, 0.025),
+    1e-6: (0.025, 0.01),
+    10e-6: (0.025, 0.006),
+    100e-6: (0.025, 0.006),
+    1e-3: (0.025, 0.006),
+    10e-3: (0.025, 0.006),
+    100e-3: (0.025, 0.006),
+    1.0: (0.067, 0.03),
 }
 BURDEN_OHMS = 0.05
 """Residual series resistance while forcing 0 V (leads and contacts) [E]."""
@@ -38,8 +44,9 @@ class Keithley2450(SimInstrument):
     model = "MODEL 2450"
     firmware = "1.7.12b"
 
-    def __init__(self, sim: BenchModel, serial: str = "04512345",
-                 line_frequency: float = 50.0) -> None:
+    def __init__(
+        self, sim: BenchModel, serial: str = "04512345", line_frequency: float = 50.0
+    ) -> None:
         self.line_frequency = line_frequency
         self.source_function = "VOLT"
         self.source_level = 0.0
@@ -57,8 +64,10 @@ class Keithley2450(SimInstrument):
             Command("[:SOURce]:FUNCtion[:MODE]", self._set_source_function),
             Command("[:SOURce]:FUNCtion[:MODE]?", lambda c: self.source_function),
             Command("[:SOURce]:VOLTage[:LEVel][:IMMediate][:AMPLitude]", self._set_level),
-            Command("[:SOURce]:VOLTage[:LEVel][:IMMediate][:AMPLitude]?",
-                    lambda c: scpi_float(self.source_level, 7)),
+            Command(
+                "[:SOURce]:VOLTage[:LEVel][:IMMediate][:AMPLitude]?",
+                lambda c: scpi_float(self.source_level, 7),
+            ),
             Command("[:SOURce]:VOLTage:RANGe", self._set_source_range),
             Command("[:SOURce]:VOLTage:RANGe?", lambda c: scpi_float(self.source_range, 7)),
             Command("[:SOURce]:VOLTage:RANGe:AUTO", lambda c: None),
@@ -67,8 +76,9 @@ class Keithley2450(SimInstrument):
             Command("[:SENSe]:FUNCtion[:ON]", self._set_sense_function),
             Command("[:SENSe]:FUNCtion[:ON]?", lambda c: '"CURR:DC"'),
             Command("[:SENSe]:CURRent[:DC]:RANGe[:UPPer]", self._set_range),
-            Command("[:SENSe]:CURRent[:DC]:RANGe[:UPPer]?",
-                    lambda c: scpi_float(self.current_range, 7)),
+            Command(
+                "[:SENSe]:CURRent[:DC]:RANGe[:UPPer]?", lambda c: scpi_float(self.current_range, 7)
+            ),
             Command("[:SENSe]:CURRent[:DC]:RANGe:AUTO", self._set_auto),
             Command("[:SENSe]:CURRent[:DC]:RANGe:AUTO?", lambda c: str(int(self.auto))),
             Command("[:SENSe]:CURRent[:DC]:NPLCycles", self._set_nplc),
@@ -128,11 +138,16 @@ class Keithley2450(SimInstrument):
         current = self.sim.mean_current(t0, t0 + aperture)
         clock.advance(aperture)
         if self.auto:
-            self.current_range = next(
-                (r for r in RANGES if abs(current) <= r * 1.05), 1.0)
+            self.current_range = next((r for r in RANGES if abs(current) <= r * 1.05), 1.0)
         of_reading, of_range = RANGES[self.current_range]
-        sigma = (of_reading * abs(current) + of_range * self.current_range
-                 * max(1.0, math.sqrt(1.0 / self.nplc))) / 100.0 / 3.0
+        sigma = (
+            (
+                of_reading * abs(current)
+                + of_range * self.current_range * max(1.0, math.sqrt(1.0 / self.nplc))
+            )
+            / 100.0
+            / 3.0
+        )
         value = current + float(self._noise.normal(0.0, sigma))
         value = max(-self.limit, min(self.limit, value))
         return math.copysign(9.9e37, value) if abs(value) > 1.05 * self.current_range else value

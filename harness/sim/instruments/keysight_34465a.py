@@ -46,8 +46,9 @@ class Keysight34465A(SimInstrument):
     model = "34465A"
     firmware = "A.03.02-02.40-03.02-00.52-03-01"
 
-    def __init__(self, sim: BenchModel, serial: str = "MY59001234",
-                 line_frequency: float = 50.0) -> None:
+    def __init__(
+        self, sim: BenchModel, serial: str = "MY59001234", line_frequency: float = 50.0
+    ) -> None:
         self.line_frequency = line_frequency
         self.range = 100e-3
         self.auto = True
@@ -62,8 +63,10 @@ class Keysight34465A(SimInstrument):
     def commands(self) -> list[Command]:
         return [
             Command("CONFigure:CURRent[:DC]", self._configure),
-            Command("CONFigure?", lambda c: f'"CURR {scpi_float(self.range)},'
-                                            f'{scpi_float(self._resolution())}"'),
+            Command(
+                "CONFigure?",
+                lambda c: f'"CURR {scpi_float(self.range)},{scpi_float(self._resolution())}"',
+            ),
             Command("MEASure:CURRent[:DC]?", self._measure),
             Command("[SENSe:]FUNCtion[:ON]", self._function),
             Command("[SENSe:]FUNCtion[:ON]?", lambda c: '"CURR"'),
@@ -196,7 +199,6 @@ class Keysight34465A(SimInstrument):
         return ",".join(scpi_float(v) for v in values)
 
     def _remove_block(self, call: Call) -> bytes:
-        count = int(call.number(0, low=1, high=2e9, default=len(self.memory),
-                                required=False))
+        count = int(call.number(0, low=1, high=2e9, default=len(self.memory), required=False))
         taken, self.memory = self.memory[:count], self.memory[count:]
         return ieee_block(self._format(taken).encode())

@@ -73,8 +73,7 @@ class Keysight34980A(SimInstrument):
             self.sim.set_load(self.load_ohms())
 
     def _state(self, call: Call, *, closed: bool) -> str:
-        return ",".join(str(int((ch in self.closed) == closed))
-                        for ch in self._channel_list(call))
+        return ",".join(str(int((ch in self.closed) == closed)) for ch in self._channel_list(call))
 
     def _open_all(self, call: Call) -> None:
         target = call.arg(0, required=False)

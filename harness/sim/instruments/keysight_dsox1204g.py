@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from harness.sim.instruments.base import BenchModel, SimInstrument
 from harness.sim.instruments.scope_acquisition import (
@@ -84,8 +85,9 @@ class KeysightDSOX1204G(SimInstrument):
             Command(":CHANnel#:SCALe?", lambda k: n(c(k).scale)),
             Command(":CHANnel#:OFFSet", lambda k: self._set(k, "offset", low=-200.0, high=200.0)),
             Command(":CHANnel#:OFFSet?", lambda k: n(c(k).offset)),
-            Command(":CHANnel#:COUPling",
-                    lambda k: setattr(c(k), "coupling", k.choice(0, ("AC", "DC")))),
+            Command(
+                ":CHANnel#:COUPling", lambda k: setattr(c(k), "coupling", k.choice(0, ("AC", "DC")))
+            ),
             Command(":CHANnel#:COUPling?", lambda k: c(k).coupling),
             Command(":CHANnel#:PROBe", lambda k: self._set(k, "probe", low=0.1, high=10000.0)),
             Command(":CHANnel#:PROBe?", lambda k: n(c(k).probe)),
@@ -97,11 +99,15 @@ class KeysightDSOX1204G(SimInstrument):
             Command(":TIMebase:RANGe?", lambda k: n(10 * self.tscale)),
             Command(":TIMebase:POSition", self._set_tposition),
             Command(":TIMebase:POSition?", lambda k: n(self.tposition)),
-            Command(":TIMebase:REFerence", lambda k: setattr(
-                self, "reference", k.choice(0, ("LEFT", "CENTer", "RIGHt")))),
+            Command(
+                ":TIMebase:REFerence",
+                lambda k: setattr(self, "reference", k.choice(0, ("LEFT", "CENTer", "RIGHt"))),
+            ),
             Command(":TIMebase:REFerence?", lambda k: self.reference[:4]),
-            Command(":TIMebase:MODE", lambda k: setattr(
-                self, "tmode", k.choice(0, ("MAIN", "WINDow", "XY", "ROLL")))),
+            Command(
+                ":TIMebase:MODE",
+                lambda k: setattr(self, "tmode", k.choice(0, ("MAIN", "WINDow", "XY", "ROLL"))),
+            ),
             Command(":TIMebase:MODE?", lambda k: self.tmode[:4]),
             Command(":TRIGger:MODE", lambda k: k.choice(0, ("EDGE",)) and None),
             Command(":TRIGger:MODE?", lambda k: "EDGE"),
@@ -111,14 +117,21 @@ class KeysightDSOX1204G(SimInstrument):
             Command(":TRIGger[:EDGE]:LEVel?", lambda k: n(self.trigger.level)),
             Command(":TRIGger[:EDGE]:SLOPe", self._set_slope),
             Command(":TRIGger[:EDGE]:SLOPe?", lambda k: self.trigger.slope[:3]),
-            Command(":TRIGger:SWEep", lambda k: setattr(
-                self, "sweep", k.choice(0, ("AUTO", "NORMal")))),
+            Command(
+                ":TRIGger:SWEep", lambda k: setattr(self, "sweep", k.choice(0, ("AUTO", "NORMal")))
+            ),
             Command(":TRIGger:SWEep?", lambda k: self.sweep[:4]),
-            Command(":ACQuire:TYPE", lambda k: setattr(self, "acq_type", k.choice(
-                0, ("NORMal", "AVERage", "HRESolution", "PEAK")))),
+            Command(
+                ":ACQuire:TYPE",
+                lambda k: setattr(
+                    self, "acq_type", k.choice(0, ("NORMal", "AVERage", "HRESolution", "PEAK"))
+                ),
+            ),
             Command(":ACQuire:TYPE?", lambda k: self.acq_type[:4]),
-            Command(":ACQuire:COUNt", lambda k: setattr(
-                self, "averages", int(k.number(0, low=2, high=65536, default=8)))),
+            Command(
+                ":ACQuire:COUNt",
+                lambda k: setattr(self, "averages", int(k.number(0, low=2, high=65536, default=8))),
+            ),
             Command(":ACQuire:COUNt?", lambda k: str(self.averages)),
             Command(":RUN", lambda k: self._arm(running=True)),
             Command(":STOP", lambda k: self._stop()),
@@ -128,14 +141,22 @@ class KeysightDSOX1204G(SimInstrument):
             Command(":TER?", lambda k: self._read_ter()),
             Command(":WAVeform:SOURce", self._set_wav_source),
             Command(":WAVeform:SOURce?", lambda k: f"CHAN{self.wav_source}"),
-            Command(":WAVeform:FORMat", lambda k: setattr(
-                self, "wav_format", k.choice(0, ("BYTE", "WORD", "ASCii")))),
+            Command(
+                ":WAVeform:FORMat",
+                lambda k: setattr(self, "wav_format", k.choice(0, ("BYTE", "WORD", "ASCii"))),
+            ),
             Command(":WAVeform:FORMat?", lambda k: self.wav_format[:4]),
-            Command(":WAVeform:POINts", lambda k: setattr(self, "wav_points", int(
-                k.number(0, low=100, high=MAX_POINTS, default=1000)))),
+            Command(
+                ":WAVeform:POINts",
+                lambda k: setattr(
+                    self, "wav_points", int(k.number(0, low=100, high=MAX_POINTS, default=1000))
+                ),
+            ),
             Command(":WAVeform:POINts?", lambda k: str(self._points_out())),
-            Command(":WAVeform:POINts:MODE", lambda k: setattr(
-                self, "wav_mode", k.choice(0, ("NORMal", "MAXimum", "RAW")))),
+            Command(
+                ":WAVeform:POINts:MODE",
+                lambda k: setattr(self, "wav_mode", k.choice(0, ("NORMal", "MAXimum", "RAW"))),
+            ),
             Command(":WAVeform:POINts:MODE?", lambda k: self.wav_mode[:4]),
             Command(":WAVeform:PREamble?", lambda k: self._preamble()),
             Command(":WAVeform:DATA?", lambda k: self._data()),
@@ -168,8 +189,11 @@ class KeysightDSOX1204G(SimInstrument):
 
     def _set(self, call: Call, name: str, *, low: float, high: float) -> None:
         channel = self._channel(call)
-        setattr(channel, name, call.number(0, low=low, high=high,
-                                           default=getattr(channel, name), unit="V"))
+        setattr(
+            channel,
+            name,
+            call.number(0, low=low, high=high, default=getattr(channel, name), unit="V"),
+        )
 
     def _set_tscale(self, call: Call) -> None:
         self.tscale = call.number(0, low=5e-9, high=50.0, default=100e-6, unit="S")
@@ -251,8 +275,9 @@ class KeysightDSOX1204G(SimInstrument):
         end = t_trig + xorigin + averages * duration
         if not wait and end > clock.now():
             return None
-        channels = {i: Vertical(self.ch[i].scale, self.ch[i].offset)
-                    for i in self.armed_channels or (1,)}
+        channels = {
+            i: Vertical(self.ch[i].scale, self.ch[i].offset) for i in self.armed_channels or (1,)
+        }
         times = t_trig + xorigin + xinc * np.arange(self._record_points(), dtype=np.float64)
         codes = sample(self.sim, channels, times, averages, self._noise)
         clock.advance(max(0.0, end - clock.now()))
@@ -289,43 +314,55 @@ class KeysightDSOX1204G(SimInstrument):
             return self.record.verticals[self.wav_source]
         return Vertical(self.ch[self.wav_source].scale, self.ch[self.wav_source].offset)
 
-    def _step(self, record: Record) -> int:
+    def _picked(self, record: Record) -> npt.NDArray[np.intp]:
+        """Indices of the transferred points: evenly spread, at most the requested count."""
         points = len(record.codes[self.wav_source])
-        limit = self.wav_points if self.wav_mode != "NORMAL" else min(self.wav_points,
-                                                                       NORMAL_POINTS)
-        return max(1, -(-points // limit))
+        limit = (
+            self.wav_points if self.wav_mode != "NORMAL" else min(self.wav_points, NORMAL_POINTS)
+        )
+        count = min(points, limit)
+        return (np.arange(count) * points) // count
 
     def _points_out(self) -> int:
         record = self.record
         if record is None or self.wav_source not in record.codes:
             return min(self.wav_points, self._record_points())
-        return len(record.codes[self.wav_source][:: self._step(record)])
+        return len(self._picked(record))
 
     def _preamble(self) -> str:
         record = self._ready()
-        step = self._step(record)
-        codes = record.codes[self.wav_source][::step]
+        picked = self._picked(record)
+        step = len(record.codes[self.wav_source]) / len(picked)
         fmt = {"BYTE": 0, "WORD": 1, "ASCII": 4}[self.wav_format]
         kind = {"NORMAL": 0, "PEAK": 1, "AVERAGE": 2, "HRESOLUTION": 3}[self.acq_type]
         vertical = record.verticals[self.wav_source]
         yinc, yref = vertical.yinc, 128
         if self.wav_format == "WORD":
             yinc, yref = yinc / 256, 32768
-        fields = [str(fmt), str(kind), str(len(codes)), str(record.averages),
-                  _real(record.xinc * step), _real(record.xorigin), "0",
-                  _real(yinc), _real(vertical.offset), str(yref)]
+        fields = [
+            str(fmt),
+            str(kind),
+            str(len(picked)),
+            str(record.averages),
+            _real(record.xinc * step),
+            _real(record.xorigin),
+            "0",
+            _real(yinc),
+            _real(vertical.offset),
+            str(yref),
+        ]
         return ",".join(fields)
 
     def _data(self) -> bytes:
         record = self._ready()
-        step = self._step(record)
-        codes = record.codes[self.wav_source][::step]
+        picked = self._picked(record)
+        codes = record.codes[self.wav_source][picked]
         if self.wav_format == "BYTE":
             payload = codes.tobytes()
         elif self.wav_format == "WORD":
             payload = (codes.astype(np.uint16) << 8).astype(">u2").tobytes()
         else:
-            volts = record.volts(self.wav_source)[::step]
+            volts = record.volts(self.wav_source)[picked]
             payload = ",".join(f"{v:+.6E}" for v in volts).encode()
         return ieee_block(payload, width=8)
 

@@ -64,17 +64,25 @@ class KeysightE36312A(SimInstrument):
             Command("APPLy", self._apply),
             Command("APPLy?", self._apply_query),
             Command("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]", self._set_volts),
-            Command("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]?",
-                    lambda c: self._each(c, 0, lambda ch: scpi_float(self.outputs[ch].volts))),
+            Command(
+                "[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]?",
+                lambda c: self._each(c, 0, lambda ch: scpi_float(self.outputs[ch].volts)),
+            ),
             Command("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]", self._set_amps),
-            Command("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]?",
-                    lambda c: self._each(c, 0, lambda ch: scpi_float(self.outputs[ch].amps))),
+            Command(
+                "[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]?",
+                lambda c: self._each(c, 0, lambda ch: scpi_float(self.outputs[ch].amps)),
+            ),
             Command("[SOURce:]VOLTage:PROTection[:LEVel]", self._set_protection),
-            Command("[SOURce:]VOLTage:PROTection[:LEVel]?", lambda c: self._each(
-                c, 0, lambda ch: scpi_float(self.outputs[ch].protection))),
+            Command(
+                "[SOURce:]VOLTage:PROTection[:LEVel]?",
+                lambda c: self._each(c, 0, lambda ch: scpi_float(self.outputs[ch].protection)),
+            ),
             Command("OUTPut[:STATe]", self._set_output),
-            Command("OUTPut[:STATe]?",
-                    lambda c: self._each(c, 0, lambda ch: str(int(self.outputs[ch].on)))),
+            Command(
+                "OUTPut[:STATe]?",
+                lambda c: self._each(c, 0, lambda ch: str(int(self.outputs[ch].on))),
+            ),
             Command("MEASure[:SCALar]:VOLTage[:DC]?", lambda c: self._each(c, 0, self._volts)),
             Command("MEASure[:SCALar]:CURRent[:DC]?", lambda c: self._each(c, 0, self._amps)),
         ]
@@ -101,9 +109,12 @@ class KeysightE36312A(SimInstrument):
         return ",".join(str(answer(ch)) for ch in self._channels(call, index))
 
     def _select(self, call: Call) -> None:
-        self.selected = int(call.choice(0, ("CH1", "CH2", "CH3", "P6V", "P25V", "N25V"))
-                            .replace("P6V", "CH1").replace("P25V", "CH2")
-                            .replace("N25V", "CH3")[-1])
+        self.selected = int(
+            call.choice(0, ("CH1", "CH2", "CH3", "P6V", "P25V", "N25V"))
+            .replace("P6V", "CH1")
+            .replace("P25V", "CH2")
+            .replace("N25V", "CH3")[-1]
+        )
 
     def _select_number(self, call: Call) -> None:
         self.selected = int(call.number(0, low=1, high=3, default=1))
@@ -130,7 +141,8 @@ class KeysightE36312A(SimInstrument):
         text = str(call.arg(0))
         for ch in self._channels(call, 1):
             self.outputs[ch].protection = parse_number(
-                text, 0.0, RATINGS[ch][0] * 1.1, RATINGS[ch][0] * 1.1, "V")
+                text, 0.0, RATINGS[ch][0] * 1.1, RATINGS[ch][0] * 1.1, "V"
+            )
             self._trip_if_over(ch)
             self._push(ch)
 
@@ -144,8 +156,9 @@ class KeysightE36312A(SimInstrument):
         name = call.choice(0, ("CH1", "CH2", "CH3", "P6V", "P25V", "N25V"))
         ch = {"P6V": 1, "P25V": 2, "N25V": 3}.get(name) or int(name[-1])
         volts = call.number(1, low=0.0, high=RATINGS[ch][0], default=0.0, unit="V")
-        amps = call.number(2, low=0.0, high=RATINGS[ch][1], default=self.outputs[ch].amps,
-                           unit="A", required=False)
+        amps = call.number(
+            2, low=0.0, high=RATINGS[ch][1], default=self.outputs[ch].amps, unit="A", required=False
+        )
         self.outputs[ch].volts, self.outputs[ch].amps = volts, amps
         self._push(ch)
 

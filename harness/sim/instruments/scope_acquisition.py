@@ -116,7 +116,10 @@ class EdgeTrigger:
 
 
 def sample(
-    sim: BenchModel, channels: dict[int, Vertical], times: FloatArray, averages: int,
+    sim: BenchModel,
+    channels: dict[int, Vertical],
+    times: FloatArray,
+    averages: int,
     noise: np.random.Generator,
 ) -> dict[int, npt.NDArray[np.uint8]]:
     """8-bit codes of each channel at `times`; averaging divides the noise by √n."""

@@ -39,5 +39,4 @@ class SimClock(SimInstrument):
         ]
 
     def _advance(self, call: Call) -> None:
-        self.sim.clock.advance(call.number(0, low=0.0, high=MAX_ADVANCE_S, default=0.0,
-                                           unit="S"))
+        self.sim.clock.advance(call.number(0, low=0.0, high=MAX_ADVANCE_S, default=0.0, unit="S"))
