@@ -43,7 +43,7 @@ KNOWN_MODELS: dict[str, Role] = {
     "Rigol DP832": "power_supply",
     "Keysight 34980A": "load_switch",
     "Serial relay board": "load_switch",
-    "HIL-SIM VCLOCK": "clock",
+    "microcurrent-hil SIMCLOCK": "clock",
 }
 
 

@@ -233,4 +233,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if table is not None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
+            reporter.ensure_newline()
             reporter.write_line(f"hil: run {run.options.run_id} results: {table}")

@@ -129,7 +129,15 @@ class SpecHeader(BaseModel):
     device: str
     default_decision_rule: DecisionRule = DecisionRule.GUARDED
     electrode_area: Number | None = None
+    nominal_conditions: dict[str, Number] = Field(default_factory=dict)
     note: str = ""
+
+    def nominal(self, name: str, unit: str) -> float:
+        """A nominal operating condition (``battery``, ``charger``…) in ``unit``."""
+        try:
+            return parse_quantity(self.nominal_conditions[name], unit)
+        except KeyError:
+            raise KeyError(f"spec {self.id} gives no nominal condition {name!r}") from None
 
 
 class SpecDocument(BaseModel):
