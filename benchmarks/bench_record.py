@@ -63,8 +63,10 @@ def run(kind: str, n: int, workdir: Path) -> float:
         args += ["-p", "no:hil"]
     else:
         (folder / "conftest.py").write_text(CONFTEST)
-        args += [f"--bench={ROOT / 'fixtures' / 'benches' / 'sim.yaml'}",
-                 f"--reports-dir={folder / 'reports'}"]
+        args += [
+            f"--bench={ROOT / 'fixtures' / 'benches' / 'sim.yaml'}",
+            f"--reports-dir={folder / 'reports'}",
+        ]
     start = time.perf_counter()
     done = subprocess.run(args, cwd=folder, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
@@ -80,13 +82,18 @@ def main() -> None:
         for n in sizes:
             for kind in ("bare", "harness"):
                 times[kind, n] = run(kind, n, Path(tmp))
-    print(f"{'N':>7} {'bare s':>8} {'harness s':>10} {'bare ms/m':>10} {'harn ms/m':>10} {'ratio':>6}")
+    print(
+        f"{'N':>7} {'bare s':>8} {'harness s':>10} {'bare ms/m':>10} {'harn ms/m':>10} {'ratio':>6}"
+    )
     for n in sizes:
         bare, harness = times["bare", n], times["harness", n]
-        print(f"{n:>7} {bare:8.2f} {harness:10.2f} {bare / n * 1e3:10.3f} "
-              f"{harness / n * 1e3:10.3f} {harness / bare:6.2f}")
+        print(
+            f"{n:>7} {bare:8.2f} {harness:10.2f} {bare / n * 1e3:10.3f} "
+            f"{harness / n * 1e3:10.3f} {harness / bare:6.2f}"
+        )
     for kind in ("bare", "harness"):
-        print(f"{kind}: 10k/1k time ratio {times[kind, 10_000] / times[kind, 1_000]:.2f} (target <= 11)")
+        growth = times[kind, 10_000] / times[kind, 1_000]
+        print(f"{kind}: 10k/1k time ratio {growth:.2f} (target <= 11)")
     worst = max(times["harness", n] / times["bare", n] for n in sizes)
     print(f"harness/bare wall-time ratio, worst: {worst:.2f} (target <= 1.3)")
 

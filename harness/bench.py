@@ -14,11 +14,12 @@ answering must not keep the supplies on) and returns what went wrong.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pyvisa
 
@@ -49,8 +50,13 @@ from harness.record import InstrumentIdentity
 log = logging.getLogger(__name__)
 
 #: bench-file role → the simulated rack's role (its resource host name)
-SIM_ROLES = {"ammeter": "dmm", "oscilloscope": "scope", "power_supply": "psu",
-             "load_switch": "switch", "clock": "clock"}
+SIM_ROLES = {
+    "ammeter": "dmm",
+    "oscilloscope": "scope",
+    "power_supply": "psu",
+    "load_switch": "switch",
+    "clock": "clock",
+}
 
 Driver = Callable[[ScpiLink, InstrumentEntry, Any], Instrument]
 
@@ -68,7 +74,11 @@ DRIVERS: dict[str, Driver] = {
     "Keysight E36312A": lambda link, e, clk: KeysightE36312A(link),
     "Rigol DP832": lambda link, e, clk: RigolDP832(link),
     "Keysight 34980A": lambda link, e, clk: Keysight34980A(
-        link, channels=tuple(int(c) for c in str(e.options.get("channels", "1001,1002,1003,1004")).split(","))),
+        link,
+        channels=tuple(
+            int(c) for c in str(e.options.get("channels", "1001,1002,1003,1004")).split(",")
+        ),
+    ),
     "microcurrent-hil SIMCLOCK": lambda link, e, clk: SimClockInstrument(link),
 }
 
@@ -104,8 +114,10 @@ class Bench:
         closed = self.switch.closed_channels()
         wanted = set() if load is None else {load.channel}
         if closed != wanted:
-            raise InstrumentError(self.name_of("load_switch"),
-                                  f"relays read back {sorted(closed)}, expected {sorted(wanted)}")
+            raise InstrumentError(
+                self.name_of("load_switch"),
+                f"relays read back {sorted(closed)}, expected {sorted(wanted)}",
+            )
         return load
 
     def identities(self) -> list[InstrumentIdentity]:
@@ -114,10 +126,17 @@ class Bench:
         for name, inst in self.instruments.items():
             entry = self.entry(name)
             idn = inst.identify()
-            out.append(InstrumentIdentity(
-                name=name, role=entry.role, model=f"{idn.manufacturer} {idn.model}",
-                serial=idn.serial, resource=entry.resource,
-                calibration_due=entry.calibration_due.isoformat(), firmware=idn.firmware))
+            out.append(
+                InstrumentIdentity(
+                    name=name,
+                    role=entry.role,
+                    model=f"{idn.manufacturer} {idn.model}",
+                    serial=idn.serial,
+                    resource=entry.resource,
+                    calibration_due=entry.calibration_due.isoformat(),
+                    firmware=idn.firmware,
+                )
+            )
         return out
 
     def check_errors(self) -> dict[str, list[str]]:
@@ -159,16 +178,21 @@ class Bench:
             cleanup()
 
 
-def _sim_setup(file: BenchFile, faults: list[str], serial: str | None
-               ) -> tuple[Any, dict[str, str], str, str, list[Callable[[], None]]]:
+def _sim_setup(
+    file: BenchFile, faults: list[str], serial: str | None
+) -> tuple[Any, dict[str, str], str, str, list[Callable[[], None]]]:
     """Create the simulated bench; return it, resource strings, VISA library, port, cleanups."""
     from harness.sim import registry
     from harness.sim.bench import SimBench
 
     sim_entry = file.document.simulation
     assert sim_entry is not None
-    sim = SimBench(seed=sim_entry.seed, faults=faults, serial=serial or sim_entry.unit_serial,
-                   fault_source="--sim-fault")
+    sim = SimBench(
+        seed=sim_entry.seed,
+        faults=faults,
+        serial=serial or sim_entry.unit_serial,
+        fault_source="--sim-fault",
+    )
     cleanup: list[Callable[[], None]] = []
     resources = {i.name: i.resource for i in file.document.instruments}
     if sim_entry.transport == "in-process":
@@ -188,8 +212,9 @@ def _sim_setup(file: BenchFile, faults: list[str], serial: str | None
     return sim, resources, "@py", device.url, cleanup
 
 
-def open_bench(file: BenchFile, *, faults: list[str] | None = None,
-               serial: str | None = None) -> Bench:
+def open_bench(
+    file: BenchFile, *, faults: list[str] | None = None, serial: str | None = None
+) -> Bench:
     """Open every instrument and the unit's port; on any failure close what was opened."""
     faults = list(faults or [])
     cleanup: list[Callable[[], None]] = []
@@ -218,19 +243,29 @@ def open_bench(file: BenchFile, *, faults: list[str] | None = None,
                 clock = opened[entry.name]  # type: ignore[assignment]
         dut = Rmd1TestPort(port, timeout_s=file.document.device.timeout_s, name="dut")
         by_role = {e.role: opened[e.name] for e in file.document.instruments}
-        missing = [r for r in ("ammeter", "oscilloscope", "power_supply", "load_switch")
-                   if r not in by_role]
+        missing = [
+            r
+            for r in ("ammeter", "oscilloscope", "power_supply", "load_switch")
+            if r not in by_role
+        ]
         if missing:
             raise InputError(file.path, "instruments", f"an instrument for roles {missing}")
-        return Bench(file=file, ammeter=by_role["ammeter"], scope=by_role["oscilloscope"],  # type: ignore[arg-type]
-                     supply=by_role["power_supply"], switch=by_role["load_switch"],  # type: ignore[arg-type]
-                     clock=clock, dut=dut, instruments=opened, sim=sim, _cleanup=cleanup)
+        return Bench(
+            file=file,
+            ammeter=cast(Ammeter, by_role["ammeter"]),
+            scope=cast(Oscilloscope, by_role["oscilloscope"]),
+            supply=cast(PowerSupply, by_role["power_supply"]),
+            switch=cast(LoadSwitch, by_role["load_switch"]),
+            clock=clock,
+            dut=dut,
+            instruments=opened,
+            sim=sim,
+            _cleanup=cleanup,
+        )
     except BaseException:
         for inst in opened.values():
-            try:
+            with contextlib.suppress(Exception):  # already failing; closing is best effort
                 inst.close()
-            except Exception:  # already failing; closing is best effort
-                pass
         for step in reversed(cleanup):
             step()
         raise

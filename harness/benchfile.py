@@ -83,7 +83,9 @@ class InstrumentEntry(_Strict):
             try:
                 rname.parse_resource_name(value)
             except (rname.InvalidResourceName, ValueError) as exc:
-                raise ValueError(f"a VISA resource string such as TCPIP0::host::5025::SOCKET ({exc})") from None
+                raise ValueError(
+                    f"a VISA resource string such as TCPIP0::host::5025::SOCKET ({exc})"
+                ) from None
             return value
         if "://" in value or value.startswith("/dev/"):
             return value  # a pyserial URL or device path (serial relay board)
@@ -199,13 +201,23 @@ def load_bench(path: str | Path) -> BenchFile:
     names: set[str] = set()
     for index, inst in enumerate(parsed.instruments):
         if inst.name in names:
-            raise InputError(doc.source, f"instruments[{index}].name", "a name used once",
-                             line=doc.line_of(("instruments", index, "name")), got=inst.name)
+            raise InputError(
+                doc.source,
+                f"instruments[{index}].name",
+                "a name used once",
+                line=doc.line_of(("instruments", index, "name")),
+                got=inst.name,
+            )
         names.add(inst.name)
     channels: set[int] = set()
     for index, load in enumerate(parsed.loads):
         if load.channel in channels:
-            raise InputError(doc.source, f"loads[{index}].channel", "a switch channel used once",
-                             line=doc.line_of(("loads", index, "channel")), got=load.channel)
+            raise InputError(
+                doc.source,
+                f"loads[{index}].channel",
+                "a switch channel used once",
+                line=doc.line_of(("loads", index, "channel")),
+                got=load.channel,
+            )
         channels.add(load.channel)
     return BenchFile(path=doc.source.resolve(), document=parsed)

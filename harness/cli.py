@@ -31,20 +31,31 @@ def _input_error(error: HilError) -> int:
 
 def cmd_spec(args: argparse.Namespace) -> int:
     from harness.spec import load_spec
+
     spec = load_spec(args.file)
     if args.action == "check":
         kinds = [r.kind for r in spec.requirements.values()]
-        print(f"{spec.path}: OK: spec {spec.id} version {spec.version}, "
-              f"{len(kinds)} requirements ({kinds.count('limit')} limits, "
-              f"{kinds.count('check')} checks), default rule "
-              f"{spec.header.default_decision_rule.value}, sha256 {spec.sha256[:16]}…")
+        print(
+            f"{spec.path}: OK: spec {spec.id} version {spec.version}, "
+            f"{len(kinds)} requirements ({kinds.count('limit')} limits, "
+            f"{kinds.count('check')} checks), default rule "
+            f"{spec.header.default_decision_rule.value}, sha256 {spec.sha256[:16]}…"
+        )
         return 0
     rows = [("ID", "QUANTITY", "NOMINAL", "LIMITS", "RULE", "CONDITIONS")]
     for r in spec.requirements.values():
         nominal = "" if r.nominal_value is None else f"{r.nominal_value:g} {r.unit}".strip()
         conditions = ", ".join(f"{k}={v}" for k, v in r.conditions.items())
-        rows.append((r.id, r.quantity, nominal, r.limits_text(),
-                     "check" if r.kind == "check" else spec.decision_rule(r).value, conditions))
+        rows.append(
+            (
+                r.id,
+                r.quantity,
+                nominal,
+                r.limits_text(),
+                "check" if r.kind == "check" else spec.decision_rule(r).value,
+                conditions,
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     print(f"{spec.id} {spec.version} — {spec.header.title}")
     for row in rows:
@@ -54,6 +65,7 @@ def cmd_spec(args: argparse.Namespace) -> int:
 
 def cmd_results(args: argparse.Namespace) -> int:
     from harness.results import export
+
     store = args.store or str(DEFAULT_REPORTS / "results.db")
     out = Path(args.out) if args.out else DEFAULT_REPORTS / args.run / f"results.{args.format}"
     path = export(store, args.run, args.format, out)
@@ -74,8 +86,14 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     load_spec(Path(args.spec) if args.spec else bench.spec_path)
     run_id = args.run_id or new_run_id()
     reports = Path(args.reports_dir) if args.reports_dir else DEFAULT_REPORTS
-    argv = [f"--bench={bench_path}", f"--run-id={run_id}", f"--reports-dir={reports}",
-            f"--rootdir={PROJECT_ROOT}", "-p", "no:cacheprovider"]
+    argv = [
+        f"--bench={bench_path}",
+        f"--run-id={run_id}",
+        f"--reports-dir={reports}",
+        f"--rootdir={PROJECT_ROOT}",
+        "-p",
+        "no:cacheprovider",
+    ]
     for name in ("spec", "serial", "operator", "station", "store"):
         value = getattr(args, name)
         if value:

@@ -82,7 +82,9 @@ class Measure:
         requirement = self._recorder.spec.requirement(requirement_id)
         if requirement.kind != kind:
             verb = "measure.check()" if requirement.kind == "check" else "measure()"
-            raise MeasurementUsageError(f"{requirement_id} is a {requirement.kind!r} requirement: use {verb}")
+            raise MeasurementUsageError(
+                f"{requirement_id} is a {requirement.kind!r} requirement: use {verb}"
+            )
         return requirement
 
     def __call__(
@@ -103,20 +105,39 @@ class Measure:
         requirement = self._recorder.spec.requirement(requirement_id)
         target = requirement.unit
         given = target if unit is None else unit
-        expanded = uncertainty.expanded(k) if isinstance(uncertainty, UncertaintyBudget) else float(uncertainty)
+        expanded = (
+            uncertainty.expanded(k)
+            if isinstance(uncertainty, UncertaintyBudget)
+            else float(uncertainty)
+        )
         try:
-            converted = None if value is None or not math.isfinite(value) else convert(value, given, target)
+            converted = (
+                None if value is None or not math.isfinite(value) else convert(value, given, target)
+            )
             expanded = convert(expanded, given, target) if expanded else 0.0
         except UnitParseError as exc:
             raise MeasurementUsageError(f"{requirement_id}: {exc}") from None
         rule = self._recorder.spec.decision_rule(requirement)
-        verdict = decide_verdict(converted, abs(expanded), requirement.lower_limit,
-                                 requirement.upper_limit, rule)
-        return self._write(requirement_id, requirement.quantity, converted, target, expanded, k,
-                           requirement.nominal_value, requirement.lower_limit,
-                           requirement.upper_limit, rule.value, verdict, instruments,
-                           conditions if conditions is not None else requirement.conditions,
-                           attachments, note)
+        verdict = decide_verdict(
+            converted, abs(expanded), requirement.lower_limit, requirement.upper_limit, rule
+        )
+        return self._write(
+            requirement_id,
+            requirement.quantity,
+            converted,
+            target,
+            expanded,
+            k,
+            requirement.nominal_value,
+            requirement.lower_limit,
+            requirement.upper_limit,
+            rule.value,
+            verdict,
+            instruments,
+            conditions if conditions is not None else requirement.conditions,
+            attachments,
+            note,
+        )
 
     def check(
         self,
@@ -132,24 +153,63 @@ class Measure:
         self._requirement(requirement_id, "check")
         requirement = self._recorder.spec.requirement(requirement_id)
         verdict = decide_check(conforms)
-        return self._write(requirement_id, requirement.quantity, 1.0 if conforms else 0.0, "", 0.0,
-                           DEFAULT_K, None, None, None, "check", verdict, instruments,
-                           conditions if conditions is not None else requirement.conditions,
-                           attachments, detail)
+        return self._write(
+            requirement_id,
+            requirement.quantity,
+            1.0 if conforms else 0.0,
+            "",
+            0.0,
+            DEFAULT_K,
+            None,
+            None,
+            None,
+            "check",
+            verdict,
+            instruments,
+            conditions if conditions is not None else requirement.conditions,
+            attachments,
+            detail,
+        )
 
-    def _write(self, requirement_id: str, quantity: str, value: float | None, unit: str,
-               expanded: float, k: float, nominal: float | None, lower: float | None,
-               upper: float | None, rule: str, verdict: Verdict, instruments: Iterable[str],
-               conditions: Mapping[str, object], attachments: Iterable[str | Path],
-               note: str) -> Verdict:
-        m = self._recorder.write({
-            "requirement_id": requirement_id, "test_id": self.test_id, "quantity": quantity,
-            "value": value, "unit": unit, "expanded_uncertainty": abs(expanded),
-            "coverage_factor": k, "nominal": nominal, "lower_limit": lower,
-            "upper_limit": upper, "decision_rule": rule, "verdict": verdict.value,
-            "conditions": _stringify(conditions), "instruments": list(instruments),
-            "attachments": [str(a) for a in attachments], "note": note, "taken_at": utc_now(),
-        })
+    def _write(
+        self,
+        requirement_id: str,
+        quantity: str,
+        value: float | None,
+        unit: str,
+        expanded: float,
+        k: float,
+        nominal: float | None,
+        lower: float | None,
+        upper: float | None,
+        rule: str,
+        verdict: Verdict,
+        instruments: Iterable[str],
+        conditions: Mapping[str, object],
+        attachments: Iterable[str | Path],
+        note: str,
+    ) -> Verdict:
+        m = self._recorder.write(
+            {
+                "requirement_id": requirement_id,
+                "test_id": self.test_id,
+                "quantity": quantity,
+                "value": value,
+                "unit": unit,
+                "expanded_uncertainty": abs(expanded),
+                "coverage_factor": k,
+                "nominal": nominal,
+                "lower_limit": lower,
+                "upper_limit": upper,
+                "decision_rule": rule,
+                "verdict": verdict.value,
+                "conditions": _stringify(conditions),
+                "instruments": list(instruments),
+                "attachments": [str(a) for a in attachments],
+                "note": note,
+                "taken_at": utc_now(),
+            }
+        )
         self.recorded.append(m)
         return verdict
 

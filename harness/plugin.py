@@ -45,14 +45,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--station", help="station name (default: from the bench file)")
     group.addoption("--run-id", help="run id (default: generated)")
     group.addoption("--reports-dir", help="where reports/<run-id>/ is written (default: reports)")
-    group.addoption("--store", help="results store: a file path or SQLAlchemy URL "
-                    "(default: <reports-dir>/results.db)")
-    group.addoption("--env", action="append", default=[], metavar="KEY=VALUE",
-                    help="environmental condition to record (repeatable)")
-    group.addoption("--sim-fault", action="append", default=[], metavar="NAME[=VALUE]",
-                    help="fault of the simulated unit (repeatable)")
-    group.addoption("--allow-expired-calibration", action="store_true", default=False,
-                    help="run with instruments past calibration; recorded as an override")
+    group.addoption(
+        "--store",
+        help="results store: a file path or SQLAlchemy URL (default: <reports-dir>/results.db)",
+    )
+    group.addoption(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environmental condition to record (repeatable)",
+    )
+    group.addoption(
+        "--sim-fault",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="fault of the simulated unit (repeatable)",
+    )
+    group.addoption(
+        "--allow-expired-calibration",
+        action="store_true",
+        default=False,
+        help="run with instruments past calibration; recorded as an override",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,15 +102,20 @@ def pytest_collection_modifyitems(
 
 def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: bool) -> None:
     from harness.run import ComplianceRun, RunOptions, new_run_id
+
     try:
         bench, spec = _load_inputs(config)
         for item in items:
             for rid in _declared(item):
                 if rid not in spec.requirements:
                     path, line, _ = item.location
-                    raise InputError(path, f"requirement marker of {item.name}",
-                                     f"a requirement id of spec {spec.id} {spec.version}",
-                                     line=None if line is None else line + 1, got=rid)
+                    raise InputError(
+                        path,
+                        f"requirement marker of {item.name}",
+                        f"a requirement id of spec {spec.id} {spec.version}",
+                        line=None if line is None else line + 1,
+                        got=rid,
+                    )
         faults = _check_faults(config, bench)
         overrides = _calibration_overrides(config, bench)
     except HilError as error:
@@ -103,6 +124,7 @@ def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: boo
     if check_only:
         return
     from harness.provenance import login_name
+
     root = Path(str(config.rootpath))
     reports = Path(config.getoption("reports_dir") or root / "reports")
     env = {}
@@ -118,7 +140,9 @@ def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: boo
         expected_serial=config.getoption("serial"),
         reports_dir=reports,
         store_url=config.getoption("store") or str(reports / "results.db"),
-        environment=env, overrides=overrides, sim_faults=faults,
+        environment=env,
+        overrides=overrides,
+        sim_faults=faults,
     )
     config.stash[RUN_KEY] = ComplianceRun(options, bench, spec)
 
@@ -126,6 +150,7 @@ def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: boo
 def _load_inputs(config: pytest.Config) -> tuple[Any, Any]:
     from harness.benchfile import load_bench
     from harness.spec import load_spec
+
     bench_opt = config.getoption("bench")
     bench_path = Path(bench_opt) if bench_opt else Path(str(config.rootpath)) / DEFAULT_BENCH
     bench = load_bench(bench_path)
@@ -138,7 +163,9 @@ def _check_faults(config: pytest.Config, bench: Any) -> list[str]:
     faults = list(config.getoption("sim_fault"))
     sim = bench.document.simulation
     if faults and sim is None:
-        raise InputError("--sim-fault", "sim-fault", f"a simulated bench (bench {bench.id} is real)")
+        raise InputError(
+            "--sim-fault", "sim-fault", f"a simulated bench (bench {bench.id} is real)"
+        )
     if sim is not None:
         faults = [*sim.faults, *faults]
         try:
@@ -152,14 +179,18 @@ def _check_faults(config: pytest.Config, bench: Any) -> list[str]:
 
 def _calibration_overrides(config: pytest.Config, bench: Any) -> list[str]:
     import datetime as dt
+
     expired = bench.expired(dt.date.today())
     if not expired:
         return []
     names = ", ".join(f"{i.name} ({i.model} {i.serial}, due {i.calibration_due})" for i in expired)
     if not config.getoption("allow_expired_calibration"):
-        raise InputError(bench.path, "calibration_due",
-                         "instruments within calibration (or --allow-expired-calibration)",
-                         got=names)
+        raise InputError(
+            bench.path,
+            "calibration_due",
+            "instruments within calibration (or --allow-expired-calibration)",
+            got=names,
+        )
     return [f"instrument past calibration used by operator override: {names}"]
 
 
@@ -192,6 +223,7 @@ def hil_run(request: pytest.FixtureRequest) -> Iterator[Recorder]:
 def measure(request: pytest.FixtureRequest) -> Measure:
     """Record measurements against the requirements this test declares."""
     from harness.measure import Measure
+
     # The recorder is looked up in the stash rather than requested as a fixture: a
     # fixture dependency costs ~0.1 ms per test in pytest's machinery, every test.
     recorder = request.config.stash.get(RECORDER_KEY, None)
@@ -217,8 +249,9 @@ def pytest_runtest_makereport(
         f"{f.decision_rule})"
         for f in m.failures
     ]
-    problems += [f"{rid}: declared by the requirement marker but never measured"
-                 for rid in m.missing()]
+    problems += [
+        f"{rid}: declared by the requirement marker but never measured" for rid in m.missing()
+    ]
     if problems:
         report.outcome = "failed"
         report.longrepr = "non-conforming measurements:\n  " + "\n  ".join(problems)

@@ -18,8 +18,18 @@ from importlib import metadata
 from pathlib import Path
 
 KEY_PACKAGES = (
-    "pytest", "pyvisa", "PyVISA-py", "pyserial", "numpy", "pandas", "pyarrow", "Pint",
-    "pydantic", "allure-pytest", "SQLAlchemy", "PyYAML",
+    "pytest",
+    "pyvisa",
+    "PyVISA-py",
+    "pyserial",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "Pint",
+    "pydantic",
+    "allure-pytest",
+    "SQLAlchemy",
+    "PyYAML",
 )
 
 
@@ -37,12 +47,20 @@ def git_commit(directory: Path) -> str | None:
     """The commit of the checkout holding ``directory``, ``-dirty`` if modified."""
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True,
-            timeout=5, check=True,
+            ["git", "rev-parse", "HEAD"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=directory,
-            capture_output=True, text=True, timeout=5, check=True,
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None

@@ -20,9 +20,9 @@ from pathlib import Path
 from harness import __version__
 from harness.benchfile import BenchFile
 from harness.errors import InputError
+from harness.measure import Recorder
 from harness.provenance import git_commit, host_name, package_versions, python_version
 from harness.record import InstrumentIdentity, RunRecord, RunStatus, UnitIdentity, utc_now
-from harness.measure import Recorder
 from harness.spec import Spec
 from harness.store import ResultsStore
 
@@ -56,8 +56,9 @@ def check_serial(expected: str | None, reported: str | None, source: str) -> str
     if reported is None and expected is None:
         raise InputError(source, "serial", "a serial given with --serial or reported by the unit")
     if expected is not None and reported is not None and expected != reported:
-        raise InputError(source, "serial", f"the unit to report serial {expected!r} (--serial)",
-                         got=reported)
+        raise InputError(
+            source, "serial", f"the unit to report serial {expected!r} (--serial)", got=reported
+        )
     return reported or expected or ""
 
 
@@ -85,14 +86,25 @@ class ComplianceRun:
         self.store = ResultsStore.open(self.options.store_url)
         self.store.mark_stale_runs(host_name())
         self.record = RunRecord(
-            run_id=self.options.run_id, unit=unit, bench_id=self.bench.id,
-            station=self.options.station or header.station, operator=self.options.operator,
-            spec_id=self.spec.id, spec_version=self.spec.version, spec_sha256=self.spec.sha256,
-            harness_version=__version__, git_commit=git_commit(Path(__file__).parent),
-            python_version=python_version(), packages=package_versions(),
-            instruments=instruments, environment=environment,
-            overrides=list(self.options.overrides), sim_faults=list(self.options.sim_faults),
-            started_at=utc_now(), host=host_name(), pid=_pid(),
+            run_id=self.options.run_id,
+            unit=unit,
+            bench_id=self.bench.id,
+            station=self.options.station or header.station,
+            operator=self.options.operator,
+            spec_id=self.spec.id,
+            spec_version=self.spec.version,
+            spec_sha256=self.spec.sha256,
+            harness_version=__version__,
+            git_commit=git_commit(Path(__file__).parent),
+            python_version=python_version(),
+            packages=package_versions(),
+            instruments=instruments,
+            environment=environment,
+            overrides=list(self.options.overrides),
+            sim_faults=list(self.options.sim_faults),
+            started_at=utc_now(),
+            host=host_name(),
+            pid=_pid(),
         )
         self.store.begin_run(self.record)
         self.run_dir.mkdir(parents=True, exist_ok=True)

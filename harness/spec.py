@@ -87,7 +87,8 @@ class Requirement(BaseModel):
             raise FieldError("lower", "no numeric limits on a 'check' requirement")
         if lower is not None and upper is not None and lower > upper:
             raise FieldError(
-                "lower", f"a lower limit at or below the upper limit ({self.upper}), got {self.lower}"
+                "lower",
+                f"a lower limit at or below the upper limit ({self.upper}), got {self.lower}",
             )
         self._nominal, self._lower, self._upper = values["nominal"], lower, upper
         return self
@@ -184,16 +185,22 @@ def load_spec(path: str | Path) -> Spec:
         raise InputError(doc.source, "(document)", "a mapping with schema, spec, requirements")
     if doc.data.get("schema") not in (None, SPEC_SCHEMA_VERSION):
         raise InputError(
-            doc.source, "schema", f"spec schema version {SPEC_SCHEMA_VERSION}",
-            line=doc.line_of(("schema",)), got=doc.data.get("schema"),
+            doc.source,
+            "schema",
+            f"spec schema version {SPEC_SCHEMA_VERSION}",
+            line=doc.line_of(("schema",)),
+            got=doc.data.get("schema"),
         )
     parsed = validate(SpecDocument, doc)
     requirements: dict[str, Requirement] = {}
     for index, requirement in enumerate(parsed.requirements):
         if requirement.id in requirements:
             raise InputError(
-                doc.source, f"requirements[{index}].id", "a requirement id used once",
-                line=doc.line_of(("requirements", index, "id")), got=requirement.id,
+                doc.source,
+                f"requirements[{index}].id",
+                "a requirement id used once",
+                line=doc.line_of(("requirements", index, "id")),
+                got=requirement.id,
             )
         requirements[requirement.id] = requirement
     digest = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()

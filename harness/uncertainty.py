@@ -43,14 +43,14 @@ class UncertaintyBudget:
     components: list[Component] = field(default_factory=list)
 
     def add(self, component: Component) -> UncertaintyBudget:
-        if component.standard_uncertainty < 0 or not math.isfinite(
-            component.standard_uncertainty
-        ):
+        if component.standard_uncertainty < 0 or not math.isfinite(component.standard_uncertainty):
             raise ValueError(f"{component.name}: standard uncertainty must be finite and >= 0")
         self.components.append(component)
         return self
 
-    def add_normal(self, name: str, standard_uncertainty: float, note: str = "") -> UncertaintyBudget:
+    def add_normal(
+        self, name: str, standard_uncertainty: float, note: str = ""
+    ) -> UncertaintyBudget:
         return self.add(Component(name, abs(standard_uncertainty), "normal", note))
 
     def add_rectangular(self, name: str, half_width: float, note: str = "") -> UncertaintyBudget:
@@ -71,7 +71,9 @@ class UncertaintyBudget:
             name, half, f"±({pct_of_reading}% rdg + {pct_of_range}% rng of {range_:g})"
         )
 
-    def add_relative(self, name: str, value: float, relative_half_width: float) -> UncertaintyBudget:
+    def add_relative(
+        self, name: str, value: float, relative_half_width: float
+    ) -> UncertaintyBudget:
         """A relative bound such as a resistor tolerance (0.001 for ±0.1 %)."""
         return self.add_rectangular(
             name, abs(value) * relative_half_width, f"±{relative_half_width * 100:g} %"
@@ -86,8 +88,9 @@ class UncertaintyBudget:
         if len(readings) < 2:
             return self
         return self.add(
-            Component(name, stdev(readings) / math.sqrt(len(readings)), "normal",
-                      f"n = {len(readings)}")
+            Component(
+                name, stdev(readings) / math.sqrt(len(readings)), "normal", f"n = {len(readings)}"
+            )
         )
 
     def combined(self) -> float:

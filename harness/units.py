@@ -10,10 +10,12 @@ process because pint quantities from different registries cannot be compared.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import pint
 
-def _registry() -> pint.UnitRegistry:
+
+def _registry() -> pint.UnitRegistry[Any]:
     # Parsing pint's definition files costs ~0.1 s per process; its own disk cache
     # (platform cache folder) makes that ~0.02 s after the first run.
     try:
@@ -22,10 +24,10 @@ def _registry() -> pint.UnitRegistry:
         return pint.UnitRegistry()
 
 
-UREG = _registry()
+UREG: pint.UnitRegistry[Any] = _registry()
 UREG.formatter.default_format = "~"
 
-_ALIASES = {"µ": "u", "μ": "u", "Ω": "ohm", "Ω": "ohm", "±": ""}
+_ALIASES = {"\u00b5": "u", "\u03bc": "u", "\u03a9": "ohm", "\u2126": "ohm", "\u00b1": ""}
 
 
 class UnitParseError(ValueError):
@@ -63,7 +65,7 @@ def parse_quantity(value: str | float | int, unit: str) -> float:
         return float(value)
     cleaned = _normalise(value)
     try:
-        quantity = UREG.Quantity(cleaned)
+        quantity: Any = UREG.Quantity(cleaned)
     except Exception as exc:  # pint raises many types (tokenizer, syntax, lookup)
         raise UnitParseError(f"a quantity such as '400 uA', got {value!r}") from exc
     if not isinstance(quantity, pint.Quantity):

@@ -84,7 +84,9 @@ def decide_verdict(
     if lower is None and upper is None:
         raise ValueError("a limit requirement needs a lower or an upper limit")
     if expanded_uncertainty < 0 or not math.isfinite(expanded_uncertainty):
-        raise ValueError(f"expanded uncertainty must be finite and >= 0, got {expanded_uncertainty}")
+        raise ValueError(
+            f"expanded uncertainty must be finite and >= 0, got {expanded_uncertainty}"
+        )
     if value is None or not math.isfinite(value):
         return Verdict.FAIL
     u = expanded_uncertainty

@@ -30,22 +30,37 @@ def test_spec_show_lists_every_requirement(capsys):
     assert main(["spec", "show", str(SPEC)]) == 0
     out = capsys.readouterr().out
     assert "OUT-AMP-L5" in out and "320 – 480 uA" in out and "guarded" in out
-    assert sum(1 for line in out.splitlines() if line[:3] in ("OUT", "WAV", "SAF", "TIM", "LKG", "COM")) == 47
+    assert (
+        sum(
+            1 for line in out.splitlines() if line[:3] in ("OUT", "WAV", "SAF", "TIM", "LKG", "COM")
+        )
+        == 47
+    )
 
 
 @pytest.mark.parametrize(
     ("edit", "fragment"),
     [
-        (("upper: 480 uA", "upper: 480 uFlub"), ":.*requirements\\[4\\].upper: expected a quantity"),
+        (
+            ("upper: 480 uA", "upper: 480 uFlub"),
+            ":.*requirements\\[4\\].upper: expected a quantity",
+        ),
         (("upper: 480 uA", "upper: 4.8 V"), "requirements\\[4\\].upper: expected a quantity in uA"),
         (("lower: 320 uA", "lower: 490 uA"), "requirements\\[4\\].lower: expected a lower limit"),
-        (("id: OUT-AMP-L4", "id: OUT-AMP-L5"), "requirements\\[\\d\\].id: expected a requirement id used once"),
-        (("default_decision_rule: guarded", "default_decision_rule: strict"), "spec.default_decision_rule"),
-        (("  version: \"1.0.0\"", "  version: [1.0.0"), "yaml: expected valid YAML syntax"),
+        (
+            ("id: OUT-AMP-L4", "id: OUT-AMP-L5"),
+            "requirements\\[\\d\\].id: expected a requirement id used once",
+        ),
+        (
+            ("default_decision_rule: guarded", "default_decision_rule: strict"),
+            "spec.default_decision_rule",
+        ),
+        (('  version: "1.0.0"', "  version: [1.0.0"), "yaml: expected valid YAML syntax"),
     ],
 )
 def test_bad_spec_exits_2_with_one_line(tmp_path, capsys, edit, fragment):
     import re
+
     text = SPEC.read_text()
     assert edit[0] in text
     bad = tmp_path / "bad.yaml"
@@ -68,20 +83,52 @@ def test_hil_run_with_bad_spec_touches_nothing(tmp_path, capsys):
 
 def test_hil_run_with_unknown_fault_exits_2(tmp_path, capsys):
     reports = tmp_path / "reports"
-    code = main(["run", "--sim-fault=gremlins", f"--reports-dir={reports}", "-q",
-                 str(ROOT / "test_suites" / "test_identity.py")])
+    code = main(
+        [
+            "run",
+            "--sim-fault=gremlins",
+            f"--reports-dir={reports}",
+            "-q",
+            str(ROOT / "test_suites" / "test_identity.py"),
+        ]
+    )
     assert code == 2
     assert not (reports / "results.db").exists()
 
 
 def test_results_export_csv(tmp_path):
     reports = tmp_path / "reports"
-    code = main(["run", "--run-id=R-CLI", f"--reports-dir={reports}", "--serial=SN-CLI-9", "-q",
-                 "-p", "no:randomly", str(ROOT / "test_suites" / "test_identity.py")])
+    code = main(
+        [
+            "run",
+            "--run-id=R-CLI",
+            f"--reports-dir={reports}",
+            "--serial=SN-CLI-9",
+            "-q",
+            "-p",
+            "no:randomly",
+            str(ROOT / "test_suites" / "test_identity.py"),
+        ]
+    )
     assert code == 0
     out = tmp_path / "r.csv"
-    assert main(["results", "export", "--run", "R-CLI", "--format", "csv",
-                 "--store", str(reports / "results.db"), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "results",
+                "export",
+                "--run",
+                "R-CLI",
+                "--format",
+                "csv",
+                "--store",
+                str(reports / "results.db"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(out)
     assert list(table["requirement_id"]) == ["COM-ID"]
     assert table["unit_serial"].iloc[0] == "SN-CLI-9"  # a simulated unit takes the serial given
@@ -112,10 +159,22 @@ def unit_identity():
 
 def _run_pytest(folder: Path, run_id: str, reports: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder),
-         f"--bench={ROOT / 'fixtures' / 'benches' / 'sim.yaml'}", f"--reports-dir={reports}",
-         f"--run-id={run_id}"],
-        cwd=folder, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(folder),
+            f"--bench={ROOT / 'fixtures' / 'benches' / 'sim.yaml'}",
+            f"--reports-dir={reports}",
+            f"--run-id={run_id}",
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -128,9 +187,14 @@ def test_killed_run_keeps_its_measurements_and_is_marked_incomplete(tmp_path):
     done = _run_pytest(folder, "KILLED", reports)
     assert done.returncode == -signal.SIGKILL
     with ResultsStore.open(reports / "results.db") as store:
-        assert [m.requirement_id for m in store.measurements("KILLED")] == ["OUT-AMP-L1", "OUT-AMP-L2"]
+        assert [m.requirement_id for m in store.measurements("KILLED")] == [
+            "OUT-AMP-L1",
+            "OUT-AMP-L2",
+        ]
         assert store.get_run("KILLED").status == "running"
-    (folder / "test_kill.py").write_text(KILLER.replace("    os.kill(os.getpid(), signal.SIGKILL)\n", ""))
+    (folder / "test_kill.py").write_text(
+        KILLER.replace("    os.kill(os.getpid(), signal.SIGKILL)\n", "")
+    )
     assert _run_pytest(folder, "NEXT", reports).returncode == 0
     with ResultsStore.open(reports / "results.db") as store:
         assert store.get_run("KILLED").status == "incomplete"

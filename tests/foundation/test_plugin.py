@@ -22,7 +22,9 @@ from harness.record import UnitIdentity
 @pytest.fixture(scope="session")
 def unit_identity(request):
     serial = request.config.getoption("serial") or "{reported}"
-    return UnitIdentity(model="RMD-1", serial="{reported}" or serial, firmware="1.4.2", hardware="C")
+    return UnitIdentity(
+        model="RMD-1", serial="{reported}" or serial, firmware="1.4.2", hardware="C"
+    )
 """
 
 TESTS = """
@@ -58,8 +60,13 @@ def run(pytester: pytest.Pytester, tests: str = TESTS, reported: str = "SN-1", *
     bench = make_bench(pytester)
     reports = pytester.path / "reports"
     result = pytester.runpytest_inprocess(
-        f"--bench={bench}", f"--reports-dir={reports}", "--run-id=RUN-1", "--operator=qa1",
-        "--env", "temperature=23 degC", *args,
+        f"--bench={bench}",
+        f"--reports-dir={reports}",
+        "--run-id=RUN-1",
+        "--operator=qa1",
+        "--env",
+        "temperature=23 degC",
+        *args,
     )
     return result, reports
 
@@ -72,7 +79,12 @@ def test_measurements_recorded_judged_and_exported(pytester):
     with ResultsStore.open(reports / "results.db") as store:
         rows = store.measurements("RUN-1")
         record = store.get_run("RUN-1")
-    assert [m.requirement_id for m in rows] == ["OUT-AMP-L5", "OUT-AMP-L1", "OUT-AMP-L2", "OUT-MONO"]
+    assert [m.requirement_id for m in rows] == [
+        "OUT-AMP-L5",
+        "OUT-AMP-L1",
+        "OUT-AMP-L2",
+        "OUT-MONO",
+    ]
     l5 = rows[0]
     assert l5.value == pytest.approx(401.0) and l5.unit == "uA"
     assert l5.expanded_uncertainty == pytest.approx(5.0)
@@ -133,18 +145,21 @@ def test_lazy(measure):
 """
     result, _ = run(pytester, tests)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*OUT-AMP-L4: declared by the requirement marker but never measured*"])
+    result.stdout.fnmatch_lines(
+        ["*OUT-AMP-L4: declared by the requirement marker but never measured*"]
+    )
 
 
 def test_bad_bench_file_exits_2(pytester):
     pytester.makeconftest(CONFTEST.replace("{reported}", "SN-1"))
     pytester.makepyfile(test_suite=TESTS)
     bench = make_bench(pytester)
-    bench.write_text(bench.read_text().replace("tolerance: 0.1 %, channel: 1002",
-                                               "channel: 1002"))
+    bench.write_text(bench.read_text().replace("tolerance: 0.1 %, channel: 1002", "channel: 1002"))
     result = pytester.runpytest_inprocess(f"--bench={bench}")
     assert result.ret == 2
-    result.stdout.fnmatch_lines(["*bench.yaml:*: loads[[]1].tolerance: expected a value for this required field*"])
+    result.stdout.fnmatch_lines(
+        ["*bench.yaml:*: loads[[]1].tolerance: expected a value for this required field*"]
+    )
 
 
 def test_plain_tests_leave_the_plugin_inert(pytester):

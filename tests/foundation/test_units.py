@@ -7,10 +7,20 @@ from harness.units import UnitParseError, convert, parse_quantity, parse_unit
 
 @pytest.mark.parametrize(
     ("text", "unit", "expected"),
-    [("400 uA", "uA", 400.0), ("0.4 mA", "uA", 400.0), ("400 µA", "uA", 400.0),
-     ("5 s", "ms", 5000.0), ("2 mA/cm^2", "mA/cm^2", 2.0), ("0.95", "", 0.95),
-     ("10 kΩ", "ohm", 10000.0), ("10 kohm", "ohm", 10000.0), ("-5 %", "%", -5.0),
-     ("1.6e-3 W/cm^2", "W/cm^2", 0.0016), (12, "V", 12.0), ("40 Hz", "Hz", 40.0)],
+    [
+        ("400 uA", "uA", 400.0),
+        ("0.4 mA", "uA", 400.0),
+        ("400 µA", "uA", 400.0),
+        ("5 s", "ms", 5000.0),
+        ("2 mA/cm^2", "mA/cm^2", 2.0),
+        ("0.95", "", 0.95),
+        ("10 kΩ", "ohm", 10000.0),
+        ("10 kohm", "ohm", 10000.0),
+        ("-5 %", "%", -5.0),
+        ("1.6e-3 W/cm^2", "W/cm^2", 0.0016),
+        (12, "V", 12.0),
+        ("40 Hz", "Hz", 40.0),
+    ],
 )
 def test_parse(text, unit, expected):
     assert parse_quantity(text, unit) == pytest.approx(expected)

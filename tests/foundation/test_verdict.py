@@ -35,9 +35,15 @@ def test_two_sided_rules_at_and_around_each_limit(value, simple, guarded, non_bi
 
 @pytest.mark.parametrize(
     ("value", "guarded", "non_binary"),
-    [(0.0, "PASS", "PASS"), (7.0, "PASS", "PASS"), (7.5, "FAIL", "CONDITIONAL PASS"),
-     (8.0, "FAIL", "CONDITIONAL PASS"), (8.5, "FAIL", "CONDITIONAL FAIL"),
-     (9.01, "FAIL", "FAIL"), (-100.0, "PASS", "PASS")],
+    [
+        (0.0, "PASS", "PASS"),
+        (7.0, "PASS", "PASS"),
+        (7.5, "FAIL", "CONDITIONAL PASS"),
+        (8.0, "FAIL", "CONDITIONAL PASS"),
+        (8.5, "FAIL", "CONDITIONAL FAIL"),
+        (9.01, "FAIL", "FAIL"),
+        (-100.0, "PASS", "PASS"),
+    ],
 )
 def test_upper_only_limit(value, guarded, non_binary):
     assert decide_verdict(value, 1.0, None, 8.0, "guarded") == Verdict(guarded)
@@ -73,6 +79,9 @@ def test_bad_arguments_are_refused():
 def test_conformity_and_worst():
     assert Verdict.PASS.conforms and Verdict.CONDITIONAL_PASS.conforms
     assert not Verdict.CONDITIONAL_FAIL.conforms and not Verdict.FAIL.conforms
-    assert worst([Verdict.PASS, Verdict.CONDITIONAL_FAIL, Verdict.CONDITIONAL_PASS]) is Verdict.CONDITIONAL_FAIL
+    assert (
+        worst([Verdict.PASS, Verdict.CONDITIONAL_FAIL, Verdict.CONDITIONAL_PASS])
+        is Verdict.CONDITIONAL_FAIL
+    )
     assert worst([]) is None
     assert decide_check(True) is Verdict.PASS and decide_check(False) is Verdict.FAIL
