@@ -38,6 +38,7 @@ from harness.sim.physics import (
     CHARGER_PRESENT_V,
     IDLE,
     OVERSHOOT_FRACTION,
+    OVERSHOOT_TAU_S,
     SOFT_START_S,
     Drive,
     next_pulse_start,
@@ -415,8 +416,12 @@ class Firmware:
         after = self.amplitude()
         if self.since is None or self.faults.soft_start or after == before:
             return
-        self.overshoot_start = next_pulse_start(self.drive(), t)
-        self.overshoot_a = OVERSHOOT_FRACTION * (after - before)
+        start = next_pulse_start(self.drive(), t)
+        left = 0.0  # an earlier overshoot still decaying adds to the new one
+        if self.overshoot_start is not None and start >= self.overshoot_start:
+            left = self.overshoot_a * math.exp(-(start - self.overshoot_start) / OVERSHOOT_TAU_S)
+        self.overshoot_start = start
+        self.overshoot_a = left + OVERSHOOT_FRACTION * (after - before)
 
     def _update(self, t: float) -> None:
         """Start or stop the treatment so the output matches the state."""
