@@ -176,8 +176,8 @@ class SimBench:
 
     @property
     def history_start(self) -> float:
-        """The oldest virtual time still observable (-inf until anything was forgotten)."""
-        return self._history.earliest
+        """The oldest virtual time still observable: `history_s` before now."""
+        return self.clock.now() - self._history.retention_s
 
     # --- observations ----------------------------------------------------------------
 
@@ -295,10 +295,10 @@ class SimBench:
         lo, hi = float(times.min()), float(times.max())
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise ValueError("observation times must be finite")
-        if lo < self._history.earliest:
+        if lo < self.history_start:
             raise ValueError(
                 f"time {lo:.6f} s is older than the retained history "
-                f"(from {self._history.earliest:.6f} s)"
+                f"(the last {self._history.retention_s:g} s, from {self.history_start:.6f} s)"
             )
         if hi <= self.clock.now():
             return self._history, self._firmware.buzzer

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import K, R500, grid, peak, treating_bench
+
+from conftest import R500, K, grid, peak, treating_bench
 
 
 def test_selftest_trips_within_12_ms_and_latches() -> None:

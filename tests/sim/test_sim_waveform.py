@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 import pytest
-from conftest import K, R2K, R10K, R100K, R500, grid, peak, treating_bench
 
+from conftest import R2K, R10K, R100K, R500, K, grid, peak, treating_bench
 from harness.sim.physics import NOMINAL_PHASE_MISMATCH
 
 
