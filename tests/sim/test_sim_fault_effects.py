@@ -97,6 +97,10 @@ def test_ocp_off_holds_800_ua_for_200_ms_without_latch() -> None:
     t = grid(3.0, 3.3, 300_000)
     i = bench.load_current(t)
     assert np.min(i[(t > 3.001) & (t < 3.0 + 0.2 / K - 1e-4)]) == pytest.approx(800e-6)
+    after = np.abs(i[(t > 3.0 + 0.2 / K + 1e-5) & (t < 3.25)])
+    assert np.max(after) < 0.05 * 400e-6  # gave up at 200 ms; treatment ramps up again
+    failed = [e.t_device_s for e in bench.device.events() if e.kind == "ocp"][-1]
+    assert failed == pytest.approx(3.0 * K + 0.2, abs=1e-9)
     assert bench.device.status().state == "treating"
     assert bench.device.status().fault is None
 
