@@ -73,6 +73,18 @@ def cmd_results(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from harness.bench_check import check_bench
+    from harness.benchfile import load_bench
+
+    lines = check_bench(load_bench(args.file), allow_expired=args.allow_expired_calibration)
+    for line in lines:
+        print(f"{line.status.upper():8} {line.name:10} {line.detail}")
+    failed = [line.name for line in lines if line.status == "fail"]
+    print(f"bench check: {'FAILED: ' + ', '.join(failed) if failed else 'OK'}")
+    return 1 if failed else 0
+
+
 def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     """Validate the inputs, then hand over to pytest with the suites and the run id."""
     import pytest
@@ -131,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     spec.add_argument("action", choices=["check", "show"])
     spec.add_argument("file")
 
+    bench = sub.add_parser("bench", help="identify and check a bench's instruments")
+    bench.add_argument("action", choices=["check"])
+    bench.add_argument("file", nargs="?", default=str(DEFAULT_BENCH))
+    bench.add_argument("--allow-expired-calibration", action="store_true")
+
     results = sub.add_parser("results", help="export a run's results")
     results.add_argument("action", choices=["export"])
     results.add_argument("--run", required=True, help="run id")
@@ -150,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args, rest)
         if args.command == "spec":
             return cmd_spec(args)
+        if args.command == "bench":
+            return cmd_bench(args)
         return cmd_results(args)
     except InputError as error:
         return _input_error(error)

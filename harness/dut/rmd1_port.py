@@ -186,8 +186,8 @@ class Rmd1TestPort:
         try:
             if self._serial.is_open:
                 self.power_off()
-        except Exception:
-            _log.warning("%s: safe_state: PWR OFF failed", self._port_label, exc_info=True)
+        except Exception as exc:  # safe state is best effort; the supplies go off next
+            _log.warning("%s: safe_state: PWR OFF failed: %s", self._port_label, exc)
 
     def close(self) -> None:
         self._serial.close()

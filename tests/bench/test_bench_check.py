@@ -1,0 +1,61 @@
+"""``hil bench check`` identifies every instrument against the bench file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from harness.bench_check import check_bench, model_matches
+from harness.benchfile import load_bench
+from harness.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SIM = ROOT / "fixtures" / "benches" / "sim.yaml"
+
+
+def edited(tmp_path: Path, old: str, new: str) -> Path:
+    text = SIM.read_text().replace(
+        "spec: ../../specs/rmd1.yaml", f"spec: {ROOT / 'specs' / 'rmd1.yaml'}"
+    )
+    assert old in text
+    path = tmp_path / "bench.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def test_simulated_bench_checks_out(capsys):
+    assert main(["bench", "check", str(SIM)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("OK ") == 5 and "bench check: OK" in out
+    assert "DSO-X 1204G CN60123456" in out
+
+
+def test_wrong_serial_is_named(tmp_path, capsys):
+    path = edited(tmp_path, "serial: CN60123456", "serial: CN00000000")
+    assert main(["bench", "check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL     scope" in out and "serial 'CN60123456', file says 'CN00000000'" in out
+    assert "bench check: FAILED: scope" in out
+
+
+def test_wrong_model_is_named(tmp_path):
+    path = edited(tmp_path, "model: Keysight DSOX1204G", "model: Keysight DSOX1102G")
+    lines = {line.name: line for line in check_bench(load_bench(path))}
+    assert lines["scope"].status == "fail" and "DSO-X 1204G" in lines["scope"].detail
+
+
+def test_expired_calibration_refused_unless_overridden(tmp_path):
+    path = edited(tmp_path, "calibration_due: 2027-09-30", "calibration_due: 2020-01-31")
+    bench = load_bench(path)
+    today = dt.date(2026, 11, 24)
+    refused = {line.name: line for line in check_bench(bench, today=today)}
+    assert refused["dmm"].status == "fail" and "2020-01-31" in refused["dmm"].detail
+    assert refused["scope"].status == "ok"
+    allowed = {line.name: line for line in check_bench(bench, today=today, allow_expired=True)}
+    assert allowed["dmm"].status == "override"
+
+
+def test_model_matching_ignores_punctuation_but_not_digits():
+    assert model_matches("Keysight DSOX1204G", "DSO-X 1204G")
+    assert not model_matches("Keysight DSOX1102G", "DSO-X 1204G")
+    assert not model_matches("Keysight 34465A", "")
