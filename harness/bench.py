@@ -237,7 +237,12 @@ def open_bench(
             if entry.model == "Serial relay board":
                 opened[entry.name] = open_serial_relay_board(resources[entry.name], name=entry.name)
                 continue
-            link = open_scpi(resources[entry.name], name=entry.name, resource_manager=manager)
+            link = open_scpi(
+                resources[entry.name],
+                name=entry.name,
+                resource_manager=manager,
+                timeout_s=float(entry.options.get("timeout_s", 5.0)),
+            )
             opened[entry.name] = DRIVERS[entry.model](link, entry, clock)
             if clock_entry is not None and entry.name == clock_entry.name:
                 clock = opened[entry.name]  # type: ignore[assignment]

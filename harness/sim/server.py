@@ -10,7 +10,9 @@ One thread per accepted connection reads bytes, feeds them to a `ScpiSession` (w
 holds `SimBench.lock` while it runs each command) and sends every reply back at once.
 Accepted sockets get TCP_NODELAY so small replies are not delayed by Nagle. Because a
 reply leaves for the network as soon as it is produced, -410 "Query INTERRUPTED" does
-not arise here as it can in-process; everything else is byte-for-byte the same.
+not arise here as it can in-process; everything else is byte-for-byte the same. An armed
+`Misbehaviour.DROP` resets the connection (RST, as a crashed instrument's stack does), so
+the client's next read fails at once instead of waiting for its timeout.
 
     served = serve_instruments(sim)
     served.resources["dmm"]      # 'TCPIP0::127.0.0.1::40123::SOCKET'
@@ -21,12 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from harness.sim.instruments import DEFAULT_ROLES, rack_for
 from harness.sim.instruments.base import BenchModel, SimInstrument
+from harness.sim.instruments.misbehaviour import ConnectionDropped
 from harness.sim.instruments.session import ScpiSession
 
 RECV_BYTES = 65536
@@ -81,6 +85,9 @@ class InstrumentServer:
                 while conversation.pending:
                     chunk, _ = conversation.read(1 << 24)
                     conn.sendall(chunk)
+        except ConnectionDropped:  # linger 0: close() sends RST instead of FIN
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return
         except OSError:
             return
         finally:

@@ -8,7 +8,9 @@ off still knows where a binary block stops), and a new command arriving while a 
 still unread discards that reply and queues -410 "Query INTERRUPTED".
 
 Both transports — the in-process PyVISA backend and the loopback TCP server — feed bytes
-into a `ScpiSession`, so they behave identically by construction.
+into a `ScpiSession`, so they behave identically by construction. That includes an armed
+`Misbehaviour` (harness/sim/instruments/misbehaviour.py): a dropped connection raises
+`ConnectionDropped` here, and every later write or read on this session raises it again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections import deque
 
 from harness.sim.instruments.base import SimInstrument
+from harness.sim.instruments.misbehaviour import ConnectionDropped, respond
 
 
 class ScpiSession:
@@ -25,6 +28,7 @@ class ScpiSession:
         self.instrument = instrument
         self._input = bytearray()
         self._replies: deque[bytearray] = deque()
+        self._dropped = False
 
     @property
     def pending(self) -> int:
@@ -33,6 +37,7 @@ class ScpiSession:
 
     def write(self, data: bytes) -> None:
         """Accept bytes; run every complete (newline-terminated) message in them."""
+        self._check_connected()
         self._input += data
         while (end := self._input.find(b"\n")) >= 0:
             line = bytes(self._input[:end]).rstrip(b"\r")
@@ -42,7 +47,11 @@ class ScpiSession:
             if self._replies:
                 self._replies.clear()
                 self.instrument.engine.push_error(-410)
-            reply = self.instrument.execute(line.decode("latin-1"))
+            try:
+                reply = respond(self.instrument, line.decode("latin-1"))
+            except ConnectionDropped:
+                self._dropped = True
+                raise
             if reply:
                 self._replies.append(bytearray(reply))
 
@@ -52,6 +61,7 @@ class ScpiSession:
         Returns the bytes and whether they end the reply message (END). An empty result
         means nothing is waiting: the transport decides whether that is a timeout.
         """
+        self._check_connected()
         if not self._replies:
             return b"", False
         reply = self._replies[0]
@@ -66,6 +76,10 @@ class ScpiSession:
             self._replies.popleft()
             return chunk, True
         return chunk, False
+
+    def _check_connected(self) -> None:
+        if self._dropped:
+            raise ConnectionDropped(f"{self.instrument.model}: the connection was dropped")
 
     def clear(self) -> None:
         """Device clear: drop unread input and output, as VISA viClear does."""
