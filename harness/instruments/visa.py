@@ -18,8 +18,8 @@ each item below comes from trying the real stacks (pyvisa 1.16, pyvisa-py 0.8):
   command has finished, before anything else on the bench acts.
 * **Error queue.** A rejected command does not raise; it lands in the instrument's
   queue. :meth:`ScpiLink.drain_errors` reads ``SYST:ERR?`` until ``0,"No error"``.
-* **One error type.** A VISA timeout, a dropped socket or a garbled reply all become
-  :class:`harness.errors.InstrumentError` naming the instrument and the command.
+* **One error type.** A VISA timeout, a dropped socket or a garbled (even non-ASCII) reply
+  all become :class:`harness.errors.InstrumentError` naming the instrument and the command.
 
 :class:`ScpiLink` wraps anything that looks like a PyVISA message-based resource
 (:class:`ScpiResource`), so drivers run unchanged on a real resource, the simulated
@@ -245,6 +245,10 @@ class ScpiLink:
             raise InstrumentError(self.name, f"{command!r}: {exc.description}") from exc
         except OSError as exc:
             raise InstrumentError(self.name, f"{command!r}: {exc}") from exc
+        except UnicodeDecodeError as exc:  # line noise, a wrong baud rate, another protocol
+            raise InstrumentError(
+                self.name, f"{command!r}: reply is not ASCII text: {exc.object[:40]!r}"
+            ) from exc
 
     @contextmanager
     def _timeout(self, timeout_s: float | None) -> Iterator[None]:
