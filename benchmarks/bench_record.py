@@ -15,6 +15,7 @@ Prints wall time, per-measurement time, the harness/bare ratio (target <= 1.3) a
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Bytecode caching on, as on an ordinary workstation: with PYTHONDONTWRITEBYTECODE set
+# (as on some CI images) every run recompiles every module it imports, which measures the
+# environment, not the harness. Both sides run under the same environment.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 BARE = """
 import pytest
@@ -68,7 +73,7 @@ def run(kind: str, n: int, workdir: Path) -> float:
             f"--reports-dir={folder / 'reports'}",
         ]
     start = time.perf_counter()
-    done = subprocess.run(args, cwd=folder, capture_output=True, text=True)
+    done = subprocess.run(args, cwd=folder, capture_output=True, text=True, env=ENV)
     elapsed = time.perf_counter() - start
     if done.returncode != 0 or f"{n} passed" not in done.stdout:
         raise SystemExit(f"{kind} N={n} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")

@@ -28,6 +28,7 @@ from harness.errors import HilError, InputError
 
 if TYPE_CHECKING:
     from harness.measure import Measure, Recorder
+    from harness.verdict import Verdict
     from harness.run import ComplianceRun
 
 RUN_KEY = pytest.StashKey["ComplianceRun"]()
@@ -219,20 +220,52 @@ def hil_run(request: pytest.FixtureRequest) -> Iterator[Recorder]:
     yield recorder
 
 
-@pytest.fixture
-def measure(request: pytest.FixtureRequest) -> Measure:
-    """Record measurements against the requirements this test declares."""
-    from harness.measure import Measure
+class MeasureForCurrentTest:
+    """The ``measure`` fixture: records against the requirements the running test declares.
 
-    # The recorder is looked up in the stash rather than requested as a fixture: a
-    # fixture dependency costs ~0.1 ms per test in pytest's machinery, every test.
-    recorder = request.config.stash.get(RECORDER_KEY, None)
-    if recorder is None:
-        recorder = request.getfixturevalue("hil_run")
-    item = request.node
-    m = Measure(recorder, item.nodeid, _declared(item))
-    item.stash[MEASURE_KEY] = m
-    return m
+    One object serves the whole session and forwards to a per-test ``Measure`` created on
+    first use: a function-scoped fixture would cost every test ~0.3 ms of pytest's
+    fixture machinery, as much as taking the measurement itself.
+    """
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        self._request = request
+
+    def current(self) -> Measure:
+        from harness.measure import Measure
+
+        item = self._request.config.stash.get(CURRENT_ITEM_KEY, None)
+        if item is None:
+            raise RuntimeError("measure used outside a running test")
+        m = item.stash.get(MEASURE_KEY, None)
+        if m is None:
+            recorder = item.config.stash.get(RECORDER_KEY, None)
+            if recorder is None:
+                recorder = self._request.getfixturevalue("hil_run")
+            m = item.stash[MEASURE_KEY] = Measure(recorder, item.nodeid, _declared(item))
+        return m
+
+    def __call__(
+        self, requirement_id: str, value: float | None, unit: str | None = None, **kwargs: Any
+    ) -> Verdict:
+        return self.current()(requirement_id, value, unit, **kwargs)
+
+    def check(self, requirement_id: str, conforms: bool, **kwargs: Any) -> Verdict:
+        return self.current().check(requirement_id, conforms, **kwargs)
+
+
+CURRENT_ITEM_KEY = pytest.StashKey[pytest.Item]()
+
+
+@pytest.fixture(scope="session")
+def measure(request: pytest.FixtureRequest, hil_run: Recorder) -> MeasureForCurrentTest:
+    """Record measurements against the requirements the running test declares."""
+    return MeasureForCurrentTest(request)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.config.stash[CURRENT_ITEM_KEY] = item
 
 
 @pytest.hookimpl(wrapper=True)
