@@ -28,8 +28,8 @@ from harness.errors import HilError, InputError
 
 if TYPE_CHECKING:
     from harness.measure import Measure, Recorder
-    from harness.verdict import Verdict
     from harness.run import ComplianceRun
+    from harness.verdict import Verdict
 
 RUN_KEY = pytest.StashKey["ComplianceRun"]()
 RECORDER_KEY = pytest.StashKey["Recorder"]()
