@@ -82,7 +82,9 @@ def analyse_envelope(
     return Envelope(finals[1], finals[-1], rise, overshoot)
 
 
-def _rise_time(t: FloatArray, frac: FloatArray, period: float | None, record_start: float) -> float | None:
+def _rise_time(
+    t: FloatArray, frac: FloatArray, period: float | None, record_start: float
+) -> float | None:
     if frac[0] >= HIGH_FRACTION:
         return None
     if frac[0] >= LOW_FRACTION:

@@ -45,7 +45,7 @@ class Levels:
         return max(self.plateau_pos or 0.0, self.plateau_neg or 0.0)
 
 
-def subsample(signal: npt.NDArray[np.floating], size: int = _SUBSAMPLE) -> npt.NDArray[np.float64]:  # type: ignore[type-arg]
+def subsample(signal: npt.NDArray[np.floating], size: int = _SUBSAMPLE) -> npt.NDArray[np.float64]:
     """A reproducible random subset (sorted indices, for cache-friendly gathering)."""
     if signal.size <= size:
         return np.asarray(signal, dtype=np.float64)
@@ -54,7 +54,7 @@ def subsample(signal: npt.NDArray[np.floating], size: int = _SUBSAMPLE) -> npt.N
     return signal[index].astype(np.float64)
 
 
-def estimate_levels(signal: npt.NDArray[np.floating]) -> Levels:  # type: ignore[type-arg]
+def estimate_levels(signal: npt.NDArray[np.floating]) -> Levels:
     """Zero level, plateau per polarity and noise of a pulse capture (see module doc)."""
     s = subsample(signal)
     if s.size == 0:

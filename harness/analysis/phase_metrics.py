@@ -31,6 +31,7 @@ FloatArray = npt.NDArray[np.float64]
 _PLATEAU_POINTS = 64
 _EDGE_WINDOW = 32
 """Samples searched either side of a detected edge for the 50 % crossing (and margin)."""
+_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,7 +57,7 @@ class PhaseMetrics:
         return (self.rise + self.fall) / 2
 
 
-def measure_phases(signal: npt.NDArray[np.floating], zero: float, phases: Phases) -> PhaseMetrics:  # type: ignore[type-arg]
+def measure_phases(signal: npt.NDArray[np.floating], zero: float, phases: Phases) -> PhaseMetrics:
     """Plateau, 50 % crossings, charge (signal x samples) and peak of every phase."""
     n = signal.size
     sign = phases.polarity.astype(np.float64)
@@ -65,9 +66,27 @@ def measure_phases(signal: npt.NDArray[np.floating], zero: float, phases: Phases
     half = plateau / 2
     prev_stop = np.concatenate(([0], stop[:-1]))
     next_start = np.concatenate((start[1:], [n]))
-    rise = _crossing(signal, zero, sign, half, np.maximum(start - _EDGE_WINDOW, prev_stop), start + _EDGE_WINDOW, upward=True)
-    fall_from = np.maximum(stop - _EDGE_WINDOW, np.floor(np.nan_to_num(rise, nan=0.0)).astype(np.int64) + 1)
-    fall = _crossing(signal, zero, sign, half, fall_from, np.minimum(stop + _EDGE_WINDOW, next_start), upward=False)
+    rise = _crossing(
+        signal,
+        zero,
+        sign,
+        half,
+        np.maximum(start - _EDGE_WINDOW, prev_stop),
+        start + _EDGE_WINDOW,
+        upward=True,
+    )
+    fall_from = np.maximum(
+        stop - _EDGE_WINDOW, np.floor(np.nan_to_num(rise, nan=0.0)).astype(np.int64) + 1
+    )
+    fall = _crossing(
+        signal,
+        zero,
+        sign,
+        half,
+        fall_from,
+        np.minimum(stop + _EDGE_WINDOW, next_start),
+        upward=False,
+    )
     valid = phases.complete & np.isfinite(rise) & np.isfinite(fall) & (plateau > 0)
     charge = np.full(len(phases), np.nan)
     peak = np.full(len(phases), np.nan)
@@ -76,7 +95,13 @@ def measure_phases(signal: npt.NDArray[np.floating], zero: float, phases: Phases
     return PhaseMetrics(plateau, rise, fall, charge, peak, valid)
 
 
-def _plateau(signal: npt.NDArray[np.floating], zero: float, sign: FloatArray, start: npt.NDArray[np.int64], stop: npt.NDArray[np.int64]) -> FloatArray:  # type: ignore[type-arg]
+def _plateau(
+    signal: npt.NDArray[np.floating],
+    zero: float,
+    sign: FloatArray,
+    start: npt.NDArray[np.int64],
+    stop: npt.NDArray[np.int64],
+) -> FloatArray:
     length = stop - start
     mid_start = start + length // 4
     mid_len = np.maximum(length - 2 * (length // 4), 1)
@@ -88,7 +113,7 @@ def _plateau(signal: npt.NDArray[np.floating], zero: float, sign: FloatArray, st
 
 
 def _crossing(
-    signal: npt.NDArray[np.floating],  # type: ignore[type-arg]
+    signal: npt.NDArray[np.floating],
     zero: float,
     sign: FloatArray,
     level: FloatArray,
@@ -117,7 +142,7 @@ def _crossing(
 
 
 def _integrate(
-    signal: npt.NDArray[np.floating],  # type: ignore[type-arg]
+    signal: npt.NDArray[np.floating],
     zero: float,
     sign: FloatArray,
     rise: FloatArray,
@@ -138,10 +163,33 @@ def _integrate(
     bounds = np.empty(2 * a.size, dtype=np.int64)
     bounds[0::2], bounds[1::2] = a, c
     bounds = np.maximum.accumulate(bounds)
-    sums = np.add.reduceat(signal, bounds, dtype=np.float64)[0::2]
+    a, c = bounds[0::2], bounds[1::2]
+    sums = _span_sums(signal, a, c)
     ends = signal[a].astype(np.float64), signal[c].astype(np.float64)
     charge = (sums + 0.5 * ends[1] - 0.5 * ends[0] - zero * (c - a)) * sign[valid]
     highs = np.maximum.reduceat(signal, bounds)[0::2].astype(np.float64)
     lows = np.minimum.reduceat(signal, bounds)[0::2].astype(np.float64)
     peak = np.where(sign[valid] > 0, highs - zero, zero - lows)
     return charge, peak
+
+
+def _span_sums(
+    signal: npt.NDArray[np.floating], a: npt.NDArray[np.int64], c: npt.NDArray[np.int64]
+) -> FloatArray:
+    """Sum of signal[a:c] per span, accumulated in float64 one block of spans at a time.
+
+    A float32 capture summed in float32 over a long phase loses digits; converting the
+    whole capture to float64 would double its memory. Blocks of about `_BLOCK` samples
+    are converted one at a time instead (a longer single phase is its own block).
+    """
+    sums = np.empty(a.size)
+    i = 0
+    while i < a.size:
+        j = max(int(np.searchsorted(c, a[i] + _BLOCK, side="right")), i + 1)
+        lo, hi = int(a[i]), int(c[j - 1]) + 1
+        block = signal[lo:hi].astype(np.float64, copy=False)
+        local = np.empty(2 * (j - i), dtype=np.int64)
+        local[0::2], local[1::2] = a[i:j] - lo, c[i:j] - lo
+        sums[i:j] = np.add.reduceat(block, local)[0::2]
+        i = j
+    return sums

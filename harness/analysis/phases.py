@@ -64,7 +64,7 @@ def enter_exit(plateau: float, noise: float) -> tuple[float, float]:
 
 
 def find_phases(
-    signal: npt.NDArray[np.floating],  # type: ignore[type-arg]
+    signal: npt.NDArray[np.floating],
     levels: Levels,
     *,
     min_samples: int = 3,
@@ -91,7 +91,7 @@ def find_phases(
 
 
 def _runs(
-    signal: npt.NDArray[np.floating],  # type: ignore[type-arg]
+    signal: npt.NDArray[np.floating],
     zero: float,
     sign: int,
     enter: float,

@@ -81,7 +81,13 @@ class PulseTrain:
 
     def mean_square_current_a2(self) -> float:
         """Mean of i^2 over whole cycles; linear edges of length e hold I^2 * e / 3 each."""
-        ip, ineg, f, w, e = self.amplitude_pos_a, self.neg_a, self.frequency_hz, self.width_s, self.edge_s
+        ip, ineg, f, w, e = (
+            self.amplitude_pos_a,
+            self.neg_a,
+            self.frequency_hz,
+            self.width_s,
+            self.edge_s,
+        )
         if self.biphasic:
             flat = (ip**2 + ineg**2) * (w - e)
             outer = (ip**2 + ineg**2) * e / 3
@@ -96,7 +102,13 @@ class PulseTrain:
 
     def average_abs_current_a(self) -> float:
         """Mean |i| over whole cycles; a symmetric trapezoid has mean |i| = I * w * f."""
-        ip, ineg, f, w, e = self.amplitude_pos_a, self.neg_a, self.frequency_hz, self.width_s, self.edge_s
+        ip, ineg, f, w, e = (
+            self.amplitude_pos_a,
+            self.neg_a,
+            self.frequency_hz,
+            self.width_s,
+            self.edge_s,
+        )
         if self.biphasic:
             transition = e * (ip**2 + ineg**2) / (2 * (ip + ineg))
             return ((ip + ineg) * (w - e / 2) + transition) * f
@@ -179,7 +191,7 @@ def synthesize(
     offset_v: float = 0.0,
     quantize_8bit: bool = False,
     seed: int = 0,
-    dtype: type[np.floating] = np.float64,  # type: ignore[type-arg]
+    dtype: type[np.floating] = np.float64,
 ) -> SynthCapture:
     """Record `train` across `load_ohms` as a scope would, starting at t = 0.
 
@@ -187,7 +199,7 @@ def synthesize(
     spans about 80 % of the screen) and the samples are the 8-bit codes converted back.
     """
     dt = 1.0 / sample_rate_hz
-    n = int(round(duration_s * sample_rate_hz))
+    n = round(duration_s * sample_rate_hz)
     rng = np.random.default_rng(seed)
     peak_v = max(train.amplitude_pos_a, train.neg_a) * load_ohms * (1 + train.overshoot_fraction)
     preamble = None

@@ -70,12 +70,14 @@ def analyse_timing(phases: Phases, metrics: PhaseMetrics, n: int) -> Timing:
     period = _burst_period(starts)
     if period is None and not biphasic:
         period = _burst_period(rise[(pol > 0) & np.isfinite(rise)])
-    polarity_period, cycle_starts = (None, starts[:0]) if biphasic else _polarity(phases, rise, period)
+    polarity_period, cycle_starts = (
+        (None, starts[:0]) if biphasic else _polarity(phases, rise, period)
+    )
     if cycle_starts.size >= 2:
-        window = (int(round(cycle_starts[0])), int(round(cycle_starts[-1])))
+        window = (round(cycle_starts[0]), round(cycle_starts[-1]))
         kind: WindowKind = "polarity cycles"
     elif starts.size >= 2 and period is not None:
-        window = (int(round(starts[0])), int(round(starts[-1])))
+        window = (round(starts[0]), round(starts[-1]))
         kind = "pulse periods"
     else:
         window, kind = (0, n), "record"
@@ -93,7 +95,9 @@ def _burst_period(starts: FloatArray) -> float | None:
     return float(d[regular].sum() / regular.sum())
 
 
-def _polarity(phases: Phases, rise: FloatArray, period: float | None) -> tuple[float | None, FloatArray]:
+def _polarity(
+    phases: Phases, rise: FloatArray, period: float | None
+) -> tuple[float | None, FloatArray]:
     """Polarity period and the cycle-start times (a + phase right after a - phase)."""
     pol = phases.polarity
     if pol.size == 0 or (pol > 0).all() or (pol < 0).all():

@@ -83,31 +83,35 @@ class WaveformMetrics:
 def analyze_current(
     t0: float,
     dt: float,
-    current_a: npt.NDArray[np.floating],  # type: ignore[type-arg]
+    current_a: npt.NDArray[np.floating],
     *,
     load_ohms: float,
     electrode_area_cm2: float | None = None,
 ) -> WaveformMetrics:
     """All waveform metrics of a uniformly sampled current record (amperes)."""
-    return analyze_signal(t0, dt, current_a, 1.0, load_ohms=load_ohms, electrode_area_cm2=electrode_area_cm2)
+    return analyze_signal(
+        t0, dt, current_a, 1.0, load_ohms=load_ohms, electrode_area_cm2=electrode_area_cm2
+    )
 
 
 def analyze_voltage(
     t0: float,
     dt: float,
-    volts: npt.NDArray[np.floating],  # type: ignore[type-arg]
+    volts: npt.NDArray[np.floating],
     *,
     load_ohms: float,
     electrode_area_cm2: float | None = None,
 ) -> WaveformMetrics:
     """As `analyze_current` for the voltage across the load, without making i = v/R."""
-    return analyze_signal(t0, dt, volts, 1.0 / load_ohms, load_ohms=load_ohms, electrode_area_cm2=electrode_area_cm2)
+    return analyze_signal(
+        t0, dt, volts, 1.0 / load_ohms, load_ohms=load_ohms, electrode_area_cm2=electrode_area_cm2
+    )
 
 
 def analyze_signal(
     t0: float,
     dt: float,
-    signal: npt.NDArray[np.floating],  # type: ignore[type-arg]
+    signal: npt.NDArray[np.floating],
     amperes_per_unit: float,
     *,
     load_ohms: float,
@@ -188,7 +192,9 @@ def analyze_signal(
     )
 
 
-def _per_polarity(phases: Phases, pm: PhaseMetrics, sign: int) -> tuple[float | None, float | None, float | None]:
+def _per_polarity(
+    phases: Phases, pm: PhaseMetrics, sign: int
+) -> tuple[float | None, float | None, float | None]:
     """Median width (samples), plateau and charge (signal x samples) of valid phases."""
     mine = pm.valid & (phases.polarity == sign)
     if not mine.any():
@@ -200,7 +206,9 @@ def _per_polarity(phases: Phases, pm: PhaseMetrics, sign: int) -> tuple[float | 
     )
 
 
-def _window_moments(signal: npt.NDArray[np.floating], zero: float, a: int, b: int) -> tuple[float, float, float]:  # type: ignore[type-arg]
+def _window_moments(
+    signal: npt.NDArray[np.floating], zero: float, a: int, b: int
+) -> tuple[float, float, float]:
     """Mean, mean |x - zero| and mean (x - zero)^2 over [a, b), chunked in float64."""
     if b <= a:
         return 0.0, 0.0, 0.0

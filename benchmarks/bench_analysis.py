@@ -1,0 +1,88 @@
+"""Cost of analysing a 10,000,000-sample capture, against one numpy pass over it.
+
+The capture is the RMD-1 at L5 and 40 Hz with reversal every second, 1 MS/s for 10 s,
+noise and 8-bit quantisation, stored as the scope's float64 volts (and again as
+float32). For each dtype it prints:
+
+* the wall time of `analyze_voltage` (best of 3) and the ratio to one numpy pass over
+  the same array, ``np.abs(x).sum()`` (best of 5); target <= 20;
+* the peak memory traced by tracemalloc during the analysis divided by the capture's
+  size in bytes; target <= 4.
+
+Run: ``.venv/bin/python benchmarks/bench_analysis.py [samples]``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+
+from harness.analysis.synth import PulseTrain, synthesize
+from harness.analysis.waveform import analyze_voltage
+
+TIME_TARGET = 20.0
+MEMORY_TARGET = 4.0
+
+
+def best_of(repeat: int, action: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main(samples: int = 10_000_000) -> int:
+    rate = 1e6
+    train = PulseTrain(40.0, 0.0125, 400e-6, pulses_per_polarity=40, first_edge_s=-0.004)
+    capture = synthesize(
+        train,
+        sample_rate_hz=rate,
+        duration_s=samples / rate,
+        load_ohms=500.0,
+        noise_v=0.002,
+        offset_v=0.003,
+        quantize_8bit=True,
+    )
+    ok = True
+    for dtype in (np.float64, np.float32):
+        x = capture.volts.astype(dtype)
+
+        def analyse(x: np.ndarray = x) -> object:
+            return analyze_voltage(0.0, capture.dt, x, load_ohms=500.0, electrode_area_cm2=0.5)
+
+        def one_pass(x: np.ndarray = x) -> object:
+            return np.abs(x).sum()
+
+        analyse()
+        t_analysis = best_of(3, analyse)
+        t_pass = best_of(5, one_pass)
+        tracemalloc.start()
+        metrics = analyse()
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        ratio = t_analysis / t_pass
+        memory = peak / x.nbytes
+        ok &= ratio <= TIME_TARGET and memory <= MEMORY_TARGET
+        print(
+            f"{np.dtype(dtype).name}: {x.size:,} samples: analysis {t_analysis * 1e3:.1f} ms, "
+            f"np.abs(x).sum() {t_pass * 1e3:.1f} ms, "
+            f"ratio {ratio:.1f} (target <= {TIME_TARGET:g}); "
+            f"peak traced memory {peak / 1e6:.1f} MB = {memory:.2f} x capture "
+            f"{x.nbytes / 1e6:.0f} MB (target <= {MEMORY_TARGET:g})"
+        )
+        print(
+            f"    frequency {getattr(metrics, 'frequency_hz', None)} Hz, "
+            f"rms {getattr(metrics, 'rms_current_a', None)} A"
+        )
+    print("targets met" if ok else "targets NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000))
