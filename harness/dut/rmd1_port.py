@@ -183,11 +183,14 @@ class Rmd1TestPort:
 
     def safe_state(self) -> None:
         """Stop stimulation (`PWR OFF`) as best it can; logs and swallows any failure."""
+        retries, self._retries = self._retries, 0  # one try: the supplies go off next
         try:
             if self._serial.is_open:
                 self.power_off()
-        except Exception as exc:  # safe state is best effort; the supplies go off next
-            _log.warning("%s: safe_state: PWR OFF failed: %s", self._port_label, exc)
+        except Exception as exc:  # safe state is best effort
+            _log.info("%s: safe_state: PWR OFF not answered: %s", self._port_label, exc)
+        finally:
+            self._retries = retries
 
     def close(self) -> None:
         self._serial.close()

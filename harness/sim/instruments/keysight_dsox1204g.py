@@ -71,6 +71,7 @@ class KeysightDSOX1204G(SimInstrument):
         self.trigger = EdgeTrigger(1, 0.0, "POSITIVE")
         self.sweep, self.acq_type, self.averages = "AUTO", "NORMAL", 8
         self.wav_source, self.wav_format, self.wav_points, self.wav_mode = 1, "BYTE", 1000, "NORMAL"
+        self.wav_unsigned = True
         self.running, self.armed_at = True, 0.0
         self.armed_channels: tuple[int, ...] = (1,)
         self.record: Record | None = None
@@ -146,6 +147,8 @@ class KeysightDSOX1204G(SimInstrument):
                 lambda k: setattr(self, "wav_format", k.choice(0, ("BYTE", "WORD", "ASCii"))),
             ),
             Command(":WAVeform:FORMat?", lambda k: self.wav_format[:4]),
+            Command(":WAVeform:UNSigned", lambda k: setattr(self, "wav_unsigned", k.boolean(0))),
+            Command(":WAVeform:UNSigned?", lambda k: "1" if self.wav_unsigned else "0"),
             Command(
                 ":WAVeform:POINts",
                 lambda k: setattr(
@@ -178,6 +181,7 @@ class KeysightDSOX1204G(SimInstrument):
         self.trigger = EdgeTrigger(1, 0.0, "POSITIVE")
         self.sweep, self.acq_type, self.averages = "AUTO", "NORMAL", 8
         self.wav_source, self.wav_format, self.wav_points, self.wav_mode = 1, "BYTE", 1000, "NORMAL"
+        self.wav_unsigned = True
         self.running, self.record, self.ter = True, None, False
         self.armed_at, self.armed_channels = self.sim.clock.now(), (1,)
 
@@ -339,6 +343,8 @@ class KeysightDSOX1204G(SimInstrument):
         yinc, yref = vertical.yinc, 128
         if self.wav_format == "WORD":
             yinc, yref = yinc / 256, 32768
+        if not self.wav_unsigned:  # signed data: codes shifted down, reference at zero
+            yref = 0
         fields = [
             str(fmt),
             str(kind),
@@ -358,9 +364,15 @@ class KeysightDSOX1204G(SimInstrument):
         picked = self._picked(record)
         codes = record.codes[self.wav_source][picked]
         if self.wav_format == "BYTE":
-            payload = codes.tobytes()
+            shifted = codes if self.wav_unsigned else (codes.astype(np.int16) - 128).astype(np.int8)
+            payload = shifted.tobytes()
         elif self.wav_format == "WORD":
-            payload = (codes.astype(np.uint16) << 8).astype(">u2").tobytes()
+            words = codes.astype(np.int32) << 8
+            payload = (
+                (words if self.wav_unsigned else words - 32768)
+                .astype(">u2" if self.wav_unsigned else ">i2")
+                .tobytes()
+            )
         else:
             volts = record.volts(self.wav_source)[picked]
             payload = ",".join(f"{v:+.6E}" for v in volts).encode()

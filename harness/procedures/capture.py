@@ -1,0 +1,168 @@
+"""Current waveforms from the oscilloscope: i = v / R across the selected load.
+
+The scope's channel 1 sits across the load resistor, so the device's current is the
+voltage divided by the resistor's value. ``capture_current`` picks a vertical scale that
+keeps the expected peak on screen in both polarities (about 3 of the 4 divisions each
+side), a timebase that covers the requested duration, and the record length that gives
+at least the requested resolution, then acquires (free-running, or armed on an edge and
+released by the test's own action) and returns the record as current.
+
+Every value derived from a capture carries a budget built by ``scope_budget``: the
+scope's vertical accuracy (bench file), the load resistor's tolerance (bench file), the
+8-bit quantisation step, and the repeatability over the phases that were averaged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from harness.bench import Bench
+from harness.benchfile import LoadEntry
+from harness.instruments.protocols import Slope, Waveform
+from harness.uncertainty import UncertaintyBudget
+
+LOAD_CHANNEL, BUZZER_CHANNEL, CHARGER_CHANNEL, BATTERY_CHANNEL = 1, 2, 3, 4
+RECORD_POINTS = (1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
+DIVISIONS_USED = 3.0
+TIMEBASE_PPM = 50.0
+"""Scope timebase accuracy (InfiniiVision 1000 X: ±50 ppm), rectangular."""
+
+
+@dataclass(frozen=True)
+class CurrentCapture:
+    """A captured record as current through the load (A), with its provenance."""
+
+    t0: float
+    dt: float
+    current_a: npt.NDArray[np.float64]
+    load: LoadEntry
+    step_a: float
+    waveform: Waveform
+
+    @property
+    def times(self) -> npt.NDArray[np.float64]:
+        return self.t0 + self.dt * np.arange(self.current_a.size, dtype=np.float64)
+
+
+def _points_for(duration_s: float, resolution_s: float) -> int:
+    wanted = duration_s / resolution_s
+    return next((p for p in RECORD_POINTS if p >= wanted), RECORD_POINTS[-1])
+
+
+def configure_current_channel(bench: Bench, load: LoadEntry, peak_a: float) -> float:
+    """Vertical scale for ±``peak_a`` across ``load``; returns volts per division."""
+    volts_per_div = max(peak_a * load.ohms / DIVISIONS_USED, 0.5e-3)
+    bench.scope.configure_channel(LOAD_CHANNEL, volts_per_div, 0.0)
+    return volts_per_div
+
+
+def capture_current(
+    bench: Bench,
+    load_ohms: float,
+    *,
+    peak_a: float,
+    duration_s: float,
+    resolution_s: float = 20e-6,
+    trigger: tuple[int, float, Slope] | None = None,
+    pre_trigger_s: float = 0.0,
+    action: Callable[[], None] | None = None,
+    timeout_s: float = 30.0,
+) -> CurrentCapture:
+    """Acquire ``duration_s`` of the load current.
+
+    Without ``trigger`` the scope digitises at once. With ``trigger`` (channel, level,
+    slope) it is armed, ``action`` is performed (the event under test: a relay, the
+    charger, a self-test), and the record holds ``pre_trigger_s`` before the trigger.
+    """
+    load = bench.file.load_for(load_ohms)
+    configure_current_channel(bench, load, peak_a)
+    position = duration_s / 2.0 - pre_trigger_s if trigger is not None else 0.0
+    bench.scope.configure_timebase(duration_s / 10.0, position)
+    points = _points_for(duration_s, resolution_s)
+    if trigger is None:
+        bench.scope.digitize((LOAD_CHANNEL,))
+    else:
+        channel, level, slope = trigger
+        bench.scope.configure_edge_trigger(channel, level, slope, "normal")
+        bench.scope.arm_single()
+        if action is not None:
+            action()
+        bench.scope.wait_acquired(timeout_s)
+    wave = bench.scope.read_waveform(LOAD_CHANNEL, points)
+    step = _step_volts(wave)
+    return CurrentCapture(
+        t0=wave.t0,
+        dt=wave.dt,
+        current_a=wave.volts / load.ohms,
+        load=load,
+        step_a=step / load.ohms,
+        waveform=wave,
+    )
+
+
+def capture_channel(
+    bench: Bench,
+    channel: int,
+    *,
+    volts_per_div: float,
+    duration_s: float,
+    resolution_s: float,
+    offset_v: float = 0.0,
+) -> Waveform:
+    """Digitise one auxiliary channel (buzzer, charger, battery) free-running."""
+    bench.scope.configure_channel(channel, volts_per_div, offset_v)
+    bench.scope.configure_timebase(duration_s / 10.0, 0.0)
+    bench.scope.digitize((channel,))
+    return bench.scope.read_waveform(channel, _points_for(duration_s, resolution_s))
+
+
+def _step_volts(wave: Waveform) -> float:
+    """The 8-bit code step in volts, from two distinct codes of the record."""
+    codes = wave.codes.astype(np.int64)
+    if codes.size < 2 or codes.min() == codes.max():
+        return abs(float(wave.volts[0])) / 128.0 if wave.volts.size else 0.0
+    i, j = int(np.argmin(codes)), int(np.argmax(codes))
+    return abs(float(wave.volts[j] - wave.volts[i])) / float(codes[j] - codes[i])
+
+
+def scope_budget(
+    bench: Bench,
+    value: float,
+    capture: CurrentCapture,
+    *,
+    spread: npt.ArrayLike | None = None,
+    step: float | None = None,
+) -> UncertaintyBudget:
+    """Budget of a quantity proportional to v/R (a current, a charge, a density).
+
+    ``value`` and ``step`` (the quantisation step, default the capture's current step)
+    are in the quantity's own unit; ``spread`` holds per-phase values for repeatability.
+    """
+    entry = bench.file.instrument("oscilloscope")
+    gain_pct = entry.accuracy[0].reading_pct if entry is not None and entry.accuracy else 3.0
+    samples = np.asarray(spread if spread is not None else [], dtype=float)
+    n = max(int(samples.size), 1)
+    q = capture.step_a if step is None else step
+    budget = (
+        UncertaintyBudget()
+        .add_accuracy("scope vertical gain", value, gain_pct, 0.0, 0.0)
+        .add_relative(f"load {capture.load.name} tolerance", value, capture.load.tolerance_fraction)
+        .add_quantisation("8-bit step, averaged over phases", q / math.sqrt(n))
+    )
+    if samples.size >= 2:
+        budget.add_repeatability("repeatability over phases", samples.tolist())
+    return budget
+
+
+def timing_budget(value_s: float, resolution_s: float) -> UncertaintyBudget:
+    """Budget of a time read off a record: timebase accuracy and the sample interval."""
+    return (
+        UncertaintyBudget()
+        .add_accuracy("scope timebase", value_s, TIMEBASE_PPM * 1e-4, 0.0, 0.0)
+        .add_rectangular("sample interval", resolution_s)
+    )

@@ -1,0 +1,86 @@
+"""Waiting on the bench clock: conditions with a timeout, and progress for long waits.
+
+A compliance test often waits: for the soft start to finish, for a 20-minute auto-off,
+for a battery ramp to reach a threshold. Sleeping with ``time.sleep`` would make the
+simulated bench as slow as a real one and would hide *what* the test is waiting for.
+Every wait here goes through the bench's ``Clock`` (virtual on the simulated bench, so a
+20-minute wait costs milliseconds) and, when it is long, reports what is awaited, the
+time elapsed and the time remaining, so an operator at a real bench knows the station is
+working, not hung.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from harness.instruments.protocols import Clock
+
+log = logging.getLogger("harness.progress")
+
+PROGRESS_EVERY_S = 30.0
+
+
+@dataclass(frozen=True)
+class WaitResult:
+    """When the condition changed, bracketed by two observations on the bench clock.
+
+    ``before`` is when the last observation that found the condition false began (the
+    wait's start if the first one found it true), ``at`` when the first observation that
+    found it true began. The change happened in between: ``estimate`` is the midpoint and
+    ``half_width`` the rectangular bound of the uncertainty budget.
+    """
+
+    before: float
+    at: float
+    polls: int
+
+    @property
+    def estimate(self) -> float:
+        return (self.before + self.at) / 2.0
+
+    @property
+    def half_width(self) -> float:
+        return (self.at - self.before) / 2.0
+
+
+class WaitTimeout(AssertionError):
+    """The awaited condition never held within the time the requirement allows."""
+
+
+def wait_until(
+    clock: Clock,
+    condition: Callable[[], bool],
+    *,
+    what: str,
+    timeout_s: float,
+    step_s: float,
+    progress: Callable[[str], None] | None = None,
+) -> WaitResult:
+    """Poll ``condition`` every ``step_s`` of bench time until it holds or time runs out.
+
+    An observation may itself take bench time (a scope record); the resolution of the
+    result is the time between the starts of two observations.
+    """
+    report = progress or log.info
+    start = clock.now()
+    before = start
+    next_report = start + PROGRESS_EVERY_S
+    polls = 0
+    while True:
+        polls += 1
+        observed_at = clock.now()
+        if condition():
+            return WaitResult(before=before, at=observed_at, polls=polls)
+        before = observed_at
+        now = clock.now()
+        if now - start >= timeout_s:
+            raise WaitTimeout(f"{what}: not seen within {timeout_s:g} s")
+        if now >= next_report:
+            report(
+                f"waiting for {what}: {now - start:.0f} s elapsed, "
+                f"at most {timeout_s - (now - start):.0f} s remaining"
+            )
+            next_report = now + PROGRESS_EVERY_S
+        clock.sleep(step_s)

@@ -1,0 +1,154 @@
+"""Timers: relocate beeps, the session, auto-off and idle-off, on the bench clock.
+
+Every time here is read off an instrument: the buzzer-enable test point on scope
+channel 2 (beeps), pulses across the load (session end), the battery supply's current
+(power-off). On the simulated bench the clock is virtual, so the 20-minute auto-off
+check costs seconds; on a real bench the waits report their progress.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness.bench import Bench
+from harness.procedures.activity import output_active, unit_is_on
+from harness.procedures.capture import BUZZER_CHANNEL, capture_channel, timing_budget
+from harness.procedures.treatment import conditions_for, start_treatment
+from harness.procedures.waiting import WaitResult, wait_until
+from harness.spec import Spec
+from harness.uncertainty import UncertaintyBudget
+
+BUZZER_HIGH_V = 1.65
+
+
+def _poll_budget(*brackets: WaitResult) -> UncertaintyBudget:
+    """Each polled event is known to lie between two observations (rectangular)."""
+    budget = UncertaintyBudget()
+    for i, bracket in enumerate(brackets):
+        budget.add_rectangular(f"polling bracket {i + 1}", bracket.half_width)
+    return budget
+
+
+@pytest.mark.requirement("TIM-BEEP")
+def test_relocate_beep_interval(measure, bench: Bench, spec: Spec, fresh_unit):
+    req = spec.requirement("TIM-BEEP")
+    c = conditions_for(spec, req)
+    start_treatment(bench, c, settle_s=0.5)
+    resolution = 1e-3
+    wave = capture_channel(
+        bench, BUZZER_CHANNEL, volts_per_div=1.0, duration_s=16.0, resolution_s=resolution
+    )
+    high = wave.volts > BUZZER_HIGH_V
+    rising = np.flatnonzero(~high[:-1] & high[1:]) + 1
+    times = wave.t0 + wave.dt * rising
+    intervals = np.diff(times)
+    value = float(np.mean(intervals)) if intervals.size else None
+    budget = timing_budget(value or 0.0, wave.dt)
+    if intervals.size >= 2:
+        budget.add_repeatability("interval spread", intervals.tolist())
+    measure(
+        "TIM-BEEP",
+        value,
+        "s",
+        uncertainty=budget,
+        instruments=["scope"],
+        conditions={**c.as_record(), "beeps_seen": str(rising.size)},
+    )
+
+
+@pytest.mark.requirement("TIM-SESSION")
+def test_session_length_pauses_while_contact_is_lost(measure, bench: Bench, spec: Spec, fresh_unit):
+    req = spec.requirement("TIM-SESSION")
+    c = conditions_for(spec, req)
+    start_treatment(bench, c, settle_s=0.0)
+    t_contact = bench.clock.now()
+    peak_v = 0.5e-3 * (c.load_ohms or 500.0)
+    bench.clock.sleep(100.0)
+    # lift the unit off the skin for 20 s: the session timer must stop while suspended
+    bench.select_load(None)
+    t_open = bench.clock.now()
+    suspended = wait_until(
+        bench.clock,
+        lambda: not output_active(bench, threshold_v=1.0, full_scale_v=13.0),
+        what="output suspended after lift-off",
+        timeout_s=5.0,
+        step_s=0.0,
+    )
+    bench.clock.sleep(20.0)
+    bench.select_load(c.load_ohms)
+    t_back = bench.clock.now()
+    bench.clock.sleep(2.0)  # past the soft restart, so a low envelope is not taken as "off"
+    step = 1.0
+    end = wait_until(
+        bench.clock,
+        lambda: not output_active(bench, threshold_v=peak_v / 4, full_scale_v=peak_v * 1.5),
+        what="session end",
+        timeout_s=600.0,
+        step_s=step,
+    )
+    paused = t_back - suspended.estimate
+    value = end.estimate - t_contact - paused
+    budget = _poll_budget(suspended, end)
+    measure(
+        "TIM-SESSION",
+        value,
+        "s",
+        uncertainty=budget,
+        instruments=["scope", "switch"],
+        conditions={
+            **c.as_record(),
+            "pause_s": f"{paused:.2f}",
+            "lift_off_at_s": f"{t_open - t_contact:.1f}",
+        },
+    )
+
+
+@pytest.mark.requirement("TIM-AUTOOFF")
+def test_auto_off_after_twenty_minutes(measure, bench: Bench, spec: Spec, fresh_unit):
+    req = spec.requirement("TIM-AUTOOFF")
+    c = conditions_for(spec, req)
+    start_treatment(bench, c, settle_s=0.0)
+    t_on = bench.clock.now()
+    step = 2.0
+    off = wait_until(
+        bench.clock,
+        lambda: not unit_is_on(bench),
+        what="auto power-off",
+        timeout_s=1500.0,
+        step_s=step,
+    )
+    measure(
+        "TIM-AUTOOFF",
+        off.estimate - t_on,
+        "s",
+        uncertainty=_poll_budget(off),
+        instruments=["psu"],
+        conditions={**c.as_record(), "user_action": "none"},
+    )
+
+
+@pytest.mark.requirement("TIM-IDLE-OFF")
+def test_idle_off_when_never_touched(measure, bench: Bench, spec: Spec, fresh_unit):
+    req = spec.requirement("TIM-IDLE-OFF")
+    c = conditions_for(spec, req)
+    bench.select_load(None)
+    bench.dut.power_off()
+    bench.dut.power_on()
+    t_on = bench.clock.now()
+    step = 0.5
+    off = wait_until(
+        bench.clock,
+        lambda: not unit_is_on(bench),
+        what="idle power-off",
+        timeout_s=300.0,
+        step_s=step,
+    )
+    measure(
+        "TIM-IDLE-OFF",
+        off.estimate - t_on,
+        "s",
+        uncertainty=_poll_budget(off),
+        instruments=["psu"],
+        conditions={**c.as_record(), "load": "open"},
+    )
