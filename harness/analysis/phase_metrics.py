@@ -64,8 +64,10 @@ def measure_phases(signal: npt.NDArray[np.floating], zero: float, phases: Phases
     start, stop = phases.start, phases.stop
     plateau = _plateau(signal, zero, sign, start, stop)
     half = plateau / 2
-    prev_stop = np.concatenate(([0], stop[:-1]))
-    next_start = np.concatenate((start[1:], [n]))
+    # The sample before a neighbour's end / after its start may hold our crossing when
+    # a biphasic transition is faster than one sample.
+    prev_stop = np.concatenate(([0], stop[:-1] - 1))
+    next_start = np.concatenate((start[1:] + 1, [n]))
     rise = _crossing(
         signal,
         zero,
