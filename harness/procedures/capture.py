@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from harness.analysis.waveform import WaveformMetrics, analyze_current
 from harness.bench import Bench
 from harness.benchfile import LoadEntry
 from harness.instruments.protocols import Slope, Waveform
@@ -29,6 +30,7 @@ from harness.uncertainty import UncertaintyBudget
 LOAD_CHANNEL, BUZZER_CHANNEL, CHARGER_CHANNEL, BATTERY_CHANNEL = 1, 2, 3, 4
 RECORD_POINTS = (1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
 DIVISIONS_USED = 3.0
+AUTORANGE_TRIES = 3
 TIMEBASE_PPM = 50.0
 """Scope timebase accuracy (InfiniiVision 1000 X: ±50 ppm), rectangular."""
 

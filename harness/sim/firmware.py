@@ -49,7 +49,9 @@ from harness.sim.timeline import IntervalSet
 MODEL, FIRMWARE_VERSION, HARDWARE_REVISION = "RMD-1", "1.4.2", "C"
 FREQUENCIES_HZ = (4.0, 10.0, 40.0)
 POLARITY_HALF_CYCLE_S = 1.0
-BOOST_S, BOOST_STEP_UA, BOOST_CAP_UA = 10.0, 80.0, 480.0
+BOOST_S, BOOST_STEP_UA, BOOST_CAP_UA = 10.0, 80.0, 400.0
+# BOOST raises the output one level for 10 s, but never above level 5's 400 uA: at L5 it
+# changes nothing, so no setting of a healthy unit comes near OUT-ABSMAX (500 uA).
 CONTACT_MADE_OHMS, CONTACT_LOST_OHMS, CONTACT_LOSS_S = 30e3, 50e3, 0.2
 IDLE_OFF_S, RELOCATE_BEEP_S, POLL_S = 120.0, 5.0, 0.1
 BATTERY_DEAD_V = 3.0
