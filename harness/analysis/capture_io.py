@@ -22,6 +22,7 @@ sample lies more than half a step off the straight line through the first and la
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,7 +200,7 @@ def _numeric_columns(
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame({names[0]: [], names[1]: []})
     except (pd.errors.ParserError, ValueError) as error:
-        raise InputError(path, "row", "two comma-separated columns", got=str(error)) from error
+        raise _locate_parse_error(path, skip, names, error) from error
     blank = frame.isna().all(axis=1).to_numpy()
     end = frame.shape[0]
     while end and blank[end - 1]:
@@ -222,6 +223,19 @@ def _numeric_columns(
             raise InputError(path, name, "a finite number", line=line, got=got)
         columns.append(values)
     return columns[0], columns[1]
+
+
+def _locate_parse_error(
+    path: Path, skip: int, names: tuple[str, str], error: Exception
+) -> InputError:
+    """Find the line pandas choked on (rare path: a plain scan of the file)."""
+    with path.open("r", encoding="utf-8", errors="replace") as handle:
+        for number, text in enumerate(handle, start=1):
+            if number > skip and text.strip() and len(text.split(",")) < 2:
+                return InputError(path, names[1], "a finite number", line=number, got="missing")
+    found = re.search(r"line (\d+)", str(error))
+    line = int(found.group(1)) if found else None
+    return InputError(path, "row", "two comma-separated columns", line=line, got=str(error))
 
 
 def _check_samples(path: Path, values: FloatArray, field: str, *, first_line: int | None) -> None:

@@ -1,0 +1,75 @@
+"""Soft start (10 % -> 90 % rise time) and overshoot, against the generating envelope."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness.analysis.synth import PulseTrain, synthesize
+from harness.analysis.waveform import analyze_current, analyze_voltage
+
+
+@pytest.mark.parametrize(("f", "tolerance_s"), [(40.0, 0.02), (10.0, 0.05), (4.0, 0.1)])
+def test_soft_start_rise_time(f: float, tolerance_s: float) -> None:
+    train = PulseTrain(f, 0.5 / f, 400e-6, pulses_per_polarity=round(f), ramp_start_s=0.37)
+    c = synthesize(
+        train, sample_rate_hz=200 * f * 10, duration_s=5.0, load_ohms=500.0, noise_v=0.001
+    )
+    m = analyze_voltage(c.t0, c.dt, c.volts, load_ohms=500.0)
+    truth = train.ramp_10_90_s()
+    assert truth == pytest.approx(1.0)
+    assert m.ramp_time_s == pytest.approx(truth, abs=tolerance_s)
+    assert m.peak_current_pos_a == pytest.approx(400e-6, rel=0.03)
+
+
+def test_no_ramp_recorded_is_none() -> None:
+    train = PulseTrain(10.0, 0.05, 400e-6, pulses_per_polarity=10)
+    c = synthesize(train, sample_rate_hz=20e3, duration_s=4.2, load_ohms=500.0)
+    assert analyze_voltage(c.t0, c.dt, c.volts, load_ohms=500.0).ramp_time_s is None
+
+
+def test_overshoot_of_an_unramped_step() -> None:
+    train = PulseTrain(
+        4.0,
+        0.125,
+        400e-6,
+        pulses_per_polarity=4,
+        first_edge_s=0.1,
+        overshoot_at_s=0.1,
+        overshoot_fraction=0.25,
+    )
+    c = synthesize(train, sample_rate_hz=100e3, duration_s=4.3, load_ohms=500.0)
+    m = analyze_voltage(c.t0, c.dt, c.volts, load_ohms=500.0)
+    # The spike's top is reached half an edge (10 us) after it starts: 25 % x e^(-10us/2ms).
+    assert m.overshoot_pct == pytest.approx(25.0 * np.exp(-10e-6 / 2e-3), abs=0.5)
+
+
+def test_clean_signal_has_no_overshoot() -> None:
+    train = PulseTrain(40.0, 0.0125, 400e-6, pulses_per_polarity=40)
+    c = synthesize(train, sample_rate_hz=100e3, duration_s=4.1, load_ohms=500.0)
+    m = analyze_voltage(c.t0, c.dt, c.volts, load_ohms=500.0)
+    assert m.overshoot_pct == pytest.approx(0.0, abs=1e-6)
+
+
+def test_noise_only_record_has_no_pulses() -> None:
+    noise = np.random.default_rng(3).normal(0.0, 1e-6, 100_000)
+    m = analyze_current(0.0, 1e-5, noise, load_ohms=500.0)
+    assert m.frequency_hz is None and m.phase_count_pos == 0 and m.phase_count_neg == 0
+    assert m.rms_current_a == pytest.approx(1e-6, rel=0.05)
+
+
+def test_flat_record() -> None:
+    m = analyze_current(0.0, 1e-5, np.zeros(1000), load_ohms=500.0)
+    assert m.frequency_hz is None and m.mean_current_a == 0.0 and m.pulse_width_pos_s is None
+
+
+def test_unipolar_train_without_reversal() -> None:
+    train = PulseTrain(100.0, 0.002, 300e-6, first_edge_s=-0.001)
+    c = synthesize(
+        train, sample_rate_hz=200e3, duration_s=0.5, load_ohms=2000.0, noise_v=0.003, offset_v=0.02
+    )
+    m = analyze_voltage(c.t0, c.dt, c.volts, load_ohms=2000.0)
+    assert m.polarity_period_s is None and m.phase_count_neg == 0
+    assert m.frequency_hz == pytest.approx(100.0, rel=0.005)
+    assert m.mean_current_a == pytest.approx(train.mean_current_a(), abs=0.01 * 300e-6)
+    assert m.averaging_window_kind == "pulse periods"
