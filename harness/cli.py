@@ -148,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("file", nargs="?", default=str(DEFAULT_BENCH))
     bench.add_argument("--allow-expired-calibration", action="store_true")
 
+    from harness.analysis import cli as analysis_cli
+
+    analysis_cli.add_parser(sub)
+
     results = sub.add_parser("results", help="export a run's results")
     results.add_argument("action", choices=["export"])
     results.add_argument("--run", required=True, help="run id")
@@ -169,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_spec(args)
         if args.command == "bench":
             return cmd_bench(args)
+        if args.command == "analyze":
+            return int(args.func(args))
         return cmd_results(args)
     except InputError as error:
         return _input_error(error)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.bench import Bench
-from harness.procedures.capture import LOAD_CHANNEL
+from harness.procedures.capture import LOAD_CHANNEL, free_run
 from harness.procedures.treatment import BATTERY_CHANNEL
 
 ACTIVITY_WINDOW_S = 0.25
@@ -30,6 +30,7 @@ def output_active(bench: Bench, *, threshold_v: float, full_scale_v: float) -> b
     ``ACTIVITY_WINDOW_S`` record (the record advances the bench clock by its length)."""
     bench.scope.configure_channel(LOAD_CHANNEL, full_scale_v / 3.0, 0.0)
     bench.scope.configure_timebase(ACTIVITY_WINDOW_S / 10.0, 0.0)
+    free_run(bench)
     bench.scope.digitize((LOAD_CHANNEL,))
     wave = bench.scope.read_waveform(LOAD_CHANNEL, 2000)
     return bool(np.max(np.abs(wave.volts)) > threshold_v)

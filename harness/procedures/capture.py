@@ -78,24 +78,33 @@ def capture_current(
     """Acquire ``duration_s`` of the load current.
 
     Without ``trigger`` the scope digitises at once. With ``trigger`` (channel, level,
-    slope) it is armed, ``action`` is performed (the event under test: a relay, the
-    charger, a self-test), and the record holds ``pre_trigger_s`` before the trigger.
+    slope) it is armed, given ``pre_trigger_s`` to fill its pre-trigger buffer, then
+    ``action`` is performed (the event under test: a relay, the charger, a self-test),
+    and the record holds ``pre_trigger_s`` before the trigger.
     """
     load = bench.file.load_for(load_ohms)
-    configure_current_channel(bench, load, peak_a)
     position = duration_s / 2.0 - pre_trigger_s if trigger is not None else 0.0
-    bench.scope.configure_timebase(duration_s / 10.0, position)
     points = _points_for(duration_s, resolution_s)
-    if trigger is None:
-        bench.scope.digitize((LOAD_CHANNEL,))
-    else:
-        channel, level, slope = trigger
-        bench.scope.configure_edge_trigger(channel, level, slope, "normal")
-        bench.scope.arm_single()
-        if action is not None:
-            action()
-        bench.scope.wait_acquired(timeout_s)
-    wave = bench.scope.read_waveform(LOAD_CHANNEL, points)
+    scale = peak_a
+    for _attempt in range(AUTORANGE_TRIES):
+        configure_current_channel(bench, load, scale)
+        bench.scope.configure_timebase(duration_s / 10.0, position)
+        if trigger is None:
+            free_run(bench)
+            bench.scope.digitize((LOAD_CHANNEL,))
+        else:
+            channel, level, slope = trigger
+            bench.scope.configure_edge_trigger(channel, level, slope, "normal")
+            bench.scope.arm_single()
+            # a scope accepts a trigger only once its pre-trigger buffer has filled
+            bench.clock.sleep(pre_trigger_s)
+            if action is not None:
+                action()
+            bench.scope.wait_acquired(timeout_s)
+        wave = bench.scope.read_waveform(LOAD_CHANNEL, points)
+        if trigger is not None or not clipped(wave):
+            break
+        scale *= 2.5  # off screen: a free-running capture can simply be taken again
     step = _step_volts(wave)
     return CurrentCapture(
         t0=wave.t0,
@@ -104,6 +113,31 @@ def capture_current(
         load=load,
         step_a=step / load.ohms,
         waveform=wave,
+    )
+
+
+def free_run(bench: Bench, channel: int = LOAD_CHANNEL) -> None:
+    """Auto sweep: an acquisition completes even when no trigger event comes.
+
+    A previous test may have left a normal-sweep edge trigger at a level the present
+    signal never reaches; :DIGitize honours the trigger, so it would wait forever.
+    """
+    bench.scope.configure_edge_trigger(channel, 0.0, "rising", "auto")
+
+
+def clipped(wave: Waveform) -> bool:
+    """True when the record hit the top or bottom code (the trace left the screen)."""
+    return bool(wave.codes.size) and (int(wave.codes.min()) == 0 or int(wave.codes.max()) == 255)
+
+
+def analyse(capture: CurrentCapture, area_cm2: float | None = None) -> WaveformMetrics:
+    """The waveform metrics of a capture (harness.analysis), at its load."""
+    return analyze_current(
+        capture.t0,
+        capture.dt,
+        capture.current_a,
+        load_ohms=capture.load.ohms,
+        electrode_area_cm2=area_cm2,
     )
 
 
@@ -119,6 +153,7 @@ def capture_channel(
     """Digitise one auxiliary channel (buzzer, charger, battery) free-running."""
     bench.scope.configure_channel(channel, volts_per_div, offset_v)
     bench.scope.configure_timebase(duration_s / 10.0, 0.0)
+    free_run(bench, channel)
     bench.scope.digitize((channel,))
     return bench.scope.read_waveform(channel, _points_for(duration_s, resolution_s))
 

@@ -51,3 +51,31 @@ def read_dc_current(bench: Bench, *, range_a: float, nplc: float, count: int) ->
         range_a=range_a,
         aperture_s=bench.ammeter.aperture_s,
     )
+
+
+def pulse_train_mean(bench: Bench, *, range_a: float, count: int = 10) -> DcReading:
+    """Mean |current| of the pulse train within one polarity half-cycle.
+
+    With NPLC 10 (0.2 s at 50 Hz) each reading spans whole pulse periods at every RMD-1
+    frequency, so it is the peak times the duty cycle whatever phase it starts in; the
+    readings that straddle a polarity reversal come out smaller, so the median of the
+    magnitudes is taken. Two such values on the same range form a ratio whose gain
+    error cancels (OUT-LOAD, OUT-LINE).
+    """
+    bench.ammeter.configure_dc_current(range_a, 10.0)
+    readings = np.abs(np.asarray(bench.ammeter.read_currents(count), dtype=float))
+    value = float(np.median(readings))
+    entry = bench.file.instrument("ammeter")
+    spec = entry.accuracy_for(range_a * 1e6, "uA") if entry is not None else None
+    budget = UncertaintyBudget()
+    if spec is not None:
+        budget.add_accuracy("ammeter accuracy", value, spec.reading_pct, spec.range_pct, range_a)
+    full = readings[readings >= 0.9 * value]
+    budget.add_repeatability("repeatability (full half-cycle readings)", full.tolist())
+    return DcReading(
+        mean_a=value,
+        readings_a=tuple(readings.tolist()),
+        budget=budget,
+        range_a=range_a,
+        aperture_s=bench.ammeter.aperture_s,
+    )

@@ -1,0 +1,284 @@
+"""Output current: amplitude per level, load and battery regulation, BOOST, limits.
+
+What is checked, and how:
+
+* **OUT-AMP-L1..L5**: the peak current of both polarities at each level into 500 Ω,
+  from a scope record across the load (i = v/R; median plateau over complete phases).
+* **OUT-LOAD-2K / -10K**: a constant-current stage delivers the same current into 2 kΩ
+  and 10 kΩ as into 500 Ω until it runs out of compliance voltage. Measured as the ratio
+  of the ammeter's half-cycle mean at each load to that at 500 Ω, on one range, so the
+  meter's gain error cancels.
+* **OUT-VCOMP**: the open-circuit voltage of the first pulses after the load opens,
+  before contact detection suspends the output.
+* **OUT-ABSMAX**: the peak at level 5 with BOOST pressed twice, at 500 Ω, 2 kΩ, 10 kΩ.
+* **OUT-MIN**: the d.c. current through 500 Ω with stimulation off.
+* **OUT-MONO**: levels stepped up with the unit's own button from L1: each level's peak
+  exceeds the previous one and a sixth press wraps to level 1.
+* **OUT-BOOST / -AMP**: at level 3, how long the output stays one level up after BOOST,
+  and how high it is.
+* **OUT-LINE**: the level-5 current at battery 3.4 V and 4.2 V relative to nominal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness.bench import Bench
+from harness.procedures.capture import (
+    LOAD_CHANNEL,
+    analyse,
+    capture_current,
+    scope_budget,
+    timing_budget,
+)
+from harness.procedures.dmm import pulse_train_mean, read_dc_current
+from harness.procedures.treatment import Conditions, conditions_for, set_battery, start_treatment
+from harness.spec import Spec
+from harness.uncertainty import UncertaintyBudget
+from harness.units import parse_quantity
+
+RATIO_RANGE_A = 1e-3
+LEVELS = (1, 2, 3, 4, 5)
+
+
+def nominal_peak_a(spec: Spec, level: int) -> float:
+    """Level ``level``'s nominal peak (A), to scale the scope; never a limit."""
+    nominal = spec.requirement(f"OUT-AMP-L{level}").nominal_value
+    return (nominal or 400.0) * 1e-6
+
+
+def peak_capture(
+    bench: Bench, spec: Spec, c: Conditions, *, expected_a: float, duration_s: float = 2.2
+):
+    start_treatment(bench, c)
+    assert c.load_ohms is not None
+    capture = capture_current(
+        bench, c.load_ohms, peak_a=expected_a, duration_s=duration_s, resolution_s=20e-6
+    )
+    return capture, analyse(capture)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_peak_current_at_each_level(
+    measure, bench: Bench, spec: Spec, fresh_unit, level: int, request: pytest.FixtureRequest
+):
+    rid = f"OUT-AMP-L{level}"
+    request.node.add_marker(pytest.mark.requirement(rid))
+    c = conditions_for(spec, spec.requirement(rid))
+    capture, metrics = peak_capture(bench, spec, c, expected_a=nominal_peak_a(spec, level))
+    for polarity, value in (("+", metrics.peak_current_pos_a), ("-", metrics.peak_current_neg_a)):
+        budget = scope_budget(bench, value or 0.0, capture)
+        measure(
+            rid,
+            value,
+            "A",
+            uncertainty=budget,
+            instruments=["scope", "switch"],
+            conditions={**c.as_record(), "polarity": polarity},
+        )
+
+
+@pytest.mark.parametrize("rid", ["OUT-LOAD-2K", "OUT-LOAD-10K"])
+def test_current_independent_of_load(
+    measure, bench: Bench, spec: Spec, fresh_unit, rid: str, request: pytest.FixtureRequest
+):
+    request.node.add_marker(pytest.mark.requirement(rid))
+    req = spec.requirement(rid)
+    load = parse_quantity(req.conditions["load"], "ohm")
+    reference = parse_quantity(req.conditions["reference_load"], "ohm")
+    base = conditions_for(spec, req)
+    for level in LEVELS:
+        c = base.but(level=level, load_ohms=reference)
+        start_treatment(bench, c)
+        ref = pulse_train_mean(bench, range_a=RATIO_RANGE_A)
+        bench.select_load(load)
+        bench.clock.sleep(0.5)
+        at_load = pulse_train_mean(bench, range_a=RATIO_RANGE_A)
+        ratio = at_load.mean_a / ref.mean_a if ref.mean_a > 0 else None
+        budget = UncertaintyBudget()
+        for name, reading in (("reference", ref), ("at load", at_load)):
+            for comp in reading.budget.components:
+                rel = comp.standard_uncertainty / reading.mean_a if reading.mean_a else 0.0
+                budget.add_normal(f"{name}: {comp.name}", (ratio or 0.0) * rel)
+        measure(
+            rid,
+            ratio,
+            "",
+            uncertainty=budget,
+            instruments=["dmm", "switch"],
+            conditions={
+                **c.but(load_ohms=load).as_record(),
+                "reference_load": f"{reference:g} ohm",
+            },
+        )
+
+
+@pytest.mark.requirement("OUT-VCOMP")
+def test_open_circuit_voltage(measure, bench: Bench, spec: Spec, fresh_unit):
+    req = spec.requirement("OUT-VCOMP")
+    c = conditions_for(spec, req).but(load_ohms=500.0, frequency=3)
+    start_treatment(bench, c)
+    nominal_v = req.nominal_value or 12.0
+    bench.scope.configure_channel(LOAD_CHANNEL, nominal_v * 1.4 / 4.0, 0.0)
+    duration = 0.1
+    bench.scope.configure_timebase(duration / 10.0, duration / 2.0 - 0.01)
+    bench.scope.configure_edge_trigger(LOAD_CHANNEL, nominal_v / 4.0, "rising", "normal")
+    bench.scope.arm_single()
+    bench.select_load(None)
+    bench.scope.wait_acquired(5.0)
+    wave = bench.scope.read_waveform(LOAD_CHANNEL, 10_000)
+    high = np.abs(wave.volts) > 0.5 * np.max(np.abs(wave.volts))
+    value = float(np.median(np.abs(wave.volts[high]))) if high.any() else None
+    entry = bench.file.instrument("oscilloscope")
+    gain = entry.accuracy[0].reading_pct if entry and entry.accuracy else 3.0
+    budget = UncertaintyBudget().add_accuracy("scope vertical gain", value or 0.0, gain, 0.0, 0.0)
+    budget.add_quantisation("8-bit step", 8 * nominal_v * 1.4 / 4.0 / 256)
+    measure(
+        "OUT-VCOMP",
+        value,
+        "V",
+        uncertainty=budget,
+        instruments=["scope", "switch"],
+        conditions={**c.but(load_ohms=None).as_record(), "when": "first pulses after opening"},
+    )
+
+
+@pytest.mark.requirement("OUT-ABSMAX")
+@pytest.mark.parametrize("load_ohms", [500.0, 2000.0, 10_000.0])
+def test_absolute_maximum_with_boost(
+    measure, bench: Bench, spec: Spec, fresh_unit, load_ohms: float
+):
+    c = conditions_for(spec, spec.requirement("OUT-ABSMAX")).but(level=5, load_ohms=load_ohms)
+    start_treatment(bench, c)
+    bench.dut.boost()
+    bench.dut.boost()  # a second press must not raise the output further
+    bench.clock.sleep(0.5)
+    capture = capture_current(
+        bench, load_ohms, peak_a=nominal_peak_a(spec, 5) * 1.3, duration_s=2.2, resolution_s=20e-6
+    )
+    metrics = analyse(capture)
+    peaks = [p for p in (metrics.peak_current_pos_a, metrics.peak_current_neg_a) if p]
+    value = max(peaks) if peaks else None
+    measure(
+        "OUT-ABSMAX",
+        value,
+        "A",
+        uncertainty=scope_budget(bench, value or 0.0, capture),
+        instruments=["scope", "switch"],
+        conditions={**c.as_record(), "boost": "pressed twice"},
+    )
+
+
+@pytest.mark.requirement("OUT-MIN")
+def test_output_when_stimulation_is_off(measure, bench: Bench, spec: Spec, fresh_unit):
+    c = conditions_for(spec, spec.requirement("OUT-MIN"))
+    bench.dut.power_off()
+    bench.select_load(c.load_ohms)
+    bench.clock.sleep(0.5)
+    reading = read_dc_current(bench, range_a=RATIO_RANGE_A, nplc=10.0, count=5)
+    measure(
+        "OUT-MIN",
+        abs(reading.mean_a),
+        "A",
+        uncertainty=reading.budget,
+        instruments=["dmm", "switch"],
+        conditions={**c.as_record(), "state": "unit off"},
+    )
+
+
+@pytest.mark.requirement("OUT-MONO")
+def test_levels_monotonic_and_wrap(measure, bench: Bench, spec: Spec, fresh_unit):
+    c = conditions_for(spec, spec.requirement("OUT-MONO")).but(level=1)
+    start_treatment(bench, c)
+    means = [pulse_train_mean(bench, range_a=RATIO_RANGE_A).mean_a]
+    for _press in range(5):
+        bench.dut.level_up()
+        bench.clock.sleep(0.5)
+        means.append(pulse_train_mean(bench, range_a=RATIO_RANGE_A).mean_a)
+    rising = all(b > a * 1.05 for a, b in zip(means[:4], means[1:5], strict=True))
+    wrapped = abs(means[5] - means[0]) <= 0.1 * means[0] and means[5] < means[4] / 2
+    text = ", ".join(f"{m * 1e6:.1f}" for m in means)
+    measure.check(
+        "OUT-MONO",
+        rising and wrapped,
+        instruments=["dmm", "dut"],
+        detail=f"half-cycle mean uA after 0..5 presses from L1: {text}; "
+        f"rising: {rising}; wraps to L1: {wrapped}",
+    )
+
+
+@pytest.mark.requirement("OUT-BOOST", "OUT-BOOST-AMP")
+def test_boost_duration_and_amplitude(measure, bench: Bench, spec: Spec, fresh_unit):
+    req = spec.requirement("OUT-BOOST")
+    c = conditions_for(spec, req).but(frequency=3)
+    start_treatment(bench, c)
+    base_a = nominal_peak_a(spec, c.level)
+    boosted_a = nominal_peak_a(spec, c.level + 1)
+    threshold = (base_a + boosted_a) / 2.0
+    record = (req.upper_limit or 10.5) * 1.3
+    capture = capture_current(
+        bench,
+        c.load_ohms or 500.0,
+        peak_a=boosted_a * 1.1,
+        duration_s=record,
+        resolution_s=record / 1e6,
+        trigger=(LOAD_CHANNEL, threshold * (c.load_ohms or 500.0), "rising"),
+        pre_trigger_s=1.2,
+        action=bench.dut.boost,
+    )
+    above = np.flatnonzero(np.abs(capture.current_a) > threshold)
+    duration = float((above[-1] - above[0]) * capture.dt) if above.size else None
+    period = 1.0 / 40.0
+    budget = timing_budget(duration or 0.0, capture.dt).add_rectangular(
+        "pulse gap at either end (F3)", period / 2.0
+    )
+    measure(
+        "OUT-BOOST",
+        duration,
+        "s",
+        uncertainty=budget,
+        instruments=["scope", "dut"],
+        conditions={**c.as_record(), "record_s": f"{record:g}"},
+    )
+    boosted = capture.current_a[above] if above.size else np.array([np.nan])
+    # the flat top of the boosted pulses, away from edges
+    value = float(np.median(np.abs(boosted)))
+    measure(
+        "OUT-BOOST-AMP",
+        value,
+        "A",
+        uncertainty=scope_budget(bench, value, capture),
+        instruments=["scope", "dut"],
+        conditions={**c.as_record(), "boost": "on"},
+    )
+
+
+@pytest.mark.requirement("OUT-LINE")
+def test_line_regulation_over_battery_range(measure, bench: Bench, spec: Spec, fresh_unit):
+    req = spec.requirement("OUT-LINE")
+    c = conditions_for(spec, req).but(level=5, load_ohms=500.0)
+    low, high = (parse_quantity(v.strip(), "V") for v in str(req.conditions["battery"]).split("to"))
+    start_treatment(bench, c)
+    nominal = pulse_train_mean(bench, range_a=RATIO_RANGE_A)
+    for volts in (low, high):
+        set_battery(bench, volts)
+        bench.clock.sleep(0.5)
+        reading = pulse_train_mean(bench, range_a=RATIO_RANGE_A)
+        change = (reading.mean_a / nominal.mean_a - 1.0) * 100.0 if nominal.mean_a else None
+        budget = UncertaintyBudget()
+        for r in (nominal, reading):
+            for comp in r.budget.components:
+                budget.add_normal(comp.name, 100.0 * comp.standard_uncertainty / r.mean_a)
+        measure(
+            "OUT-LINE",
+            change,
+            "%",
+            uncertainty=budget,
+            instruments=["dmm", "psu"],
+            conditions={
+                **c.but(battery_v=volts).as_record(),
+                "reference_battery": f"{c.battery_v:g} V",
+            },
+        )
+    set_battery(bench, c.battery_v)
