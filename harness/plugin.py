@@ -277,7 +277,9 @@ def pytest_runtest_makereport(
     if m is None or call.when != "call" or not report.passed:
         return report
     problems = [
-        f"{f.requirement_id}: {f.verdict}: {f.value} {f.unit} "
+        f"{f.requirement_id}: {f.verdict}: {f.note}"
+        if f.decision_rule == "check"
+        else f"{f.requirement_id}: {f.verdict}: {f.value} {f.unit} "
         f"(U = {f.expanded_uncertainty:.3g}, limits {f.lower_limit}..{f.upper_limit}, "
         f"{f.decision_rule})"
         for f in m.failures

@@ -36,3 +36,47 @@ def test_unit_reports_its_identity(
         f"serial matches the run record: {matches_record}",
         instruments=["dut"],
     )
+
+
+@pytest.mark.requirement("COM-STATE")
+def test_reported_level_and_frequency_match_the_output(measure, bench, spec, fresh_unit):
+    """Each level's delivered current is nearest that level's nominal; each frequency
+    setting's measured pulse rate is nearest that setting's nominal. A unit whose firmware
+    reports one level and delivers another fails here."""
+    from harness.procedures.capture import analyse, capture_current
+    from harness.procedures.dmm import pulse_train_mean
+    from harness.procedures.treatment import conditions_for, start_treatment
+
+    req = spec.requirement("COM-STATE")
+    c = conditions_for(spec, req)
+    nominal_ua = {lv: spec.requirement(f"OUT-AMP-L{lv}").nominal_value for lv in range(1, 6)}
+    nominal_hz = {f: spec.requirement(f"WAV-FREQ-F{f}").nominal_value for f in range(1, 4)}
+    mismatches: list[str] = []
+    start_treatment(bench, c.but(level=1))
+    for level in range(1, 6):
+        fresh_unit.set_level(level)
+        bench.clock.sleep(0.5)
+        reported = fresh_unit.status().level
+        mean_ua = pulse_train_mean(bench, range_a=1e-3).mean_a * 2e6  # 50 % duty -> peak
+        delivered = min(nominal_ua, key=lambda lv: abs((nominal_ua[lv] or 0) - mean_ua))
+        if reported != level or delivered != reported:
+            mismatches.append(
+                f"set L{level}: reports L{reported}, delivers ~{mean_ua:.0f} uA (L{delivered})"
+            )
+    for setting in range(1, 4):
+        fresh_unit.set_frequency(setting)
+        bench.clock.sleep(0.3)
+        reported_f = fresh_unit.status().frequency
+        cap = capture_current(
+            bench, c.load_ohms or 500.0, peak_a=400e-6, duration_s=1.0, resolution_s=50e-6
+        )
+        hz = analyse(cap).frequency_hz or 0.0
+        measured_f = min(nominal_hz, key=lambda f: abs((nominal_hz[f] or 0) - hz))
+        if reported_f != setting or measured_f != reported_f:
+            mismatches.append(f"set F{setting}: reports F{reported_f}, measures {hz:.2f} Hz")
+    measure.check(
+        "COM-STATE",
+        not mismatches,
+        instruments=["dmm", "scope", "dut"],
+        detail="; ".join(mismatches) or "every level and frequency as reported",
+    )

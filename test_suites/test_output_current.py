@@ -21,6 +21,8 @@ What is checked, and how:
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -196,7 +198,7 @@ def test_levels_monotonic_and_wrap(measure, bench: Bench, spec: Spec, fresh_unit
         bench.dut.level_up()
         bench.clock.sleep(0.5)
         means.append(pulse_train_mean(bench, range_a=RATIO_RANGE_A).mean_a)
-    rising = all(b > a * 1.05 for a, b in zip(means[:4], means[1:5], strict=True))
+    rising = all(b > a * 1.05 for a, b in itertools.pairwise(means))
     wrapped = abs(means[5] - means[0]) <= 0.1 * means[0] and means[5] < means[4] / 2
     text = ", ".join(f"{m * 1e6:.1f}" for m in means)
     measure.check(

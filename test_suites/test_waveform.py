@@ -1,0 +1,289 @@
+"""Waveform: timing, charge, d.c. component, averages, densities, soft start, overshoot.
+
+Every number here except WAV-DC comes from a scope record of the load current analysed
+by `harness.analysis` (phases split at a threshold set from the signal; per-phase
+widths at 50 % of the plateau, plateaus, charges; record values over whole polarity
+cycles). WAV-DC is read by the ammeter: one reading at NPLC 100 lasts 2.0 s, exactly one
+polarity cycle, and five of them span five whole cycles, so a healthy unit's readings
+average to zero whatever phase they start in, while the scope's offset error (millivolts,
+i.e. microamps at 500 Ω) would swamp a 2 µA limit.
+
+Timing budgets: the timebase accuracy (±50 ppm) and the edge resolution of the record;
+amplitude budgets: the scope's vertical accuracy and the load tolerance (bench file).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.analysis.waveform import WaveformMetrics
+from harness.bench import Bench
+from harness.procedures.capture import (
+    LOAD_CHANNEL,
+    CurrentCapture,
+    analyse,
+    capture_current,
+    scope_budget,
+)
+from harness.procedures.dmm import read_dc_current
+from harness.procedures.treatment import Conditions, conditions_for, start_treatment
+from harness.spec import Spec
+from harness.uncertainty import UncertaintyBudget
+from harness.units import parse_quantity
+
+TIMEBASE_FRACTION = 50e-6
+DC_RANGE_A = 1e-3
+
+
+def nominal_peak_a(spec: Spec, level: int) -> float:
+    nominal = spec.requirement(f"OUT-AMP-L{level}").nominal_value
+    return (nominal or 400.0) * 1e-6
+
+
+def electrode_area_cm2(spec: Spec, rid: str) -> float:
+    text = spec.requirement(rid).conditions.get("electrode_area", spec.header.electrode_area)
+    return parse_quantity(text if text is not None else "0.5 cm^2", "cm^2")
+
+
+def capture_at(
+    bench: Bench, spec: Spec, c: Conditions, duration_s: float, resolution_s: float = 20e-6
+) -> tuple[CurrentCapture, WaveformMetrics]:
+    start_treatment(bench, c)
+    assert c.load_ohms is not None
+    cap = capture_current(
+        bench,
+        c.load_ohms,
+        peak_a=nominal_peak_a(spec, c.level),
+        duration_s=duration_s,
+        resolution_s=resolution_s,
+    )
+    return cap, analyse(cap)
+
+
+def time_budget(value: float, resolution_s: float, span_s: float) -> UncertaintyBudget:
+    """A time (or, with span, a rate) from edges: timebase plus edge resolution."""
+    return (
+        UncertaintyBudget()
+        .add_rectangular("scope timebase ±50 ppm", abs(value) * TIMEBASE_FRACTION)
+        .add_rectangular("edge resolution", abs(value) * resolution_s / span_s)
+    )
+
+
+@pytest.mark.parametrize("setting", [1, 2, 3])
+def test_pulse_frequency_and_width(
+    measure, bench: Bench, spec: Spec, fresh_unit, setting: int, request: pytest.FixtureRequest
+):
+    f_id, w_id = f"WAV-FREQ-F{setting}", f"WAV-PW-F{setting}"
+    request.node.add_marker(pytest.mark.requirement(f_id, w_id))
+    c = conditions_for(spec, spec.requirement(f_id))
+    duration = 2.2 if setting > 1 else 4.2
+    cap, m = capture_at(bench, spec, c, duration)
+    span = m.duration_s
+    measure(
+        f_id,
+        m.frequency_hz,
+        "Hz",
+        uncertainty=time_budget(m.frequency_hz or 0.0, cap.dt, span),
+        instruments=["scope"],
+        conditions=c.as_record(),
+    )
+    for polarity, width in (("+", m.pulse_width_pos_s), ("-", m.pulse_width_neg_s)):
+        budget = (
+            UncertaintyBudget()
+            .add_rectangular("scope timebase ±50 ppm", (width or 0.0) * TIMEBASE_FRACTION)
+            .add_rectangular("50 % crossings, interpolated", cap.dt / 2.0)
+        )
+        measure(
+            w_id,
+            width,
+            "s",
+            uncertainty=budget,
+            instruments=["scope"],
+            conditions={**c.as_record(), "polarity": polarity},
+        )
+
+
+@pytest.mark.requirement("WAV-REV")
+def test_polarity_reversal_interval(measure, bench: Bench, spec: Spec, fresh_unit):
+    c = conditions_for(spec, spec.requirement("WAV-REV"))
+    _cap, m = capture_at(bench, spec, c, 5.0, resolution_s=50e-6)
+    half = m.polarity_period_s / 2.0 if m.polarity_period_s else None
+    pulse_period = 1.0 / m.frequency_hz if m.frequency_hz else 0.0
+    budget = (
+        UncertaintyBudget()
+        .add_rectangular("scope timebase ±50 ppm", (half or 0.0) * TIMEBASE_FRACTION)
+        .add_rectangular("reversal located to a pulse period", pulse_period / 4.0)
+    )
+    measure(
+        "WAV-REV", half, "s", uncertainty=budget, instruments=["scope"], conditions=c.as_record()
+    )
+
+
+@pytest.mark.requirement("WAV-QPH")
+def test_maximum_phase_charge(measure, bench: Bench, spec: Spec, fresh_unit):
+    c = conditions_for(spec, spec.requirement("WAV-QPH"))
+    cap, m = capture_at(bench, spec, c, 4.2)
+    value = m.max_charge_per_phase_c
+    budget = scope_budget(bench, value or 0.0, cap, step=cap.step_a * (m.pulse_width_pos_s or 0.0))
+    measure(
+        "WAV-QPH", value, "C", uncertainty=budget, instruments=["scope"], conditions=c.as_record()
+    )
+
+
+@pytest.mark.requirement("WAV-DC")
+@pytest.mark.parametrize("load_ohms", [500.0, 10_000.0])
+def test_dc_component(measure, bench: Bench, spec: Spec, fresh_unit, load_ohms: float):
+    c = conditions_for(spec, spec.requirement("WAV-DC")).but(load_ohms=load_ohms, level=5)
+    start_treatment(bench, c)
+    reading = read_dc_current(bench, range_a=DC_RANGE_A, nplc=100.0, count=5)
+    measure(
+        "WAV-DC",
+        reading.mean_a,
+        "A",
+        uncertainty=reading.budget,
+        instruments=["dmm", "switch"],
+        conditions={**c.as_record(), "window": f"5 x {reading.aperture_s:g} s"},
+    )
+
+
+@pytest.mark.requirement("WAV-IAVG", "WAV-JRMS")
+def test_average_current_and_rms_density(measure, bench: Bench, spec: Spec, fresh_unit):
+    c = conditions_for(spec, spec.requirement("WAV-IAVG"))
+    area = electrode_area_cm2(spec, "WAV-JRMS")
+    start_treatment(bench, c)
+    cap = capture_current(
+        bench,
+        c.load_ohms or 500.0,
+        peak_a=nominal_peak_a(spec, c.level),
+        duration_s=4.2,
+        resolution_s=20e-6,
+    )
+    m = analyse(cap, area)
+    measure(
+        "WAV-IAVG",
+        m.average_abs_current_a,
+        "A",
+        uncertainty=scope_budget(bench, m.average_abs_current_a, cap),
+        instruments=["scope"],
+        conditions=c.as_record(),
+    )
+    j = m.rms_current_density_a_per_cm2
+    measure(
+        "WAV-JRMS",
+        j,
+        "A/cm^2",
+        uncertainty=scope_budget(bench, j or 0.0, cap, step=cap.step_a / area),
+        instruments=["scope"],
+        conditions={**c.as_record(), "electrode_area": f"{area} cm^2"},
+    )
+
+
+@pytest.mark.requirement("WAV-PDENS")
+def test_average_power_density(measure, bench: Bench, spec: Spec, fresh_unit):
+    req = spec.requirement("WAV-PDENS")
+    c = conditions_for(spec, req)
+    area = electrode_area_cm2(spec, "WAV-PDENS")
+    start_treatment(bench, c)
+    cap = capture_current(
+        bench,
+        c.load_ohms or 10_000.0,
+        peak_a=nominal_peak_a(spec, c.level),
+        duration_s=4.2,
+        resolution_s=20e-6,
+    )
+    m = analyse(cap, area)
+    p = m.power_density_w_per_cm2
+    # power goes with i²: twice the relative uncertainty of the current
+    rel = scope_budget(bench, 1.0, cap).combined()
+    budget = UncertaintyBudget().add_normal("2 x relative current uncertainty", 2 * rel * (p or 0))
+    measure(
+        "WAV-PDENS",
+        p,
+        "W/cm^2",
+        uncertainty=budget,
+        instruments=["scope"],
+        conditions={**c.as_record(), "electrode_area": f"{area} cm^2"},
+    )
+
+
+def _contact_capture(
+    bench: Bench, spec: Spec, c: Conditions
+) -> tuple[CurrentCapture, WaveformMetrics]:
+    """Unit on at the level with no load, then contact made while the scope records."""
+    bench.select_load(None)
+    start_treatment(bench, c.but(load_ohms=None), settle_s=0.5)
+    peak = nominal_peak_a(spec, c.level)
+    load = c.load_ohms or 500.0
+    cap = capture_current(
+        bench,
+        load,
+        peak_a=peak,
+        duration_s=2.5,
+        resolution_s=5e-6,
+        trigger=(LOAD_CHANNEL, 0.02 * peak * load, "rising"),
+        pre_trigger_s=0.3,
+        action=lambda: bench.select_load(load),
+    )
+    return cap, analyse(cap)
+
+
+@pytest.mark.requirement("WAV-RAMP", "WAV-OVS")
+def test_soft_start_and_overshoot_on_contact(measure, bench: Bench, spec: Spec, fresh_unit):
+    c = conditions_for(spec, spec.requirement("WAV-RAMP")).but(frequency=3)
+    cap, m = _contact_capture(bench, spec, c)
+    pulse_period = 1.0 / (m.frequency_hz or 40.0)
+    budget = (
+        UncertaintyBudget()
+        .add_rectangular("scope timebase ±50 ppm", (m.ramp_time_s or 0) * TIMEBASE_FRACTION)
+        .add_rectangular("envelope sampled once per pulse, each end", pulse_period / 2.0)
+    )
+    measure(
+        "WAV-RAMP",
+        m.ramp_time_s,
+        "s",
+        uncertainty=budget,
+        instruments=["scope", "switch"],
+        conditions={**c.as_record(), "event": "contact made"},
+    )
+    measure(
+        "WAV-OVS",
+        m.overshoot_pct,
+        "%",
+        uncertainty=_overshoot_budget(cap),
+        instruments=["scope", "switch"],
+        conditions={**c.as_record(), "event": "contact made"},
+    )
+
+
+def _overshoot_budget(cap: CurrentCapture) -> UncertaintyBudget:
+    peak = float(abs(cap.current_a).max()) or 1.0
+    return UncertaintyBudget().add_quantisation(
+        "8-bit step relative to the plateau", 100.0 * cap.step_a / peak
+    )
+
+
+@pytest.mark.requirement("WAV-OVS")
+def test_overshoot_on_level_change(measure, bench: Bench, spec: Spec, fresh_unit):
+    c = conditions_for(spec, spec.requirement("WAV-OVS")).but(frequency=3)
+    start_treatment(bench, c.but(level=c.level - 1))
+    low, high = nominal_peak_a(spec, c.level - 1), nominal_peak_a(spec, c.level)
+    load = c.load_ohms or 500.0
+    cap = capture_current(
+        bench,
+        load,
+        peak_a=high,
+        duration_s=1.5,
+        resolution_s=5e-6,
+        trigger=(LOAD_CHANNEL, (low + high) / 2.0 * load, "rising"),
+        pre_trigger_s=0.3,
+        action=lambda: bench.dut.set_level(c.level),
+    )
+    m = analyse(cap)
+    measure(
+        "WAV-OVS",
+        m.overshoot_pct,
+        "%",
+        uncertainty=_overshoot_budget(cap),
+        instruments=["scope", "dut"],
+        conditions={**c.as_record(), "event": f"level {c.level - 1} to {c.level}"},
+    )
