@@ -44,24 +44,32 @@ def test_reported_level_and_frequency_match_the_output(measure, bench, spec, fre
     setting's measured pulse rate is nearest that setting's nominal. A unit whose firmware
     reports one level and delivers another fails here."""
     from harness.procedures.capture import analyse, capture_current
-    from harness.procedures.dmm import pulse_train_mean
+    from harness.procedures.dmm import sample_output
     from harness.procedures.treatment import conditions_for, start_treatment
 
     req = spec.requirement("COM-STATE")
     c = conditions_for(spec, req)
-    nominal_ua = {lv: spec.requirement(f"OUT-AMP-L{lv}").nominal_value for lv in range(1, 6)}
+    nominal_ua = {lv: spec.requirement(f"OUT-AMP-L{lv}").nominal_value or 0.0 for lv in range(1, 6)}
     nominal_hz = {f: spec.requirement(f"WAV-FREQ-F{f}").nominal_value for f in range(1, 4)}
     mismatches: list[str] = []
     start_treatment(bench, c.but(level=1))
+    delivered_a: dict[int, float] = {}
+    reported: dict[int, int] = {}
     for level in range(1, 6):
         fresh_unit.set_level(level)
         bench.clock.sleep(0.5)
-        reported = fresh_unit.status().level
-        mean_ua = pulse_train_mean(bench, range_a=1e-3).mean_a * 2e6  # 50 % duty -> peak
-        delivered = min(nominal_ua, key=lambda lv: abs((nominal_ua[lv] or 0) - mean_ua))
-        if reported != level or delivered != reported:
+        reported[level] = fresh_unit.status().level
+        delivered_a[level] = sample_output(bench, range_a=1e-3).plateau_a
+    # identify each delivered current by its ratio to the highest one, so a gain error
+    # (a separate requirement, OUT-AMP) does not pass for a wrong level
+    top = max(delivered_a.values()) or 1.0
+    for level in range(1, 6):
+        ratio = delivered_a[level] / top
+        delivered = min(nominal_ua, key=lambda lv: abs(nominal_ua[lv] / nominal_ua[5] - ratio))
+        if reported[level] != level or delivered != reported[level]:
             mismatches.append(
-                f"set L{level}: reports L{reported}, delivers ~{mean_ua:.0f} uA (L{delivered})"
+                f"set L{level}: reports L{reported[level]}, delivers "
+                f"{delivered_a[level] * 1e6:.0f} uA (like L{delivered})"
             )
     for setting in range(1, 4):
         fresh_unit.set_frequency(setting)

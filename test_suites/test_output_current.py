@@ -6,8 +6,8 @@ What is checked, and how:
   from a scope record across the load (i = v/R; median plateau over complete phases).
 * **OUT-LOAD-2K / -10K**: a constant-current stage delivers the same current into 2 kΩ
   and 10 kΩ as into 500 Ω until it runs out of compliance voltage. Measured as the ratio
-  of the ammeter's half-cycle mean at each load to that at 500 Ω, on one range, so the
-  meter's gain error cancels.
+  of the pulse plateaus the ammeter samples (short apertures, both polarities, a leak
+  cancels) at each load and at 500 Ω, on one range, so the meter's gain error cancels.
 * **OUT-VCOMP**: the open-circuit voltage of the first pulses after the load opens,
   before contact detection suspends the output.
 * **OUT-ABSMAX**: the peak at level 5 with BOOST pressed twice, at 500 Ω, 2 kΩ, 10 kΩ.
@@ -16,7 +16,8 @@ What is checked, and how:
   exceeds the previous one and a sixth press wraps to level 1.
 * **OUT-BOOST / -AMP**: at level 3, how long the output stays one level up after BOOST,
   and how high it is.
-* **OUT-LINE**: the level-5 current at battery 3.4 V and 4.2 V relative to nominal.
+* **OUT-LINE**: the level-5 plateau at battery 3.4 V and 4.2 V relative to nominal,
+  sampled the same way.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from harness.procedures.capture import (
     scope_budget,
     timing_budget,
 )
-from harness.procedures.dmm import pulse_train_mean, read_dc_current
+from harness.procedures.dmm import SampledOutput, read_dc_current, sample_output
 from harness.procedures.treatment import Conditions, conditions_for, set_battery, start_treatment
 from harness.spec import Spec
 from harness.uncertainty import UncertaintyBudget
@@ -93,27 +94,44 @@ def test_current_independent_of_load(
     for level in LEVELS:
         c = base.but(level=level, load_ohms=reference)
         start_treatment(bench, c)
-        ref = pulse_train_mean(bench, range_a=RATIO_RANGE_A)
+        ref = sample_output(bench, range_a=RATIO_RANGE_A)
         bench.select_load(load)
         bench.clock.sleep(0.5)
-        at_load = pulse_train_mean(bench, range_a=RATIO_RANGE_A)
-        ratio = at_load.mean_a / ref.mean_a if ref.mean_a > 0 else None
-        budget = UncertaintyBudget()
-        for name, reading in (("reference", ref), ("at load", at_load)):
-            for comp in reading.budget.components:
-                rel = comp.standard_uncertainty / reading.mean_a if reading.mean_a else 0.0
-                budget.add_normal(f"{name}: {comp.name}", (ratio or 0.0) * rel)
+        at_load = sample_output(bench, range_a=RATIO_RANGE_A)
+        ratio = at_load.plateau_a / ref.plateau_a if ref.plateau_a > 0 else None
         measure(
             rid,
             ratio,
             "",
-            uncertainty=budget,
+            uncertainty=ratio_budget(ratio, ref, at_load),
             instruments=["dmm", "switch"],
             conditions={
                 **c.but(load_ohms=load).as_record(),
                 "reference_load": f"{reference:g} ohm",
             },
         )
+
+
+def ratio_budget(
+    ratio: float | None, ref: SampledOutput, other: SampledOutput, scale: float = 1.0
+) -> UncertaintyBudget:
+    """Relative components of two readings on one range, applied to their ratio.
+
+    The meter's gain (% of reading) is common to both and cancels; its offset (% of
+    range) and each reading's repeatability do not.
+    """
+    budget = UncertaintyBudget()
+    for name, reading in (("reference", ref), ("compared", other)):
+        for comp in reading.budget.components:
+            if comp.name == "ammeter accuracy":
+                continue  # gain common to both readings on one range
+            rel = comp.standard_uncertainty / reading.plateau_a if reading.plateau_a else 0.0
+            budget.add_normal(f"{name}: {comp.name}", scale * (ratio or 0.0) * rel)
+        budget.add_rectangular(
+            f"{name}: ammeter offset (0.005 % of range)",
+            scale * (ratio or 0.0) * 5e-5 * RATIO_RANGE_A / max(reading.plateau_a, 1e-12),
+        )
+    return budget
 
 
 @pytest.mark.requirement("OUT-VCOMP")
@@ -193,19 +211,19 @@ def test_output_when_stimulation_is_off(measure, bench: Bench, spec: Spec, fresh
 def test_levels_monotonic_and_wrap(measure, bench: Bench, spec: Spec, fresh_unit):
     c = conditions_for(spec, spec.requirement("OUT-MONO")).but(level=1)
     start_treatment(bench, c)
-    means = [pulse_train_mean(bench, range_a=RATIO_RANGE_A).mean_a]
+    plateaus = [sample_output(bench, range_a=RATIO_RANGE_A).plateau_a]
     for _press in range(5):
         bench.dut.level_up()
         bench.clock.sleep(0.5)
-        means.append(pulse_train_mean(bench, range_a=RATIO_RANGE_A).mean_a)
-    rising = all(b > a * 1.05 for a, b in itertools.pairwise(means))
-    wrapped = abs(means[5] - means[0]) <= 0.1 * means[0] and means[5] < means[4] / 2
-    text = ", ".join(f"{m * 1e6:.1f}" for m in means)
+        plateaus.append(sample_output(bench, range_a=RATIO_RANGE_A).plateau_a)
+    rising = all(b > a * 1.05 for a, b in itertools.pairwise(plateaus[:5]))
+    wrapped = abs(plateaus[5] - plateaus[0]) <= 0.1 * plateaus[0] and plateaus[5] < plateaus[4] / 2
+    text = ", ".join(f"{m * 1e6:.1f}" for m in plateaus)
     measure.check(
         "OUT-MONO",
         rising and wrapped,
         instruments=["dmm", "dut"],
-        detail=f"half-cycle mean uA after 0..5 presses from L1: {text}; "
+        detail=f"plateau uA after 0..5 presses from L1: {text}; "
         f"rising: {rising}; wraps to L1: {wrapped}",
     )
 
@@ -215,22 +233,31 @@ def test_boost_duration_and_amplitude(measure, bench: Bench, spec: Spec, fresh_u
     req = spec.requirement("OUT-BOOST")
     c = conditions_for(spec, req).but(frequency=3)
     start_treatment(bench, c)
-    base_a = nominal_peak_a(spec, c.level)
-    boosted_a = nominal_peak_a(spec, c.level + 1)
-    threshold = (base_a + boosted_a) / 2.0
+    load = c.load_ohms or 500.0
+    # the threshold sits between the level's *measured* current and one level up, so a
+    # gain error (OUT-AMP's business) does not make every pulse look boosted
+    base = analyse(
+        capture_current(
+            bench, load, peak_a=nominal_peak_a(spec, c.level), duration_s=2.2, resolution_s=50e-6
+        )
+    )
+    base_a = max(base.peak_current_pos_a or 0.0, base.peak_current_neg_a or 0.0)
+    step = nominal_peak_a(spec, c.level + 1) / nominal_peak_a(spec, c.level)
+    threshold = base_a * (1.0 + step) / 2.0
     record = (req.upper_limit or 10.5) * 1.3
     capture = capture_current(
         bench,
-        c.load_ohms or 500.0,
-        peak_a=boosted_a * 1.1,
+        load,
+        peak_a=base_a * step * 1.1,
         duration_s=record,
         resolution_s=record / 1e6,
-        trigger=(LOAD_CHANNEL, threshold * (c.load_ohms or 500.0), "rising"),
+        trigger=(LOAD_CHANNEL, threshold * load, "rising"),
         pre_trigger_s=1.2,
         action=bench.dut.boost,
     )
     above = np.flatnonzero(np.abs(capture.current_a) > threshold)
     duration = float((above[-1] - above[0]) * capture.dt) if above.size else None
+    runs_to_end = bool(above.size) and above[-1] >= capture.current_a.size - 2
     period = 1.0 / 40.0
     budget = timing_budget(duration or 0.0, capture.dt).add_rectangular(
         "pulse gap at either end (F3)", period / 2.0
@@ -242,10 +269,10 @@ def test_boost_duration_and_amplitude(measure, bench: Bench, spec: Spec, fresh_u
         uncertainty=budget,
         instruments=["scope", "dut"],
         conditions={**c.as_record(), "record_s": f"{record:g}"},
+        note="still boosted at the end of the record" if runs_to_end else "",
     )
-    boosted = capture.current_a[above] if above.size else np.array([np.nan])
-    # the flat top of the boosted pulses, away from edges
-    value = float(np.median(np.abs(boosted)))
+    boosted = np.abs(capture.current_a[above]) if above.size else np.array([np.nan])
+    value = float(np.median(boosted))
     measure(
         "OUT-BOOST-AMP",
         value,
@@ -262,21 +289,18 @@ def test_line_regulation_over_battery_range(measure, bench: Bench, spec: Spec, f
     c = conditions_for(spec, req).but(level=5, load_ohms=500.0)
     low, high = (parse_quantity(v.strip(), "V") for v in str(req.conditions["battery"]).split("to"))
     start_treatment(bench, c)
-    nominal = pulse_train_mean(bench, range_a=RATIO_RANGE_A)
+    nominal = sample_output(bench, range_a=RATIO_RANGE_A)
     for volts in (low, high):
         set_battery(bench, volts)
         bench.clock.sleep(0.5)
-        reading = pulse_train_mean(bench, range_a=RATIO_RANGE_A)
-        change = (reading.mean_a / nominal.mean_a - 1.0) * 100.0 if nominal.mean_a else None
-        budget = UncertaintyBudget()
-        for r in (nominal, reading):
-            for comp in r.budget.components:
-                budget.add_normal(comp.name, 100.0 * comp.standard_uncertainty / r.mean_a)
+        reading = sample_output(bench, range_a=RATIO_RANGE_A)
+        ratio = reading.plateau_a / nominal.plateau_a if nominal.plateau_a else None
+        change = (ratio - 1.0) * 100.0 if ratio is not None else None
         measure(
             "OUT-LINE",
             change,
             "%",
-            uncertainty=budget,
+            uncertainty=ratio_budget(ratio, nominal, reading, 100.0),
             instruments=["dmm", "psu"],
             conditions={
                 **c.but(battery_v=volts).as_record(),

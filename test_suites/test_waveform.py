@@ -3,10 +3,13 @@
 Every number here except WAV-DC comes from a scope record of the load current analysed
 by `harness.analysis` (phases split at a threshold set from the signal; per-phase
 widths at 50 % of the plateau, plateaus, charges; record values over whole polarity
-cycles). WAV-DC is read by the ammeter: one reading at NPLC 100 lasts 2.0 s, exactly one
-polarity cycle, and five of them span five whole cycles, so a healthy unit's readings
-average to zero whatever phase they start in, while the scope's offset error (millivolts,
-i.e. microamps at 500 Ω) would swamp a 2 µA limit.
+cycles). WAV-DC has two parts that no single instrument reads well: the charge imbalance
+between the phases, from the scope over at least five whole polarity cycles *of the
+unit's own timing* (measured against the level between pulses, so the scope's offset of
+a few millivolts, microamps at 500 Ω, cannot enter), plus the current that flows between
+pulses, from the ammeter sampling the gaps (a leak through the output switch). An
+integrating ammeter alone would need its aperture locked to the unit's polarity cycle,
+which a drifting unit clock breaks.
 
 Timing budgets: the timebase accuracy (±50 ppm) and the edge resolution of the record;
 amplitude budgets: the scope's vertical accuracy and the load tolerance (bench file).
@@ -25,7 +28,7 @@ from harness.procedures.capture import (
     capture_current,
     scope_budget,
 )
-from harness.procedures.dmm import read_dc_current
+from harness.procedures.dmm import sample_output
 from harness.procedures.treatment import Conditions, conditions_for, start_treatment
 from harness.spec import Spec
 from harness.uncertainty import UncertaintyBudget
@@ -135,14 +138,33 @@ def test_maximum_phase_charge(measure, bench: Bench, spec: Spec, fresh_unit):
 def test_dc_component(measure, bench: Bench, spec: Spec, fresh_unit, load_ohms: float):
     c = conditions_for(spec, spec.requirement("WAV-DC")).but(load_ohms=load_ohms, level=5)
     start_treatment(bench, c)
-    reading = read_dc_current(bench, range_a=DC_RANGE_A, nplc=100.0, count=5)
+    cap = capture_current(
+        bench, load_ohms, peak_a=nominal_peak_a(spec, c.level), duration_s=10.5, resolution_s=10e-6
+    )
+    m = analyse(cap)
+    gaps = sample_output(bench, range_a=DC_RANGE_A)
+    imbalance = m.mean_current_a  # over whole polarity cycles, against the gap level
+    value = imbalance + gaps.gap_a
+    phases = max(m.phase_count_pos + m.phase_count_neg, 1)
+    budget = (
+        UncertaintyBudget()
+        .add_accuracy("scope gain on the imbalance", imbalance, 3.0, 0.0, 0.0)
+        .add_quantisation("8-bit step over the phases averaged", cap.step_a / phases**0.5)
+        .add_rectangular("ammeter offset on the gap level (0.005 % of range)", 5e-5 * DC_RANGE_A)
+        .add_repeatability("gap readings", list(gaps.gaps))
+    )
     measure(
         "WAV-DC",
-        reading.mean_a,
+        value,
         "A",
-        uncertainty=reading.budget,
-        instruments=["dmm", "switch"],
-        conditions={**c.as_record(), "window": f"5 x {reading.aperture_s:g} s"},
+        uncertainty=budget,
+        instruments=["scope", "dmm", "switch"],
+        conditions={
+            **c.as_record(),
+            "window": f"{m.averaging_window_s:.2f} s ({m.averaging_window_kind})",
+            "imbalance_uA": f"{imbalance * 1e6:.3f}",
+            "gap_current_uA": f"{gaps.gap_a * 1e6:.3f}",
+        },
     )
 
 

@@ -53,29 +53,71 @@ def read_dc_current(bench: Bench, *, range_a: float, nplc: float, count: int) ->
     )
 
 
-def pulse_train_mean(bench: Bench, *, range_a: float, count: int = 10) -> DcReading:
-    """Mean |current| of the pulse train within one polarity half-cycle.
+@dataclass(frozen=True)
+class SampledOutput:
+    """The pulse train as sampled by the ammeter with a short aperture (A).
 
-    With NPLC 10 (0.2 s at 50 Hz) each reading spans whole pulse periods at every RMD-1
-    frequency, so it is the peak times the duty cycle whatever phase it starts in; the
-    readings that straddle a polarity reversal come out smaller, so the median of the
-    magnitudes is taken. Two such values on the same range form a ratio whose gain
-    error cancels (OUT-LOAD, OUT-LINE).
+    ``plateau_a`` is half the difference between the positive and negative plateau
+    medians: a d.c. leak, which shifts both plateaus the same way, cancels. ``gap_a``
+    is the median of the readings taken between pulses: the leak itself.
     """
-    bench.ammeter.configure_dc_current(range_a, 10.0)
-    readings = np.abs(np.asarray(bench.ammeter.read_currents(count), dtype=float))
-    value = float(np.median(readings))
+
+    plateau_a: float
+    gap_a: float
+    positive: tuple[float, ...]
+    negative: tuple[float, ...]
+    gaps: tuple[float, ...]
+    budget: UncertaintyBudget
+
+
+SAMPLING_NPLC = 0.02
+"""0.4 ms at 50 Hz: far shorter than the shortest RMD-1 pulse (12.5 ms at F3)."""
+
+
+def sample_output(
+    bench: Bench, *, range_a: float, bursts: int = 24, per_burst: int = 4, spacing_s: float = 0.107
+) -> SampledOutput:
+    """Sample the output with short readings spread over more than a polarity cycle.
+
+    Each reading sees either a plateau or a gap. Readings are taken in bursts separated
+    by ``spacing_s`` (not a multiple of any pulse period, so the samples walk across the
+    pulses) for ``bursts`` × ``spacing_s`` ≈ 2.6 s, covering both polarities. Because no
+    reading depends on integrating over whole pulse periods, the result does not depend
+    on the unit's clock; two values on the same range form a ratio whose meter gain
+    error cancels (OUT-LOAD, OUT-LINE, OUT-MONO, COM-STATE).
+    """
+    bench.ammeter.configure_dc_current(range_a, SAMPLING_NPLC)
+    values: list[float] = []
+    for _ in range(bursts):
+        values.extend(float(v) for v in bench.ammeter.read_currents(per_burst))
+        bench.clock.sleep(spacing_s)
+    r = np.asarray(values)
+    span = float(np.max(np.abs(r))) if r.size else 0.0
+    # the gap level is the cluster nearest zero current (a leak shifts it a little)
+    nearest = float(r[np.argmin(np.abs(r))]) if r.size else 0.0
+    gaps = r[np.abs(r - nearest) < 0.25 * span] if span else r
+    gap = float(np.median(gaps)) if gaps.size else 0.0
+    pos, neg = r[r - gap > 0.5 * span], r[r - gap < -0.5 * span]
+    if pos.size and neg.size:
+        plateau = (float(np.median(pos)) - float(np.median(neg))) / 2.0
+    else:  # one polarity only (a stuck H-bridge): its plateau relative to the gaps
+        one = pos if pos.size else neg
+        plateau = abs(float(np.median(one)) - gap) if one.size else 0.0
     entry = bench.file.instrument("ammeter")
     spec = entry.accuracy_for(range_a * 1e6, "uA") if entry is not None else None
     budget = UncertaintyBudget()
     if spec is not None:
-        budget.add_accuracy("ammeter accuracy", value, spec.reading_pct, spec.range_pct, range_a)
-    full = readings[readings >= 0.9 * value]
-    budget.add_repeatability("repeatability (full half-cycle readings)", full.tolist())
-    return DcReading(
-        mean_a=value,
-        readings_a=tuple(readings.tolist()),
+        budget.add_accuracy("ammeter accuracy", plateau, spec.reading_pct, spec.range_pct, range_a)
+    for name, group in (("positive plateau", pos), ("negative plateau", neg)):
+        if group.size >= 2:
+            budget.add_normal(
+                f"{name} repeatability", float(np.std(group, ddof=1)) / np.sqrt(group.size) / 2.0
+            )
+    return SampledOutput(
+        plateau_a=plateau,
+        gap_a=gap,
+        positive=tuple(pos.tolist()),
+        negative=tuple(neg.tolist()),
+        gaps=tuple(gaps.tolist()),
         budget=budget,
-        range_a=range_a,
-        aperture_s=bench.ammeter.aperture_s,
     )

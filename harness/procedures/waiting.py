@@ -84,3 +84,25 @@ def wait_until(
             )
             next_report = now + PROGRESS_EVERY_S
         clock.sleep(step_s)
+
+
+def poll_until(
+    clock: Clock,
+    condition: Callable[[], bool],
+    *,
+    what: str,
+    timeout_s: float,
+    step_s: float,
+    progress: Callable[[str], None] | None = None,
+) -> WaitResult | None:
+    """As ``wait_until``, but None when the condition never held.
+
+    For requirements about *when* something happens, "it never happened" is a result
+    to record (a FAIL with its note), not an error that loses the measurement.
+    """
+    try:
+        return wait_until(
+            clock, condition, what=what, timeout_s=timeout_s, step_s=step_s, progress=progress
+        )
+    except WaitTimeout:
+        return None
