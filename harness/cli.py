@@ -85,6 +85,30 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_trace(args: argparse.Namespace) -> int:
+    """Requirement → tests → latest verdict; non-zero exit when a requirement is untested."""
+    from harness.spec import load_spec
+    from harness.trace import collect_coverage, latest_verdicts, trace
+
+    spec = load_spec(args.spec)
+    coverage = collect_coverage([Path(p) for p in args.paths], [f"--rootdir={PROJECT_ROOT}"])
+    store = args.store or str(DEFAULT_REPORTS / "results.db")
+    rows = trace(spec, coverage, latest_verdicts(store, spec))
+    unknown = sorted(set(coverage) - set(spec.requirements))
+    for row in rows:
+        verdict = row.verdict or "not measured"
+        tests = ", ".join(t.split("::", 1)[-1] for t in row.tests) or "NO TEST"
+        print(f"{row.requirement_id:18} {verdict:17} {tests}")
+    untested = [row.requirement_id for row in rows if not row.tests]
+    print(
+        f"{spec.id} {spec.version}: {len(rows) - len(untested)}/{len(rows)} requirements "
+        f"covered by a test" + (f"; UNTESTED: {', '.join(untested)}" if untested else "")
+    )
+    if unknown:
+        print(f"tests name requirements the spec lacks: {', '.join(unknown)}")
+    return 1 if untested or unknown else 0
+
+
 def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     """Validate the inputs, then hand over to pytest with the suites and the run id."""
     import pytest
@@ -148,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("file", nargs="?", default=str(DEFAULT_BENCH))
     bench.add_argument("--allow-expired-calibration", action="store_true")
 
+    tr = sub.add_parser("trace", help="requirement -> tests -> latest verdict")
+    tr.add_argument("--spec", default=str(PROJECT_ROOT / "specs" / "rmd1.yaml"))
+    tr.add_argument("--store", help="results store (default: reports/results.db)")
+    tr.add_argument("paths", nargs="*", default=[str(SUITES)])
+
     from harness.analysis import cli as analysis_cli
 
     analysis_cli.add_parser(sub)
@@ -173,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_spec(args)
         if args.command == "bench":
             return cmd_bench(args)
+        if args.command == "trace":
+            return cmd_trace(args)
         if args.command == "analyze":
             return int(args.func(args))
         return cmd_results(args)

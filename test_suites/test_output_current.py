@@ -62,12 +62,15 @@ def peak_capture(
     return capture, analyse(capture)
 
 
-@pytest.mark.parametrize("level", LEVELS)
-def test_peak_current_at_each_level(
-    measure, bench: Bench, spec: Spec, fresh_unit, level: int, request: pytest.FixtureRequest
-):
+@pytest.mark.parametrize(
+    "level",
+    [
+        pytest.param(lv, marks=pytest.mark.requirement(f"OUT-AMP-L{lv}"), id=f"L{lv}")
+        for lv in LEVELS
+    ],
+)
+def test_peak_current_at_each_level(measure, bench: Bench, spec: Spec, fresh_unit, level: int):
     rid = f"OUT-AMP-L{level}"
-    request.node.add_marker(pytest.mark.requirement(rid))
     c = conditions_for(spec, spec.requirement(rid))
     capture, metrics = peak_capture(bench, spec, c, expected_a=nominal_peak_a(spec, level))
     for polarity, value in (("+", metrics.peak_current_pos_a), ("-", metrics.peak_current_neg_a)):
@@ -82,11 +85,14 @@ def test_peak_current_at_each_level(
         )
 
 
-@pytest.mark.parametrize("rid", ["OUT-LOAD-2K", "OUT-LOAD-10K"])
-def test_current_independent_of_load(
-    measure, bench: Bench, spec: Spec, fresh_unit, rid: str, request: pytest.FixtureRequest
-):
-    request.node.add_marker(pytest.mark.requirement(rid))
+@pytest.mark.parametrize(
+    "rid",
+    [
+        pytest.param(r, marks=pytest.mark.requirement(r), id=r)
+        for r in ("OUT-LOAD-2K", "OUT-LOAD-10K")
+    ],
+)
+def test_current_independent_of_load(measure, bench: Bench, spec: Spec, fresh_unit, rid: str):
     req = spec.requirement(rid)
     load = parse_quantity(req.conditions["load"], "ohm")
     reference = parse_quantity(req.conditions["reference_load"], "ohm")

@@ -72,12 +72,15 @@ def time_budget(value: float, resolution_s: float, span_s: float) -> Uncertainty
     )
 
 
-@pytest.mark.parametrize("setting", [1, 2, 3])
-def test_pulse_frequency_and_width(
-    measure, bench: Bench, spec: Spec, fresh_unit, setting: int, request: pytest.FixtureRequest
-):
+@pytest.mark.parametrize(
+    "setting",
+    [
+        pytest.param(f, marks=pytest.mark.requirement(f"WAV-FREQ-F{f}", f"WAV-PW-F{f}"), id=f"F{f}")
+        for f in (1, 2, 3)
+    ],
+)
+def test_pulse_frequency_and_width(measure, bench: Bench, spec: Spec, fresh_unit, setting: int):
     f_id, w_id = f"WAV-FREQ-F{setting}", f"WAV-PW-F{setting}"
-    request.node.add_marker(pytest.mark.requirement(f_id, w_id))
     c = conditions_for(spec, spec.requirement(f_id))
     duration = 2.2 if setting > 1 else 4.2
     cap, m = capture_at(bench, spec, c, duration)
