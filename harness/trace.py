@@ -41,7 +41,6 @@ def collect_coverage(
     collector = _Collector()
     args = [
         "--collect-only",
-        "-q",
         "-p",
         "no:cacheprovider",
         "-p",
