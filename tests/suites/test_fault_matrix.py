@@ -118,7 +118,7 @@ def test_every_requirement_is_measured_on_the_good_unit(runs):
 
 @pytest.mark.parametrize("fault", list(EXPECTED))
 def test_fault_fails_exactly_its_requirements(runs, fault: str):
-    bad, measured, log = runs[fault]
+    bad, _measured, log = runs[fault]
     expected = EXPECTED[fault]
     assert bad == expected, (
         f"{fault}: unexpected failures {sorted(bad - expected)}, "
