@@ -96,6 +96,7 @@ class Bench:
     dut: TestPort
     instruments: dict[str, Instrument]
     sim: Any = None
+    resources: dict[str, str] = field(default_factory=dict)
     _cleanup: list[Callable[[], None]] = field(default_factory=list)
 
     def entry(self, name: str) -> InstrumentEntry:
@@ -132,7 +133,7 @@ class Bench:
                     role=entry.role,
                     model=f"{idn.manufacturer} {idn.model}",
                     serial=idn.serial,
-                    resource=entry.resource,
+                    resource=self.resources.get(name, entry.resource),
                     calibration_due=entry.calibration_due.isoformat(),
                     firmware=idn.firmware,
                 )
@@ -265,6 +266,7 @@ def open_bench(
             dut=dut,
             instruments=opened,
             sim=sim,
+            resources=resources,
             _cleanup=cleanup,
         )
     except BaseException:
