@@ -25,9 +25,12 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import HilError
+
+if TYPE_CHECKING:
+    from harness.sim.serve import ServedBench
 
 DEFAULT_BENCH = Path(__file__).resolve().parents[2] / "fixtures" / "benches" / "sim.yaml"
 
@@ -62,6 +65,24 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
+def _announce(args: argparse.Namespace, served: ServedBench) -> None:
+    """Print the resource strings, and the bench file or where it was written."""
+    print(
+        f"hil sim serve: bench {served.source.id}, seed {served.sim.seed}, "
+        f"unit {served.unit_serial}"
+    )
+    for name, resource in served.resources.items():
+        print(f"  {name:<8} {resource}")
+    print(f"  {'device':<8} {served.device_url}")
+    text = served.bench_yaml()
+    if args.write_bench:
+        _write_atomically(Path(args.write_bench), text)
+        print(f"bench file written to {Path(args.write_bench).resolve()}")
+    else:
+        print(text, end="")
+    print("serving; stop with Ctrl-C or SIGTERM", flush=True)
+
+
 def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Serve until SIGINT/SIGTERM (or until ``stop`` is set); 0 on a clean stop, 2 on bad input.
 
@@ -72,43 +93,35 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
     from harness.sim.serve import serve_bench
 
     stop = stop if stop is not None else threading.Event()
-    try:
-        bench_file = load_bench(Path(args.bench) if args.bench else DEFAULT_BENCH)
-        served = serve_bench(
-            bench_file,
-            seed=args.seed,
-            faults=list(args.sim_fault),
-            serial=args.serial,
-            device=args.device,
-        )
-    except HilError as error:
-        print(f"hil: input error: {error}", file=sys.stderr)
-        return 2
     previous: dict[signal.Signals, Any] = {}
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    # Handlers first: a signal that arrives while the servers start still stops cleanly.
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, _stop)
     try:
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                previous[signum] = signal.signal(signum, _stop)
-        print(f"hil sim serve: bench {bench_file.id}, seed {served.sim.seed}, "
-              f"unit {served.unit_serial}")  # fmt: skip
-        for name, resource in served.resources.items():
-            print(f"  {name:<8} {resource}")
-        print(f"  {'device':<8} {served.device_url}")
-        text = served.bench_yaml()
-        if args.write_bench:
-            _write_atomically(Path(args.write_bench), text)
-            print(f"bench file written to {Path(args.write_bench).resolve()}")
-        else:
-            print(text, end="")
-        print("serving; stop with Ctrl-C or SIGTERM", flush=True)
-        while not stop.wait(0.5):  # a timed wait lets the signal handler run promptly
-            pass
+        try:
+            bench_file = load_bench(Path(args.bench) if args.bench else DEFAULT_BENCH)
+            served = serve_bench(
+                bench_file,
+                seed=args.seed,
+                faults=list(args.sim_fault),
+                serial=args.serial,
+                device=args.device,
+            )
+        except HilError as error:
+            print(f"hil: input error: {error}", file=sys.stderr)
+            return 2
+        try:
+            _announce(args, served)
+            while not stop.wait(0.5):  # a timed wait lets the signal handler run promptly
+                pass
+        finally:
+            served.stop()
     finally:
-        served.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     print("hil sim serve: stopped", flush=True)

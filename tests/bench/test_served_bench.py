@@ -90,7 +90,7 @@ def test_identity_suite_passes_with_hil_run(served_file: Path, tmp_path: Path) -
     command += [str(ROOT / "test_suites" / "test_identity.py"), "-q"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 passed" in done.stdout
+    assert " passed in " in done.stdout and "failed" not in done.stdout
 
 
 def test_bench_yaml_keeps_everything_but_the_simulation() -> None:
