@@ -38,6 +38,7 @@ from harness.bench import Bench
 from harness.instruments.protocols import Slope
 from harness.procedures.capture import (
     LOAD_CHANNEL,
+    RECORD_POINTS,
     TIMEBASE_PPM,
     CurrentCapture,
     capture_current,
@@ -110,16 +111,14 @@ def _runs(active: BoolArray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]
 
 def first_crossing(
     times: FloatArray, signal: FloatArray, level: float, *, after: float
-) -> float | None:
-    """Interpolated time of the first upward crossing of ``level`` at or after ``after``."""
+) -> Bracket | None:
+    """The two samples between which ``signal`` first rises through ``level``."""
     above = signal >= level
     candidates = np.flatnonzero(~above[:-1] & above[1:] & (times[1:] >= after))
     if candidates.size == 0:
         return None
     i = int(candidates[0])
-    v0, v1 = float(signal[i]), float(signal[i + 1])
-    frac = 0.0 if v1 == v0 else (level - v0) / (v1 - v0)
-    return float(times[i] + frac * (times[i + 1] - times[i]))
+    return Bracket(float(times[i]), float(times[i + 1]))
 
 
 def output_stop(
@@ -160,13 +159,16 @@ def output_stop(
     return Bracket(last_end - dt, last_end + gap)
 
 
-def last_activity_before(
+def last_level_before(
     times: FloatArray, magnitude: FloatArray, low: float, high: float, *, before: float
 ) -> float | None:
-    """Time of the last sample before ``before`` whose magnitude lies in [low, high)."""
-    mask = (magnitude >= low) & (magnitude < high) & (times < before)
-    index = np.flatnonzero(mask)
-    return None if index.size == 0 else float(times[index[-1]])
+    """End of the last stretch (two samples or more) before ``before`` whose magnitude
+    lies in [low, high): e.g. the last pulse at the contact level before lift-off.
+    A single sample in the band is an edge passing through it, not a level."""
+    band = (magnitude >= low) & (magnitude < high) & (times < before)
+    level = band[1:] & band[:-1]
+    index = np.flatnonzero(level)
+    return None if index.size == 0 else float(times[index[-1] + 1])
 
 
 def triggered_capture(
@@ -182,9 +184,12 @@ def triggered_capture(
     timeout_s: float,
 ) -> CurrentCapture:
     """``capture_current`` armed on ``trigger``; ``action`` runs once the pre-trigger
-    memory is full. The trigger is put back to free-running (AUTO on channel 1) after,
+    memory is full; ``timeout_s`` is how long the edge may take after that (the record's
+    own length is added). The trigger is put back to free-running (AUTO on channel 1) after,
     so later free-running captures of any suite are not left waiting for a stale edge.
     """
+
+    prime_record_length(bench, record_points(duration_s, resolution_s))
 
     def act() -> None:
         bench.clock.sleep(pre_trigger_s * PRE_TRIGGER_FILL_MARGIN)
@@ -200,11 +205,28 @@ def triggered_capture(
             trigger=trigger,
             pre_trigger_s=pre_trigger_s,
             action=act,
-            timeout_s=timeout_s,
+            timeout_s=timeout_s + pre_trigger_s * PRE_TRIGGER_FILL_MARGIN + duration_s,
         )
     finally:
         with contextlib.suppress(Exception):  # restoring is best effort; errors surface later
             free_running(bench)
+
+
+def record_points(duration_s: float, resolution_s: float) -> int:
+    """The transfer length ``capture_current`` asks for (same rule)."""
+    wanted = duration_s / resolution_s
+    return next((p for p in RECORD_POINTS if p >= wanted), RECORD_POINTS[-1])
+
+
+def prime_record_length(bench: Bench, points: int, channel: int = LOAD_CHANNEL) -> None:
+    """Set the transfer length before arming, by re-reading the last record.
+
+    The simulated InfiniiVision sizes a RAW acquisition by the ``:WAV:POINts`` in force
+    when it acquires, and ``read_waveform`` sets that only *after* the acquisition, so a
+    capture would get the previous transfer's length (and its coarser resolution). On a
+    real scope this read is harmless: it transfers the last record again.
+    """
+    bench.scope.read_waveform(channel, points)
 
 
 def free_running(bench: Bench) -> None:
@@ -256,6 +278,7 @@ def wait_for_positive_half_cycle(
     only delays the event within the half-cycle).
     """
     duration = half_cycle_s * 1.1 + 2 * pulse_period_s
+    prime_record_length(bench, record_points(duration, pulse_period_s / 25))
     cap = capture_current(
         bench, load_ohms, peak_a=peak_a, duration_s=duration, resolution_s=pulse_period_s / 25
     )

@@ -1,0 +1,621 @@
+"""Safety: over-current protection, contact loss, the charger interlock, low battery.
+
+Every reaction time here is read on the scope, from the event the bench caused to the
+moment the output reacted, in one record (``harness/procedures/events.py``). The unit's
+event log and status are never the evidence; where they are read, it is only to record
+what the firmware believed beside what was measured.
+
+* **SAF-OC-TRIP / -PEAK / -LATCH.** At L5 into 500 Ω (F3) the protection self-test is
+  started over the test port while the scope is armed on the load current rising past
+  the most any healthy setting may deliver (OUT-ABSMAX): that crossing is the onset of
+  the over-current. The trip is the moment after which the current stays below 10 µA
+  (the measurand's own definition) until the end of a record that runs on well past
+  the limit; the peak is the largest |i| from onset to trip. The self-test forces its
+  current in the polarity of the moment, so it is started early in a positive
+  polarity half-cycle (found on the scope first); if the scope still sees no rising
+  edge the test is repeated once, armed on a falling edge. Latch: after the trip the
+  output must stay off (scope, over both polarities) while the load stays connected,
+  and come back after a power cycle.
+* **SAF-NOCONTACT-DET.** At L5, F3 into 500 Ω the load is opened with the scope armed
+  on channel 1 for the open-circuit voltage (half the nominal compliance voltage).
+  Lift-off lies between the last pulse at the contact level and that edge; the output
+  is suspended when the open-circuit pulses stop for good (their end, or the gap until
+  the next pulse was due; both brackets are in the budget).
+* **SAF-NOCONTACT-I.** From that suspended state the 100 kΩ load is connected (still no
+  contact, > 50 kΩ) and the ammeter (1 mA range, 200 ms readings over > 2 s) gives the
+  mean current per reading; the largest magnitude is judged
+  (``harness/procedures/auxiliary.py`` explains the window).
+* **SAF-RECONTACT.** Suspended at 100 kΩ, the 2 kΩ load is connected with the scope
+  armed at 10 % of the expected L5 pulse height; the 10 %–90 % rise of the pulse
+  envelope over 3 s (``harness.analysis``) is the restart ramp. F3 samples the envelope
+  every 25 ms; interpolation between pulses is in the budget.
+* **SAF-CHG-MIDSESSION.** At L5, F3 into 500 Ω the charger (5 V) is switched on with
+  the scope armed on its input (channel 3); the output stops when the pulses stop.
+* **SAF-CHG-INHIBIT.** With the charger powered (after the mid-session stop time has
+  passed twice over), the peak |i| over a whole polarity cycle at 500 Ω: first at the
+  L5 scale, and again at the most sensitive scale when the first shows nothing large.
+* **SAF-CHG-DC.** With the charger powered at 10 kΩ, the ammeter as for
+  SAF-NOCONTACT-I (a running output reads as a d.c. of alternating sign).
+* **SAF-LOWBAT-WARN / -CUT / -HYST.** At L5 into 500 Ω the battery is ramped at the
+  spec's 10 mV/s (10 mV per 1 s step of bench time) from nominal down until the output
+  is cut, then up until it restarts (``battery_ramp.py``). The warning is the
+  low-battery beep pair on the buzzer test point; output on/off is read on the scope.
+  Each threshold is the supply readback at the step where the change was first seen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness.analysis.waveform import analyze_current
+from harness.bench import Bench
+from harness.errors import InstrumentError
+from harness.measure import Measure
+from harness.procedures.activity import output_active
+from harness.procedures.auxiliary import worst_window_current
+from harness.procedures.battery_ramp import observe_step, threshold_budget
+from harness.procedures.capture import (
+    CHARGER_CHANNEL,
+    LOAD_CHANNEL,
+    CurrentCapture,
+    capture_current,
+    scope_budget,
+    timing_budget,
+)
+from harness.procedures.events import (
+    Bracket,
+    first_crossing,
+    interval_budget,
+    last_level_before,
+    output_stop,
+    prime_record_length,
+    record_points,
+    smoothed,
+    smoothing_samples,
+    triggered_capture,
+    wait_for_positive_half_cycle,
+)
+from harness.procedures.treatment import (
+    Conditions,
+    conditions_for,
+    set_charger,
+    start_treatment,
+)
+from harness.spec import Spec
+from harness.units import convert, parse_quantity
+
+TRIP_OFF_A = 10e-6
+"""SAF-OC-TRIP's measurand: the trip is when the output falls below 10 µA."""
+TIMING_FREQUENCY = 3
+"""F3 (40 Hz): the shortest pulse gap, so "stopped" is told from "between pulses" soonest."""
+HOLD_PERIODS = 4
+"""The output counts as stopped once it stays quiet this many pulse periods."""
+TIMING_RESOLUTION_S = 50e-6
+FINEST_V_PER_DIV = 1e-3
+"""The most sensitive vertical scale the bench's scope accepts (DSOX1204G: 1 mV/div)."""
+
+
+# --- values taken from the spec --------------------------------------------------------
+
+
+def _nominal(spec: Spec, rid: str, unit: str) -> float:
+    req = spec.requirement(rid)
+    assert req.nominal_value is not None, f"{rid} has no nominal value"
+    return convert(req.nominal_value, req.unit, unit)
+
+
+def _upper(spec: Spec, rid: str, unit: str) -> float:
+    req = spec.requirement(rid)
+    assert req.upper_limit is not None, f"{rid} has no upper limit"
+    return convert(req.upper_limit, req.unit, unit)
+
+
+def _l5_peak_a(spec: Spec) -> float:
+    return _nominal(spec, "OUT-AMP-L5", "A")
+
+
+def _screen_a(spec: Spec) -> float:
+    """Scale that keeps every conforming L5 pulse on screen (OUT-AMP-L5 upper limit)."""
+    return _upper(spec, "OUT-AMP-L5", "A")
+
+
+def _period_s(spec: Spec, frequency: int) -> float:
+    return 1.0 / _nominal(spec, f"WAV-FREQ-F{frequency}", "Hz")
+
+
+def _half_cycle_s(spec: Spec) -> float:
+    return _nominal(spec, "WAV-REV", "s")
+
+
+def _charger_v(spec: Spec) -> float:
+    return spec.header.nominal("charger", "V")
+
+
+def _timing_conditions(spec: Spec, rid: str) -> Conditions:
+    return conditions_for(spec, spec.requirement(rid)).but(frequency=TIMING_FREQUENCY)
+
+
+def _magnitude(cap: CurrentCapture) -> np.ndarray:
+    return np.abs(smoothed(cap.current_a, smoothing_samples(cap.dt)))
+
+
+# --- over-current protection -----------------------------------------------------------
+
+
+def _forced_overcurrent(bench: Bench, spec: Spec, c: Conditions) -> CurrentCapture | None:
+    """Arm on the onset of the self-test's over-current and start it; None if never seen."""
+    assert c.load_ohms is not None
+    onset_a = _upper(spec, "OUT-ABSMAX", "A")
+    period = _period_s(spec, c.frequency)
+    duration = 2 * _upper(spec, "SAF-OC-TRIP", "s") + 2 * HOLD_PERIODS * period
+    for sign in (1.0, -1.0):
+        start_treatment(bench, c)
+        wait_for_positive_half_cycle(
+            bench,
+            c.load_ohms,
+            peak_a=_screen_a(spec),
+            half_cycle_s=_half_cycle_s(spec),
+            lead_s=2 * period,
+            pulse_period_s=period,
+        )
+        try:
+            return triggered_capture(
+                bench,
+                c.load_ohms,
+                peak_a=_upper(spec, "SAF-OC-PEAK", "A"),
+                duration_s=duration,
+                resolution_s=TIMING_RESOLUTION_S / 2,
+                trigger=(
+                    LOAD_CHANNEL,
+                    sign * onset_a * c.load_ohms,
+                    "rising" if sign > 0 else "falling",
+                ),
+                pre_trigger_s=period / 2,
+                action=bench.dut.start_ocp_selftest,
+                timeout_s=1.0,
+            )
+        except InstrumentError:
+            continue
+    return None
+
+
+@pytest.mark.requirement("SAF-OC-TRIP", "SAF-OC-PEAK", "SAF-OC-LATCH")
+def test_overcurrent_trips_fast_and_latches(
+    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object
+) -> None:
+    c = _timing_conditions(spec, "SAF-OC-TRIP")
+    assert c.load_ohms is not None
+    record = c.as_record() | {"event": "protection self-test"}
+    cap = _forced_overcurrent(bench, spec, c)
+    trip: float | None = None
+    peak: float | None = None
+    trip_budget = timing_budget(0.0, TIMING_RESOLUTION_S)
+    peak_budget: object = 0.0
+    note = "no over-current onset seen on the scope in either polarity"
+    if cap is not None:
+        t, i = cap.times, cap.current_a
+        onset_a = _upper(spec, "OUT-ABSMAX", "A")
+        onset = first_crossing(t, np.abs(i), onset_a, after=float(t[0]))
+        period = _period_s(spec, c.frequency)
+        if onset is not None:
+            stop = output_stop(
+                t,
+                _magnitude(cap),
+                TRIP_OFF_A,
+                after=onset.after,
+                hold_s=HOLD_PERIODS * period,
+                pulsed=False,
+            )
+            end = stop.after if stop is not None else float(t[-1])
+            window = (t >= onset.before) & (t <= end)
+            peak = float(np.max(np.abs(i[window])))
+            peak_budget = scope_budget(bench, peak, cap)
+            if stop is not None:
+                trip = stop.estimate - onset.estimate
+                trip_budget = interval_budget(
+                    onset, stop, sample_s=cap.dt, smoothing_s=smoothing_samples(cap.dt) * cap.dt
+                )
+                note = "tripped"
+            else:
+                note = "no trip: the current did not stay below 10 uA before the record ended"
+    status = bench.dut.status()
+    measure(
+        "SAF-OC-TRIP",
+        trip,
+        "s",
+        uncertainty=trip_budget,
+        instruments=["scope", "dut"],
+        conditions=record,
+        note=f"{note}; firmware fault flag: {status.fault}",
+    )
+    measure(
+        "SAF-OC-PEAK",
+        peak,
+        "A",
+        uncertainty=peak_budget if not isinstance(peak_budget, float) else 0.0,  # type: ignore[arg-type]
+        instruments=["scope", "dut"],
+        conditions=record,
+        note=note,
+    )
+    _check_latch(measure, bench, spec, c, record)
+
+
+def _check_latch(
+    measure: Measure, bench: Bench, spec: Spec, c: Conditions, record: dict[str, str]
+) -> None:
+    """Off on the scope over both polarities after the trip; back after a power cycle."""
+    assert c.load_ohms is not None
+    threshold = _l5_peak_a(spec) * c.load_ohms / 10.0
+    full_scale = _screen_a(spec) * c.load_ohms
+    watch = [output_active(bench, threshold_v=threshold, full_scale_v=full_scale)]
+    for _ in range(2):
+        bench.clock.sleep(_half_cycle_s(spec))
+        watch.append(output_active(bench, threshold_v=threshold, full_scale_v=full_scale))
+    stayed_off = not any(watch)
+    start_treatment(bench, c)  # the power cycle (off, on, level, load) and the soft start
+    back = output_active(bench, threshold_v=threshold, full_scale_v=full_scale)
+    measure.check(
+        "SAF-OC-LATCH",
+        stayed_off and back,
+        detail=f"output after the self-test (3 looks over {2 * _half_cycle_s(spec):g} s, "
+        f"load connected): {'off' if stayed_off else 'ON'} {watch}; "
+        f"after a power cycle: {'on' if back else 'OFF'}",
+        instruments=["scope", "switch", "dut"],
+        conditions=record,
+    )
+
+
+# --- contact loss and recontact --------------------------------------------------------
+
+
+@pytest.mark.requirement("SAF-NOCONTACT-DET", "SAF-NOCONTACT-I")
+def test_contact_loss_suspends_output(
+    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object
+) -> None:
+    c = _timing_conditions(spec, "SAF-NOCONTACT-DET")
+    assert c.load_ohms is not None
+    period = _period_s(spec, c.frequency)
+    v_open = _nominal(spec, "OUT-VCOMP", "V")
+    start_treatment(bench, c)
+    wait_for_positive_half_cycle(
+        bench,
+        c.load_ohms,
+        peak_a=_screen_a(spec),
+        half_cycle_s=_half_cycle_s(spec),
+        lead_s=2 * period,
+        pulse_period_s=period,
+    )
+    pre = 2 * period
+    trigger_v = v_open / 2.0
+    det: float | None = None
+    budget = timing_budget(0.0, TIMING_RESOLUTION_S)
+    note = ""
+    try:
+        cap = triggered_capture(
+            bench,
+            c.load_ohms,
+            peak_a=trigger_v / c.load_ohms,  # trigger level at 3 divisions
+            duration_s=pre + 2 * _upper(spec, "SAF-NOCONTACT-DET", "s") + HOLD_PERIODS * period,
+            resolution_s=TIMING_RESOLUTION_S,
+            trigger=(LOAD_CHANNEL, trigger_v, "rising"),
+            pre_trigger_s=pre,
+            action=lambda: bench.select_load(None),
+            timeout_s=1.0,
+        )
+    except InstrumentError as exc:
+        cap = None
+        note = f"no open-circuit voltage seen after lift-off: {exc}"
+    if cap is not None:
+        t = cap.times
+        volts = np.abs(smoothed(cap.waveform.volts, smoothing_samples(cap.dt)))
+        edge = first_crossing(t, volts, trigger_v, after=float(t[0]))
+        contact_v = _l5_peak_a(spec) * c.load_ohms
+        if edge is not None:
+            last_contact = last_level_before(
+                t, volts, contact_v / 2, contact_v * 2, before=edge.before
+            )
+            lift = Bracket(last_contact if last_contact is not None else float(t[0]), edge.after)
+            stop = output_stop(
+                t, volts, trigger_v, after=edge.after, hold_s=HOLD_PERIODS * period, pulsed=True
+            )
+            if stop is None:
+                note = "output not suspended before the record ended"
+            else:
+                det = stop.estimate - lift.estimate
+                budget = interval_budget(
+                    lift, stop, sample_s=cap.dt, smoothing_s=smoothing_samples(cap.dt) * cap.dt
+                )
+                note = f"lift-off bracket {lift.half_width * 1e3:.2f} ms, stop bracket {stop.half_width * 1e3:.2f} ms"
+    measure(
+        "SAF-NOCONTACT-DET",
+        det,
+        "s",
+        uncertainty=budget,
+        instruments=["scope", "switch"],
+        conditions=c.as_record() | {"load": "500 ohm to open"},
+        note=note,
+    )
+    # suspended: 100 kOhm is still "no contact" (> 50 kOhm)
+    suspended_ohms = parse_quantity(spec.requirement("SAF-NOCONTACT-I").conditions["load"], "ohm")
+    bench.select_load(suspended_ohms)
+    bench.clock.sleep(_upper(spec, "SAF-NOCONTACT-DET", "s"))
+    reading = worst_window_current(bench, count=_readings_over_cycle(bench, spec))
+    measure(
+        "SAF-NOCONTACT-I",
+        abs(reading.value_a),
+        "A",
+        uncertainty=reading.budget,
+        instruments=["dmm", "switch"],
+        conditions=c.as_record()
+        | {
+            "load": f"{suspended_ohms:g} ohm",
+            "state": "suspended",
+            "aperture": f"{reading.aperture_s:g} s x {len(reading.readings_a)}",
+        },
+        note=f"largest |reading| of {len(reading.readings_a)}; signed {reading.value_a:.3e} A",
+    )
+
+
+def _readings_over_cycle(bench: Bench, spec: Spec) -> int:
+    """Enough 200 ms readings to span a whole polarity cycle and then some."""
+    bench.ammeter.configure_dc_current(1e-3, 10.0)
+    return int(np.ceil(2 * _half_cycle_s(spec) / bench.ammeter.aperture_s)) + 2
+
+
+@pytest.mark.requirement("SAF-RECONTACT")
+def test_recontact_restarts_with_soft_ramp(
+    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object
+) -> None:
+    req = spec.requirement("SAF-RECONTACT")
+    c = conditions_for(spec, req).but(frequency=TIMING_FREQUENCY)
+    lifted, touched = (
+        parse_quantity(part, "ohm") for part in str(req.conditions["load"]).split(" to ")
+    )
+    start_treatment(bench, c.but(load_ohms=touched))
+    bench.select_load(lifted)
+    bench.clock.sleep(2 * _upper(spec, "SAF-NOCONTACT-DET", "s"))
+    ramp_s = _nominal(spec, "WAV-RAMP", "s")
+    pre = ramp_s / 4
+    value: float | None = None
+    budget = timing_budget(0.0, TIMING_RESOLUTION_S)
+    note = ""
+    try:
+        cap = triggered_capture(
+            bench,
+            touched,
+            peak_a=_screen_a(spec),
+            duration_s=3 * ramp_s,
+            resolution_s=2 * TIMING_RESOLUTION_S,
+            trigger=(LOAD_CHANNEL, 0.1 * _l5_peak_a(spec) * touched, "rising"),
+            pre_trigger_s=pre,
+            action=lambda: bench.select_load(touched),
+            timeout_s=3 * ramp_s,
+        )
+    except InstrumentError as exc:
+        cap = None
+        note = f"no restart seen: {exc}"
+    if cap is not None:
+        metrics = analyze_current(cap.t0, cap.dt, cap.current_a, load_ohms=cap.load.ohms)
+        value = metrics.ramp_time_s
+        if value is None:
+            note = "no ramp: the first pulse after contact was already at 90 % of the plateau"
+        else:
+            period = 1.0 / (metrics.frequency_hz or _nominal(spec, "WAV-FREQ-F3", "Hz"))
+            final = max(metrics.peak_current_pos_a or 0.0, metrics.peak_current_neg_a or 0.0)
+            budget = timing_budget(value, cap.dt)
+            budget.add_rectangular("envelope interpolation at 10 %", period / 2)
+            budget.add_rectangular("envelope interpolation at 90 %", period / 2)
+            if final > 0:  # an 8-bit step of the envelope moves a crossing by step/slope
+                slope = 0.8 / value
+                budget.add_quantisation("8-bit step at 10 %", cap.step_a / final / slope)
+                budget.add_quantisation("8-bit step at 90 %", cap.step_a / final / slope)
+            note = f"overshoot {metrics.overshoot_pct}"
+    measure(
+        "SAF-RECONTACT",
+        value,
+        "s",
+        uncertainty=budget,
+        instruments=["scope", "switch"],
+        conditions=c.as_record() | {"load": f"{lifted:g} ohm to {touched:g} ohm"},
+        note=note,
+    )
+
+
+# --- charger interlock -----------------------------------------------------------------
+
+
+@pytest.mark.requirement("SAF-CHG-MIDSESSION", "SAF-CHG-INHIBIT")
+def test_charger_stops_and_inhibits_output(
+    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object
+) -> None:
+    c = _timing_conditions(spec, "SAF-CHG-MIDSESSION")
+    assert c.load_ohms is not None
+    charger_v = _charger_v(spec)
+    period = _period_s(spec, c.frequency)
+    start_treatment(bench, c)
+    bench.scope.configure_channel(CHARGER_CHANNEL, charger_v / 3.0, 0.0)
+    pre = 2 * period
+    limit_s = _upper(spec, "SAF-CHG-MIDSESSION", "s")
+    stop_time: float | None = None
+    budget = timing_budget(0.0, TIMING_RESOLUTION_S)
+    note = ""
+    cap = triggered_capture(
+        bench,
+        c.load_ohms,
+        peak_a=_screen_a(spec),
+        duration_s=pre + 2 * limit_s + HOLD_PERIODS * period,
+        resolution_s=TIMING_RESOLUTION_S,
+        trigger=(CHARGER_CHANNEL, charger_v / 2.0, "rising"),
+        pre_trigger_s=pre,
+        action=lambda: set_charger(bench, charger_v),
+        timeout_s=1.0,
+    )
+    charger = bench.scope.read_waveform(CHARGER_CHANNEL, cap.current_a.size)
+    t = cap.times
+    plugged = first_crossing(charger.times, charger.volts, charger_v / 2.0, after=float(t[0]))
+    stop = output_stop(
+        t,
+        _magnitude(cap),
+        _l5_peak_a(spec) / 2.0,
+        after=plugged.after if plugged else 0.0,
+        hold_s=HOLD_PERIODS * period,
+        pulsed=True,
+    )
+    if plugged is None:
+        note = "charger edge not found on channel 3"
+    elif stop is None:
+        note = "output still running at the end of the record"
+    else:
+        stop_time = stop.estimate - plugged.estimate
+        budget = interval_budget(
+            plugged, stop, sample_s=cap.dt, smoothing_s=smoothing_samples(cap.dt) * cap.dt
+        )
+        note = f"stop bracket {stop.half_width * 1e3:.2f} ms"
+    measure(
+        "SAF-CHG-MIDSESSION",
+        stop_time,
+        "s",
+        uncertainty=budget,
+        instruments=["scope", "psu"],
+        conditions=c.as_record() | {"charger": f"{charger_v:g} V"},
+        note=note,
+    )
+    bench.clock.sleep(2 * limit_s)
+    _measure_inhibit(measure, bench, spec, c, charger_v)
+
+
+def _measure_inhibit(
+    measure: Measure, bench: Bench, spec: Spec, c: Conditions, charger_v: float
+) -> None:
+    """Peak |i| over a whole polarity cycle on the most sensitive scale; if that record
+    clips (codes 0 or 255), the peak is read on the L5 scale instead."""
+    assert c.load_ohms is not None
+    duration = 2 * _half_cycle_s(spec) * 1.1
+    resolution = _period_s(spec, TIMING_FREQUENCY) / 250
+    prime_record_length(bench, record_points(duration, resolution))
+    cap = capture_current(
+        bench,
+        c.load_ohms,
+        peak_a=max(_upper(spec, "SAF-CHG-INHIBIT", "A"), 3 * FINEST_V_PER_DIV / c.load_ohms),
+        duration_s=duration,
+        resolution_s=resolution,
+    )
+    codes = cap.waveform.codes
+    clipped = bool(codes.size and (codes.min() == 0 or codes.max() == 255))
+    if clipped:
+        cap = capture_current(
+            bench, c.load_ohms, peak_a=_screen_a(spec), duration_s=duration, resolution_s=resolution
+        )
+    peak = float(np.max(np.abs(cap.current_a)))
+    scale = "L5 (the sensitive scale clipped)" if clipped else "most sensitive"
+    measure(
+        "SAF-CHG-INHIBIT",
+        peak,
+        "A",
+        uncertainty=scope_budget(bench, peak, cap),
+        instruments=["scope", "psu"],
+        conditions=c.as_record() | {"charger": f"{charger_v:g} V", "window": f"{duration:g} s"},
+        note=f"peak |i| on the {scale} scale (8-bit step {cap.step_a:.2e} A), noise included",
+    )
+
+
+@pytest.mark.requirement("SAF-CHG-DC")
+def test_dc_current_while_charging(
+    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object
+) -> None:
+    req = spec.requirement("SAF-CHG-DC")
+    c = conditions_for(spec, req).but(level=5)
+    charger_v = parse_quantity(req.conditions["charger"], "V")
+    start_treatment(bench, c)
+    set_charger(bench, charger_v)
+    bench.clock.sleep(2 * _upper(spec, "SAF-CHG-MIDSESSION", "s"))
+    reading = worst_window_current(bench, count=_readings_over_cycle(bench, spec))
+    measure(
+        "SAF-CHG-DC",
+        abs(reading.value_a),
+        "A",
+        uncertainty=reading.budget,
+        instruments=["dmm", "psu"],
+        conditions=c.as_record()
+        | {
+            "charger": f"{charger_v:g} V",
+            "state": "charging",
+            "aperture": f"{reading.aperture_s:g} s x {len(reading.readings_a)}",
+        },
+        note=f"largest |reading| of {len(reading.readings_a)}; signed {reading.value_a:.3e} A",
+    )
+
+
+# --- low battery -----------------------------------------------------------------------
+
+
+@pytest.mark.requirement("SAF-LOWBAT-WARN", "SAF-LOWBAT-CUT", "SAF-LOWBAT-HYST")
+def test_low_battery_warning_cutoff_and_restart(
+    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object
+) -> None:
+    warn_req = spec.requirement("SAF-LOWBAT-WARN")
+    c = conditions_for(spec, warn_req)
+    assert c.load_ohms is not None
+    step_s = 1.0
+    step_v = parse_quantity(warn_req.conditions["ramp"], "V/s") * step_s
+    floor_v = convert(_lower(spec, "SAF-LOWBAT-CUT"), "V", "V") - 5 * step_v
+    ceiling_v = _upper(spec, "SAF-LOWBAT-HYST", "V") + 5 * step_v
+    start_treatment(bench, c)
+
+    def observe(volts: float):  # type: ignore[no-untyped-def]
+        return observe_step(
+            bench,
+            volts,
+            dwell_s=step_s,
+            load_ohms=float(c.load_ohms or 0.0),
+            activity_threshold_a=_l5_peak_a(spec) / 10.0,
+            full_scale_a=_screen_a(spec),
+        )
+
+    warn = cut = restart = None
+    flag_at_warn: bool | None = None
+    n = 0
+    volts = c.battery_v
+    t0 = bench.clock.now()
+    while cut is None and volts > floor_v:
+        volts = round(volts - step_v, 6)
+        seen = observe(volts)
+        n += 1
+        if warn is None and seen.warning_beep:
+            warn = seen
+            flag_at_warn = bench.dut.status().lowbatt_warning
+        if not seen.output_active:
+            cut = seen
+    while cut is not None and restart is None and volts < ceiling_v:
+        volts = round(volts + step_v, 6)
+        seen = observe(volts)
+        n += 1
+        if seen.output_active:
+            restart = seen
+    rate = n * step_v / (bench.clock.now() - t0)
+    record = c.as_record() | {
+        "ramp": f"{step_v * 1e3:g} mV per {step_s:g} s step (measured {rate * 1e3:.2f} mV/s)"
+    }
+    for rid, seen, what in (
+        ("SAF-LOWBAT-WARN", warn, "low-battery beep pair on the buzzer test point"),
+        ("SAF-LOWBAT-CUT", cut, "output stopped on the scope"),
+        ("SAF-LOWBAT-HYST", restart, "output back on the scope"),
+    ):
+        value = None if seen is None else seen.readback_v
+        extra = f"; firmware lowbatt flag then: {flag_at_warn}" if rid == "SAF-LOWBAT-WARN" else ""
+        measure(
+            rid,
+            value,
+            "V",
+            uncertainty=threshold_budget(bench, value or 0.0, step_v),
+            instruments=["psu", "scope"],
+            conditions=record,
+            note=(f"{what} at set {seen.set_v:.3f} V" if seen else f"never seen: {what}") + extra,
+        )
+
+
+def _lower(spec: Spec, rid: str) -> float:
+    req = spec.requirement(rid)
+    assert req.lower_limit is not None, f"{rid} has no lower limit"
+    return convert(req.lower_limit, req.unit, "V")
