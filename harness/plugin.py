@@ -27,6 +27,7 @@ import pytest
 from harness.errors import HilError, InputError
 
 if TYPE_CHECKING:
+    from harness.captures import CaptureArchive
     from harness.measure import Measure, Recorder
     from harness.run import ComplianceRun
     from harness.verdict import Verdict
@@ -255,6 +256,16 @@ class MeasureForCurrentTest:
 
 
 CURRENT_ITEM_KEY = pytest.StashKey[pytest.Item]()
+
+
+@pytest.fixture(scope="session")
+def captures(request: pytest.FixtureRequest, hil_run: Recorder) -> CaptureArchive:
+    """Where a compliance test keeps the raw records its verdicts come from."""
+    from harness.captures import CaptureArchive
+
+    run = compliance_run(request.config)
+    assert run is not None
+    return CaptureArchive(run.run_dir)
 
 
 @pytest.fixture(scope="session")

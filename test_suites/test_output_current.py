@@ -32,6 +32,7 @@ from harness.procedures.capture import (
     LOAD_CHANNEL,
     analyse,
     capture_current,
+    keep,
     scope_budget,
     timing_budget,
 )
@@ -69,10 +70,13 @@ def peak_capture(
         for lv in LEVELS
     ],
 )
-def test_peak_current_at_each_level(measure, bench: Bench, spec: Spec, fresh_unit, level: int):
+def test_peak_current_at_each_level(
+    measure, bench: Bench, spec: Spec, fresh_unit, captures, level: int
+):
     rid = f"OUT-AMP-L{level}"
     c = conditions_for(spec, spec.requirement(rid))
     capture, metrics = peak_capture(bench, spec, c, expected_a=nominal_peak_a(spec, level))
+    evidence = [keep(captures, rid, capture)]
     for polarity, value in (("+", metrics.peak_current_pos_a), ("-", metrics.peak_current_neg_a)):
         budget = scope_budget(bench, value or 0.0, capture)
         measure(
@@ -81,6 +85,7 @@ def test_peak_current_at_each_level(measure, bench: Bench, spec: Spec, fresh_uni
             "A",
             uncertainty=budget,
             instruments=["scope", "switch"],
+            attachments=evidence,
             conditions={**c.as_record(), "polarity": polarity},
         )
 
@@ -141,7 +146,7 @@ def ratio_budget(
 
 
 @pytest.mark.requirement("OUT-VCOMP")
-def test_open_circuit_voltage(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_open_circuit_voltage(measure, bench: Bench, spec: Spec, fresh_unit, captures):
     req = spec.requirement("OUT-VCOMP")
     c = conditions_for(spec, req).but(load_ohms=500.0, frequency=3)
     start_treatment(bench, c)
@@ -154,6 +159,7 @@ def test_open_circuit_voltage(measure, bench: Bench, spec: Spec, fresh_unit):
     bench.select_load(None)
     bench.scope.wait_acquired(5.0)
     wave = bench.scope.read_waveform(LOAD_CHANNEL, 10_000)
+    evidence = [keep(captures, "OUT-VCOMP", wave, load_ohms=None)]
     high = np.abs(wave.volts) > 0.5 * np.max(np.abs(wave.volts))
     value = float(np.median(np.abs(wave.volts[high]))) if high.any() else None
     entry = bench.file.instrument("oscilloscope")
@@ -166,6 +172,7 @@ def test_open_circuit_voltage(measure, bench: Bench, spec: Spec, fresh_unit):
         "V",
         uncertainty=budget,
         instruments=["scope", "switch"],
+        attachments=evidence,
         conditions={**c.but(load_ohms=None).as_record(), "when": "first pulses after opening"},
     )
 
@@ -173,7 +180,7 @@ def test_open_circuit_voltage(measure, bench: Bench, spec: Spec, fresh_unit):
 @pytest.mark.requirement("OUT-ABSMAX")
 @pytest.mark.parametrize("load_ohms", [500.0, 2000.0, 10_000.0])
 def test_absolute_maximum_with_boost(
-    measure, bench: Bench, spec: Spec, fresh_unit, load_ohms: float
+    measure, bench: Bench, spec: Spec, fresh_unit, captures, load_ohms: float
 ):
     c = conditions_for(spec, spec.requirement("OUT-ABSMAX")).but(level=5, load_ohms=load_ohms)
     start_treatment(bench, c)
@@ -184,6 +191,7 @@ def test_absolute_maximum_with_boost(
         bench, load_ohms, peak_a=nominal_peak_a(spec, 5) * 1.3, duration_s=2.2, resolution_s=20e-6
     )
     metrics = analyse(capture)
+    evidence = [keep(captures, f"OUT-ABSMAX-{load_ohms:g}ohm", capture)]
     peaks = [p for p in (metrics.peak_current_pos_a, metrics.peak_current_neg_a) if p]
     value = max(peaks) if peaks else None
     measure(
@@ -192,6 +200,7 @@ def test_absolute_maximum_with_boost(
         "A",
         uncertainty=scope_budget(bench, value or 0.0, capture),
         instruments=["scope", "switch"],
+        attachments=evidence,
         conditions={**c.as_record(), "boost": "pressed twice"},
     )
 
@@ -235,7 +244,7 @@ def test_levels_monotonic_and_wrap(measure, bench: Bench, spec: Spec, fresh_unit
 
 
 @pytest.mark.requirement("OUT-BOOST", "OUT-BOOST-AMP")
-def test_boost_duration_and_amplitude(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_boost_duration_and_amplitude(measure, bench: Bench, spec: Spec, fresh_unit, captures):
     req = spec.requirement("OUT-BOOST")
     c = conditions_for(spec, req).but(frequency=3)
     start_treatment(bench, c)
@@ -262,6 +271,7 @@ def test_boost_duration_and_amplitude(measure, bench: Bench, spec: Spec, fresh_u
         action=bench.dut.boost,
     )
     above = np.flatnonzero(np.abs(capture.current_a) > threshold)
+    evidence = [keep(captures, "OUT-BOOST", capture)]
     duration = float((above[-1] - above[0]) * capture.dt) if above.size else None
     runs_to_end = bool(above.size) and above[-1] >= capture.current_a.size - 2
     period = 1.0 / 40.0
@@ -274,6 +284,7 @@ def test_boost_duration_and_amplitude(measure, bench: Bench, spec: Spec, fresh_u
         "s",
         uncertainty=budget,
         instruments=["scope", "dut"],
+        attachments=evidence,
         conditions={**c.as_record(), "record_s": f"{record:g}"},
         note="still boosted at the end of the record" if runs_to_end else "",
     )
@@ -285,6 +296,7 @@ def test_boost_duration_and_amplitude(measure, bench: Bench, spec: Spec, fresh_u
         "A",
         uncertainty=scope_budget(bench, value, capture),
         instruments=["scope", "dut"],
+        attachments=evidence,
         conditions={**c.as_record(), "boost": "on"},
     )
 

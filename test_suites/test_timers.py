@@ -13,7 +13,7 @@ import pytest
 
 from harness.bench import Bench
 from harness.procedures.activity import output_active, unit_is_on
-from harness.procedures.capture import BUZZER_CHANNEL, capture_channel, timing_budget
+from harness.procedures.capture import BUZZER_CHANNEL, capture_channel, keep, timing_budget
 from harness.procedures.treatment import conditions_for, start_treatment
 from harness.procedures.waiting import WaitResult, poll_until
 from harness.spec import Spec
@@ -31,7 +31,7 @@ def _poll_budget(*brackets: WaitResult) -> UncertaintyBudget:
 
 
 @pytest.mark.requirement("TIM-BEEP")
-def test_relocate_beep_interval(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_relocate_beep_interval(measure, bench: Bench, spec: Spec, fresh_unit, captures):
     req = spec.requirement("TIM-BEEP")
     c = conditions_for(spec, req)
     start_treatment(bench, c, settle_s=0.5)
@@ -40,6 +40,7 @@ def test_relocate_beep_interval(measure, bench: Bench, spec: Spec, fresh_unit):
         bench, BUZZER_CHANNEL, volts_per_div=1.0, duration_s=16.0, resolution_s=resolution
     )
     high = wave.volts > BUZZER_HIGH_V
+    evidence = [keep(captures, "TIM-BEEP-buzzer", wave)]
     rising = np.flatnonzero(~high[:-1] & high[1:]) + 1
     times = wave.t0 + wave.dt * rising
     intervals = np.diff(times)
@@ -53,6 +54,7 @@ def test_relocate_beep_interval(measure, bench: Bench, spec: Spec, fresh_unit):
         "s",
         uncertainty=budget,
         instruments=["scope"],
+        attachments=evidence,
         conditions={**c.as_record(), "beeps_seen": str(rising.size)},
     )
 

@@ -26,6 +26,7 @@ from harness.procedures.capture import (
     CurrentCapture,
     analyse,
     capture_current,
+    keep,
     scope_budget,
 )
 from harness.procedures.dmm import sample_output
@@ -79,11 +80,14 @@ def time_budget(value: float, resolution_s: float, span_s: float) -> Uncertainty
         for f in (1, 2, 3)
     ],
 )
-def test_pulse_frequency_and_width(measure, bench: Bench, spec: Spec, fresh_unit, setting: int):
+def test_pulse_frequency_and_width(
+    measure, bench: Bench, spec: Spec, fresh_unit, captures, setting: int
+):
     f_id, w_id = f"WAV-FREQ-F{setting}", f"WAV-PW-F{setting}"
     c = conditions_for(spec, spec.requirement(f_id))
     duration = 2.2 if setting > 1 else 4.2
     cap, m = capture_at(bench, spec, c, duration)
+    evidence = [keep(captures, f_id, cap)]
     span = m.duration_s
     measure(
         f_id,
@@ -91,6 +95,7 @@ def test_pulse_frequency_and_width(measure, bench: Bench, spec: Spec, fresh_unit
         "Hz",
         uncertainty=time_budget(m.frequency_hz or 0.0, cap.dt, span),
         instruments=["scope"],
+        attachments=evidence,
         conditions=c.as_record(),
     )
     for polarity, width in (("+", m.pulse_width_pos_s), ("-", m.pulse_width_neg_s)):
@@ -105,14 +110,16 @@ def test_pulse_frequency_and_width(measure, bench: Bench, spec: Spec, fresh_unit
             "s",
             uncertainty=budget,
             instruments=["scope"],
+            attachments=evidence,
             conditions={**c.as_record(), "polarity": polarity},
         )
 
 
 @pytest.mark.requirement("WAV-REV")
-def test_polarity_reversal_interval(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_polarity_reversal_interval(measure, bench: Bench, spec: Spec, fresh_unit, captures):
     c = conditions_for(spec, spec.requirement("WAV-REV"))
-    _cap, m = capture_at(bench, spec, c, 5.0, resolution_s=50e-6)
+    cap, m = capture_at(bench, spec, c, 5.0, resolution_s=50e-6)
+    evidence = [keep(captures, "WAV-REV", cap)]
     half = m.polarity_period_s / 2.0 if m.polarity_period_s else None
     pulse_period = 1.0 / m.frequency_hz if m.frequency_hz else 0.0
     budget = (
@@ -121,30 +128,44 @@ def test_polarity_reversal_interval(measure, bench: Bench, spec: Spec, fresh_uni
         .add_rectangular("reversal located to a pulse period", pulse_period / 4.0)
     )
     measure(
-        "WAV-REV", half, "s", uncertainty=budget, instruments=["scope"], conditions=c.as_record()
+        "WAV-REV",
+        half,
+        "s",
+        uncertainty=budget,
+        instruments=["scope"],
+        attachments=evidence,
+        conditions=c.as_record(),
     )
 
 
 @pytest.mark.requirement("WAV-QPH")
-def test_maximum_phase_charge(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_maximum_phase_charge(measure, bench: Bench, spec: Spec, fresh_unit, captures):
     c = conditions_for(spec, spec.requirement("WAV-QPH"))
     cap, m = capture_at(bench, spec, c, 4.2)
+    evidence = [keep(captures, "WAV-QPH", cap)]
     value = m.max_charge_per_phase_c
     budget = scope_budget(bench, value or 0.0, cap, step=cap.step_a * (m.pulse_width_pos_s or 0.0))
     measure(
-        "WAV-QPH", value, "C", uncertainty=budget, instruments=["scope"], conditions=c.as_record()
+        "WAV-QPH",
+        value,
+        "C",
+        uncertainty=budget,
+        instruments=["scope"],
+        attachments=evidence,
+        conditions=c.as_record(),
     )
 
 
 @pytest.mark.requirement("WAV-DC")
 @pytest.mark.parametrize("load_ohms", [500.0, 10_000.0])
-def test_dc_component(measure, bench: Bench, spec: Spec, fresh_unit, load_ohms: float):
+def test_dc_component(measure, bench: Bench, spec: Spec, fresh_unit, captures, load_ohms: float):
     c = conditions_for(spec, spec.requirement("WAV-DC")).but(load_ohms=load_ohms, level=5)
     start_treatment(bench, c)
     cap = capture_current(
         bench, load_ohms, peak_a=nominal_peak_a(spec, c.level), duration_s=10.5, resolution_s=10e-6
     )
     m = analyse(cap)
+    evidence = [keep(captures, f"WAV-DC-{load_ohms:g}ohm", cap)]
     gaps = sample_output(bench, range_a=DC_RANGE_A)
     imbalance = m.mean_current_a  # over whole polarity cycles, against the gap level
     value = imbalance + gaps.gap_a
@@ -162,6 +183,7 @@ def test_dc_component(measure, bench: Bench, spec: Spec, fresh_unit, load_ohms: 
         "A",
         uncertainty=budget,
         instruments=["scope", "dmm", "switch"],
+        attachments=evidence,
         conditions={
             **c.as_record(),
             "window": f"{m.averaging_window_s:.2f} s ({m.averaging_window_kind})",
@@ -172,7 +194,7 @@ def test_dc_component(measure, bench: Bench, spec: Spec, fresh_unit, load_ohms: 
 
 
 @pytest.mark.requirement("WAV-IAVG", "WAV-JRMS")
-def test_average_current_and_rms_density(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_average_current_and_rms_density(measure, bench: Bench, spec: Spec, fresh_unit, captures):
     c = conditions_for(spec, spec.requirement("WAV-IAVG"))
     area = electrode_area_cm2(spec, "WAV-JRMS")
     start_treatment(bench, c)
@@ -184,12 +206,14 @@ def test_average_current_and_rms_density(measure, bench: Bench, spec: Spec, fres
         resolution_s=20e-6,
     )
     m = analyse(cap, area)
+    evidence = [keep(captures, "WAV-IAVG", cap)]
     measure(
         "WAV-IAVG",
         m.average_abs_current_a,
         "A",
         uncertainty=scope_budget(bench, m.average_abs_current_a, cap),
         instruments=["scope"],
+        attachments=evidence,
         conditions=c.as_record(),
     )
     j = m.rms_current_density_a_per_cm2
@@ -199,12 +223,13 @@ def test_average_current_and_rms_density(measure, bench: Bench, spec: Spec, fres
         "A/cm^2",
         uncertainty=scope_budget(bench, j or 0.0, cap, step=cap.step_a / area),
         instruments=["scope"],
+        attachments=evidence,
         conditions={**c.as_record(), "electrode_area": f"{area} cm^2"},
     )
 
 
 @pytest.mark.requirement("WAV-PDENS")
-def test_average_power_density(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_average_power_density(measure, bench: Bench, spec: Spec, fresh_unit, captures):
     req = spec.requirement("WAV-PDENS")
     c = conditions_for(spec, req)
     area = electrode_area_cm2(spec, "WAV-PDENS")
@@ -217,6 +242,7 @@ def test_average_power_density(measure, bench: Bench, spec: Spec, fresh_unit):
         resolution_s=20e-6,
     )
     m = analyse(cap, area)
+    evidence = [keep(captures, "WAV-PDENS", cap)]
     p = m.power_density_w_per_cm2
     # power goes with i²: twice the relative uncertainty of the current
     rel = scope_budget(bench, 1.0, cap).combined()
@@ -227,6 +253,7 @@ def test_average_power_density(measure, bench: Bench, spec: Spec, fresh_unit):
         "W/cm^2",
         uncertainty=budget,
         instruments=["scope"],
+        attachments=evidence,
         conditions={**c.as_record(), "electrode_area": f"{area} cm^2"},
     )
 
@@ -253,9 +280,12 @@ def _contact_capture(
 
 
 @pytest.mark.requirement("WAV-RAMP", "WAV-OVS")
-def test_soft_start_and_overshoot_on_contact(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_soft_start_and_overshoot_on_contact(
+    measure, bench: Bench, spec: Spec, fresh_unit, captures
+):
     c = conditions_for(spec, spec.requirement("WAV-RAMP")).but(frequency=3)
     cap, m = _contact_capture(bench, spec, c)
+    evidence = [keep(captures, "WAV-RAMP-contact", cap)]
     pulse_period = 1.0 / (m.frequency_hz or 40.0)
     budget = (
         UncertaintyBudget()
@@ -268,6 +298,7 @@ def test_soft_start_and_overshoot_on_contact(measure, bench: Bench, spec: Spec, 
         "s",
         uncertainty=budget,
         instruments=["scope", "switch"],
+        attachments=evidence,
         conditions={**c.as_record(), "event": "contact made"},
     )
     measure(
@@ -276,6 +307,7 @@ def test_soft_start_and_overshoot_on_contact(measure, bench: Bench, spec: Spec, 
         "%",
         uncertainty=_overshoot_budget(cap),
         instruments=["scope", "switch"],
+        attachments=evidence,
         conditions={**c.as_record(), "event": "contact made"},
     )
 
@@ -288,7 +320,7 @@ def _overshoot_budget(cap: CurrentCapture) -> UncertaintyBudget:
 
 
 @pytest.mark.requirement("WAV-OVS")
-def test_overshoot_on_level_change(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_overshoot_on_level_change(measure, bench: Bench, spec: Spec, fresh_unit, captures):
     c = conditions_for(spec, spec.requirement("WAV-OVS")).but(frequency=3)
     start_treatment(bench, c.but(level=c.level - 1))
     low, high = nominal_peak_a(spec, c.level - 1), nominal_peak_a(spec, c.level)
@@ -304,11 +336,13 @@ def test_overshoot_on_level_change(measure, bench: Bench, spec: Spec, fresh_unit
         action=lambda: bench.dut.set_level(c.level),
     )
     m = analyse(cap)
+    evidence = [keep(captures, "WAV-OVS-level", cap)]
     measure(
         "WAV-OVS",
         m.overshoot_pct,
         "%",
         uncertainty=_overshoot_budget(cap),
         instruments=["scope", "dut"],
+        attachments=evidence,
         conditions={**c.as_record(), "event": f"level {c.level - 1} to {c.level}"},
     )

@@ -24,6 +24,7 @@ import numpy.typing as npt
 from harness.analysis.waveform import WaveformMetrics, analyze_current
 from harness.bench import Bench
 from harness.benchfile import LoadEntry
+from harness.captures import CaptureArchive
 from harness.instruments.protocols import Slope, Waveform
 from harness.uncertainty import UncertaintyBudget
 
@@ -202,4 +203,20 @@ def timing_budget(value_s: float, resolution_s: float) -> UncertaintyBudget:
         UncertaintyBudget()
         .add_accuracy("scope timebase", value_s, TIMEBASE_PPM * 1e-4, 0.0, 0.0)
         .add_rectangular("sample interval", resolution_s)
+    )
+
+
+def keep(
+    archive: CaptureArchive,
+    name: str,
+    capture: CurrentCapture | Waveform,
+    load_ohms: float | None = None,
+) -> str:
+    """Archive a record as evidence; returns the attachment path for ``measure``."""
+    if isinstance(capture, CurrentCapture):
+        wave, load_ohms = capture.waveform, capture.load.ohms
+    else:
+        wave = capture
+    return archive.save(
+        name, wave.t0, wave.dt, wave.volts, load_ohms=load_ohms, preamble=wave.preamble
     )
