@@ -178,8 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("paths", nargs="*", default=[str(SUITES)])
 
     from harness.analysis import cli as analysis_cli
+    from harness.sim import serve_cmd
 
     analysis_cli.add_parser(sub)
+    serve_cmd.add_parser(sub)
 
     results = sub.add_parser("results", help="export a run's results")
     results.add_argument("action", choices=["export"])
@@ -204,6 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_bench(args)
         if args.command == "trace":
             return cmd_trace(args)
+        if args.command == "sim":
+            from harness.sim import serve_cmd
+
+            return serve_cmd.run(args)
         if args.command == "analyze":
             return int(args.func(args))
         return cmd_results(args)
