@@ -50,9 +50,7 @@ def _limit_s(spec: Spec, rid: str) -> float:
     return convert(req.upper_limit, req.unit, "s")
 
 
-def _record(
-    measure: Measure, reading: DcReading, c: Conditions, state: str, **extra: str
-) -> None:
+def _record(measure: Measure, reading: DcReading, c: Conditions, state: str, **extra: str) -> None:
     measure(
         "LKG-AUX-DC",
         abs(reading.mean_a),

@@ -15,7 +15,8 @@ What a record shows, read on instruments only:
 * **warning**: the low-battery beep on the buzzer test point (channel 2), a pair of
   short beeps in quick succession, unlike the relocate beep (one beep every 5 s) or
   the session-end triple. That sound is the warning the user gets, so it is what is
-  judged (a relocate beep landing on top of the pair would mask it; the firmware's ``lowbatt`` status flag, recorded beside the result, would show that).
+  judged (a relocate beep landing on top of the pair would mask it; the firmware's
+  ``lowbatt`` status flag, recorded beside the result, would show that).
 
 The threshold is the supply voltage read back (``MEAS:VOLT?``) at the step where the
 change was first seen; the threshold itself lies within one step above it.
@@ -23,6 +24,7 @@ change was first seen; the threshold itself lies within one step above it.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,7 +79,7 @@ def warning_beeps(times: np.ndarray, volts: np.ndarray) -> bool:
         after = falling[falling > r]
         if after.size:
             beeps.append((float(times[r]), float(times[after[0]] - times[r])))
-    for (t1, w1), (t2, w2) in zip(beeps, beeps[1:], strict=False):
+    for (t1, w1), (t2, w2) in itertools.pairwise(beeps):
         if w1 < SHORT_BEEP_MAX_S and w2 < SHORT_BEEP_MAX_S and t2 - t1 < BEEP_PAIR_MAX_S:
             return True
     return False
@@ -138,7 +140,7 @@ def threshold_budget(bench: Bench, readback_v: float, step_v: float) -> Uncertai
 __all__ = [
     "BATTERY_CHANNEL",
     "StepObservation",
-    "warning_beeps",
     "observe_step",
     "threshold_budget",
+    "warning_beeps",
 ]

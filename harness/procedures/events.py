@@ -180,7 +180,7 @@ def triggered_capture(
     resolution_s: float,
     trigger: tuple[int, float, Slope],
     pre_trigger_s: float,
-    action: Callable[[], None],
+    action: Callable[[], object],
     timeout_s: float,
 ) -> CurrentCapture:
     """``capture_current`` armed on ``trigger``; ``action`` runs once the pre-trigger
