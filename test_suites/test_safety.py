@@ -114,6 +114,12 @@ def _upper(spec: Spec, rid: str, unit: str) -> float:
     return convert(req.upper_limit, req.unit, unit)
 
 
+def _lower(spec: Spec, rid: str, unit: str) -> float:
+    req = spec.requirement(rid)
+    assert req.lower_limit is not None, f"{rid} has no lower limit"
+    return convert(req.lower_limit, req.unit, unit)
+
+
 def _l5_peak_a(spec: Spec) -> float:
     return _nominal(spec, "OUT-AMP-L5", "A")
 
@@ -585,7 +591,8 @@ def test_low_battery_warning_cutoff_and_restart(
     assert c.load_ohms is not None
     step_s = 1.0
     step_v = parse_quantity(warn_req.conditions["ramp"], "V/s") * step_s
-    floor_v = convert(_lower(spec, "SAF-LOWBAT-CUT"), "V", "V") - 5 * step_v
+    # the ramp goes five steps past each threshold's limit before giving up on it
+    floor_v = _lower(spec, "SAF-LOWBAT-CUT", "V") - 5 * step_v
     ceiling_v = _upper(spec, "SAF-LOWBAT-HYST", "V") + 5 * step_v
     start_treatment(bench, c)
 
@@ -642,9 +649,3 @@ def test_low_battery_warning_cutoff_and_restart(
             conditions=record,
             note=(f"{what} at set {found.set_v:.3f} V" if found else f"never seen: {what}") + extra,
         )
-
-
-def _lower(spec: Spec, rid: str) -> float:
-    req = spec.requirement(rid)
-    assert req.lower_limit is not None, f"{rid} has no lower limit"
-    return convert(req.lower_limit, req.unit, "V")
