@@ -1,0 +1,1 @@
+"""Reports of a run: compliance report, Allure results, statistics, evidence package."""
