@@ -130,9 +130,9 @@ def test_results_export_csv(tmp_path):
         == 0
     )
     table = pd.read_csv(out)
-    assert list(table["requirement_id"]) == ["COM-ID"]
+    assert list(table["requirement_id"]) == ["COM-ID", "COM-STATE"]
     assert table["unit_serial"].iloc[0] == "SN-CLI-9"  # a simulated unit takes the serial given
-    assert pd.read_parquet(reports / "R-CLI" / "results.parquet").shape[0] == 1
+    assert pd.read_parquet(reports / "R-CLI" / "results.parquet").shape[0] == 2
 
 
 KILLER = """
