@@ -29,12 +29,8 @@ from typing import Any, Literal
 import pandas as pd
 from sqlalchemy import select
 
-from harness.store import (
-    ResultsStore,
-    StoreError,
-    measurements_table,
-    runs_table,
-)
+from harness.store import ResultsStore
+from harness.store_schema import StoreError, measurements_table, runs_table
 
 MEASUREMENT_COLUMNS: dict[str, str] = {
     "run_id": "string", "seq": "int64", "schema_version": "int64",
