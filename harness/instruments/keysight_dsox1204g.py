@@ -129,6 +129,16 @@ class KeysightDSOX1204G(ScpiInstrument):
             self.link.write(command)
         self.link.sync()
 
+    def configure_record(self, points: int) -> None:
+        """RAW points mode with ``points`` samples: in RAW mode the InfiniiVision sizes
+        the next :DIGitize/:SINGle record by :WAVeform:POINts, so set it before acquiring."""
+        allowed = POINT_CHOICES + POINT_CHOICES_LARGE
+        if points not in allowed:
+            raise self._reject(f"{points} points not one of {allowed}")
+        self.link.write(":WAV:POIN:MODE RAW")
+        self.link.write(f":WAV:POIN {points}")
+        self.link.sync()
+
     def arm_single(self) -> None:
         self.link.write(":SING")
 

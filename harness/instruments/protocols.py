@@ -136,6 +136,10 @@ class Oscilloscope(Instrument, Protocol):
         self, channel: int, level_v: float, slope: Slope = "rising", sweep: Sweep = "normal"
     ) -> None: ...
 
+    def configure_record(self, points: int) -> None:
+        """Acquire at least ``points`` samples per record (before arming or digitizing)."""
+        ...
+
     def arm_single(self) -> None:
         """Arm for one acquisition and return at once (pair with :meth:`wait_acquired`)."""
         ...

@@ -124,6 +124,20 @@ class RigolDS1054Z(ScpiInstrument):
             self.link.write(command)
         self.link.sync()
 
+    def configure_record(self, points: int) -> None:
+        """Memory depth (``:ACQuire:MDEPth``) of at least ``points``, one channel on.
+
+        The DS1000Z offers fixed depths (12k, 120k, 1.2M, 12M, 24M points for one
+        channel); the smallest that holds ``points`` is chosen. Set it while running.
+        """
+        depths = (12_000, 120_000, 1_200_000, 12_000_000, 24_000_000)
+        depth = next((d for d in depths if d >= points), None)
+        if depth is None:
+            raise self._reject(f"{points} points exceed the deepest memory {depths[-1]}")
+        self.link.write(":RUN")
+        self.link.write(f":ACQ:MDEP {depth}")
+        self.link.sync()
+
     def arm_single(self) -> None:
         self.link.write(":SING")
 

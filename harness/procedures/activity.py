@@ -21,6 +21,7 @@ from harness.procedures.treatment import BATTERY_CHANNEL
 
 ACTIVITY_WINDOW_S = 0.25
 """Longer than the gap between two pulses at the slowest setting (F1: 125 ms)."""
+ACTIVITY_POINTS = 2000
 UNIT_ON_THRESHOLD_A = 1e-3
 """Battery current above which the unit is on (on: ~8–12 mA; off: ~2 uA)."""
 
@@ -30,9 +31,10 @@ def output_active(bench: Bench, *, threshold_v: float, full_scale_v: float) -> b
     ``ACTIVITY_WINDOW_S`` record (the record advances the bench clock by its length)."""
     bench.scope.configure_channel(LOAD_CHANNEL, full_scale_v / 3.0, 0.0)
     bench.scope.configure_timebase(ACTIVITY_WINDOW_S / 10.0, 0.0)
+    bench.scope.configure_record(ACTIVITY_POINTS)
     free_run(bench)
     bench.scope.digitize((LOAD_CHANNEL,))
-    wave = bench.scope.read_waveform(LOAD_CHANNEL, 2000)
+    wave = bench.scope.read_waveform(LOAD_CHANNEL, ACTIVITY_POINTS)
     return bool(np.max(np.abs(wave.volts)) > threshold_v)
 
 

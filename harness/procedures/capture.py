@@ -90,6 +90,7 @@ def capture_current(
     for _attempt in range(AUTORANGE_TRIES):
         configure_current_channel(bench, load, scale)
         bench.scope.configure_timebase(duration_s / 10.0, position)
+        bench.scope.configure_record(points)
         if trigger is None:
             free_run(bench)
             bench.scope.digitize((LOAD_CHANNEL,))
@@ -152,11 +153,13 @@ def capture_channel(
     offset_v: float = 0.0,
 ) -> Waveform:
     """Digitise one auxiliary channel (buzzer, charger, battery) free-running."""
+    points = _points_for(duration_s, resolution_s)
     bench.scope.configure_channel(channel, volts_per_div, offset_v)
     bench.scope.configure_timebase(duration_s / 10.0, 0.0)
+    bench.scope.configure_record(points)
     free_run(bench, channel)
     bench.scope.digitize((channel,))
-    return bench.scope.read_waveform(channel, _points_for(duration_s, resolution_s))
+    return bench.scope.read_waveform(channel, points)
 
 
 def _step_volts(wave: Waveform) -> float:

@@ -221,12 +221,10 @@ def record_points(duration_s: float, resolution_s: float) -> int:
 def prime_record_length(bench: Bench, points: int, channel: int = LOAD_CHANNEL) -> None:
     """Set the transfer length before arming, by re-reading the last record.
 
-    The simulated InfiniiVision sizes a RAW acquisition by the ``:WAV:POINts`` in force
-    when it acquires, and ``read_waveform`` sets that only *after* the acquisition, so a
-    capture would get the previous transfer's length (and its coarser resolution). On a
-    real scope this read is harmless: it transfers the last record again.
+    In RAW points mode an InfiniiVision sizes the next acquisition by the
+    ``:WAV:POINts`` in force when it acquires: ``configure_record`` sets it first.
     """
-    bench.scope.read_waveform(channel, points)
+    bench.scope.configure_record(points)
 
 
 def free_running(bench: Bench) -> None:

@@ -151,3 +151,11 @@ def test_two_channel_model_and_argument_checks() -> None:
             small.read_waveform(1, points=1234)
         with pytest.raises(InstrumentError, match="configure_timebase"):
             _ = small.record_duration_s
+
+
+def test_record_length_is_set_before_acquiring() -> None:
+    exchanges = [(":WAV:POIN:MODE RAW", None), (":WAV:POIN 100000", None), ("*OPC?", "1")]
+    with expected_exchanges(exchanges, name="scope") as link:
+        KeysightDSOX1204G(link).configure_record(100_000)
+    with expected_exchanges([], name="scope") as link, pytest.raises(InstrumentError):
+        KeysightDSOX1204G(link).configure_record(123_456)

@@ -136,3 +136,11 @@ def test_error_drain_and_probe_check() -> None:
         with pytest.raises(InstrumentError, match="probe ratio 3"):
             scope.configure_channel(1, 0.1, 0.0, probe=3)
         assert scope.check_errors() == ['-113,"Undefined header"']
+
+
+def test_memory_depth_is_the_smallest_that_holds_the_record() -> None:
+    exchanges = [(":RUN", None), (":ACQ:MDEP 120000", None), ("*OPC?", "1")]
+    with expected_exchanges(exchanges, name="scope") as link:
+        RigolDS1054Z(link).configure_record(100_000)
+    with expected_exchanges([], name="scope") as link, pytest.raises(InstrumentError):
+        RigolDS1054Z(link).configure_record(50_000_000)

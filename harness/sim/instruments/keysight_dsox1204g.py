@@ -82,7 +82,8 @@ class KeysightDSOX1204G(SimInstrument):
     def commands(self) -> list[Command]:
         c, n = self._channel, _real
         return [
-            Command(":CHANnel#:SCALe", lambda k: self._set(k, "scale", low=1e-3, high=50.0)),
+            # 1000 X-Series: 500 uV/div to 10 V/div at 1:1 (up to 50 V/div through a probe)
+            Command(":CHANnel#:SCALe", lambda k: self._set(k, "scale", low=500e-6, high=50.0)),
             Command(":CHANnel#:SCALe?", lambda k: n(c(k).scale)),
             Command(":CHANnel#:OFFSet", lambda k: self._set(k, "offset", low=-200.0, high=200.0)),
             Command(":CHANnel#:OFFSet?", lambda k: n(c(k).offset)),
