@@ -180,19 +180,25 @@ class Bench:
 
 
 def _sim_setup(
-    file: BenchFile, faults: list[str], serial: str | None
+    file: BenchFile, faults: list[str], serial: str | None, unit_spread: bool | None = None
 ) -> tuple[Any, dict[str, str], str, str, list[Callable[[], None]]]:
-    """Create the simulated bench; return it, resource strings, VISA library, port, cleanups."""
+    """Create the simulated bench; return it, resource strings, VISA library, port, cleanups.
+
+    ``unit_spread`` (None: the simulation block's ``unit_spread``, default off) gives the
+    unit its serial's drawn analog properties (``harness.sim.unit_spread``).
+    """
     from harness.sim import registry
     from harness.sim.bench import SimBench
 
     sim_entry = file.document.simulation
     assert sim_entry is not None
+    spread = bool(getattr(sim_entry, "unit_spread", False)) if unit_spread is None else unit_spread
     sim = SimBench(
         seed=sim_entry.seed,
         faults=faults,
         serial=serial or sim_entry.unit_serial,
         fault_source="--sim-fault",
+        unit_spread=spread,
     )
     cleanup: list[Callable[[], None]] = []
     resources = {i.name: i.resource for i in file.document.instruments}
@@ -214,9 +220,16 @@ def _sim_setup(
 
 
 def open_bench(
-    file: BenchFile, *, faults: list[str] | None = None, serial: str | None = None
+    file: BenchFile,
+    *,
+    faults: list[str] | None = None,
+    serial: str | None = None,
+    unit_spread: bool | None = None,
 ) -> Bench:
-    """Open every instrument and the unit's port; on any failure close what was opened."""
+    """Open every instrument and the unit's port; on any failure close what was opened.
+
+    ``unit_spread`` applies to a simulated bench only (see ``_sim_setup``).
+    """
     faults = list(faults or [])
     cleanup: list[Callable[[], None]] = []
     sim = None
@@ -224,7 +237,7 @@ def open_bench(
     library = file.document.bench.visa_library
     port = file.document.device.port
     if file.document.simulation is not None:
-        sim, resources, library, port, cleanup = _sim_setup(file, faults, serial)
+        sim, resources, library, port, cleanup = _sim_setup(file, faults, serial, unit_spread)
     elif faults:
         raise InputError(file.path, "simulation", "a simulated bench for --sim-fault")
     opened: dict[str, Instrument] = {}

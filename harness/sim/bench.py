@@ -37,6 +37,7 @@ from harness.sim.faults import Fault, FaultProfile
 from harness.sim.firmware import Firmware, SimDevice
 from harness.sim.physics import IDLE, FloatArray, OutputStage, Segment, Spike
 from harness.sim.timeline import IntervalSet, SegmentHistory, StepHistory
+from harness.sim.unit_spread import draw_unit, fault_names
 
 LOAD_BANK_OHMS: dict[int, float] = {1001: 499.8, 1002: 2001.5, 1003: 9994.0, 1004: 100_020.0}
 """Actual resistances behind the switch channels (nominal 500, 2k, 10k, 100k ohms)."""
@@ -70,13 +71,19 @@ class SimBench:
         history_s: float = 120.0,
         clock: VirtualClock | None = None,
         fault_source: str = "faults",
+        unit_spread: bool = False,
     ) -> None:
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         self.lock = threading.RLock()
         self.clock = clock if clock is not None else VirtualClock()
         self.seed = seed
+        faults = list(faults)
         self.faults = FaultProfile.from_faults(faults, source=fault_source)
+        # unit_spread: this serial's drawn analog properties; explicit faults win
+        self.unit_spread = draw_unit(serial, seed) if unit_spread else None
+        if self.unit_spread is not None:
+            self.faults = self.unit_spread.apply(self.faults, fault_names(faults, fault_source))
         self.stage = OutputStage(
             compliance_v=self.faults.compliance_v,
             negative_phase_factor=(1.0 - physics.NOMINAL_PHASE_MISMATCH)
