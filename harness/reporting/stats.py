@@ -1,0 +1,236 @@
+"""Production statistics over many runs: first-pass yield and process capability.
+
+One compliance run says whether *one unit* conforms. A production line asks two more
+questions, and answers them from the results store (``harness.results.load``):
+
+**First-pass yield (FPY)** — what fraction of units pass the first time they are tested?
+Retests hide problems (a marginal unit that passes on the third try still cost two
+tests and may fail in the field), so only each unit's *first* run counts. A unit passes
+first time when its first run for the spec finished ``passed`` and every measurement in
+it conforms (PASS or CONDITIONAL PASS). Per requirement, the yield is the fraction of
+units whose first run met that requirement. Runs still ``running`` are ignored, and so
+are runs without a unit serial (they cannot be attributed to a unit).
+
+**Process capability (Cp, Cpk)** — how much room does the unit-to-unit scatter leave
+inside the limits? With mean μ and standard deviation σ of one value per unit, and
+spec limits LSL and USL:
+
+* ``Cp = (USL − LSL) / 6σ`` compares the width of the tolerance with the width of the
+  process (±3σ holds 99.73 % of a normal population). Cp = 1: the process just fits;
+  it ignores where the process is centred, so it needs both limits.
+* ``Cpk = min(USL − μ, μ − LSL) / 3σ`` is the distance from the mean to the *nearer*
+  limit in units of 3σ; with one limit only that side is used. Cpk = 1.0 means about
+  1 350 parts per million beyond that limit, 1.33 (the usual minimum for a new process)
+  about 32 ppm, 1.67 about 0.3 ppm. Cpk ≤ Cp; they are equal when the process is
+  centred.
+
+σ is the sample standard deviation (n − 1) of all units, so strictly these are the
+*performance* indices Pp/Ppk; they equal Cp/Cpk when the process is in statistical
+control, which is what the I-MR charts of ``harness.reporting.control_charts`` check
+(their σ estimate MR̄/1.128 is shown beside them). Capability is undefined, and
+reported as None, when n < 2 or σ = 0 (no scatter seen, e.g. a simulated bench without
+unit spread). Only numeric requirements (``decision_rule`` other than ``check``) have it.
+
+**One value per unit.** A requirement is often measured several times in one run (both
+polarities of OUT-AMP, five levels for OUT-LOAD-10K, two loads for WAV-DC). The value
+per run is the **worst** of them: the one closest to, or furthest beyond, a limit —
+the measurement that decides whether the unit passes, so capability describes the
+decision that matters. ``aggregate="mean"`` uses the mean instead. Missing or
+non-finite values are left out of capability (the verdict already failed them).
+Capability uses the same sample as FPY (each unit's first run) unless
+``first_run_only=False``. The limits are those recorded with the newest measurement;
+filter by spec so versions with other limits are not mixed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from harness.results import load
+from harness.store import ResultsStore
+
+Aggregate = Literal["worst", "mean"]
+CONFORMING = ("PASS", "CONDITIONAL PASS")
+"""Verdicts that let a test pass (``harness.verdict.Verdict.conforms``)."""
+
+VALUE_COLUMNS = [
+    "run_id", "unit_serial", "spec_id", "bench_id", "run_started_at", "requirement_id",
+    "unit", "value", "lower_limit", "upper_limit", "measurements",
+]  # fmt: skip
+_CAPABILITY_COLUMNS = [
+    "requirement_id", "unit", "n", "mean", "sd", "lower_limit", "upper_limit", "cp", "cpk",
+]  # fmt: skip
+TABLE_COLUMNS = [
+    "requirement_id", "unit", "units", "first_pass", "fpy", "n", "mean", "sd",
+    "lower_limit", "upper_limit", "cp", "cpk",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Capability:
+    """n, mean, sample sd and the indices of one requirement's values."""
+
+    n: int
+    mean: float | None
+    sd: float | None
+    cp: float | None
+    cpk: float | None
+
+
+def capability(
+    values: Sequence[float] | np.ndarray, lsl: float | None, usl: float | None
+) -> Capability:
+    """Cp and Cpk of ``values`` against the limits (see the module docstring)."""
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    n = int(x.size)
+    if n == 0:
+        return Capability(0, None, None, None, None)
+    mean = float(x.mean())
+    if n < 2:
+        return Capability(n, mean, None, None, None)
+    sd = float(x.std(ddof=1))
+    lsl = _limit(lsl)
+    usl = _limit(usl)
+    if sd == 0.0 or (lsl is None and usl is None):
+        return Capability(n, mean, sd, None, None)
+    cp = (usl - lsl) / (6.0 * sd) if lsl is not None and usl is not None else None
+    sides = [d for d in ((usl - mean) if usl is not None else None,
+                         (mean - lsl) if lsl is not None else None) if d is not None]  # fmt: skip
+    return Capability(n, mean, sd, cp, min(sides) / (3.0 * sd))
+
+
+def load_results(
+    store: str | Path | ResultsStore,
+    *,
+    spec_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    bench_id: str | None = None,
+) -> pd.DataFrame:
+    """The tidy measurement table of the runs selected (runs started in [since, until))."""
+    return load(store, spec_id=spec_id, since=since, until=until, bench_id=bench_id)
+
+
+def select(
+    frame: pd.DataFrame,
+    *,
+    spec_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    bench_id: str | None = None,
+) -> pd.DataFrame:
+    """The same filters as ``load_results``, on a table already in memory."""
+    keep = pd.Series(True, index=frame.index)
+    if spec_id is not None:
+        keep &= frame["spec_id"] == spec_id
+    if bench_id is not None:
+        keep &= frame["bench_id"] == bench_id
+    if since is not None:
+        keep &= frame["run_started_at"] >= pd.Timestamp(since)
+    if until is not None:
+        keep &= frame["run_started_at"] < pd.Timestamp(until)
+    return frame[keep.fillna(False).astype(bool)]
+
+
+def first_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Only the rows of each unit's first finished run per spec (earliest start)."""
+    usable = frame[frame["unit_serial"].notna() & (frame["run_status"] != "running")]
+    runs = usable[["run_id", "unit_serial", "spec_id", "run_started_at"]].drop_duplicates("run_id")
+    runs = runs.sort_values(["run_started_at", "run_id"])
+    first = runs.drop_duplicates(["unit_serial", "spec_id"], keep="first")["run_id"]
+    return usable[usable["run_id"].isin(set(first))]
+
+
+def per_run_values(frame: pd.DataFrame, aggregate: Aggregate = "worst") -> pd.DataFrame:
+    """One value per (run, numeric requirement): the worst or the mean of its readings."""
+    numeric = frame[(frame["decision_rule"] != "check") & np.isfinite(frame["value"])]
+    if numeric.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in VALUE_COLUMNS})
+    numeric = numeric.assign(_margin=_margin(numeric)).sort_values(["run_started_at", "seq"])
+    group = numeric.groupby(["run_id", "requirement_id"], sort=False)
+    if aggregate == "worst":
+        picked = numeric.loc[group["_margin"].idxmin()].copy()
+    elif aggregate == "mean":
+        picked = group.tail(1).set_index(["run_id", "requirement_id"])
+        picked["value"] = group["value"].mean()
+        picked = picked.reset_index()
+    else:
+        raise ValueError(f"aggregate must be 'worst' or 'mean', got {aggregate!r}")
+    counts = group.size().rename("measurements").reset_index()
+    out = picked.merge(counts, on=["run_id", "requirement_id"])
+    ordered: pd.DataFrame = out.sort_values(["run_started_at", "run_id", "requirement_id"])
+    return ordered[VALUE_COLUMNS].reset_index(drop=True)
+
+
+def yield_by_requirement(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per requirement: units tested in their first run, how many met it, and the FPY."""
+    first = first_runs(frame)
+    met = (
+        first.assign(_ok=first["verdict"].isin(CONFORMING))
+        .groupby(["requirement_id", "unit_serial"])["_ok"]
+        .all()
+        .groupby(level="requirement_id")
+    )
+    table = pd.DataFrame({"units": met.size(), "first_pass": met.sum()})
+    table["fpy"] = table["first_pass"] / table["units"]
+    return table.reset_index().astype({"units": "int64", "first_pass": "int64"})
+
+
+def overall_yield(frame: pd.DataFrame) -> tuple[int, int, float | None]:
+    """(units, passed first time, FPY): a unit's first run passed and every reading conformed."""
+    first = first_runs(frame)
+    if first.empty:
+        return 0, 0, None
+    ok = first["verdict"].isin(CONFORMING) & (first["run_status"] == "passed")
+    per_unit = ok.groupby(first["unit_serial"]).all()
+    return int(per_unit.size), int(per_unit.sum()), float(per_unit.mean())
+
+
+def requirement_table(
+    frame: pd.DataFrame, *, aggregate: Aggregate = "worst", first_run_only: bool = True
+) -> pd.DataFrame:
+    """Yield and capability per requirement (``TABLE_COLUMNS``), sorted by requirement id.
+
+    A capability that ``capability`` gives as None is NaN here (pandas' missing number).
+    """
+    yields = yield_by_requirement(frame)
+    sample = first_runs(frame) if first_run_only else frame
+    values = per_run_values(sample, aggregate)
+    rows = []
+    for rid, group in values.groupby("requirement_id", sort=True):
+        newest = group.iloc[-1]
+        lsl, usl = _limit(newest["lower_limit"]), _limit(newest["upper_limit"])
+        cap = capability(group["value"].to_numpy(dtype=np.float64), lsl, usl)
+        rows.append({"requirement_id": rid, "unit": newest["unit"], "n": cap.n,
+                     "mean": cap.mean, "sd": cap.sd, "lower_limit": lsl,
+                     "upper_limit": usl, "cp": cap.cp, "cpk": cap.cpk})  # fmt: skip
+    caps = pd.DataFrame(rows, columns=_CAPABILITY_COLUMNS)
+    table = yields.merge(caps, on="requirement_id", how="outer")
+    table["n"] = table["n"].fillna(0).astype("int64")
+    floats = ["fpy", "mean", "sd", "lower_limit", "upper_limit", "cp", "cpk"]
+    table[floats] = table[floats].astype("float64")  # None -> NaN, pandas' missing number
+    table = table.astype({"units": "Int64", "first_pass": "Int64", "unit": "string"})
+    return table.sort_values("requirement_id", ignore_index=True)[TABLE_COLUMNS]
+
+
+def _limit(value: object) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    return float(value)  # type: ignore[arg-type]
+
+
+def _margin(frame: pd.DataFrame) -> pd.Series:
+    """Distance inside the nearer limit (negative beyond it); smallest is the worst reading."""
+    value = frame["value"]
+    upper = (frame["upper_limit"] - value).fillna(np.inf)
+    lower = (value - frame["lower_limit"]).fillna(np.inf)
+    return upper.where(upper < lower, lower)
