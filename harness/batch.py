@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -52,6 +53,9 @@ class UnitResult:
     failed_requirements: tuple[str, ...]
     seconds: float
     sim_faults: tuple[str, ...] = ()
+    cpu_seconds: float | None = None
+    """User + system CPU time of the unit's process: unlike wall time, not inflated
+    when the machine is busy with other work (None where ``os.wait4`` is missing)."""
 
     @property
     def passed(self) -> bool:
@@ -78,10 +82,12 @@ class BatchResult:
     def summary_line(self) -> str:
         n = len(self.units)
         per_unit = self.seconds / n if n else 0.0
+        cpus = [u.cpu_seconds for u in self.units if u.cpu_seconds is not None]
+        cpu = f", {sum(cpus) / len(cpus):.1f} s CPU/unit" if cpus else ""
         failed = [u.serial for u in self.units if not u.passed]
         line = (
             f"batch {self.batch_id}: {n} units in {_duration(self.seconds)} "
-            f"({per_unit:.1f} s/unit): {self.passed} passed, {len(failed)} failed; "
+            f"({per_unit:.1f} s/unit{cpu}): {self.passed} passed, {len(failed)} failed; "
             f"yield {100.0 * self.yield_fraction:.1f} %"
         )
         return line + (f" (failed: {', '.join(failed)})" if failed else "")
@@ -136,10 +142,11 @@ def run_unit(
     with (log_dir / f"{serial}.log").open("w", encoding="utf-8") as log:
         log.write(shlex.join(command) + "\n")
         log.flush()
-        done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+        exit_code, cpu = _wait(process)
     seconds = time.perf_counter() - started
     status, failed = _outcome(store, run_id)
-    return UnitResult(serial, run_id, done.returncode, status, failed, seconds, tuple(faults))
+    return UnitResult(serial, run_id, exit_code, status, failed, seconds, tuple(faults), cpu)
 
 
 def run_batch(
@@ -154,11 +161,12 @@ def run_batch(
     start: int = 1,
     jobs: int = 1,
     pytest_args: Sequence[str] = (),
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] | None = None,
 ) -> BatchResult:
     """Test ``count`` simulated units, ``jobs`` at a time (1: one after another)."""
     from harness.run import new_run_id
 
+    echo = echo or _print
     if jobs < 1:
         raise InputError("--jobs", "jobs", "a number of parallel runs >= 1", got=jobs)
     serials = unit_serials(count, prefix, start)
@@ -233,13 +241,27 @@ def _outcome(store: str, run_id: str) -> tuple[str, tuple[str, ...]]:
     return status, tuple(sorted(failed))
 
 
+def _wait(process: subprocess.Popen[bytes]) -> tuple[int, float | None]:
+    """Wait for the process; its exit code and CPU seconds (user + system)."""
+    if not hasattr(os, "wait4"):
+        return process.wait(), None
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, usage.ru_utime + usage.ru_stime
+
+
 def _unit_line(unit: UnitResult) -> str:
-    text = f"{unit.serial}  {unit.run_id}  {unit.status:<11} {unit.seconds:6.1f} s"
+    cpu = "" if unit.cpu_seconds is None else f" ({unit.cpu_seconds:.1f} s CPU)"
+    text = f"{unit.serial}  {unit.run_id}  {unit.status:<11} {unit.seconds:6.1f} s{cpu}"
     if unit.failed_requirements:
         text += "  non-conforming: " + ", ".join(unit.failed_requirements)
     elif not unit.passed or unit.exit_code != 0:
         text += f"  (exit {unit.exit_code}; see the unit's log)"
     return text
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
 
 
 def _duration(seconds: float) -> str:
