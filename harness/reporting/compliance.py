@@ -1,0 +1,301 @@
+"""The per-unit compliance report: one template, rendered to HTML and to PDF.
+
+A *test report* is what a laboratory hands over: ISO/IEC 17025 clause 7.8.2.1 lists
+what it must hold, and this module gathers each item from the run folder:
+
+- a title and a unique identification on every page: ``CR-<run-id>``, "page x of y";
+- the laboratory and its location (arguments, else ``HIL_LABORATORY``/``HIL_LOCATION``,
+  else the bench station);
+- the item tested (model, serial, firmware, hardware as the unit reported them) and its
+  condition; the dates of testing (UTC) and of issue;
+- the method: the spec (id, version, SHA-256 of its bytes), the suites at a git commit,
+  the harness, Python and package versions; the bench (each instrument's role, model,
+  serial, firmware, calibration due date) and the environmental conditions;
+- the results with their units and expanded uncertainty U (k = 2), the limits, the
+  decision rule and the verdict; a requirement measured several times (both polarities,
+  each load) shows every row under one heading carrying the *worst* verdict;
+- a statement of conformity naming the decision rules used (7.8.6, ILAC-G8:2019);
+- deviations: overrides (an instrument past calibration), injected simulation faults,
+  an interrupted run, a spec file that is not the one the run was judged by;
+- who performed and who approved it, and what their signatures mean.
+
+A report must never hide bad news: a failing requirement or an incomplete run is
+stated in a box on the first page, and a simulated unit with an injected fault says so
+in a banner, because a report is often read no further than its first page.
+
+HTML and PDF come from the same Jinja2 template so they cannot disagree; WeasyPrint
+lays out the PDF (CSS paged media: ``@page`` counters for "page x of y", table headers
+repeated on each page).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from harness.errors import InputError
+from harness.record import RunRecord
+from harness.reporting.plots import PlotFile, make_figures
+from harness.spec import Spec, load_spec
+from harness.verdict import Verdict
+
+TEMPLATES = Path(__file__).parent / "templates"
+SPECS = Path(__file__).resolve().parents[2] / "specs"
+COMPLETE = ("passed", "failed")
+RULES = {
+    "simple": "simple acceptance: conforms when the value lies within the limits, "
+    "whatever U is (the consumer bears the risk near a limit)",
+    "guarded": "guarded acceptance with guard band w = U: conforms only when the value "
+    "lies within the limits shrunk by U, i.e. with about 97.5 % confidence",
+    "non-binary": "non-binary: PASS inside the limits shrunk by U; CONDITIONAL PASS "
+    "inside the limits but within U of one; CONDITIONAL FAIL outside but within U; "
+    "FAIL further out",
+    "check": "pass/fail check with no numeric limit: the test establishes a fact",
+}
+_CSS_CLASS = {v.value: v.name.lower().replace("_", "-") for v in Verdict}
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One measurement as printed: every number already rounded and with its unit."""
+
+    quantity: str
+    value: str
+    uncertainty: str
+    unit: str
+    limits: str
+    rule: str
+    verdict: str
+    conditions: str
+    note: str
+
+
+@dataclass
+class RequirementResult:
+    """A requirement's rows under one heading; ``verdict`` is the worst of them."""
+
+    id: str
+    title: str
+    verdict: str = "PASS"
+    rows: list[ResultRow] = field(default_factory=list)
+
+
+def build_compliance_report(
+    run_dir: Path,
+    *,
+    spec_path: Path | None = None,
+    laboratory: str | None = None,
+    location: str | None = None,
+    issued_at: datetime | None = None,
+) -> tuple[Path, Path]:
+    """Write ``report.html`` and ``report.pdf`` into ``run_dir``; return both paths."""
+    from weasyprint import HTML  # imported late: it loads Pango, ~0.5 s
+
+    run_dir = Path(run_dir)
+    context = report_context(run_dir, spec_path=spec_path, laboratory=laboratory,
+                             location=location, issued_at=issued_at)  # fmt: skip
+    html = render_html(context)
+    html_path, pdf_path = run_dir / "report.html", run_dir / "report.pdf"
+    _write_atomic(html_path, html.encode("utf-8"))
+    _write_atomic(pdf_path, HTML(string=html, base_url=str(run_dir)).write_pdf() or b"")
+    return html_path, pdf_path
+
+
+def render_html(context: dict[str, Any]) -> str:
+    """The report as one HTML document (CSS inlined, plots linked relative to the run)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["unit"] = pretty_unit
+    return env.get_template("compliance.html.j2").render(**context)
+
+
+def report_context(
+    run_dir: Path,
+    *,
+    spec_path: Path | None = None,
+    laboratory: str | None = None,
+    location: str | None = None,
+    issued_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Everything the template shows, gathered and formatted (no logic left to it)."""
+    record, frame = _load_run(run_dir)
+    spec = _find_spec(record, spec_path)
+    groups = _group(frame, spec)
+    verdicts = [g.verdict for g in groups]
+    failing = [g.id for g in groups if not Verdict(g.verdict).conforms]
+    not_tested = [] if spec is None else [r for r in spec.requirements if r not in
+                                          {g.id for g in groups}]  # fmt: skip
+    started = record.started_at.date()
+    overdue = [i for i in record.instruments if _due(i.calibration_due, started)]
+    simulated = bool(record.sim_faults) or any("SIMCLOCK" in i.model for i in record.instruments)
+    rules = sorted({str(r) for r in frame["decision_rule"].dropna()}) if len(frame) else []
+    deviations = [f"Override: {o}" for o in record.overrides]
+    deviations += [f"Instrument {i.name} ({i.model}, s/n {i.serial}) was past its "
+                   f"calibration due date {i.calibration_due} on the test date {started}"
+                   for i in overdue]  # fmt: skip
+    deviations += [f"Simulated unit with injected fault {f}" for f in record.sim_faults]
+    if spec is not None and spec.sha256 != record.spec_sha256:
+        deviations.append(f"The spec file {spec.path} (SHA-256 {spec.sha256}) is not the one "
+                          "the run was judged by; titles shown are from that file")  # fmt: skip
+    if record.status not in COMPLETE:
+        deviations.append(f"The run did not complete (status '{record.status}')")
+    issued = (issued_at or datetime.now(UTC)).astimezone(UTC)
+    env = dict(record.environment)
+    return {
+        "report_id": f"CR-{record.run_id}",
+        "record": record,
+        "laboratory": laboratory or os.environ.get("HIL_LABORATORY") or f"Test station {record.station}",
+        "location": location or os.environ.get("HIL_LOCATION") or env.get("location")
+        or f"{record.station} (host {record.host})",
+        "unit_condition": env.pop("unit_condition", "as received; no remark recorded"),
+        "environment": env,
+        "started": _when(record.started_at),
+        "ended": _when(record.ended_at),
+        "issued": _when(issued),
+        "spec_title": None if spec is None else spec.header.title,
+        "groups": groups,
+        "counts": {v.value: verdicts.count(v.value) for v in Verdict},
+        "failing": failing,
+        "not_tested": not_tested,
+        "incomplete": record.status not in COMPLETE,
+        "simulated": simulated,
+        "overdue": {i.name for i in overdue},
+        "rules": [(r, RULES.get(r, r)) for r in rules],
+        "deviations": deviations,
+        "plots": [_plot_view(p, run_dir) for p in make_figures(run_dir, frame)],
+        "verdict_class": _CSS_CLASS,
+    }  # fmt: skip
+
+
+def _load_run(run_dir: Path) -> tuple[RunRecord, pd.DataFrame]:
+    record_path, table = run_dir / "run.json", run_dir / "results.parquet"
+    if not record_path.is_file():
+        raise InputError(run_dir, "run.json", "a run folder written by `hil run`")
+    record = RunRecord.model_validate_json(record_path.read_text(encoding="utf-8"))
+    if not table.is_file():
+        raise InputError(run_dir, "results.parquet", "the run's results table")
+    frame = pd.read_parquet(table)
+    return record, frame.sort_values("seq", kind="stable").reset_index(drop=True)
+
+
+def _find_spec(record: RunRecord, spec_path: Path | None) -> Spec | None:
+    """The given spec, else the project's spec file with the run's exact SHA-256."""
+    if spec_path is not None:
+        return load_spec(spec_path)
+    for candidate in sorted(SPECS.glob("*.yaml")):
+        try:
+            spec = load_spec(candidate)
+        except InputError:
+            continue
+        if spec.sha256 == record.spec_sha256:
+            return spec
+    return None
+
+
+def _group(frame: pd.DataFrame, spec: Spec | None) -> list[RequirementResult]:
+    groups: dict[str, RequirementResult] = {}
+    if spec is not None:  # spec order first, so the report reads like the spec
+        present = set(frame["requirement_id"]) if len(frame) else set()
+        for rid, req in spec.requirements.items():
+            if rid in present:
+                groups[rid] = RequirementResult(rid, req.title)
+    conditions = [c for c in frame.columns if c.startswith("cond_")]
+    for _, row in frame.iterrows():
+        rid = str(row["requirement_id"])
+        group = groups.setdefault(rid, RequirementResult(rid, "(not in the spec file)"))
+        verdict = Verdict(str(row["verdict"]))
+        if verdict.severity > Verdict(group.verdict).severity:
+            group.verdict = verdict.value
+        group.rows.append(_row(row, conditions))
+    return list(groups.values())
+
+
+def _row(row: pd.Series, conditions: list[str]) -> ResultRow:
+    rule = str(row["decision_rule"])
+    value, u = _number(row["value"]), _number(row["expanded_uncertainty"]) or 0.0
+    unit = str(row["unit"] or "")
+    if rule == "check":
+        shown = "conforms" if value else "does not conform"
+        text, u_text, limits = shown, "—", "—"
+    else:
+        text, u_text = format_measured(value, u)
+        limits = _limits(_number(row["lower_limit"]), _number(row["upper_limit"]))
+    cond = "; ".join(f"{c[5:].replace('_', ' ')} {pretty_unit(str(row[c]))}"
+                     for c in conditions if pd.notna(row[c]))  # fmt: skip
+    k = _number(row["coverage_factor"]) or 2.0
+    quantity = str(row["quantity"]).replace("_", " ")
+    return ResultRow(quantity, text, u_text if k == 2.0 else f"{u_text} (k = {k:g})", unit,
+                     limits, rule, str(row["verdict"]), cond, str(row["note"] or ""))  # fmt: skip
+
+
+def format_measured(value: float | None, u: float) -> tuple[str, str]:
+    """Value and U rounded together: U to two significant digits (GUM 7.2.6).
+
+    ``(520.834, 19.03)`` gives ``("521", "19")``; ``(3.5, 0.0137)`` gives
+    ``("3.500", "0.014")``. Without an uncertainty the value keeps 4 significant
+    digits. A missing or non-finite value prints as "no valid reading".
+    """
+    if value is None:
+        return "no valid reading", "—"
+    if not u > 0:
+        return f"{value:.4g}", "0"
+    exponent = math.floor(math.log10(u)) - 1
+    decimals = max(0, -exponent)
+    step = 10.0**exponent
+    return f"{round(value / step) * step:.{decimals}f}", f"{round(u / step) * step:.{decimals}f}"
+
+
+def pretty_unit(text: str) -> str:
+    """``uA`` → ``µA``, ``ohm`` → ``Ω``, ``cm^2`` → ``cm²``, ``degC`` → ``°C``: display only."""
+    text = re.sub(r"(?<![A-Za-z])u(?=[AVCFsW])", "µ", text)
+    return text.replace("ohm", "Ω").replace("^2", "²").replace("degC", "°C")
+
+
+def _limits(lower: float | None, upper: float | None) -> str:
+    if lower is not None and upper is not None:
+        return f"{lower:g} … {upper:g}"
+    if upper is not None:
+        return f"≤ {upper:g}"
+    return "—" if lower is None else f"≥ {lower:g}"
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _due(text: str | None, on: date) -> bool:
+    try:
+        return text is not None and date.fromisoformat(text) < on
+    except ValueError:
+        return False
+
+
+def _when(moment: datetime | None) -> str:
+    return "—" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _plot_view(plot: PlotFile, run_dir: Path) -> dict[str, str]:
+    return {"src": plot.path.relative_to(run_dir).as_posix(), "caption": plot.caption,
+            "kind": plot.kind, "ids": ", ".join(plot.requirement_ids)}  # fmt: skip
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
