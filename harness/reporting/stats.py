@@ -223,9 +223,12 @@ def requirement_table(
 
 
 def _limit(value: object) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    """A finite limit, or None for a missing one (None, NaN, pd.NA)."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         return None
-    return float(value)  # type: ignore[arg-type]
+    return number if math.isfinite(number) else None
 
 
 def _margin(frame: pd.DataFrame) -> pd.Series:
