@@ -156,7 +156,8 @@ def report_context(
     return {
         "report_id": f"CR-{record.run_id}",
         "record": record,
-        "laboratory": laboratory or os.environ.get("HIL_LABORATORY") or f"Test station {record.station}",
+        "laboratory": laboratory or os.environ.get("HIL_LABORATORY")
+        or f"Test station {record.station}",
         "location": location or os.environ.get("HIL_LOCATION") or env.get("location")
         or f"{record.station} (host {record.host})",
         "unit_condition": env.pop("unit_condition", "as received; no remark recorded"),
@@ -232,12 +233,19 @@ def _row(row: pd.Series, conditions: list[str]) -> ResultRow:
     else:
         text, u_text = format_measured(value, u)
         limits = _limits(_number(row["lower_limit"]), _number(row["upper_limit"]))
-    cond = "; ".join(f"{c[5:].replace('_', ' ')} {pretty_unit(str(row[c]))}"
-                     for c in conditions if pd.notna(row[c]))  # fmt: skip
+    cond = "; ".join(_condition(c[5:], str(row[c])) for c in conditions if pd.notna(row[c]))
     k = _number(row["coverage_factor"]) or 2.0
     quantity = str(row["quantity"]).replace("_", " ")
     return ResultRow(quantity, text, u_text if k == 2.0 else f"{u_text} (k = {k:g})", unit,
                      limits, rule, str(row["verdict"]), cond, str(row["note"] or ""))  # fmt: skip
+
+
+def _condition(name: str, value: str) -> str:
+    """``lift_off_at_s``, ``100.0`` → ``lift off at 100.0 s``: a unit suffix moves back."""
+    suffix = re.fullmatch(r"(.+)_(s|ms|uA|mA|A|V|Hz)", name)
+    if suffix:
+        name, value = suffix[1], f"{value} {suffix[2]}"
+    return f"{name.replace('_', ' ')} {pretty_unit(value)}"
 
 
 def format_measured(value: float | None, u: float) -> tuple[str, str]:

@@ -161,7 +161,7 @@ def _style() -> AbstractContextManager[None]:
 
 def _figure() -> tuple[Figure, Axes]:
     with _style():
-        fig = Figure(figsize=FIGSIZE_IN, dpi=DPI)
+        fig = Figure(figsize=FIGSIZE_IN, dpi=DPI, layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
     ax.grid(True, linewidth=0.3, alpha=0.5)
@@ -171,13 +171,12 @@ def _figure() -> tuple[Figure, Axes]:
 def _save(fig: Figure, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with _style():
-        fig.tight_layout()
         fig.savefig(target, dpi=DPI, format="png", metadata={"Software": None})
 
 
 def _legend(ax: Axes) -> None:
     """Below the axes, never over the trace."""
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=4, fontsize=6.5,
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=4, fontsize=6.5,
               frameon=False)  # fmt: skip
 
 
