@@ -180,8 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.analysis import cli as analysis_cli
     from harness.sim import serve_cmd
 
+    from harness.reporting import verify_cmd
+
     analysis_cli.add_parser(sub)
     serve_cmd.add_parser(sub)
+    verify_cmd.add_parser(sub)
 
     results = sub.add_parser("results", help="export a run's results")
     results.add_argument("action", choices=["export"])
@@ -210,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from harness.sim import serve_cmd
 
             return serve_cmd.run(args)
+        if args.command in ("verify", "evidence", "analyze"):
+            return int(args.func(args))
         if args.command == "analyze":
             return int(args.func(args))
         return cmd_results(args)
