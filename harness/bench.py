@@ -140,6 +140,26 @@ class Bench:
             )
         return out
 
+    def identity_problems(self) -> list[str]:
+        """Instruments whose ``*IDN?`` model or serial differs from the bench file.
+
+        A swapped instrument would put the wrong serial and calibration date on every
+        result; the session refuses to start rather than record that.
+        """
+        from harness.bench_check import model_matches
+
+        problems = []
+        for name, inst in self.instruments.items():
+            entry = self.entry(name)
+            idn = inst.identify()
+            if not model_matches(entry.model, idn.model) or idn.serial != entry.serial:
+                problems.append(
+                    f"{name} at {self.resources.get(name, entry.resource)} answers "
+                    f"{idn.manufacturer} {idn.model} {idn.serial}, bench file says "
+                    f"{entry.model} {entry.serial}"
+                )
+        return problems
+
     def check_errors(self) -> dict[str, list[str]]:
         """Drain every instrument's error queue; names with errors only."""
         found: dict[str, list[str]] = {}

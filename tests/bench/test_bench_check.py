@@ -59,3 +59,21 @@ def test_model_matching_ignores_punctuation_but_not_digits():
     assert model_matches("Keysight DSOX1204G", "DSO-X 1204G")
     assert not model_matches("Keysight DSOX1102G", "DSO-X 1204G")
     assert not model_matches("Keysight 34465A", "")
+
+
+def test_run_refuses_a_bench_whose_instrument_is_not_the_one_in_the_file(tmp_path, capsys):
+    path = edited(tmp_path, "serial: MY59001234", "serial: MY00000001")
+    reports = tmp_path / "reports"
+    code = main(
+        [
+            "run",
+            f"--bench={path}",
+            f"--reports-dir={reports}",
+            "-q",
+            str(ROOT / "test_suites" / "test_identity.py"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "dmm at TCPIP0::dmm.sim::5025::SOCKET answers" in out and "MY00000001" in out
+    assert not list(reports.glob("*/results.parquet"))
