@@ -18,9 +18,11 @@ nothing, so a simulated unit may draw its analog properties from these distribut
 | phase mismatch | ``phase_asymmetry`` | normal, mean 0, sd 0.1 % | WAV-DC |
 | output-switch leak | ``leak_ua`` | exponential, mean 0.05 uA | LKG-AUX-DC, OUT-MIN |
 
-With these a typical lot passes (the spread sits well inside every limit except
-OUT-VCOMP, where about one unit in a few hundred lands in the guard band) while
-Cpk is finite and visible (about 1.5 for OUT-VCOMP, about 4 for OUT-AMP-L5).
+With these a typical lot passes: the spread sits well inside every limit except
+OUT-VCOMP, whose guarded acceptance zone (10.8–13.2 V shrunk by U ≈ 0.42 V) is about
+±3σ wide, so roughly one unit in 600 fails there. Cpk is finite and visible: about
+1.6 for OUT-VCOMP, about 4.4 for OUT-AMP-L5, WAV-IAVG and WAV-QPH (σ = 1.5 % of a
+value 20 % inside its limit).
 
 **Stable identity.** A unit is its serial: the draw is seeded from the bench seed and
 the SHA-256 of the serial (Python's ``hash()`` changes between processes), so
