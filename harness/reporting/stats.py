@@ -103,9 +103,11 @@ def capability(
     if sd == 0.0 or (lsl is None and usl is None):
         return Capability(n, mean, sd, None, None)
     cp = (usl - lsl) / (6.0 * sd) if lsl is not None and usl is not None else None
-    sides = [d for d in ((usl - mean) if usl is not None else None,
-                         (mean - lsl) if lsl is not None else None) if d is not None]  # fmt: skip
-    return Capability(n, mean, sd, cp, min(sides) / (3.0 * sd))
+    nearer = min(
+        (usl - mean) if usl is not None else math.inf,
+        (mean - lsl) if lsl is not None else math.inf,
+    )
+    return Capability(n, mean, sd, cp, nearer / (3.0 * sd))
 
 
 def load_results(
