@@ -43,6 +43,7 @@ from harness.dut.testport import (
     DeviceStatus,
 )
 from harness.errors import DeviceCommError
+from harness.reporting.steps import bench_step
 
 _log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class Rmd1TestPort:
 
     # --- the TestPort role -------------------------------------------------------------
 
+    @bench_step
     def identify(self) -> DeviceIdentity:
         fields = self._query("ID?")
         return DeviceIdentity(
@@ -112,12 +114,15 @@ class Rmd1TestPort:
             hardware=self._text(fields, "ID?", "hardware"),
         )
 
+    @bench_step
     def power_on(self) -> None:
         self._query("PWR ON")
 
+    @bench_step
     def power_off(self) -> None:
         self._query("PWR OFF")
 
+    @bench_step
     def is_powered(self) -> bool:
         """True unless the firmware reports the `off` state (`PWR?`)."""
         value = self._text(self._query("PWR?"), "PWR?", "pwr")
@@ -125,26 +130,33 @@ class Rmd1TestPort:
             self._bad_field("PWR?", "pwr", "on or off", value)
         return value == "on"
 
+    @bench_step
     def set_level(self, level: int) -> None:
         self._query(f"LVL {int(level)}")
 
+    @bench_step
     def level_up(self) -> int:
         return self._int(self._query("LVL UP"), "LVL UP", "level")
 
+    @bench_step
     def level(self) -> int:
         """The intensity level the firmware reports (`LVL?`)."""
         return self._int(self._query("LVL?"), "LVL?", "level")
 
+    @bench_step
     def set_frequency(self, index: int) -> None:
         self._query(f"FREQ {int(index)}")
 
+    @bench_step
     def frequency(self) -> int:
         """The frequency index (1-3) the firmware reports (`FREQ?`)."""
         return self._int(self._query("FREQ?"), "FREQ?", "freq")
 
+    @bench_step
     def boost(self) -> None:
         self._query("BOOST")
 
+    @bench_step
     def status(self) -> DeviceStatus:
         f = self._query("STAT?")
         state = self._text(f, "STAT?", "state")
@@ -165,9 +177,11 @@ class Rmd1TestPort:
             lowbatt_warning=self._bool(f, "STAT?", "lowbatt"),
         )
 
+    @bench_step
     def start_ocp_selftest(self) -> None:
         self._query("OCP TEST")
 
+    @bench_step
     def events(self, since: int = 0) -> list[DeviceEvent]:
         collected: list[DeviceEvent] = []
         for _ in range(_MAX_EVENT_PAGES):
@@ -181,6 +195,7 @@ class Rmd1TestPort:
             since = following
         raise DeviceCommError(self._port_label, "EVT?: the event log never ended")
 
+    @bench_step
     def safe_state(self) -> None:
         """Stop stimulation (`PWR OFF`) as best it can; logs and swallows any failure."""
         retries, self._retries = self._retries, 0  # one try: the supplies go off next
@@ -192,6 +207,7 @@ class Rmd1TestPort:
         finally:
             self._retries = retries
 
+    @bench_step
     def close(self) -> None:
         self._serial.close()
 

@@ -30,14 +30,17 @@ import time
 from harness.errors import InstrumentError
 from harness.instruments.scpi_reply import parse_float
 from harness.instruments.visa import ScpiInstrument
+from harness.reporting.steps import bench_step
 
 
 class WallClock:
     """Monotonic wall time; immune to NTP steps and daylight-saving changes."""
 
+    @bench_step
     def now(self) -> float:
         return time.monotonic()
 
+    @bench_step
     def sleep(self, seconds: float) -> None:
         if not (math.isfinite(seconds) and seconds >= 0.0):
             raise ValueError(f"cannot sleep {seconds} s")
@@ -47,9 +50,11 @@ class WallClock:
 class SimClockInstrument(ScpiInstrument):
     """The simulated bench's clock, reached like any other instrument (sim only)."""
 
+    @bench_step
     def now(self) -> float:
         return parse_float(self.link.query("SYST:CLOC?"), instrument=self.name)
 
+    @bench_step
     def sleep(self, seconds: float) -> None:
         """Advance virtual time by ``seconds`` and wait until the simulator has."""
         if not (math.isfinite(seconds) and seconds >= 0.0):
@@ -57,5 +62,6 @@ class SimClockInstrument(ScpiInstrument):
         self.link.write(f"SYST:CLOC:ADV {seconds:.12g}")
         self.link.sync()
 
+    @bench_step
     def safe_state(self) -> None:
         """Nothing to make safe: a clock drives nothing."""

@@ -33,6 +33,7 @@ import numpy.typing as npt
 
 from harness.instruments.scpi_reply import parse_measurement, parse_measurements
 from harness.instruments.visa import ScpiInstrument, ScpiLink
+from harness.reporting.steps import bench_step
 
 #: Current measure ranges, in amperes.
 RANGES_A = (10e-9, 100e-9, 1e-6, 10e-6, 100e-6, 1e-3, 10e-3, 100e-3, 1.0)
@@ -57,6 +58,7 @@ class Keithley2450(ScpiInstrument):
         self._nplc = DEFAULT_NPLC
         self._configured = False
 
+    @bench_step
     def configure_dc_current(self, range_a: float, nplc: float = DEFAULT_NPLC) -> None:
         """Source 0 V, measure current on a fixed range, and switch the output on."""
         matched = next((r for r in RANGES_A if math.isclose(r, range_a, rel_tol=1e-9)), None)
@@ -78,11 +80,13 @@ class Keithley2450(ScpiInstrument):
         self._nplc = nplc
         self._configured = True
 
+    @bench_step
     def read_current(self) -> float:
         """One reading, in amperes."""
         reply = self.link.query(":READ?", timeout_s=self._timeout_s(1))
         return parse_measurement(reply, instrument=self.name, quantity="current")
 
+    @bench_step
     def read_currents(self, count: int) -> npt.NDArray[np.float64]:
         """``count`` readings made into the default buffer, then read as one list."""
         if not 1 <= count <= MAX_READINGS:
@@ -111,6 +115,7 @@ class Keithley2450(ScpiInstrument):
             raise self._reject("burden unknown: configure_dc_current() has not been called")
         return 0.0
 
+    @bench_step
     def safe_state(self) -> None:
         """Open the output relay."""
         self.link.write(":OUTP OFF")

@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from harness.instruments.scpi_reply import parse_measurement, parse_measurements
 from harness.instruments.visa import ScpiInstrument, ScpiLink
+from harness.reporting.steps import bench_step
 
 #: DC current ranges on the 3 A terminals, in amperes.
 STANDARD_RANGES_A = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 3.0)
@@ -85,6 +86,7 @@ class Keysight34465A(ScpiInstrument):
         self._range_a: float | None = None
         self._nplc = DEFAULT_NPLC
 
+    @bench_step
     def configure_dc_current(self, range_a: float, nplc: float = DEFAULT_NPLC) -> None:
         """Select DC current on a fixed range with the given integration time."""
         matched_range = _match(range_a, self.ranges_a)
@@ -99,11 +101,13 @@ class Keysight34465A(ScpiInstrument):
         self._range_a = matched_range
         self._nplc = matched_nplc
 
+    @bench_step
     def read_current(self) -> float:
         """One reading, in amperes."""
         reply = self.link.query("READ?", timeout_s=self._reading_timeout_s(1))
         return parse_measurement(reply, instrument=self.name, quantity="current")
 
+    @bench_step
     def read_currents(self, count: int) -> npt.NDArray[np.float64]:
         """``count`` readings taken back to back by the DMM, in amperes."""
         if not 1 <= count <= MAX_READINGS:
@@ -130,6 +134,7 @@ class Keysight34465A(ScpiInstrument):
             raise self._reject("burden unknown: configure_dc_current() has not been called")
         return self._burden[self._range_a]
 
+    @bench_step
     def safe_state(self) -> None:
         """Nothing to switch off; leave a single-sample configuration behind."""
         self.link.write("SAMP:COUN 1")

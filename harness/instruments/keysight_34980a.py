@@ -24,6 +24,7 @@ from collections.abc import Iterable
 
 from harness.instruments.scpi_reply import parse_flags
 from harness.instruments.visa import ScpiInstrument, ScpiLink
+from harness.reporting.steps import bench_step
 
 #: The channels the simulated and reference benches wire loads to.
 DEFAULT_CHANNELS = (1001, 1002, 1003, 1004)
@@ -47,26 +48,31 @@ class Keysight34980A(ScpiInstrument):
         if not self.channels:
             raise self._reject("no switch channels configured")
 
+    @bench_step
     def close_channel(self, channel: int) -> None:
         self._check(channel)
         self.link.write(f"ROUT:CLOS {channel_list([channel])}")
         self.link.sync()
 
+    @bench_step
     def open_channel(self, channel: int) -> None:
         self._check(channel)
         self.link.write(f"ROUT:OPEN {channel_list([channel])}")
         self.link.sync()
 
+    @bench_step
     def open_all(self) -> None:
         """Open every load channel (only ours: other modules may serve other benches)."""
         self.link.write(f"ROUT:OPEN {channel_list(self.channels)}")
         self.link.sync()
 
+    @bench_step
     def closed_channels(self) -> set[int]:
         reply = self.link.query(f"ROUT:CLOS? {channel_list(self.channels)}")
         flags = parse_flags(reply, instrument=self.name, expected=len(self.channels))
         return {channel for channel, closed in zip(self.channels, flags, strict=True) if closed}
 
+    @bench_step
     def safe_state(self) -> None:
         self.open_all()
 

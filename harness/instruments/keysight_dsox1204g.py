@@ -41,6 +41,7 @@ from harness.instruments.clock import WallClock
 from harness.instruments.protocols import Clock, Coupling, Slope, Sweep, Waveform
 from harness.instruments.scpi_reply import parse_floats, parse_int
 from harness.instruments.visa import ScpiInstrument, ScpiLink
+from harness.reporting.steps import bench_step
 
 HORIZONTAL_DIVISIONS = 10
 #: ``:WAV:POIN`` values accepted in RAW points mode.
@@ -71,6 +72,7 @@ class KeysightDSOX1204G(ScpiInstrument):
         self.poll_interval_s = poll_interval_s
         self._seconds_per_div: float | None = None
 
+    @bench_step
     def configure_channel(
         self,
         channel: int,
@@ -100,6 +102,7 @@ class KeysightDSOX1204G(ScpiInstrument):
             self.link.write(command)
         self.link.sync()
 
+    @bench_step
     def configure_timebase(self, seconds_per_div: float, position_s: float = 0.0) -> None:
         if not SECONDS_PER_DIV[0] <= seconds_per_div <= SECONDS_PER_DIV[1]:
             raise self._reject(f"{seconds_per_div} s/div outside {SECONDS_PER_DIV}")
@@ -111,6 +114,7 @@ class KeysightDSOX1204G(ScpiInstrument):
         self.link.sync()
         self._seconds_per_div = seconds_per_div
 
+    @bench_step
     def configure_edge_trigger(
         self, channel: int, level_v: float, slope: Slope = "rising", sweep: Sweep = "normal"
     ) -> None:
@@ -129,6 +133,7 @@ class KeysightDSOX1204G(ScpiInstrument):
             self.link.write(command)
         self.link.sync()
 
+    @bench_step
     def configure_record(self, points: int) -> None:
         """RAW points mode with ``points`` samples: in RAW mode the InfiniiVision sizes
         the next :DIGitize/:SINGle record by :WAVeform:POINts, so set it before acquiring."""
@@ -139,9 +144,11 @@ class KeysightDSOX1204G(ScpiInstrument):
         self.link.write(f":WAV:POIN {points}")
         self.link.sync()
 
+    @bench_step
     def arm_single(self) -> None:
         self.link.write(":SING")
 
+    @bench_step
     def wait_acquired(self, timeout_s: float) -> None:
         """Poll the Run bit of the Operation Status Condition register until it clears."""
         deadline = self.clock.now() + timeout_s
@@ -153,6 +160,7 @@ class KeysightDSOX1204G(ScpiInstrument):
                 raise self._reject(f"no complete acquisition within {timeout_s} s")
             self.clock.sleep(self.poll_interval_s)
 
+    @bench_step
     def digitize(self, channels: tuple[int, ...]) -> None:
         if not channels:
             raise self._reject("digitize needs at least one channel")
@@ -162,6 +170,7 @@ class KeysightDSOX1204G(ScpiInstrument):
         self.link.write(f":DIG {sources}")
         self.link.sync(timeout_s=10.0 + 2.0 * self._record_s_or_zero())
 
+    @bench_step
     def read_waveform(self, channel: int, points: int | None = None) -> Waveform:
         """Transfer ``points`` samples of the acquisition record (``None``: all of it)."""
         self._check_channel(channel)
@@ -184,6 +193,7 @@ class KeysightDSOX1204G(ScpiInstrument):
     def record_duration_s(self) -> float:
         return HORIZONTAL_DIVISIONS * self._require_timebase()
 
+    @bench_step
     def safe_state(self) -> None:
         """Stop acquiring; a scope drives nothing, so this is all there is."""
         self.link.write(":STOP")

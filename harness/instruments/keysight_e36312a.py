@@ -25,6 +25,7 @@ from collections.abc import Mapping
 
 from harness.instruments.scpi_reply import parse_measurement
 from harness.instruments.visa import ScpiInstrument
+from harness.reporting.steps import bench_step
 
 #: Channel → (maximum volts, maximum amps), the front-panel ratings.
 RATINGS: Mapping[int, tuple[float, float]] = {1: (6.0, 5.0), 2: (25.0, 1.0), 3: (25.0, 1.0)}
@@ -35,6 +36,7 @@ class KeysightE36312A(ScpiInstrument):
 
     ratings = RATINGS
 
+    @bench_step
     def set_output(self, channel: int, volts: float, current_limit_a: float) -> None:
         """Program voltage and current limit (the output state is left as it is)."""
         max_v, max_a = self._rating(channel)
@@ -48,26 +50,31 @@ class KeysightE36312A(ScpiInstrument):
         self.link.write(f"CURR {current_limit_a:g},(@{channel})")
         self.link.sync()
 
+    @bench_step
     def enable(self, channel: int, on: bool) -> None:
         self._rating(channel)
         self.link.write(f"OUTP {'ON' if on else 'OFF'},(@{channel})")
         self.link.sync()
 
+    @bench_step
     def measure_voltage(self, channel: int) -> float:
         self._rating(channel)
         reply = self.link.query(f"MEAS:VOLT? (@{channel})")
         return parse_measurement(reply, instrument=self.name, quantity=f"CH{channel} voltage")
 
+    @bench_step
     def measure_current(self, channel: int) -> float:
         self._rating(channel)
         reply = self.link.query(f"MEAS:CURR? (@{channel})")
         return parse_measurement(reply, instrument=self.name, quantity=f"CH{channel} current")
 
+    @bench_step
     def all_off(self) -> None:
         """Every output off in one command."""
         self.link.write(f"OUTP OFF,(@{min(self.ratings)}:{max(self.ratings)})")
         self.link.sync()
 
+    @bench_step
     def safe_state(self) -> None:
         self.all_off()
 

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 
 from harness.instruments.scpi_reply import parse_measurement
 from harness.instruments.visa import ScpiInstrument
+from harness.reporting.steps import bench_step
 
 #: Channel → (maximum volts, maximum amps): CH1/CH2 30 V/3 A, CH3 5 V/3 A.
 RATINGS: Mapping[int, tuple[float, float]] = {1: (30.0, 3.0), 2: (30.0, 3.0), 3: (5.0, 3.0)}
@@ -34,6 +35,7 @@ class RigolDP832(ScpiInstrument):
     error_query = ":SYST:ERR?"
     ratings = RATINGS
 
+    @bench_step
     def set_output(self, channel: int, volts: float, current_limit_a: float) -> None:
         max_v, max_a = self._rating(channel)
         if not (math.isfinite(volts) and 0.0 <= volts <= max_v):
@@ -46,26 +48,31 @@ class RigolDP832(ScpiInstrument):
         self.link.write(f":SOUR{channel}:CURR {current_limit_a:g}")
         self.link.sync()
 
+    @bench_step
     def enable(self, channel: int, on: bool) -> None:
         self._rating(channel)
         self.link.write(f":OUTP CH{channel},{'ON' if on else 'OFF'}")
         self.link.sync()
 
+    @bench_step
     def measure_voltage(self, channel: int) -> float:
         self._rating(channel)
         reply = self.link.query(f":MEAS:VOLT? CH{channel}")
         return parse_measurement(reply, instrument=self.name, quantity=f"CH{channel} voltage")
 
+    @bench_step
     def measure_current(self, channel: int) -> float:
         self._rating(channel)
         reply = self.link.query(f":MEAS:CURR? CH{channel}")
         return parse_measurement(reply, instrument=self.name, quantity=f"CH{channel} current")
 
+    @bench_step
     def all_off(self) -> None:
         for channel in sorted(self.ratings):
             self.link.write(f":OUTP CH{channel},OFF")
         self.link.sync()
 
+    @bench_step
     def safe_state(self) -> None:
         self.all_off()
 

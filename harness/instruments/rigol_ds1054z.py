@@ -41,6 +41,7 @@ from harness.instruments.clock import WallClock
 from harness.instruments.protocols import Clock, Coupling, Slope, Sweep, Waveform
 from harness.instruments.scpi_reply import parse_floats
 from harness.instruments.visa import ScpiInstrument, ScpiLink
+from harness.reporting.steps import bench_step
 
 HORIZONTAL_DIVISIONS = 12
 CHANNEL_COUNT = 4
@@ -66,6 +67,7 @@ class RigolDS1054Z(ScpiInstrument):
         self.poll_interval_s = poll_interval_s
         self._seconds_per_div: float | None = None
 
+    @bench_step
     def configure_channel(
         self,
         channel: int,
@@ -95,6 +97,7 @@ class RigolDS1054Z(ScpiInstrument):
             self.link.write(command)
         self.link.sync()
 
+    @bench_step
     def configure_timebase(self, seconds_per_div: float, position_s: float = 0.0) -> None:
         if not SECONDS_PER_DIV[0] <= seconds_per_div <= SECONDS_PER_DIV[1]:
             raise self._reject(f"{seconds_per_div} s/div outside {SECONDS_PER_DIV}")
@@ -106,6 +109,7 @@ class RigolDS1054Z(ScpiInstrument):
         self.link.sync()
         self._seconds_per_div = seconds_per_div
 
+    @bench_step
     def configure_edge_trigger(
         self, channel: int, level_v: float, slope: Slope = "rising", sweep: Sweep = "normal"
     ) -> None:
@@ -124,6 +128,7 @@ class RigolDS1054Z(ScpiInstrument):
             self.link.write(command)
         self.link.sync()
 
+    @bench_step
     def configure_record(self, points: int) -> None:
         """Memory depth (``:ACQuire:MDEPth``) of at least ``points``, one channel on.
 
@@ -138,9 +143,11 @@ class RigolDS1054Z(ScpiInstrument):
         self.link.write(f":ACQ:MDEP {depth}")
         self.link.sync()
 
+    @bench_step
     def arm_single(self) -> None:
         self.link.write(":SING")
 
+    @bench_step
     def wait_acquired(self, timeout_s: float) -> None:
         """Poll ``:TRIG:STAT?`` (TD, WAIT, RUN, AUTO or STOP) until ``STOP``."""
         deadline = self.clock.now() + timeout_s
@@ -154,6 +161,7 @@ class RigolDS1054Z(ScpiInstrument):
                 raise self._reject(f"no complete acquisition within {timeout_s} s")
             self.clock.sleep(self.poll_interval_s)
 
+    @bench_step
     def digitize(self, channels: tuple[int, ...]) -> None:
         """One single-shot acquisition of every displayed channel, waited for."""
         if not channels:
@@ -163,6 +171,7 @@ class RigolDS1054Z(ScpiInstrument):
         self.arm_single()
         self.wait_acquired(10.0 + 2.0 * self.record_duration_s)
 
+    @bench_step
     def read_waveform(self, channel: int, points: int | None = None) -> Waveform:
         """Transfer the record in 250k-point slices; ``points`` keeps only its start."""
         self._check_channel(channel)
@@ -202,6 +211,7 @@ class RigolDS1054Z(ScpiInstrument):
             raise self._reject("record duration unknown: configure_timebase() not called")
         return HORIZONTAL_DIVISIONS * self._seconds_per_div
 
+    @bench_step
     def safe_state(self) -> None:
         self.link.write(":STOP")
         self.link.sync()

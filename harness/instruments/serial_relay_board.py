@@ -31,6 +31,7 @@ import serial
 from harness.errors import InstrumentError
 from harness.instruments.protocols import Identity
 from harness.instruments.scpi_reply import parse_error_entry, parse_identity
+from harness.reporting.steps import bench_step
 
 BAUD_RATE = 9600
 MAX_QUEUED_ERRORS = 32
@@ -62,9 +63,11 @@ class SerialRelayBoard:
     def name(self) -> str:
         return self._name
 
+    @bench_step
     def identify(self) -> Identity:
         return parse_identity(self._query("*IDN?"), instrument=self.name)
 
+    @bench_step
     def check_errors(self) -> list[str]:
         entries: list[str] = []
         for _ in range(MAX_QUEUED_ERRORS):
@@ -75,6 +78,7 @@ class SerialRelayBoard:
             entries.append(reply)
         raise InstrumentError(self.name, f"error queue not empty after {MAX_QUEUED_ERRORS} reads")
 
+    @bench_step
     def close_channel(self, channel: int) -> None:
         """Close one relay and confirm by reading it back."""
         self._check(channel)
@@ -82,6 +86,7 @@ class SerialRelayBoard:
         if not self.is_closed(channel):
             raise InstrumentError(self.name, f"relay {channel} still open after 'R{channel} ON'")
 
+    @bench_step
     def open_channel(self, channel: int) -> None:
         """Open one relay and confirm by reading it back."""
         self._check(channel)
@@ -89,6 +94,7 @@ class SerialRelayBoard:
         if self.is_closed(channel):
             raise InstrumentError(self.name, f"relay {channel} still closed after 'R{channel} OFF'")
 
+    @bench_step
     def open_all(self) -> None:
         """Open every relay and confirm none is left closed."""
         self._send("ALL OFF")
@@ -96,6 +102,7 @@ class SerialRelayBoard:
         if stuck:
             raise InstrumentError(self.name, f"relays {sorted(stuck)} still closed after 'ALL OFF'")
 
+    @bench_step
     def is_closed(self, channel: int) -> bool:
         self._check(channel)
         reply = self._query(f"R{channel}?")
@@ -107,13 +114,16 @@ class SerialRelayBoard:
             self.name, f"'R{channel}?' answered {reply!r}, expected 'R{channel} ON' or '... OFF'"
         )
 
+    @bench_step
     def closed_channels(self) -> set[int]:
         """Every relay's state, read back one by one."""
         return {n for n in range(1, self.channel_count + 1) if self.is_closed(n)}
 
+    @bench_step
     def safe_state(self) -> None:
         self.open_all()
 
+    @bench_step
     def close(self) -> None:
         self.port.close()
 

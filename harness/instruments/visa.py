@@ -41,6 +41,7 @@ import pyvisa.errors
 from harness.errors import InstrumentError
 from harness.instruments.protocols import Identity
 from harness.instruments.scpi_reply import parse_error_entry, parse_identity, parse_int
+from harness.reporting.steps import bench_step
 
 log = logging.getLogger(__name__)
 
@@ -296,12 +297,15 @@ class ScpiInstrument:
     def name(self) -> str:
         return self.link.name
 
+    @bench_step
     def identify(self) -> Identity:
         return self.link.identify()
 
+    @bench_step
     def check_errors(self) -> list[str]:
         return self.link.drain_errors(self.error_query)
 
+    @bench_step
     def close(self) -> None:
         self.link.close()
 

@@ -1,0 +1,215 @@
+"""Bench steps: every instrument action becomes an Allure step and a line in the event log.
+
+A compliance verdict rests on what the bench *did*: which relay closed before the DMM
+read, at which battery voltage, how long the scope took to trigger. labgrid answers that
+question with a ``@step`` on every driver action; this module is our version of it.
+:func:`bench_step` decorates a driver's public action method once, in the driver, and
+each call of it then appears
+
+* in the Allure report as a step of the running test, titled
+  ``"dmm: configure_dc_current(0.001, 0.2)"`` and nested as the calls nest, so a failed
+  test shows the instrument exchange that led to it, with the failing action marked;
+* in the run's event log ``reports/<run-id>/events.jsonl``, one JSON object per action
+  (UTC start time to the millisecond, instrument, action, arguments, duration, outcome,
+  the error if any, the test that was running): a who/what/when record an auditor can
+  grep without opening a report viewer.
+
+Both sinks are optional and the decorator must cost next to nothing without them: the
+simulated suite performs thousands of actions. The event log goes through the standard
+``logging`` module (logger ``harness.events``), whose enabled check is a cached
+dictionary lookup; the Allure side is switched on by the Allure plugin only when Allure
+results are being written (:func:`set_allure_steps`). With neither, a decorated call is
+one flag test and one ``isEnabledFor`` away from the undecorated method.
+
+The JSON line is produced by :class:`EventFormatter`; the Allure plugin installs a file
+handler with it for the duration of a run and stops the logger propagating, so events
+never flood pytest's captured log.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import threading
+import time
+import uuid as uuid_module
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+EVENTS_LOGGER = "harness.events"
+"""Name of the logger every bench step reports to (level INFO)."""
+
+EVENT_SCHEMA_VERSION = 1
+"""Version of the JSON object on each line of ``events.jsonl``."""
+
+_MAX_ARG_CHARS = 60
+_SCALARS = (bool, int, float, str, type(None))
+
+_events = logging.getLogger(EVENTS_LOGGER)
+_nesting = threading.local()
+
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S")
+
+
+class _Sinks:
+    """Whether Allure steps are wanted; set by the Allure plugin for its session."""
+
+    allure = False
+
+
+def set_allure_steps(enabled: bool) -> None:
+    """Turn Allure steps on (while an Allure results directory is written) or off."""
+    _Sinks.allure = enabled
+
+
+def allure_steps_enabled() -> bool:
+    return _Sinks.allure
+
+
+def bench_step(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """Make a driver method a logged bench step (Allure step + event-log line).
+
+    The instrument is named by the object's ``name`` attribute (the bench file's name for
+    it, ``"dmm"``), else its class name. Exceptions pass through unchanged; the step is
+    marked failed and the event records the error first.
+    """
+    action = method.__name__
+
+    @functools.wraps(method)
+    def step(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        allure_on = _Sinks.allure
+        log_on = _events.isEnabledFor(logging.INFO)
+        if not (allure_on or log_on):
+            return method(self, *args, **kwargs)
+        return _recorded_call(method, action, self, args, kwargs, allure_on, log_on)
+
+    return step
+
+
+def _recorded_call(
+    method: Callable[..., R],
+    action: str,
+    instrument_obj: object,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    allure_on: bool,
+    log_on: bool,
+) -> R:
+    instrument = str(getattr(instrument_obj, "name", "") or type(instrument_obj).__name__)
+    arguments = _arguments_text(args, kwargs)
+    uuid = _start_allure_step(f"{instrument}: {action}({arguments})") if allure_on else None
+    depth = getattr(_nesting, "depth", 0)
+    _nesting.depth = depth + 1
+    started = time.time()
+    t0 = time.perf_counter()
+    try:
+        result = method(instrument_obj, *args, **kwargs)
+    except BaseException as exc:
+        duration = time.perf_counter() - t0
+        if uuid is not None:
+            _stop_allure_step(uuid, exc)
+        if log_on:
+            error = f"{type(exc).__name__}: {exc}"
+            _emit(started, instrument, action, arguments, duration, depth, "error", error, None)
+        raise
+    finally:
+        _nesting.depth = depth
+    duration = time.perf_counter() - t0
+    if uuid is not None:
+        _stop_allure_step(uuid, None)
+    if log_on:
+        _emit(started, instrument, action, arguments, duration, depth, "ok", None, result)
+    return result
+
+
+def _arguments_text(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    parts = [_brief(a) for a in args]
+    parts += [f"{k}={_brief(v)}" for k, v in kwargs.items()]
+    return ", ".join(parts)
+
+
+def _brief(value: object) -> str:
+    """``repr`` of a scalar, the type of anything bulky (an array is not an argument)."""
+    if isinstance(value, _SCALARS):
+        text = repr(value)
+        return text if len(text) <= _MAX_ARG_CHARS else text[: _MAX_ARG_CHARS - 1] + "…"
+    if isinstance(value, tuple | list) and len(value) <= 8:
+        inner = ", ".join(_brief(v) for v in value)
+        if isinstance(value, list):
+            return f"[{inner}]"
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return f"<{type(value).__name__}>"
+
+
+def _start_allure_step(title: str) -> str:
+    from allure_commons import plugin_manager
+
+    uuid = str(uuid_module.uuid4())
+    plugin_manager.hook.start_step(uuid=uuid, title=title, params={})
+    return uuid
+
+
+def _stop_allure_step(uuid: str, exc: BaseException | None) -> None:
+    from allure_commons import plugin_manager
+
+    plugin_manager.hook.stop_step(
+        uuid=uuid,
+        exc_type=None if exc is None else type(exc),
+        exc_val=exc,
+        exc_tb=None if exc is None else exc.__traceback__,
+    )
+
+
+def _emit(
+    started: float,
+    instrument: str,
+    action: str,
+    arguments: str,
+    duration: float,
+    depth: int,
+    outcome: str,
+    error: str | None,
+    result: object,
+) -> None:
+    event: dict[str, object] = {
+        "t": datetime.fromtimestamp(started, UTC).isoformat(timespec="milliseconds"),
+        "instrument": instrument,
+        "action": action,
+        "args": arguments,
+        "duration_s": round(duration, 6),
+        "outcome": outcome,
+    }
+    if depth:
+        event["depth"] = depth
+    if error is not None:
+        event["error"] = error
+    elif result is not None:
+        event["result"] = _brief(result) if not isinstance(result, bool | int | float) else result
+    _events.info("%s: %s(%s)", instrument, action, arguments, extra={"bench_event": event})
+
+
+class EventFormatter(logging.Formatter):
+    """One JSON object per record; ``context()`` adds fields such as the running test.
+
+    Records that did not come from :func:`bench_step` (someone logging to
+    ``harness.events`` by hand) become ``{"message": ...}`` events rather than being lost.
+    """
+
+    def __init__(self, context: Callable[[], dict[str, object]] | None = None) -> None:
+        super().__init__()
+        self._context = context
+
+    def format(self, record: logging.LogRecord) -> str:
+        event = getattr(record, "bench_event", None)
+        if not isinstance(event, dict):
+            event = {
+                "t": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                "message": record.getMessage(),
+            }
+        if self._context is not None:
+            event = {**event, **self._context()}
+        return json.dumps(event, ensure_ascii=False, default=str)
