@@ -290,10 +290,11 @@ def _draw_event(record: _Record, timed: pd.DataFrame, current: pd.DataFrame, tar
                        label=f"limit {upper:g} {unit}")  # fmt: skip
         parts.append(f"{row['requirement_id']} {'—' if value is None else f'{value:.4g}'} {unit}")
     for _, row in current.iterrows():
-        upper = _finite(row["upper_limit"])
+        upper, unit = _finite(row["upper_limit"]), str(row["unit"])
         if upper is not None:
-            ax.axhline(convert(upper, str(row["unit"]), "uA"), color=_LIMIT, linestyle=":",
-                       linewidth=0.9, label=f"{row['requirement_id']} limit")  # fmt: skip
+            label = f"{row['requirement_id']} limit {upper:g} {_pretty(unit)}"
+            ax.axhline(convert(upper, unit, "uA"), color=_LIMIT, linestyle=":", linewidth=0.9,
+                       label=label)  # fmt: skip
     threshold = timed.get("cond_threshold")
     if threshold is not None and threshold.notna().any():
         try:

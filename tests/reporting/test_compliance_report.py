@@ -1,0 +1,193 @@
+"""The compliance report: built from real simulated runs (a good unit and one with a
+sense-gain fault) and from hand-made run folders for the cases a bench rarely produces
+on demand (interrupted run, override, instrument past calibration, conditional verdicts).
+
+PDF text is read with ``pdftotext`` (poppler-utils) or else pypdf; without either the
+PDF text checks skip and the HTML checks still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.record import InstrumentIdentity, RunRecord, UnitIdentity
+from harness.reporting import report_cmd
+from harness.reporting.compliance import build_compliance_report, format_measured, pretty_unit
+from harness.verdict import Verdict
+
+ROOT = Path(__file__).resolve().parents[2]
+ISSUED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+SUITES = ("test_output_current.py", "test_waveform.py")
+"""Enough for level, load and soft-start captures at a third of a whole run's time."""
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page of ``pdf``; skips the test when no extractor is installed."""
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                              capture_output=True, text=True).stdout  # fmt: skip
+        return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+    pypdf = pytest.importorskip("pypdf", reason="neither pdftotext nor pypdf is installed")
+    return [page.extract_text() for page in pypdf.PdfReader(pdf).pages]
+
+
+def _hil_run(folder: Path, run_id: str, *faults: str) -> Path:
+    args = [sys.executable, "-m", "harness.cli", "run", f"--reports-dir={folder}",
+            f"--run-id={run_id}", "-q", "-p", "no:cacheprovider"]  # fmt: skip
+    args += [f"--sim-fault={f}" for f in faults]
+    args += [str(ROOT / "test_suites" / name) for name in SUITES]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    return folder / run_id
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A good and a failing simulated run, each with its report built."""
+    with ThreadPoolExecutor(2) as pool:
+        good = pool.submit(_hil_run, tmp_path_factory.mktemp("good"), "GOOD")
+        bad = pool.submit(_hil_run, tmp_path_factory.mktemp("bad"), "BAD", "gain=1.3")
+        folders = {"good": good.result(), "bad": bad.result()}
+    for folder in folders.values():
+        assert (folder / "run.json").is_file(), f"hil run left no run record in {folder}"
+        build_compliance_report(folder, laboratory="Test Lab A", issued_at=ISSUED)
+    return folders
+
+
+@pytest.mark.slow
+def test_failing_unit_says_fail_and_names_the_ids_on_the_first_page(runs):
+    run = runs["bad"]
+    table = pd.read_parquet(run / "results.parquet")
+    failing = sorted(set(table.loc[table["verdict"] != "PASS", "requirement_id"]))
+    assert "OUT-AMP-L5" in failing and "OUT-ABSMAX" in failing
+    html = (run / "report.html").read_text()
+    assert f"FAIL: {len(failing)} of" in html
+    first = pdf_pages(run / "report.pdf")[0]
+    flat = re.sub(r"\s+", " ", first)
+    assert f"FAIL: {len(failing)} of" in flat
+    for rid in failing:
+        assert rid in flat, f"{rid} missing from the first page"
+    assert "SIMULATED UNIT WITH INJECTED FAULT gain=1.3" in flat
+    assert "does not conform" in html
+
+
+@pytest.mark.slow
+def test_good_unit_passes_and_every_requirement_and_page_number_appears(runs):
+    run = runs["good"]
+    table = pd.read_parquet(run / "results.parquet")
+    html = (run / "report.html").read_text()
+    assert "PASS: all" in html and 'class="box fail"' not in html
+    assert "have no result in this run" in html  # only two suites ran: SAF-*, TIM-* …
+    assert "INJECTED FAULT" not in html and "SIMULATED UNIT" in html
+    pages = pdf_pages(run / "report.pdf")
+    text = " ".join(pages)
+    for rid in set(table["requirement_id"]):
+        assert rid in html and rid in text
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page
+        assert "Report CR-GOOD" in page
+    assert "Test Lab A" in text and "2026-01-02 03:04:05 UTC" in text
+    assert "guarded acceptance with guard band w = U" in text
+    assert (run / "plots" / "005-OUT-AMP-L5.png").is_file()
+
+
+def _record(**changes: object) -> RunRecord:
+    base = RunRecord(
+        run_id="HAND", unit=UnitIdentity(model="RMD-1", serial="S-42", firmware="1.0",
+                                         hardware="A"),
+        bench_id="B1", station="bench-2", operator="alice", spec_id="RMD-1-SPEC",
+        spec_version="1.0.0", spec_sha256="0" * 64, harness_version="0.1.0",
+        python_version="3.11", host="h", pid=1, status="interrupted",
+        started_at=datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
+        instruments=[InstrumentIdentity(name="dmm", role="ammeter", model="Keysight 34465A",
+                                        serial="MY1", resource="TCPIP0::x::INSTR",
+                                        calibration_due="2026-02-01")],
+        overrides=["allow-expired-calibration: dmm due 2026-02-01"],
+        environment={"temperature": "23 degC"},
+    )  # fmt: skip
+    return base.model_copy(update=changes)
+
+
+def _measurement(rid: str, value: float | None, verdict: str, **extra: object) -> dict:
+    row = {"seq": 0, "requirement_id": rid, "quantity": "peak_current", "value": value,
+           "unit": "uA", "expanded_uncertainty": 14.0, "coverage_factor": 2.0,
+           "lower_limit": 320.0, "upper_limit": 480.0, "decision_rule": "non-binary",
+           "verdict": verdict, "note": "", "attachments": [], "cond_load": "500 ohm"}  # fmt: skip
+    return {**row, **extra}
+
+
+@pytest.fixture
+def hand_run(tmp_path: Path) -> Path:
+    (tmp_path / "run.json").write_text(_record().model_dump_json())
+    rows = [
+        _measurement("OUT-AMP-L5", 470.0, "CONDITIONAL PASS", cond_polarity="+"),
+        _measurement("OUT-AMP-L5", 485.0, "CONDITIONAL FAIL", cond_polarity="-"),
+        _measurement("OUT-AMP-L4", 350.0, "PASS"),
+        _measurement("XYZ-NEW", None, "FAIL", cond_pause_s="20.5"),
+    ]
+    frame = pd.DataFrame([{**r, "seq": i} for i, r in enumerate(rows)])
+    frame.to_parquet(tmp_path / "results.parquet")
+    return tmp_path
+
+
+def test_interrupted_run_with_override_and_conditional_verdicts(hand_run: Path) -> None:
+    html_path, pdf_path = build_compliance_report(
+        hand_run, spec_path=ROOT / "specs" / "rmd1.yaml", location="Room 4", issued_at=ISSUED
+    )
+    html = html_path.read_text()
+    assert "INCOMPLETE RUN (status: interrupted)" in html
+    assert "allow-expired-calibration: dmm due 2026-02-01" in html
+    assert "2026-02-01 (OVERDUE)" in html and "past its calibration due date" in html
+    # the requirement heading carries the worst of its rows
+    heading = re.search(
+        r"<tr class=\"req\"><td colspan=\"6\"><span class=\"nowrap\">OUT-AMP-L5<.*?</tr>",
+        html,
+        re.S,
+    )
+    assert heading and "CONDITIONAL FAIL" in heading.group(0)
+    assert "FAIL: 2 of 3 requirements" in html  # OUT-AMP-L5 (conditional fail), XYZ-NEW
+    assert "no valid reading" in html and "pause 20.5 s" in html
+    assert "(not in the spec file)" in html and "not the one the run was judged by" in html
+    assert "have no result in this run" in html and "SAF-OC-TRIP" in html
+    assert "Room 4" in html and "23.0 °C" not in html and "23 °C" in html
+    assert "SIMULATED" not in html
+    first = re.sub(r"\s+", " ", pdf_pages(pdf_path)[0])
+    assert "INCOMPLETE RUN" in first and "FAIL: 2 of 3" in first
+
+
+def test_measured_values_are_rounded_with_their_uncertainty() -> None:
+    assert format_measured(520.834, 19.03) == ("521", "19")
+    assert format_measured(3.5, 0.013697) == ("3.500", "0.014")
+    assert format_measured(10.000202, 0.00058) == ("10.00020", "0.00058")
+    assert format_measured(1199.0, 1.1547) == ("1199.0", "1.2")
+    assert format_measured(None, 1.0) == ("no valid reading", "—")
+    assert pretty_unit("uA") == "µA" and pretty_unit("mA/cm^2") == "mA/cm²"
+    assert pretty_unit("10000 ohm") == "10000 Ω" and pretty_unit("uC") == "µC"
+    assert Verdict("CONDITIONAL PASS").conforms  # the report keeps the verdict's own meaning
+
+
+def test_command_builds_the_report_and_refuses_a_folder_that_is_not_a_run(
+    hand_run: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser(prog="hil")
+    report_cmd.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["report", "compliance", str(hand_run), "--laboratory", "Lab Z"])
+    assert args.func(args) == 0
+    assert capsys.readouterr().out.split() == [str(hand_run / "report.html"),
+                                               str(hand_run / "report.pdf")]  # fmt: skip
+    assert "Lab Z" in (hand_run / "report.html").read_text()
+    empty = tmp_path_factory.mktemp("empty")
+    args = parser.parse_args(["report", "compliance", str(empty)])
+    assert args.func(args) == 2
+    assert "run.json" in capsys.readouterr().err
