@@ -55,7 +55,7 @@ RULES = {
     "whatever U is (the consumer bears the risk near a limit)",
     "guarded": "guarded acceptance with guard band w = U: conforms only when the value "
     "lies within the limits shrunk by U, i.e. with about 97.5 % confidence",
-    "non-binary": "non-binary: PASS inside the limits shrunk by U; CONDITIONAL PASS "
+    "non-binary": "four outcomes: PASS inside the limits shrunk by U; CONDITIONAL PASS "
     "inside the limits but within U of one; CONDITIONAL FAIL outside but within U; "
     "FAIL further out",
     "check": "pass/fail check with no numeric limit: the test establishes a fact",
@@ -146,7 +146,10 @@ def report_context(
                    f"calibration due date {i.calibration_due} on the test date {started}"
                    for i in overdue]  # fmt: skip
     deviations += [f"Simulated unit with injected fault {f}" for f in record.sim_faults]
-    if spec is not None and spec.sha256 != record.spec_sha256:
+    if spec is None:
+        deviations.append(f"No spec file with SHA-256 {record.spec_sha256} was found; "
+                          "requirement titles and untested requirements are not shown")  # fmt: skip
+    elif spec.sha256 != record.spec_sha256:
         deviations.append(f"The spec file {spec.path} (SHA-256 {spec.sha256}) is not the one "
                           "the run was judged by; titles shown are from that file")  # fmt: skip
     if record.status not in COMPLETE:
@@ -215,7 +218,8 @@ def _group(frame: pd.DataFrame, spec: Spec | None) -> list[RequirementResult]:
     conditions = [c for c in frame.columns if c.startswith("cond_")]
     for _, row in frame.iterrows():
         rid = str(row["requirement_id"])
-        group = groups.setdefault(rid, RequirementResult(rid, "(not in the spec file)"))
+        missing = "(spec file not available)" if spec is None else "(not in the spec file)"
+        group = groups.setdefault(rid, RequirementResult(rid, missing))
         verdict = Verdict(str(row["verdict"]))
         if verdict.severity > Verdict(group.verdict).severity:
             group.verdict = verdict.value
@@ -267,7 +271,7 @@ def format_measured(value: float | None, u: float) -> tuple[str, str]:
 
 def pretty_unit(text: str) -> str:
     """``uA`` → ``µA``, ``ohm`` → ``Ω``, ``cm^2`` → ``cm²``, ``degC`` → ``°C``: display only."""
-    text = re.sub(r"(?<![A-Za-z])u(?=[AVCFsW])", "µ", text)
+    text = re.sub(r"(?<![A-Za-z])u(?=(?:[AVCFW]|s)\b)", "µ", text)
     return text.replace("ohm", "Ω").replace("^2", "²").replace("degC", "°C")
 
 
@@ -295,7 +299,11 @@ def _due(text: str | None, on: date) -> bool:
 
 
 def _when(moment: datetime | None) -> str:
-    return "—" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return (
+        "— (not recorded)"
+        if moment is None
+        else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    )
 
 
 def _plot_view(plot: PlotFile, run_dir: Path) -> dict[str, str]:

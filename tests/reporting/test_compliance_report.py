@@ -174,6 +174,7 @@ def test_measured_values_are_rounded_with_their_uncertainty() -> None:
     assert format_measured(None, 1.0) == ("no valid reading", "—")
     assert pretty_unit("uA") == "µA" and pretty_unit("mA/cm^2") == "mA/cm²"
     assert pretty_unit("10000 ohm") == "10000 Ω" and pretty_unit("uC") == "µC"
+    assert pretty_unit("output < 10 uA; user uses it") == "output < 10 µA; user uses it"
     assert Verdict("CONDITIONAL PASS").conforms  # the report keeps the verdict's own meaning
 
 
