@@ -143,7 +143,37 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     targets = [a for a in pytest_args if not a.startswith("-")]
     argv += pytest_args if targets else [*pytest_args, str(SUITES)]
     print(f"hil: run {run_id} on bench {bench.id} -> {reports / run_id}", flush=True)
-    return int(pytest.main(argv))
+    code = int(pytest.main(argv))
+    run_dir = reports / run_id
+    if (run_dir / "run.json").is_file():
+        finish_evidence(run_dir, args)
+    return code
+
+
+def finish_evidence(run_dir: Path, args: argparse.Namespace) -> None:
+    """After the session: the compliance report, then the sealed evidence package.
+
+    Sealing comes last so that the manifest covers every file the run produced; an
+    error here is reported but never changes the run's exit status (the measurements
+    are already safe in the store and in results.parquet).
+    """
+    from harness.provenance import login_name
+    from harness.reporting.evidence import seal_run
+
+    try:
+        if not args.no_report:
+            from harness.reporting.compliance import build_compliance_report
+
+            _html, pdf = build_compliance_report(run_dir)
+            print(f"hil: compliance report {pdf}")
+        manifest = seal_run(
+            run_dir,
+            actor=args.operator or login_name(),
+            key_file=Path(args.sign_key) if args.sign_key else None,
+        )
+        print(f"hil: evidence sealed {manifest}")
+    except Exception as error:  # the run's results stand; say what is missing
+        print(f"hil: evidence package incomplete: {error}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sim-fault", action="append", default=[], metavar="NAME[=VALUE]")
     run.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
     run.add_argument("--allow-expired-calibration", action="store_true")
+    run.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip the HTML/PDF compliance report (the evidence is still sealed)",
+    )
+    run.add_argument("--sign-key", help="Ed25519 private key (PEM) to sign the manifest")
 
     spec = sub.add_parser("spec", help="validate or show a spec file")
     spec.add_argument("action", choices=["check", "show"])
@@ -178,13 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("paths", nargs="*", default=[str(SUITES)])
 
     from harness.analysis import cli as analysis_cli
+    from harness.reporting import report_cmd, verify_cmd
     from harness.sim import serve_cmd
-
-    from harness.reporting import verify_cmd
 
     analysis_cli.add_parser(sub)
     serve_cmd.add_parser(sub)
     verify_cmd.add_parser(sub)
+    report_cmd.add_parser(sub)
 
     results = sub.add_parser("results", help="export a run's results")
     results.add_argument("action", choices=["export"])
@@ -213,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from harness.sim import serve_cmd
 
             return serve_cmd.run(args)
-        if args.command in ("verify", "evidence", "analyze"):
+        if args.command in ("verify", "evidence", "analyze", "report"):
             return int(args.func(args))
         if args.command == "analyze":
             return int(args.func(args))
