@@ -18,6 +18,7 @@ marked ``@pytest.mark.requirement("OUT-AMP-L5", ...)``. For such a session it
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,10 +74,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+class _ProgressToTerminal(logging.Handler):
+    """Shows long waits ("waiting for auto power-off: 600 s elapsed…") on the terminal,
+    past pytest's output capture, so an operator at a real bench sees the station work."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        super().__init__(logging.INFO)
+        self._config = config
+
+    def emit(self, record: logging.LogRecord) -> None:
+        reporter = self._config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(f"hil: {record.getMessage()}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "requirement(*ids): the spec requirement ids this compliance test covers"
     )
+    progress = logging.getLogger("harness.progress")
+    progress.setLevel(logging.INFO)
+    handler = _ProgressToTerminal(config)
+    progress.addHandler(handler)
+    config.add_cleanup(lambda: progress.removeHandler(handler))
 
 
 def _exit_on_input_error(error: HilError) -> None:

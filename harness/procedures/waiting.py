@@ -12,6 +12,7 @@ working, not hung.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from harness.instruments.protocols import Clock
 log = logging.getLogger("harness.progress")
 
 PROGRESS_EVERY_S = 30.0
+PROGRESS_MIN_WALL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -57,16 +59,21 @@ def wait_until(
     timeout_s: float,
     step_s: float,
     progress: Callable[[str], None] | None = None,
+    wall: Callable[[], float] = time.monotonic,
 ) -> WaitResult:
     """Poll ``condition`` every ``step_s`` of bench time until it holds or time runs out.
 
     An observation may itself take bench time (a scope record); the resolution of the
-    result is the time between the starts of two observations.
+    result is the time between the starts of two observations. Progress is reported
+    every ``PROGRESS_EVERY_S`` of bench time, but only while a person would be waiting
+    (``PROGRESS_MIN_WALL_S`` of real time since the last report): a real bench reports,
+    the simulated bench, whose virtual minutes pass in milliseconds, stays quiet.
     """
     report = progress or log.info
     start = clock.now()
     before = start
     next_report = start + PROGRESS_EVERY_S
+    last_wall = wall()
     polls = 0
     while True:
         polls += 1
@@ -78,11 +85,13 @@ def wait_until(
         if now - start >= timeout_s:
             raise WaitTimeout(f"{what}: not seen within {timeout_s:g} s")
         if now >= next_report:
-            report(
-                f"waiting for {what}: {now - start:.0f} s elapsed, "
-                f"at most {timeout_s - (now - start):.0f} s remaining"
-            )
             next_report = now + PROGRESS_EVERY_S
+            if wall() - last_wall >= PROGRESS_MIN_WALL_S:
+                last_wall = wall()
+                report(
+                    f"waiting for {what}: {now - start:.0f} s elapsed, "
+                    f"at most {timeout_s - (now - start):.0f} s remaining"
+                )
         clock.sleep(step_s)
 
 
@@ -94,6 +103,7 @@ def poll_until(
     timeout_s: float,
     step_s: float,
     progress: Callable[[str], None] | None = None,
+    wall: Callable[[], float] = time.monotonic,
 ) -> WaitResult | None:
     """As ``wait_until``, but None when the condition never held.
 
@@ -102,7 +112,13 @@ def poll_until(
     """
     try:
         return wait_until(
-            clock, condition, what=what, timeout_s=timeout_s, step_s=step_s, progress=progress
+            clock,
+            condition,
+            what=what,
+            timeout_s=timeout_s,
+            step_s=step_s,
+            progress=progress,
+            wall=wall,
         )
     except WaitTimeout:
         return None
