@@ -311,6 +311,8 @@ def pytest_runtest_makereport(
     problems = [
         f"{f.requirement_id}: {f.verdict}: {f.note}"
         if f.decision_rule == "check"
+        else f"{f.requirement_id}: {f.verdict}: no value: {f.note or 'not measurable'}"
+        if f.value is None
         else f"{f.requirement_id}: {f.verdict}: {f.value} {f.unit} "
         f"(U = {f.expanded_uncertainty:.3g}, limits {f.lower_limit}..{f.upper_limit}, "
         f"{f.decision_rule})"
