@@ -164,6 +164,10 @@ def _stop_allure_step(uuid: str, exc: BaseException | None) -> None:
     )
 
 
+def _utc_text(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
 def _emit(
     started: float,
     instrument: str,
@@ -176,7 +180,7 @@ def _emit(
     result: object,
 ) -> None:
     event: dict[str, object] = {
-        "t": datetime.fromtimestamp(started, UTC).isoformat(timespec="milliseconds"),
+        "t": _utc_text(started),
         "instrument": instrument,
         "action": action,
         "args": arguments,

@@ -1,0 +1,401 @@
+"""Allure results that read like a compliance record, for every run.
+
+allure-pytest already writes one result per test; this plugin makes each result say
+*what was judged*: the behaviour tree is **epic** = the standard or document a
+requirement comes from (:func:`epic_of`), **feature** = the requirement group, **story**
+= the requirement id, one per id the test declares; the **severity** follows the hazard
+class (high → critical, medium → normal, low → minor); **tags** name the spec and the
+unit's serial; a **link** of type ``requirement`` points into the spec file
+(``specs/rmd1.yaml#OUT-AMP-L5``); the test conditions (level, load, frequency, battery)
+appear as **parameters**. After the test body each result gets, as attachments, the
+measurement records as JSON and, for each scope capture a measurement names, a small
+plot and the raw ``.npz``.
+
+Two units must never look like retries of one test: Allure groups results by test case
+and *non-excluded* parameters, so the unit serial is such a parameter. The conditions are
+parameters *excluded* from that identity: they are shown, but a test measured at a load
+the spec later changes stays the same test. A limit failure is a test that ran to the
+end and was failed by the harness plugin (longrepr ``non-conforming measurements``); it
+has no exception, so the plugin copies that text into the result's status message, where
+the categories (``categories.json``) can tell it from instrument, device-port and input
+errors.
+
+At the end of the session ``environment.properties`` (bench, instruments with
+calibration due dates, unit, spec with SHA-256, harness version and commit),
+``executor.json`` and ``categories.json`` are written beside the results; they describe
+the latest session writing into that folder. The plugin also keeps the run's event log
+``events.jsonl`` (see :mod:`harness.reporting.steps`) open for the whole run, with or
+without Allure. Inert for sessions without compliance tests.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Generator, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from harness.plugin import MEASURE_KEY, compliance_run
+from harness.reporting import steps
+
+if TYPE_CHECKING:
+    from harness.record import Measurement
+    from harness.run import ComplianceRun
+    from harness.spec import Requirement
+
+SEVERITY = {"high": "critical", "medium": "normal", "low": "minor"}
+CONDITION_PARAMETERS = {
+    "level": "Level",
+    "load": "Load",
+    "frequency": "Frequency",
+    "battery": "Battery voltage",
+}
+SERIAL_PARAMETER = "Unit serial"
+#: Canonical epics, most authoritative first: a requirement's epic is the first found in
+#: its ``source`` text, so "design; IEC 60601-2-10" and "IEC 60601-2-10 (…)" agree.
+EPICS = (
+    (re.compile(r"IEC\s*60601-2-10"), "IEC 60601-2-10"),
+    (re.compile(r"IEC\s*60601-1(?![-\d])"), "IEC 60601-1"),
+    (re.compile(r"21\s*CFR\s*882\.5890"), "21 CFR 882.5890"),
+    (re.compile(r"21\s*CFR\s*(Part\s*)?11\b"), "21 CFR 11"),
+    (re.compile(r"\bFDA\b"), "FDA stimulator output characterisation"),
+    (re.compile(r"\bK\d{6}\b"), "FDA 510(k) predicates"),
+)
+DESIGN_EPIC = "design"
+_ANY = r"[\s\S]*"
+CATEGORIES: list[dict[str, Any]] = [
+    {
+        "name": "Limit failures",
+        "matchedStatuses": ["failed"],
+        "messageRegex": f"non-conforming measurements{_ANY}",
+    },
+    {
+        "name": "Instrument errors",
+        "matchedStatuses": ["failed", "broken"],
+        "messageRegex": f"{_ANY}(InstrumentError|instrument errors after the test){_ANY}",
+    },
+    {
+        "name": "Device communication errors",
+        "matchedStatuses": ["failed", "broken"],
+        "messageRegex": f"{_ANY}(DeviceCommError|CommandRejected){_ANY}",
+    },
+    {
+        "name": "Input errors",
+        "matchedStatuses": ["failed", "broken"],
+        "messageRegex": f"{_ANY}(InputError|input error){_ANY}",
+    },
+    {"name": "Other failures", "matchedStatuses": ["failed"]},
+    {"name": "Other errors", "matchedStatuses": ["broken"]},
+]
+_EVENTS_KEY = pytest.StashKey["_EventLog"]()
+_STEPS_KEY = pytest.StashKey[bool]()
+
+
+def epic_of(source: str) -> str:
+    """The epic for a requirement's ``source``: its most authoritative document."""
+    return next((name for pattern, name in EPICS if pattern.search(source)), DESIGN_EPIC)
+
+
+def declared_ids(item: pytest.Item) -> list[str]:
+    return [str(a) for marker in item.iter_markers("requirement") for a in marker.args]
+
+
+def _alluredir(config: pytest.Config) -> Path | None:
+    if config.pluginmanager.get_plugin("allure_listener") is None:
+        return None
+    folder = getattr(config.option, "allure_report_dir", None)
+    return Path(folder) if folder else None
+
+
+# --- session: steps switch and the event log ------------------------------------------
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STEPS_KEY] = steps.allure_steps_enabled()
+    if _alluredir(session.config) is not None:
+        steps.set_allure_steps(True)
+
+
+class _EventLog:
+    """The ``harness.events`` file handler of one run and the logger state it replaced."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.test = ""
+        self.handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+        self.handler.setFormatter(steps.EventFormatter(lambda: {"test": self.test}))
+        self.logger = logging.getLogger(steps.EVENTS_LOGGER)
+        self._saved = (self.logger.level, self.logger.propagate)
+        self.logger.addHandler(self.handler)
+        self.logger.setLevel(logging.INFO)
+        self.logger.propagate = False  # thousands of lines must not reach pytest's caplog
+
+    def close(self) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self._saved[0])
+        self.logger.propagate = self._saved[1]
+        self.handler.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config) -> Generator[None, Any, None]:
+    yield  # the harness plugin has now created the run (or not)
+    run = compliance_run(config)
+    if run is not None and _EVENTS_KEY not in config.stash:
+        config.stash[_EVENTS_KEY] = _EventLog(run.run_dir / "events.jsonl")
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, Any, None]:
+    """Name the running test in each event (teardown of session fixtures included)."""
+    log = item.config.stash.get(_EVENTS_KEY, None)
+    if log is not None:
+        log.test = item.nodeid
+    yield
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    run = compliance_run(config)
+    folder = _alluredir(config)
+    if run is not None and folder is not None:
+        write_session_files(folder, run)
+    log = config.stash.get(_EVENTS_KEY, None)
+    if log is not None:
+        log.close()
+        del config.stash[_EVENTS_KEY]
+    if _STEPS_KEY in config.stash:
+        steps.set_allure_steps(config.stash[_STEPS_KEY])
+
+
+# --- one test ---------------------------------------------------------------------------
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    run = compliance_run(item.config)
+    ids = declared_ids(item)
+    if run is None or not ids or _alluredir(item.config) is None:
+        return
+    if report.when == "setup":
+        describe(item, run, ids)
+    elif report.when == "call":
+        measure = item.stash.get(MEASURE_KEY, None)
+        recorded: list[Measurement] = list(measure.recorded) if measure is not None else []
+        _conditions(run, ids, recorded)
+        attach_evidence(run, recorded)
+        if report.failed and str(report.longrepr).startswith("non-conforming measurements"):
+            _set_status_message(item.config, str(report.longrepr))
+
+
+def describe(item: pytest.Item, run: ComplianceRun, ids: list[str]) -> None:
+    """Labels, tags, links and identity parameters of a compliance test's result."""
+    requirements = [run.spec.requirement(rid) for rid in ids]
+    order = list(SEVERITY)
+    worst = min((r.hazard for r in requirements), key=order.index)
+    hook = _allure_hook()
+    hook.add_label(label_type="severity", labels=[SEVERITY[worst]])
+    for r in requirements:
+        hook.add_label(label_type="epic", labels=[epic_of(r.source)])
+        hook.add_label(label_type="feature", labels=[r.group])
+        hook.add_label(label_type="story", labels=[r.id])
+        url = _spec_url(item, run, r.id)
+        hook.add_link(url=url, link_type="requirement", name=f"{r.id}: {r.title}")
+    serial = _serial(run)
+    hook.add_label(label_type="tag", labels=[f"spec:{run.spec.id}", f"serial:{serial}"])
+    hook.add_parameter(name=SERIAL_PARAMETER, value=serial, excluded=False, mode=None)
+    _conditions(run, ids, [])
+
+
+def _allure_hook() -> Any:
+    """allure-python's hook relay: what ``allure.dynamic`` and ``allure.attach`` call."""
+    from allure_commons import plugin_manager
+
+    return plugin_manager.hook
+
+
+def _serial(run: ComplianceRun) -> str:
+    if run.record is not None and run.record.unit is not None:
+        return run.record.unit.serial
+    return run.options.expected_serial or "unknown"
+
+
+def _spec_url(item: pytest.Item, run: ComplianceRun, rid: str) -> str:
+    path = Path(run.spec.path).resolve()
+    try:
+        shown = path.relative_to(Path(str(item.config.rootpath)).resolve()).as_posix()
+    except ValueError:
+        shown = path.as_uri()
+    return f"{shown}#{rid}"
+
+
+def _conditions(run: ComplianceRun, ids: list[str], recorded: Iterable[Measurement]) -> None:
+    """Condition parameters: what the measurements state, else what the spec fixes."""
+    values: dict[str, list[str]] = {}
+    for m in recorded:
+        for key in CONDITION_PARAMETERS:
+            if key in m.conditions and m.conditions[key] not in values.setdefault(key, []):
+                values[key].append(m.conditions[key])
+    for requirement in (run.spec.requirement(rid) for rid in ids):
+        for key, value in _requirement_conditions(requirement).items():
+            if not values.get(key):
+                values[key] = [value]
+    for key, shown in values.items():
+        if shown:
+            _allure_hook().add_parameter(
+                name=CONDITION_PARAMETERS[key], value=", ".join(shown), excluded=True, mode=None
+            )
+
+
+def _requirement_conditions(requirement: Requirement) -> dict[str, str]:
+    found = {k: str(v) for k, v in requirement.conditions.items() if k in CONDITION_PARAMETERS}
+    if found.get("level", "").isdigit():
+        found["level"] = f"L{found['level']}"
+    return found
+
+
+def _set_status_message(config: pytest.Config, text: str) -> None:
+    """Give a limit failure (no exception) the status message categories match on."""
+    from allure_commons.model2 import StatusDetails
+
+    listener = config.pluginmanager.get_plugin("allure_listener")
+    result = listener.allure_logger.get_test(None) if listener is not None else None
+    if result is not None and result.statusDetails is None:
+        first, _, rest = text.partition("\n")
+        result.statusDetails = StatusDetails(message=text, trace=rest.strip() or first)
+
+
+# --- attachments --------------------------------------------------------------------------
+
+
+def attach_evidence(run: ComplianceRun, recorded: list[Measurement]) -> None:
+    """The test's measurement records (JSON), and a plot and the raw file per capture."""
+    from allure_commons.types import AttachmentType
+
+    if not recorded:
+        return
+    hook = _allure_hook()
+    rows = [m.model_dump(mode="json") for m in recorded]
+    hook.attach_data(
+        body=json.dumps(rows, indent=1),
+        name="measurements.json",
+        attachment_type=AttachmentType.JSON,
+        extension=None,
+    )
+    seen: list[str] = []
+    for m in recorded:
+        for name in m.attachments:
+            if name not in seen:
+                seen.append(name)
+    for name in seen:
+        path = run.run_dir / name
+        if not path.is_file():
+            continue
+        if path.suffix == ".npz":
+            needed_by = sorted({m.requirement_id for m in recorded if name in m.attachments})
+            png = capture_plot(path, title=f"{path.name} ({', '.join(needed_by)})")
+            hook.attach_data(
+                body=png,
+                name=f"{path.stem}.png",
+                attachment_type=AttachmentType.PNG,
+                extension=None,
+            )
+        hook.attach_file(
+            source=str(path),
+            name=path.name,
+            attachment_type="application/octet-stream",
+            extension=path.suffix.lstrip(".") or "bin",
+        )
+
+
+def capture_plot(path: Path, *, title: str, max_points: int = 2000) -> bytes:
+    """A small PNG of one archived capture: current (µA) when the load is known, else V.
+
+    Long records are reduced to per-bucket minima and maxima, so narrow pulses and
+    overshoots stay visible at a few thousand points.
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with np.load(path) as data:
+        t0, dt = float(data["t0"]), float(data["dt"])
+        volts = np.asarray(data["volts"], dtype=np.float64)
+        load = float(data["load_ohms"]) if "load_ohms" in data else float("nan")
+    y, unit = (volts / load * 1e6, "current (µA)") if np.isfinite(load) else (volts, "V")
+    t = t0 + dt * np.arange(y.size)
+    if y.size > max_points:
+        width = -(-y.size // (max_points // 2))
+        usable = (y.size // width) * width
+        blocks = y[:usable].reshape(-1, width)
+        y = np.column_stack([blocks.min(axis=1), blocks.max(axis=1)]).ravel()
+        t = np.repeat(t[:usable:width], 2)
+    figure = Figure(figsize=(6.4, 2.4), dpi=80)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.plot(t, y, linewidth=0.7)
+    axes.set_xlabel("time from trigger (s)")
+    axes.set_ylabel(unit)
+    axes.set_title(title, fontsize=8)
+    axes.grid(True, linewidth=0.3)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+# --- session files ------------------------------------------------------------------------
+
+
+def write_session_files(folder: Path, run: ComplianceRun) -> None:
+    """environment.properties, executor.json and categories.json for the results folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    record = run.record
+    env: dict[str, str] = {
+        "run.id": run.options.run_id,
+        "bench.id": run.bench.id,
+        "spec.id": run.spec.id,
+        "spec.version": run.spec.version,
+        "spec.sha256": run.spec.sha256,
+    }
+    if record is not None:
+        env["harness.version"] = record.harness_version
+        env["harness.git_commit"] = record.git_commit or "unknown"
+        if record.unit is not None:
+            for key in ("model", "serial", "firmware", "hardware"):
+                env[f"unit.{key}"] = str(getattr(record.unit, key))
+        for i in record.instruments:
+            firmware = f", firmware {i.firmware}" if i.firmware else ""
+            env[f"instrument.{i.name}"] = f"{i.role}: {i.model} s/n {i.serial}{firmware}"
+            env[f"instrument.{i.name}.calibration_due"] = i.calibration_due or "not given"
+        env |= {f"sim_fault.{n}": f for n, f in enumerate(record.sim_faults, start=1)}
+    lines = [f"{_escape(k, key=True)}={_escape(v)}" for k, v in env.items()]
+    (folder / "environment.properties").write_text("\n".join(lines) + "\n", encoding="latin-1")
+    station = record.station if record is not None else run.options.station or "unknown"
+    serial = _serial(run)
+    executor = {
+        "name": f"{station} (operator {run.options.operator})",
+        "type": "microcurrent-hil",
+        "buildName": f"run {run.options.run_id}: {serial} vs {run.spec.id} {run.spec.version}",
+        "reportName": f"{run.spec.id} compliance, unit {serial}",
+    }
+    (folder / "executor.json").write_text(json.dumps(executor, indent=2) + "\n", "utf-8")
+    (folder / "categories.json").write_text(json.dumps(CATEGORIES, indent=2) + "\n", "utf-8")
+
+
+def _escape(text: str, *, key: bool = False) -> str:
+    """Java .properties escaping: backslash, line breaks, separators in keys, non-Latin-1."""
+    out = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    if key:
+        out = re.sub(r"([=: ])", r"\\\1", out)
+    return "".join(c if ord(c) < 0x100 else f"\\u{ord(c):04x}" for c in out)
