@@ -65,9 +65,20 @@ BEEPS: dict[str, tuple[tuple[float, float], ...]] = {
     "lowbatt": ((0.0, 0.05), (0.1, 0.15)),
 }
 """Buzzer patterns: (on, off) offsets in device seconds."""
+BEEP_GAP_S = 0.1
+"""Silence between two queued patterns, device seconds."""
 EVENT_BUFFER = 4096
-_TIMER_ORDER = ("poll", "contact_loss", "ocp_trip", "ocp_give_up", "boost_end",
-                "relocate_beep", "session_end", "idle_off", "auto_off")
+_TIMER_ORDER = (
+    "poll",
+    "contact_loss",
+    "ocp_trip",
+    "ocp_give_up",
+    "boost_end",
+    "relocate_beep",
+    "session_end",
+    "idle_off",
+    "auto_off",
+)
 
 
 class CommandRejected(ValueError):
@@ -115,6 +126,7 @@ class Firmware:
         self.faults = faults
         self.k = 1.0 + faults.clock_error
         self.buzzer = IntervalSet()
+        self.buzzer_free_at = -math.inf
         self._log: deque[DeviceEvent] = deque(maxlen=EVENT_BUFFER)
         self._next_index = 0
         self.battery_v, self.charger_v = 0.0, 0.0
@@ -210,10 +222,14 @@ class Firmware:
         if self.since is None:
             return IDLE
         return Drive(
-            "pulses", self.amplitude(), origin=self.origin,
+            "pulses",
+            self.amplitude(),
+            origin=self.origin,
             period=1.0 / (FREQUENCIES_HZ[self.frequency - 1] * self.k),
-            half_cycle=POLARITY_HALF_CYCLE_S / self.k, ramp_start=self.ramp_start,
-            ramp_length=SOFT_START_S / self.k, overshoot_start=self.overshoot_start,
+            half_cycle=POLARITY_HALF_CYCLE_S / self.k,
+            ramp_start=self.ramp_start,
+            ramp_length=SOFT_START_S / self.k,
+            overshoot_start=self.overshoot_start,
             overshoot_a=self.overshoot_a,
         )
 
@@ -233,9 +249,13 @@ class Firmware:
             beep = (self.beeps_done + 1) * RELOCATE_BEEP_S
             if beep < end:
                 due.append((self.since + (beep - self.session_acc) / k, "relocate_beep"))
-        named = (("contact_loss", self.loss_at), ("boost_end", self.boost_until),
-                 ("poll", self.poll_at), ("ocp_trip", self.trip_at),
-                 ("ocp_give_up", self.give_up_at))
+        named = (
+            ("contact_loss", self.loss_at),
+            ("boost_end", self.boost_until),
+            ("poll", self.poll_at),
+            ("ocp_trip", self.trip_at),
+            ("ocp_give_up", self.give_up_at),
+        )
         due += [(when, name) for name, when in named if when is not None]
         return min(due, key=lambda item: (item[0], _TIMER_ORDER.index(item[1])))
 
@@ -427,9 +447,15 @@ class Firmware:
 
     def _update(self, t: float) -> None:
         """Start or stop the treatment so the output matches the state."""
-        treat = (self.on and self.fault is None and not self.charger_seen
-                 and not self.lowbatt_cut and not self.complete and self.contact
-                 and self.selftest_start is None)
+        treat = (
+            self.on
+            and self.fault is None
+            and not self.charger_seen
+            and not self.lowbatt_cut
+            and not self.complete
+            and self.contact
+            and self.selftest_start is None
+        )
         if treat and self.since is None:
             self.since, self.origin = t, t
             if self.faults.soft_start:
@@ -444,8 +470,12 @@ class Firmware:
             self.since = None
 
     def _beep(self, t: float, pattern: str) -> None:
+        """Sound a pattern; one that falls due while another sounds waits its turn
+        (a buzzer driver plays one pattern at a time, so two never merge into noise)."""
+        start = max(t, self.buzzer_free_at + BEEP_GAP_S / self.k)
         for on, off in BEEPS[pattern]:
-            self.buzzer.add(t + on / self.k, t + off / self.k)
+            self.buzzer.add(start + on / self.k, start + off / self.k)
+        self.buzzer_free_at = start + BEEPS[pattern][-1][1] / self.k
         self._log_event(t, "beep", pattern)
 
     def _log_event(self, t: float, kind: str, detail: str) -> None:
