@@ -127,7 +127,7 @@ class _EventLog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.test = ""
-        self.handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+        self.handler = steps.EventFileHandler(path, mode="a", encoding="utf-8")
         self.handler.setFormatter(steps.EventFormatter(lambda: {"test": self.test}))
         self.logger = logging.getLogger(steps.EVENTS_LOGGER)
         self._saved = (self.logger.level, self.logger.propagate)
@@ -157,6 +157,8 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, Any, None]:
     if log is not None:
         log.test = item.nodeid
     yield
+    if log is not None:
+        log.handler.flush()
 
 
 @pytest.hookimpl(trylast=True)
@@ -318,7 +320,7 @@ def attach_evidence(run: ComplianceRun, recorded: list[Measurement]) -> None:
         )
 
 
-def capture_plot(path: Path, *, title: str, max_points: int = 2000) -> bytes:
+def capture_plot(path: Path, *, title: str, max_points: int = 1600) -> bytes:
     """A small PNG of one archived capture: current (µA) when the load is known, else V.
 
     Long records are reduced to per-bucket minima and maxima, so narrow pulses and
@@ -348,7 +350,7 @@ def capture_plot(path: Path, *, title: str, max_points: int = 2000) -> bytes:
     axes.set_ylabel(unit)
     axes.set_title(title, fontsize=8)
     axes.grid(True, linewidth=0.3)
-    figure.tight_layout()
+    figure.subplots_adjust(left=0.12, right=0.98, bottom=0.2, top=0.88)  # tight_layout: 2x
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

@@ -48,6 +48,7 @@ _MAX_ARG_CHARS = 60
 _SCALARS = (bool, int, float, str, type(None))
 
 _events = logging.getLogger(EVENTS_LOGGER)
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str)  # built once, not per line
 _nesting = threading.local()
 
 P = ParamSpec("P")
@@ -164,8 +165,20 @@ def _stop_allure_step(uuid: str, exc: BaseException | None) -> None:
     )
 
 
+class _SecondText:
+    """The formatted date-time of the last whole second (read and replaced atomically)."""
+
+    cached: tuple[int, str] = (-1, "")
+
+
 def _utc_text(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    """``2026-01-01T12:00:00.123Z``; the date-time part is formatted once per second."""
+    whole = int(seconds)
+    cached_second, text = _SecondText.cached
+    if cached_second != whole:
+        text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _SecondText.cached = (whole, text)
+    return f"{text}.{int((seconds - whole) * 1000):03d}Z"
 
 
 def _emit(
@@ -193,7 +206,12 @@ def _emit(
         event["error"] = error
     elif result is not None:
         event["result"] = _brief(result) if not isinstance(result, bool | int | float) else result
-    _events.info("%s: %s(%s)", instrument, action, arguments, extra={"bench_event": event})
+    # makeRecord + handle: what Logger.info does, minus the caller lookup (a stack walk)
+    record = _events.makeRecord(
+        EVENTS_LOGGER, logging.INFO, "", 0, "%s: %s(%s)", (instrument, action, arguments), None
+    )
+    record.bench_event = event
+    _events.handle(record)
 
 
 class EventFormatter(logging.Formatter):
@@ -210,10 +228,25 @@ class EventFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         event = getattr(record, "bench_event", None)
         if not isinstance(event, dict):
-            event = {
-                "t": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-                "message": record.getMessage(),
-            }
+            event = {"t": _utc_text(record.created), "message": record.getMessage()}
         if self._context is not None:
             event = {**event, **self._context()}
-        return json.dumps(event, ensure_ascii=False, default=str)
+        return _JSON.encode(event)
+
+
+class EventFileHandler(logging.FileHandler):
+    """Appends event lines to a file, flushing only when told to (and on close).
+
+    ``logging.FileHandler`` flushes after every record: one system call per bench action,
+    a third of the cost of an event. The Allure plugin flushes after each test, so a
+    killed run loses at most the current test's tail of the log (which its results store
+    marks incomplete anyway).
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self.stream is None:
+                self.stream = self._open()
+            self.stream.write(self.format(record) + self.terminator)
+        except Exception:
+            self.handleError(record)
