@@ -23,15 +23,14 @@ errors.
 At the end of the session ``environment.properties`` (bench, instruments with
 calibration due dates, unit, spec with SHA-256, harness version and commit),
 ``executor.json`` and ``categories.json`` are written beside the results; they describe
-the latest session writing into that folder. The plugin also keeps the run's event log
+the latest session writing into that folder (:mod:`harness.reporting.allure_files`
+writes them and the attachments). The plugin also keeps the run's event log
 ``events.jsonl`` (see :mod:`harness.reporting.steps`) open for the whole run, with or
 without Allure. Inert for sessions without compliance tests.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import re
 from collections.abc import Generator, Iterable
@@ -42,6 +41,12 @@ import pytest
 
 from harness.plugin import MEASURE_KEY, compliance_run
 from harness.reporting import steps
+from harness.reporting.allure_files import (
+    allure_hook,
+    attach_evidence,
+    unit_serial,
+    write_session_files,
+)
 
 if TYPE_CHECKING:
     from harness.record import Measurement
@@ -67,31 +72,6 @@ EPICS = (
     (re.compile(r"\bK\d{6}\b"), "FDA 510(k) predicates"),
 )
 DESIGN_EPIC = "design"
-_ANY = r"[\s\S]*"
-CATEGORIES: list[dict[str, Any]] = [
-    {
-        "name": "Limit failures",
-        "matchedStatuses": ["failed"],
-        "messageRegex": f"non-conforming measurements{_ANY}",
-    },
-    {
-        "name": "Instrument errors",
-        "matchedStatuses": ["failed", "broken"],
-        "messageRegex": f"{_ANY}(InstrumentError|instrument errors after the test){_ANY}",
-    },
-    {
-        "name": "Device communication errors",
-        "matchedStatuses": ["failed", "broken"],
-        "messageRegex": f"{_ANY}(DeviceCommError|CommandRejected){_ANY}",
-    },
-    {
-        "name": "Input errors",
-        "matchedStatuses": ["failed", "broken"],
-        "messageRegex": f"{_ANY}(InputError|input error){_ANY}",
-    },
-    {"name": "Other failures", "matchedStatuses": ["failed"]},
-    {"name": "Other errors", "matchedStatuses": ["broken"]},
-]
 _EVENTS_KEY = pytest.StashKey["_EventLog"]()
 _STEPS_KEY = pytest.StashKey[bool]()
 
@@ -205,7 +185,7 @@ def describe(item: pytest.Item, run: ComplianceRun, ids: list[str]) -> None:
     requirements = [run.spec.requirement(rid) for rid in ids]
     order = list(SEVERITY)
     worst = min((r.hazard for r in requirements), key=order.index)
-    hook = _allure_hook()
+    hook = allure_hook()
     hook.add_label(label_type="severity", labels=[SEVERITY[worst]])
     for r in requirements:
         hook.add_label(label_type="epic", labels=[epic_of(r.source)])
@@ -213,23 +193,10 @@ def describe(item: pytest.Item, run: ComplianceRun, ids: list[str]) -> None:
         hook.add_label(label_type="story", labels=[r.id])
         url = _spec_url(item, run, r.id)
         hook.add_link(url=url, link_type="requirement", name=f"{r.id}: {r.title}")
-    serial = _serial(run)
+    serial = unit_serial(run)
     hook.add_label(label_type="tag", labels=[f"spec:{run.spec.id}", f"serial:{serial}"])
     hook.add_parameter(name=SERIAL_PARAMETER, value=serial, excluded=False, mode=None)
     _conditions(run, ids, [])
-
-
-def _allure_hook() -> Any:
-    """allure-python's hook relay: what ``allure.dynamic`` and ``allure.attach`` call."""
-    from allure_commons import plugin_manager
-
-    return plugin_manager.hook
-
-
-def _serial(run: ComplianceRun) -> str:
-    if run.record is not None and run.record.unit is not None:
-        return run.record.unit.serial
-    return run.options.expected_serial or "unknown"
 
 
 def _spec_url(item: pytest.Item, run: ComplianceRun, rid: str) -> str:
@@ -254,7 +221,7 @@ def _conditions(run: ComplianceRun, ids: list[str], recorded: Iterable[Measureme
                 values[key] = [value]
     for key, shown in values.items():
         if shown:
-            _allure_hook().add_parameter(
+            allure_hook().add_parameter(
                 name=CONDITION_PARAMETERS[key], value=", ".join(shown), excluded=True, mode=None
             )
 
@@ -275,129 +242,3 @@ def _set_status_message(config: pytest.Config, text: str) -> None:
     if result is not None and result.statusDetails is None:
         first, _, rest = text.partition("\n")
         result.statusDetails = StatusDetails(message=text, trace=rest.strip() or first)
-
-
-# --- attachments --------------------------------------------------------------------------
-
-
-def attach_evidence(run: ComplianceRun, recorded: list[Measurement]) -> None:
-    """The test's measurement records (JSON), and a plot and the raw file per capture."""
-    from allure_commons.types import AttachmentType
-
-    if not recorded:
-        return
-    hook = _allure_hook()
-    rows = [m.model_dump(mode="json") for m in recorded]
-    hook.attach_data(
-        body=json.dumps(rows, indent=1),
-        name="measurements.json",
-        attachment_type=AttachmentType.JSON,
-        extension=None,
-    )
-    seen: list[str] = []
-    for m in recorded:
-        for name in m.attachments:
-            if name not in seen:
-                seen.append(name)
-    for name in seen:
-        path = run.run_dir / name
-        if not path.is_file():
-            continue
-        if path.suffix == ".npz":
-            needed_by = sorted({m.requirement_id for m in recorded if name in m.attachments})
-            png = capture_plot(path, title=f"{path.name} ({', '.join(needed_by)})")
-            hook.attach_data(
-                body=png,
-                name=f"{path.stem}.png",
-                attachment_type=AttachmentType.PNG,
-                extension=None,
-            )
-        hook.attach_file(
-            source=str(path),
-            name=path.name,
-            attachment_type="application/octet-stream",
-            extension=path.suffix.lstrip(".") or "bin",
-        )
-
-
-def capture_plot(path: Path, *, title: str, max_points: int = 1600) -> bytes:
-    """A small PNG of one archived capture: current (µA) when the load is known, else V.
-
-    Long records are reduced to per-bucket minima and maxima, so narrow pulses and
-    overshoots stay visible at a few thousand points.
-    """
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    with np.load(path) as data:
-        t0, dt = float(data["t0"]), float(data["dt"])
-        volts = np.asarray(data["volts"], dtype=np.float64)
-        load = float(data["load_ohms"]) if "load_ohms" in data else float("nan")
-    y, unit = (volts / load * 1e6, "current (µA)") if np.isfinite(load) else (volts, "V")
-    t = t0 + dt * np.arange(y.size)
-    if y.size > max_points:
-        width = -(-y.size // (max_points // 2))
-        usable = (y.size // width) * width
-        blocks = y[:usable].reshape(-1, width)
-        y = np.column_stack([blocks.min(axis=1), blocks.max(axis=1)]).ravel()
-        t = np.repeat(t[:usable:width], 2)
-    figure = Figure(figsize=(6.4, 2.4), dpi=80)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    axes.plot(t, y, linewidth=0.7)
-    axes.set_xlabel("time from trigger (s)")
-    axes.set_ylabel(unit)
-    axes.set_title(title, fontsize=8)
-    axes.grid(True, linewidth=0.3)
-    figure.subplots_adjust(left=0.12, right=0.98, bottom=0.2, top=0.88)  # tight_layout: 2x
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-# --- session files ------------------------------------------------------------------------
-
-
-def write_session_files(folder: Path, run: ComplianceRun) -> None:
-    """environment.properties, executor.json and categories.json for the results folder."""
-    folder.mkdir(parents=True, exist_ok=True)
-    record = run.record
-    env: dict[str, str] = {
-        "run.id": run.options.run_id,
-        "bench.id": run.bench.id,
-        "spec.id": run.spec.id,
-        "spec.version": run.spec.version,
-        "spec.sha256": run.spec.sha256,
-    }
-    if record is not None:
-        env["harness.version"] = record.harness_version
-        env["harness.git_commit"] = record.git_commit or "unknown"
-        if record.unit is not None:
-            for key in ("model", "serial", "firmware", "hardware"):
-                env[f"unit.{key}"] = str(getattr(record.unit, key))
-        for i in record.instruments:
-            firmware = f", firmware {i.firmware}" if i.firmware else ""
-            env[f"instrument.{i.name}"] = f"{i.role}: {i.model} s/n {i.serial}{firmware}"
-            env[f"instrument.{i.name}.calibration_due"] = i.calibration_due or "not given"
-        env |= {f"sim_fault.{n}": f for n, f in enumerate(record.sim_faults, start=1)}
-    lines = [f"{_escape(k, key=True)}={_escape(v)}" for k, v in env.items()]
-    (folder / "environment.properties").write_text("\n".join(lines) + "\n", encoding="latin-1")
-    station = record.station if record is not None else run.options.station or "unknown"
-    serial = _serial(run)
-    executor = {
-        "name": f"{station} (operator {run.options.operator})",
-        "type": "microcurrent-hil",
-        "buildName": f"run {run.options.run_id}: {serial} vs {run.spec.id} {run.spec.version}",
-        "reportName": f"{run.spec.id} compliance, unit {serial}",
-    }
-    (folder / "executor.json").write_text(json.dumps(executor, indent=2) + "\n", "utf-8")
-    (folder / "categories.json").write_text(json.dumps(CATEGORIES, indent=2) + "\n", "utf-8")
-
-
-def _escape(text: str, *, key: bool = False) -> str:
-    """Java .properties escaping: backslash, line breaks, separators in keys, non-Latin-1."""
-    out = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-    if key:
-        out = re.sub(r"([=: ])", r"\\\1", out)
-    return "".join(c if ord(c) < 0x100 else f"\\u{ord(c):04x}" for c in out)

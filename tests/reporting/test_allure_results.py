@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from harness.cli import main
-from harness.reporting.allure_plugin import CATEGORIES, EPICS, SEVERITY, epic_of
+from harness.reporting.allure_files import CATEGORIES
+from harness.reporting.allure_plugin import EPICS, SEVERITY, epic_of
 from harness.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,23 +198,27 @@ def test_environment_executor_and_categories(runs):
     ]
 
 
+INSTRUMENT, DEVICE = "Instrument errors", "Device communication errors"
+
+
 @pytest.mark.parametrize(
     ("message", "category"),
     [
-        ("harness.errors.InstrumentError: dmm: 'READ?': timeout", "Instrument errors"),
-        ("Failed: instrument errors after the test: ['-113,\"Undefined header\"']", "Instrument errors"),
-        ("harness.errors.DeviceCommError: device port dut: no valid reply", "Device communication errors"),
-        ("harness.dut.testport.CommandRejected: device port dut: 'LVL 9' rejected", "Device communication errors"),
+        ("harness.errors.InstrumentError: dmm: 'READ?': timeout", INSTRUMENT),
+        ("Failed: instrument errors after the test: ['-113,\"Undefined header\"']", INSTRUMENT),
+        ("harness.errors.DeviceCommError: device port dut: no valid reply", DEVICE),
+        ("harness.dut.testport.CommandRejected: device port dut: 'LVL 9' rejected", DEVICE),
         ("harness.errors.InputError: captures/x.npz: volts: expected …", "Input errors"),
         ("AssertionError: assert 1 == 2", "Other errors"),
     ],
-)  # fmt: skip
+)
 def test_categories_separate_errors_by_kind(message, category):
     matched = [
         c["name"]
         for c in CATEGORIES
-        if "broken" in c["matchedStatuses"] and re.fullmatch(c.get("messageRegex", r"[\s\S]*"), message)
-    ]  # fmt: skip
+        if "broken" in c["matchedStatuses"]
+        and re.fullmatch(c.get("messageRegex", r"[\s\S]*"), message)
+    ]
     assert matched[0] == category
 
 

@@ -1,0 +1,187 @@
+"""What the Allure plugin writes besides the results: evidence attachments, session files.
+
+Attachments turn a result into evidence an auditor can check without the bench: the
+test's measurement records (JSON, as stored), and for each scope capture a measurement
+names, a small plot to look at and the raw ``.npz`` to re-analyse (``hil analyze``).
+
+The session files describe the run to the report: ``environment.properties`` (Java
+properties: bench, each instrument's identity and calibration due date, the unit, spec
+id/version/SHA-256, harness version and git commit, simulated faults), ``executor.json``
+(station and operator, run id as the build name) and ``categories.json``, which sorts
+failures by who has to act: the unit (limit failures), the bench (instrument errors),
+the cable or unit's port (device communication), the input files, or anything else.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.record import Measurement
+    from harness.run import ComplianceRun
+
+_ANY = r"[\s\S]*"
+CATEGORIES: list[dict[str, Any]] = [
+    {
+        "name": "Limit failures",
+        "matchedStatuses": ["failed"],
+        "messageRegex": f"non-conforming measurements{_ANY}",
+    },
+    {
+        "name": "Instrument errors",
+        "matchedStatuses": ["failed", "broken"],
+        "messageRegex": f"{_ANY}(InstrumentError|instrument errors after the test){_ANY}",
+    },
+    {
+        "name": "Device communication errors",
+        "matchedStatuses": ["failed", "broken"],
+        "messageRegex": f"{_ANY}(DeviceCommError|CommandRejected){_ANY}",
+    },
+    {
+        "name": "Input errors",
+        "matchedStatuses": ["failed", "broken"],
+        "messageRegex": f"{_ANY}(InputError|input error){_ANY}",
+    },
+    {"name": "Other failures", "matchedStatuses": ["failed"]},
+    {"name": "Other errors", "matchedStatuses": ["broken"]},
+]
+
+
+def allure_hook() -> Any:
+    """allure-python's hook relay: what ``allure.dynamic`` and ``allure.attach`` call."""
+    from allure_commons import plugin_manager
+
+    return plugin_manager.hook
+
+
+def unit_serial(run: ComplianceRun) -> str:
+    if run.record is not None and run.record.unit is not None:
+        return run.record.unit.serial
+    return run.options.expected_serial or "unknown"
+
+
+def attach_evidence(run: ComplianceRun, recorded: list[Measurement]) -> None:
+    """The test's measurement records (JSON), and a plot and the raw file per capture."""
+    from allure_commons.types import AttachmentType
+
+    if not recorded:
+        return
+    hook = allure_hook()
+    rows = [m.model_dump(mode="json") for m in recorded]
+    hook.attach_data(
+        body=json.dumps(rows, indent=1),
+        name="measurements.json",
+        attachment_type=AttachmentType.JSON,
+        extension=None,
+    )
+    seen: list[str] = []
+    for m in recorded:
+        for name in m.attachments:
+            if name not in seen:
+                seen.append(name)
+    for name in seen:
+        path = run.run_dir / name
+        if not path.is_file():
+            continue
+        if path.suffix == ".npz":
+            needed_by = sorted({m.requirement_id for m in recorded if name in m.attachments})
+            png = capture_plot(path, title=f"{path.name} ({', '.join(needed_by)})")
+            hook.attach_data(
+                body=png,
+                name=f"{path.stem}.png",
+                attachment_type=AttachmentType.PNG,
+                extension=None,
+            )
+        hook.attach_file(
+            source=str(path),
+            name=path.name,
+            attachment_type="application/octet-stream",
+            extension=path.suffix.lstrip(".") or "bin",
+        )
+
+
+def capture_plot(path: Path, *, title: str, max_points: int = 1600) -> bytes:
+    """A small PNG of one archived capture: current (µA) when the load is known, else V.
+
+    Long records are reduced to per-bucket minima and maxima, so narrow pulses and
+    overshoots stay visible at a few thousand points.
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with np.load(path) as data:
+        t0, dt = float(data["t0"]), float(data["dt"])
+        volts = np.asarray(data["volts"], dtype=np.float64)
+        load = float(data["load_ohms"]) if "load_ohms" in data else float("nan")
+    y, unit = (volts / load * 1e6, "current (µA)") if np.isfinite(load) else (volts, "V")
+    t = t0 + dt * np.arange(y.size)
+    if y.size > max_points:
+        width = -(-y.size // (max_points // 2))
+        usable = (y.size // width) * width
+        blocks = y[:usable].reshape(-1, width)
+        y = np.column_stack([blocks.min(axis=1), blocks.max(axis=1)]).ravel()
+        t = np.repeat(t[:usable:width], 2)
+    figure = Figure(figsize=(6.4, 2.4), dpi=80)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.plot(t, y, linewidth=0.7)
+    axes.set_xlabel("time from trigger (s)")
+    axes.set_ylabel(unit)
+    axes.set_title(title, fontsize=8)
+    axes.grid(True, linewidth=0.3)
+    figure.subplots_adjust(left=0.12, right=0.98, bottom=0.2, top=0.88)  # tight_layout: 2x
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+# --- session files ------------------------------------------------------------------------
+
+
+def write_session_files(folder: Path, run: ComplianceRun) -> None:
+    """environment.properties, executor.json and categories.json for the results folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    record = run.record
+    env: dict[str, str] = {
+        "run.id": run.options.run_id,
+        "bench.id": run.bench.id,
+        "spec.id": run.spec.id,
+        "spec.version": run.spec.version,
+        "spec.sha256": run.spec.sha256,
+    }
+    if record is not None:
+        env["harness.version"] = record.harness_version
+        env["harness.git_commit"] = record.git_commit or "unknown"
+        if record.unit is not None:
+            for key in ("model", "serial", "firmware", "hardware"):
+                env[f"unit.{key}"] = str(getattr(record.unit, key))
+        for i in record.instruments:
+            firmware = f", firmware {i.firmware}" if i.firmware else ""
+            env[f"instrument.{i.name}"] = f"{i.role}: {i.model} s/n {i.serial}{firmware}"
+            env[f"instrument.{i.name}.calibration_due"] = i.calibration_due or "not given"
+        env |= {f"sim_fault.{n}": f for n, f in enumerate(record.sim_faults, start=1)}
+    lines = [f"{_escape(k, key=True)}={_escape(v)}" for k, v in env.items()]
+    (folder / "environment.properties").write_text("\n".join(lines) + "\n", encoding="latin-1")
+    station = record.station if record is not None else run.options.station or "unknown"
+    serial = unit_serial(run)
+    executor = {
+        "name": f"{station} (operator {run.options.operator})",
+        "type": "microcurrent-hil",
+        "buildName": f"run {run.options.run_id}: {serial} vs {run.spec.id} {run.spec.version}",
+        "reportName": f"{run.spec.id} compliance, unit {serial}",
+    }
+    (folder / "executor.json").write_text(json.dumps(executor, indent=2) + "\n", "utf-8")
+    (folder / "categories.json").write_text(json.dumps(CATEGORIES, indent=2) + "\n", "utf-8")
+
+
+def _escape(text: str, *, key: bool = False) -> str:
+    """Java .properties escaping: backslash, line breaks, separators in keys, non-Latin-1."""
+    out = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    if key:
+        out = re.sub(r"([=: ])", r"\\\1", out)
+    return "".join(c if ord(c) < 0x100 else f"\\u{ord(c):04x}" for c in out)
