@@ -28,12 +28,16 @@ def real_run(factory: pytest.TempPathFactory) -> Path:
     if "run" not in _made:
         reports = factory.mktemp("evidence-reports")
         done = subprocess.run(
-            [sys.executable, "-m", "harness.cli", "run", "-q", "--reports-dir", str(reports),
-             "--run-id", RUN_ID],
+            [sys.executable, "-m", "harness.cli", "run", "-q", "--no-report",
+             "--reports-dir", str(reports), "--run-id", RUN_ID,
+             str(ROOT / "test_suites" / "test_output_current.py"), "-k", "peak_current"],
             cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
         )  # fmt: skip
         run_dir = reports / RUN_ID
         assert (run_dir / "results.parquet").is_file(), done.stdout + done.stderr
+        # `hil run` seals its folder; these tests start from the folder as pytest left it
+        for sealed_file in ("audit.log", "manifest.json", "manifest.sig", "results.csv"):
+            (run_dir / sealed_file).unlink(missing_ok=True)
         _made["run"] = run_dir
     return _made["run"]
 
