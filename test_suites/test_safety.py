@@ -53,6 +53,7 @@ import pytest
 
 from harness.analysis.waveform import analyze_current
 from harness.bench import Bench
+from harness.captures import CaptureArchive
 from harness.errors import InstrumentError
 from harness.measure import Measure
 from harness.procedures.activity import output_active
@@ -63,6 +64,7 @@ from harness.procedures.capture import (
     LOAD_CHANNEL,
     CurrentCapture,
     capture_current,
+    keep,
     scope_budget,
     timing_budget,
 )
@@ -243,11 +245,14 @@ def _analyse_trip(bench: Bench, spec: Spec, cap: CurrentCapture, period: float) 
 
 @pytest.mark.requirement("SAF-OC-TRIP", "SAF-OC-PEAK", "SAF-OC-LATCH")
 def test_overcurrent_trips_fast_and_latches(
-    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object
+    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object, captures: CaptureArchive
 ) -> None:
+    evidence: list[str] = []
     c = _timing_conditions(spec, "SAF-OC-TRIP")
     record = c.as_record() | {"event": "protection self-test"}
     cap = _forced_overcurrent(bench, spec, c)
+    if cap is not None:
+        evidence.append(keep(captures, "SAF-OC", cap))
     trip = _Trip() if cap is None else _analyse_trip(bench, spec, cap, _period_s(spec, c.frequency))
     status = bench.dut.status()
     measure(
@@ -256,6 +261,7 @@ def test_overcurrent_trips_fast_and_latches(
         "s",
         uncertainty=trip.trip_budget,
         instruments=["scope", "dut"],
+        attachments=evidence,
         conditions=record,
         note=f"{trip.note}; firmware fault flag: {status.fault}",
     )
@@ -265,6 +271,7 @@ def test_overcurrent_trips_fast_and_latches(
         "A",
         uncertainty=trip.peak_budget,
         instruments=["scope", "dut"],
+        attachments=evidence,
         conditions=record,
         note=trip.note,
     )
@@ -301,8 +308,9 @@ def _check_latch(
 
 @pytest.mark.requirement("SAF-NOCONTACT-DET", "SAF-NOCONTACT-I")
 def test_contact_loss_suspends_output(
-    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object
+    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object, captures: CaptureArchive
 ) -> None:
+    evidence: list[str] = []
     c = _timing_conditions(spec, "SAF-NOCONTACT-DET")
     assert c.load_ohms is not None
     period = _period_s(spec, c.frequency)
@@ -340,6 +348,7 @@ def test_contact_loss_suspends_output(
         cap = None
         note = f"no open-circuit voltage seen after lift-off: {exc}"
     if cap is not None:
+        evidence.append(keep(captures, "SAF-NOCONTACT", cap))
         t = cap.times
         volts = np.abs(smoothed(cap.waveform.volts, smoothing_samples(cap.dt)))
         edge = first_crossing(t, volts, trigger_v, after=float(t[0]))
@@ -369,6 +378,7 @@ def test_contact_loss_suspends_output(
         "s",
         uncertainty=budget,
         instruments=["scope", "switch"],
+        attachments=evidence,
         conditions=c.as_record() | {"load": "500 ohm to open"},
         note=note,
     )
@@ -401,8 +411,9 @@ def _readings_over_cycle(bench: Bench, spec: Spec) -> int:
 
 @pytest.mark.requirement("SAF-RECONTACT")
 def test_recontact_restarts_with_soft_ramp(
-    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object
+    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object, captures: CaptureArchive
 ) -> None:
+    evidence: list[str] = []
     req = spec.requirement("SAF-RECONTACT")
     c = conditions_for(spec, req).but(frequency=TIMING_FREQUENCY)
     lifted, touched = (
@@ -432,6 +443,7 @@ def test_recontact_restarts_with_soft_ramp(
         cap = None
         note = f"no restart seen: {exc}"
     if cap is not None:
+        evidence.append(keep(captures, "SAF-RECONTACT", cap))
         metrics = analyze_current(cap.t0, cap.dt, cap.current_a, load_ohms=cap.load.ohms)
         value = metrics.ramp_time_s
         if value is None:
@@ -453,6 +465,7 @@ def test_recontact_restarts_with_soft_ramp(
         "s",
         uncertainty=budget,
         instruments=["scope", "switch"],
+        attachments=evidence,
         conditions=c.as_record() | {"load": f"{lifted:g} ohm to {touched:g} ohm"},
         note=note,
     )
@@ -463,8 +476,9 @@ def test_recontact_restarts_with_soft_ramp(
 
 @pytest.mark.requirement("SAF-CHG-MIDSESSION", "SAF-CHG-INHIBIT")
 def test_charger_stops_and_inhibits_output(
-    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object
+    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object, captures: CaptureArchive
 ) -> None:
+    evidence: list[str] = []
     c = _timing_conditions(spec, "SAF-CHG-MIDSESSION")
     assert c.load_ohms is not None
     charger_v = _charger_v(spec)
@@ -489,6 +503,7 @@ def test_charger_stops_and_inhibits_output(
     )
     charger = bench.scope.read_waveform(CHARGER_CHANNEL, cap.current_a.size)
     t = cap.times
+    evidence.append(keep(captures, "SAF-CHG-MIDSESSION", cap))
     plugged = first_crossing(charger.times, charger.volts, charger_v / 2.0, after=float(t[0]))
     stop = output_stop(
         t,
@@ -514,6 +529,7 @@ def test_charger_stops_and_inhibits_output(
         "s",
         uncertainty=budget,
         instruments=["scope", "psu"],
+        attachments=evidence,
         conditions=c.as_record() | {"charger": f"{charger_v:g} V"},
         note=note,
     )
