@@ -113,13 +113,54 @@ class _EventLog:
         self._saved = (self.logger.level, self.logger.propagate)
         self.logger.addHandler(self.handler)
         self.logger.setLevel(logging.INFO)
-        self.logger.propagate = False  # thousands of lines must not reach pytest's caplog
+        self.logger.propagate = False  # a record of the run, not diagnostics
+
+    def keep_out_of_captured_logs(self) -> None:
+        """Filter our records out of every other handler on the events logger.
+
+        pytest (8+) attaches its capture handlers to each non-propagating logger too; left
+        alone, every bench action would be formatted four more times, flood the "Captured
+        log" of a failed test and be attached again to its Allure result as ``log``.
+        """
+        for handler in self.logger.handlers:
+            if handler is not self.handler and _NOT_EVENTS not in handler.filters:
+                handler.addFilter(_NOT_EVENTS)
 
     def close(self) -> None:
         self.logger.removeHandler(self.handler)
         self.logger.setLevel(self._saved[0])
         self.logger.propagate = self._saved[1]
         self.handler.close()
+
+
+class _NotEvents(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name != steps.EVENTS_LOGGER
+
+
+_NOT_EVENTS = _NotEvents()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _guard(item)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    _guard(item)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    _guard(item)
+
+
+def _guard(item: pytest.Item) -> None:
+    """Runs inside pytest's log capture of each phase, before any fixture or test code."""
+    log = item.config.stash.get(_EVENTS_KEY, None)
+    if log is not None:
+        log.keep_out_of_captured_logs()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -168,6 +168,16 @@ def test_event_log_has_a_line_for_every_step(runs):
     assert sum(1 for e in events if e["test"].endswith(L5)) >= stepped.total()
 
 
+def test_events_stay_out_of_the_captured_logs(runs):
+    """pytest attaches its log capture to non-propagating loggers; the plugin filters it."""
+    logs = [
+        attachment(runs, r, "log").read_text()
+        for r in runs["results"]
+        if any(a["name"] == "log" for a in r["attachments"])
+    ]
+    assert logs and not any("harness.events" in text for text in logs)
+
+
 def properties(path: Path) -> dict[str, str]:
     pairs = (line.split("=", 1) for line in path.read_text("latin-1").splitlines() if line)
     return {k.replace("\\", ""): v for k, v in pairs}
