@@ -168,14 +168,61 @@ def test_event_log_has_a_line_for_every_step(runs):
     assert sum(1 for e in events if e["test"].endswith(L5)) >= stepped.total()
 
 
-def test_events_stay_out_of_the_captured_logs(runs):
+INNER_CONFTEST = """
+import pytest
+from harness.record import UnitIdentity
+
+@pytest.fixture(scope="session")
+def unit_identity():
+    return UnitIdentity(model="RMD-1", serial="SN-9", firmware="1", hardware="A")
+"""
+
+INNER_TEST = """
+import logging
+import pytest
+from harness.reporting.steps import bench_step
+
+class Meter:
+    name = "dmm"
+
+    @bench_step
+    def read_current(self):
+        return 4.0e-4
+
+@pytest.mark.requirement("OUT-AMP-L5")
+def test_l5(measure):
+    logging.getLogger("harness.suite").warning("an ordinary warning")
+    measure("OUT-AMP-L5", Meter().read_current(), "A")
+"""
+
+
+def test_events_stay_out_of_the_captured_logs(pytester):
     """pytest attaches its log capture to non-propagating loggers; the plugin filters it."""
-    logs = [
-        attachment(runs, r, "log").read_text()
-        for r in runs["results"]
-        if any(a["name"] == "log" for a in r["attachments"])
+    bench = (ROOT / "fixtures" / "benches" / "sim.yaml").read_text()
+    bench = bench.replace("spec: ../../specs/rmd1.yaml", f"spec: {ROOT / 'specs' / 'rmd1.yaml'}")
+    (pytester.path / "bench.yaml").write_text(bench)
+    pytester.makeconftest(INNER_CONFTEST)
+    pytester.makepyfile(test_inner=INNER_TEST)
+    results = pytester.path / "allure-results"
+    outcome = pytester.runpytest_inprocess(
+        f"--bench={pytester.path / 'bench.yaml'}",
+        f"--reports-dir={pytester.path / 'reports'}",
+        "--run-id=IN-1",
+        f"--alluredir={results}",
+        "-p",
+        "harness.reporting.allure_plugin",
+    )
+    outcome.assert_outcomes(passed=1)
+    (result,) = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    (log,) = [a["source"] for a in result["attachments"] if a["name"] == "log"]
+    text = (results / log).read_text()
+    assert "an ordinary warning" in text and "read_current" not in text
+    (event,) = [
+        json.loads(line)
+        for line in (pytester.path / "reports" / "IN-1" / "events.jsonl").read_text().splitlines()
     ]
-    assert logs and not any("harness.events" in text for text in logs)
+    assert (event["instrument"], event["action"], event["result"]) == ("dmm", "read_current", 4e-4)
+    assert [s["name"] for s in result["steps"]] == ["dmm: read_current()"]
 
 
 def properties(path: Path) -> dict[str, str]:
