@@ -32,7 +32,7 @@ OVERLOAD = 9.9e37
 #: SCPI "not a number" (SCPI-99 vol. 1 §7.2.1.5).
 NOT_A_NUMBER = 9.91e37
 
-_ERROR_ENTRY = re.compile(r'^\s*([+-]?\d+)\s*,\s*"?(.*?)"?\s*$', re.DOTALL)
+_ERROR_ENTRY = re.compile(r'^\s*([+-]?\d{1,9})\s*,\s*"?(.*?)"?\s*$', re.DOTALL | re.ASCII)
 
 
 class ReadingStatus(enum.Enum):
@@ -66,7 +66,7 @@ def parse_float(reply: str, *, instrument: str) -> float:
     which an instrument sends on purpose, so those count as garbage too.
     """
     text = reply.strip()
-    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text):
+    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text, re.ASCII):
         raise InstrumentError(instrument, f"expected a number, got reply {reply!r}")
     return float(text)
 
@@ -106,7 +106,7 @@ def parse_measurements(reply: str, *, instrument: str, quantity: str = "reading"
 def parse_int(reply: str, *, instrument: str) -> int:
     """Parse an integer reply such as a status register (``+8``) or ``*OPC?``'s ``1``."""
     text = reply.strip()
-    if not re.fullmatch(r"[+-]?\d+", text):
+    if not re.fullmatch(r"[+-]?\d{1,4000}", text, re.ASCII):  # int() refuses > 4300 digits
         raise InstrumentError(instrument, f"expected an integer, got reply {reply!r}")
     return int(text)
 
