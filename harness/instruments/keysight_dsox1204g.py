@@ -39,7 +39,7 @@ import numpy as np
 
 from harness.instruments.clock import WallClock
 from harness.instruments.protocols import Clock, Coupling, Slope, Sweep, Waveform
-from harness.instruments.scpi_reply import parse_floats, parse_int
+from harness.instruments.scpi_reply import parse_int, parse_measurements
 from harness.instruments.visa import ScpiInstrument, ScpiLink
 from harness.reporting.steps import bench_step
 
@@ -200,14 +200,16 @@ class KeysightDSOX1204G(ScpiInstrument):
         self.link.sync()
 
     def _decode(self, channel: int, preamble: str, payload: bytes) -> Waveform:
-        fields = parse_floats(preamble, instrument=self.name)
+        fields = parse_measurements(preamble, instrument=self.name, quantity="preamble field")
         if len(fields) != 10:
             raise self._reject(f"preamble has {len(fields)} fields, expected 10: {preamble!r}")
         fmt, _type, points, _count, xinc, xorig, xref, yinc, yorig, yref = fields
         if fmt != 0:
             raise self._reject(f"waveform format {fmt:g} is not BYTE (0): {preamble!r}")
-        if int(points) != len(payload):
+        if points != len(payload):
             raise self._reject(f"preamble promises {points:g} points, block has {len(payload)}")
+        if not xinc > 0:
+            raise self._reject(f"preamble x increment {xinc:g} s is not positive: {preamble!r}")
         codes = np.frombuffer(payload, dtype=np.uint8).copy()
         volts = (codes.astype(np.float64) - yref) * yinc + yorig
         return Waveform(

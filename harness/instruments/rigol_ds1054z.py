@@ -39,7 +39,7 @@ import numpy as np
 
 from harness.instruments.clock import WallClock
 from harness.instruments.protocols import Clock, Coupling, Slope, Sweep, Waveform
-from harness.instruments.scpi_reply import parse_floats
+from harness.instruments.scpi_reply import parse_measurements
 from harness.instruments.visa import ScpiInstrument, ScpiLink
 from harness.reporting.steps import bench_step
 
@@ -217,13 +217,17 @@ class RigolDS1054Z(ScpiInstrument):
         self.link.sync()
 
     def _preamble_fields(self, preamble: str) -> list[float]:
-        fields = parse_floats(preamble, instrument=self.name)
+        fields = parse_measurements(preamble, instrument=self.name, quantity="preamble field")
         if len(fields) != 10:
             raise self._reject(f"preamble has {len(fields)} fields, expected 10: {preamble!r}")
         if fields[0] != 0:
             raise self._reject(f"waveform format {fields[0]:g} is not BYTE (0): {preamble!r}")
-        if fields[2] < 1:
-            raise self._reject(f"preamble announces no points: {preamble!r}")
+        if fields[2] < 1 or fields[2] != int(fields[2]):
+            raise self._reject(f"preamble announces no whole number of points: {preamble!r}")
+        if not fields[4] > 0:
+            raise self._reject(
+                f"preamble x increment {fields[4]:g} s is not positive: {preamble!r}"
+            )
         return fields
 
     def _check_channel(self, channel: int) -> None:
