@@ -138,15 +138,29 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     argv += [f"--env={e}" for e in args.env]
     if args.allow_expired_calibration:
         argv.append("--allow-expired-calibration")
-    if not any(a.startswith("--alluredir") for a in pytest_args):
+    if args.workers > 1:
+        argv += ["--tx", f"{args.workers}*popen", "--dist", "each"]
+        if args.bench_pool:
+            argv.append(f"--bench-pool={args.bench_pool}")
+        if args.serials:
+            argv.append(f"--serials={args.serials}")
+        if not any(a.startswith("--alluredir") for a in pytest_args):
+            # one results folder for the line; the serial keeps each unit's tests apart
+            argv.append(f"--alluredir={reports / (run_id + '-allure-results')}")
+    elif not any(a.startswith("--alluredir") for a in pytest_args):
         argv.append(f"--alluredir={reports / run_id / 'allure-results'}")
     targets = [a for a in pytest_args if not a.startswith("-")]
     argv += pytest_args if targets else [*pytest_args, str(SUITES)]
     print(f"hil: run {run_id} on bench {bench.id} -> {reports / run_id}", flush=True)
     code = int(pytest.main(argv))
-    run_dir = reports / run_id
-    if (run_dir / "run.json").is_file():
-        finish_evidence(run_dir, args)
+    run_dirs = (
+        [reports / run_id]
+        if args.workers <= 1
+        else [reports / f"{run_id}-gw{k}" for k in range(args.workers)]
+    )
+    for run_dir in run_dirs:
+        if (run_dir / "run.json").is_file():
+            finish_evidence(run_dir, args)
     return code
 
 
@@ -198,6 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the HTML/PDF compliance report (the evidence is still sealed)",
     )
     run.add_argument("--sign-key", help="Ed25519 private key (PEM) to sign the manifest")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="test this many units at once, one bench each (pytest-xdist)",
+    )
+    run.add_argument("--bench-pool", help="bench pool file: worker k uses bench k")
+    run.add_argument("--serials", help="unit serials for the workers: SN1,SN2 or @file")
 
     spec = sub.add_parser("spec", help="validate or show a spec file")
     spec.add_argument("action", choices=["check", "show"])

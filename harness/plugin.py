@@ -66,6 +66,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME[=VALUE]",
         help="fault of the simulated unit (repeatable)",
     )
+    group.addoption("--bench-pool", help="bench pool file: worker k of --workers uses bench k")
+    group.addoption("--serials", help="unit serials for the workers: SN1,SN2 or @file")
     group.addoption(
         "--allow-expired-calibration",
         action="store_true",
@@ -156,11 +158,34 @@ def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: boo
         if not sep or not key:
             _exit_on_input_error(InputError("--env", "env", "KEY=VALUE", got=text))
         env[key.strip()] = value.strip()
+    index = _worker(config)
+    run_id = config.getoption("run_id") or new_run_id()
+    serial = config.getoption("serial")
+    if index is not None:
+        run_id = f"{run_id}-gw{index}"
+        serials_opt = config.getoption("serials")
+        if serials_opt:
+            from harness.pool import parse_serials
+
+            try:
+                serials = parse_serials(serials_opt)
+            except HilError as error:
+                _exit_on_input_error(error)
+                return
+            if index >= len(serials):
+                _exit_on_input_error(
+                    InputError(
+                        "--serials", "serials", f"a serial for worker gw{index}", got=serials_opt
+                    )
+                )
+            serial = serials[index]
+        elif bench.document.simulation is not None and serial is None:
+            serial = f"{bench.document.simulation.unit_serial.rsplit('-', 1)[0]}-{index + 1:04d}"
     options = RunOptions(
-        run_id=config.getoption("run_id") or new_run_id(),
+        run_id=run_id,
         operator=config.getoption("operator") or login_name(),
         station=config.getoption("station"),
-        expected_serial=config.getoption("serial"),
+        expected_serial=serial,
         reports_dir=reports,
         store_url=config.getoption("store") or str(reports / "results.db"),
         environment=env,
@@ -170,12 +195,26 @@ def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: boo
     config.stash[RUN_KEY] = ComplianceRun(options, bench, spec)
 
 
+def _worker(config: pytest.Config) -> int | None:
+    """This process's index among pytest-xdist workers (None when not a worker)."""
+    from harness.pool import worker_index
+
+    workerinput = getattr(config, "workerinput", None)
+    return worker_index(workerinput.get("workerid") if workerinput else None)
+
+
 def _load_inputs(config: pytest.Config) -> tuple[Any, Any]:
     from harness.benchfile import load_bench
     from harness.spec import load_spec
 
     bench_opt = config.getoption("bench")
     bench_path = Path(bench_opt) if bench_opt else Path(str(config.rootpath)) / DEFAULT_BENCH
+    pool_opt, index = config.getoption("bench_pool"), _worker(config)
+    if pool_opt:
+        from harness.pool import load_pool
+
+        pool = load_pool(pool_opt)
+        bench_path = pool[(index or 0) % len(pool)]
     bench = load_bench(bench_path)
     spec_opt = config.getoption("spec")
     spec = load_spec(Path(spec_opt) if spec_opt else bench.spec_path)

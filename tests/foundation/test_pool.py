@@ -1,0 +1,65 @@
+"""Benches in parallel: pool files, serial lists, and two simulated units at once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.errors import InputError
+from harness.pool import load_pool, parse_serials, worker_index
+from harness.store import ResultsStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_pool_file_resolves_benches(tmp_path):
+    benches = load_pool(ROOT / "fixtures" / "benches" / "pool-sim.yaml")
+    assert benches == [ROOT / "fixtures" / "benches" / "sim.yaml"] * 2
+    bad = tmp_path / "pool.yaml"
+    bad.write_text("schema: 1\nline: L\nbenches:\n  - nowhere.yaml\n")
+    with pytest.raises(InputError, match=r"pool.yaml:4: benches\[0\]: expected an existing"):
+        load_pool(bad)
+
+
+def test_serials_from_text_or_file(tmp_path):
+    assert parse_serials("A-1, A-2") == ["A-1", "A-2"]
+    listed = tmp_path / "serials.txt"
+    listed.write_text("# line 3\nB-7\n\nB-8  # second bench\n")
+    assert parse_serials(f"@{listed}") == ["B-7", "B-8"]
+    with pytest.raises(InputError, match="each serial once"):
+        parse_serials("A,A")
+    with pytest.raises(InputError, match="at least one serial"):
+        parse_serials(" , ")
+    assert (worker_index("gw3"), worker_index("master"), worker_index(None)) == (3, None, None)
+
+
+def test_two_units_on_two_benches_at_once(tmp_path):
+    reports = tmp_path / "reports"
+    code = main(
+        [
+            "run",
+            "--workers=2",
+            f"--bench-pool={ROOT / 'fixtures/benches/pool-sim.yaml'}",
+            "--serials=LINE-A,LINE-B",
+            "--no-report",
+            "--run-id=PAR",
+            f"--reports-dir={reports}",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(ROOT / "test_suites" / "test_identity.py"),
+        ]
+    )
+    assert code == 0
+    serials = {}
+    for k in (0, 1):
+        record = json.loads((reports / f"PAR-gw{k}" / "run.json").read_text())
+        serials[record["run_id"]] = record["unit"]["serial"]
+        assert (reports / f"PAR-gw{k}" / "manifest.json").is_file()
+    assert serials == {"PAR-gw0": "LINE-A", "PAR-gw1": "LINE-B"}
+    with ResultsStore.open(reports / "results.db") as store:
+        for run_id in serials:
+            assert {m.requirement_id for m in store.measurements(run_id)} == {"COM-ID", "COM-STATE"}
