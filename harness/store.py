@@ -21,9 +21,14 @@ must say honestly that it did not finish. So the store works like a lab notebook
 * **The layout is versioned.** Table ``schema_info`` holds ``STORE_SCHEMA_VERSION``; a
   harness refuses a store written by a version it does not know instead of misreading it.
 
-A plain path is an embedded SQLite file; anything with ``://`` is a SQLAlchemy URL
-(``postgresql://…``). Only portable SQLAlchemy Core types are used (JSON kept as text),
-so the same code serves both; the SQLite PRAGMAs are applied to SQLite only.
+A plain path is an embedded SQLite file; anything with ``://`` is a SQLAlchemy URL.
+``postgresql://host/db`` puts every bench's results in one PostgreSQL database through
+the psycopg 3 driver (``pip install microcurrent-hil[postgres]``); there each append is
+a transaction of its own too, ``(run_id, seq)`` is the primary key, so rows from many
+benches never collide and a row is never written twice. A lost connection (the server
+restarted) is replaced on the next call. Only portable SQLAlchemy Core types are used
+(JSON kept as text), so the same code serves both; the SQLite PRAGMAs are applied to
+SQLite only. ``hil db upgrade`` creates or migrates the layout (``harness.db_cmd``).
 """
 
 from __future__ import annotations
@@ -42,12 +47,11 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
-    inspect,
     select,
     update,
 )
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from harness.record import RECORD_SCHEMA_VERSION, Measurement, RunRecord, RunStatus
 from harness.store_schema import (
@@ -60,11 +64,17 @@ from harness.store_schema import (
     StoreError,
     StoreSchemaError,
     UTCDateTime,
+    create_schema,
+    lock_schema,
     measurements_table,
     metadata,
+    read_version,
     runs_table,
     schema_info,
+    upgrade_schema,
 )
+
+_POSTGRES_DRIVER = "postgresql+psycopg"
 
 
 class ResultsStore:
@@ -74,7 +84,7 @@ class ResultsStore:
     row), guarded by a lock so that threads of one process may share the store.
     """
 
-    def __init__(self, engine: Engine, *, create: bool = True) -> None:
+    def __init__(self, engine: Engine, *, create: bool = True, check_schema: bool = True) -> None:
         self._engine = engine
         self.where = engine.url.render_as_string(hide_password=True)
         self._lock = threading.RLock()
@@ -84,7 +94,8 @@ class ResultsStore:
         self._conn = engine.connect()
         self._prepare_insert()
         try:
-            self._init_schema(create)
+            if check_schema:
+                self._init_schema(create)
         except BaseException:
             self.close()
             raise
@@ -97,8 +108,15 @@ class ResultsStore:
         durability: Durability = "normal",
         busy_timeout_s: float = 30.0,
         create: bool = True,
+        connect_timeout_s: float = 10.0,
+        check_schema: bool = True,
     ) -> ResultsStore:
-        """Open (and with ``create``, create) the store at a file path or SQLAlchemy URL."""
+        """Open (and with ``create``, create) the store at a file path or SQLAlchemy URL.
+
+        ``connect_timeout_s`` bounds how long a server that does not answer may hold up
+        the caller. ``check_schema=False`` skips the layout check, for ``upgrade_schema``
+        and ``schema_version`` only.
+        """
         text = str(url_or_path)
         if isinstance(url_or_path, Path) or "://" not in text:
             path = Path(text).expanduser().absolute()
@@ -108,10 +126,18 @@ class ResultsStore:
             url: URL = URL.create("sqlite", database=str(path))
         else:
             url = make_url(text)
-        engine = create_engine(url, connect_args=_sqlite_connect_args(url))
+            if url.drivername in ("postgresql", "postgres"):
+                url = url.set(drivername=_POSTGRES_DRIVER)
+        try:
+            engine = create_engine(url, connect_args=_connect_args(url, connect_timeout_s))
+        except ModuleNotFoundError as exc:
+            raise StoreError(
+                f"{url.render_as_string()}: database driver {exc.name!r} is not installed"
+                " (for PostgreSQL: pip install 'microcurrent-hil[postgres]')"
+            ) from exc
         if engine.dialect.name == "sqlite":
             _apply_sqlite_pragmas(engine, durability, busy_timeout_s)
-        return cls(engine, create=create)
+        return cls(engine, create=create, check_schema=check_schema)
 
     # -- runs ------------------------------------------------------------------------
 
@@ -123,6 +149,8 @@ class ResultsStore:
                 conn.execute(runs_table.insert(), row)
         except IntegrityError as exc:
             raise StoreError(f"{self.where}: run {record.run_id!r} already exists") from exc
+        except DataError as exc:  # e.g. a run id longer than the column allows
+            raise StoreError(f"{self.where}: run {record.run_id!r}: {exc.orig}") from exc
 
     def update_run(self, record: RunRecord) -> None:
         """Rewrite the run row (unit once known, instruments, status…); never measurements.
@@ -187,12 +215,7 @@ class ResultsStore:
         per-statement machinery: the INSERT was compiled once for this database and is
         sent straight to the driver with the column types' own converters.
         """
-        _require_aware(m.taken_at, "taken_at")
-        fields = m.__dict__
-        params = [
-            convert(json.dumps(fields[name], separators=(",", ":")) if is_json else fields[name])
-            for name, is_json, convert in self._insert_plan
-        ]
+        params = self._insert_params(m)
         with self._lock:
             dbapi_conn = self._conn.connection.dbapi_connection
             assert dbapi_conn is not None
@@ -208,12 +231,38 @@ class ResultsStore:
                 )
                 dbapi_conn.commit()
             except self._engine.dialect.loaded_dbapi.Error as exc:
+                if self._engine.dialect.is_disconnect(exc, dbapi_conn, cursor):
+                    self._conn.invalidate()  # the next call connects afresh
+                    raise
                 dbapi_conn.rollback()
                 if isinstance(exc, self._engine.dialect.loaded_dbapi.IntegrityError):
                     raise StoreError(self._why_refused(m)) from exc
                 raise
             finally:
                 cursor.close()
+
+    def append_many(self, measurements: list[Measurement]) -> None:
+        """Write several measurements in one transaction: all of them, or none.
+
+        For uploading rows kept while the database was away (``harness.store_buffer``);
+        a row already present refuses the whole batch, so nothing is written twice.
+        """
+        params = [self._insert_params(m) for m in measurements]
+        if not params:
+            return
+        rows: list[Any] = (
+            [tuple(p) for p in params]
+            if self._positional
+            else [dict(zip(self._insert_keys, p, strict=True)) for p in params]
+        )
+        try:
+            with self._tx(write=True) as conn:
+                conn.exec_driver_sql(self._insert_sql, rows)
+        except IntegrityError as exc:
+            raise StoreError(
+                f"{self.where}: a batch of {len(rows)} measurements was refused "
+                f"(a (run_id, seq) already present, or an unknown run): {exc.orig}"
+            ) from exc
 
     def next_seq(self, run_id: str) -> int:
         """The next free ``seq`` of the run: one more than the largest, 1 for an empty run."""
@@ -235,6 +284,18 @@ class ResultsStore:
             query = query.where(measurements_table.c.run_id == run_id)
         with self._tx(write=False) as conn:
             return [measurement_from_row(row._asdict()) for row in conn.execute(query)]
+
+    def schema_version(self) -> int | None:
+        """The layout version the database records; None when it is empty."""
+        with self._tx(write=False) as conn:
+            return read_version(conn, self.where)
+
+    def upgrade_schema(self) -> tuple[int | None, int]:
+        """Create the layout in an empty database or migrate an older one, step by step.
+
+        Returns the version before (None: empty) and after. Refuses a newer version.
+        """
+        return upgrade_schema(lambda: self._tx(write=True), self.where)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -265,6 +326,14 @@ class ResultsStore:
             with self._conn.begin():
                 yield self._conn
 
+    def _insert_params(self, m: Measurement) -> list[Any]:
+        _require_aware(m.taken_at, "taken_at")
+        fields = m.__dict__
+        return [
+            convert(json.dumps(fields[name], separators=(",", ":")) if is_json else fields[name])
+            for name, is_json, convert in self._insert_plan
+        ]
+
     def _prepare_insert(self) -> None:
         dialect = self._engine.dialect
         compiled = measurements_table.insert().compile(dialect=dialect)
@@ -288,32 +357,31 @@ class ResultsStore:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if self._immediate else "BEGIN")
 
     def _init_schema(self, create: bool) -> None:
-        for attempt in range(3):  # two processes may create a fresh store at once
+        for attempt in range(3):  # two processes may create a fresh SQLite store at once
             try:
                 with self._tx(write=True) as conn:
-                    tables = set(inspect(conn).get_table_names())
-                    if "schema_info" not in tables:
-                        if not create or tables & {"runs", "measurements"}:
+                    lock_schema(conn)
+                    version = read_version(conn, self.where)
+                    if version is None:
+                        if not create:
                             raise StoreSchemaError(
                                 f"{self.where}: not a microcurrent-hil results store "
                                 "(no schema_info table)"
                             )
-                        metadata.create_all(conn)
-                        conn.execute(
-                            schema_info.insert(),
-                            {"name": SCHEMA_NAME, "version": STORE_SCHEMA_VERSION},
-                        )
-                    version = conn.execute(
-                        select(schema_info.c.version).where(schema_info.c.name == SCHEMA_NAME)
-                    ).scalar()
+                        create_schema(conn)
                 break
             except DBAPIError:
                 if attempt == 2:
                     raise
-        if version != STORE_SCHEMA_VERSION:
+        if version is not None and version != STORE_SCHEMA_VERSION:
+            action = (
+                "upgrade the harness"
+                if version > STORE_SCHEMA_VERSION
+                else f"migrate the store: hil db upgrade --store {self.where}"
+            )
             raise StoreSchemaError(
                 f"{self.where}: results store schema version {version}; this harness reads "
-                f"version {STORE_SCHEMA_VERSION} only (upgrade the harness or migrate the store)"
+                f"version {STORE_SCHEMA_VERSION} only ({action})"
             )
 
     def _run(self, conn: Connection, run_id: str) -> RunRecord:
@@ -376,9 +444,17 @@ def _require_aware(moment: datetime, field: str) -> None:
         raise StoreError(f"{field}: a naive datetime is ambiguous; give a timezone-aware one")
 
 
-def _sqlite_connect_args(url: URL) -> dict[str, Any]:
-    # The lock in ResultsStore serialises use of the one connection across threads.
-    return {"check_same_thread": False} if url.get_backend_name() == "sqlite" else {}
+def _connect_args(url: URL, connect_timeout_s: float) -> dict[str, Any]:
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        # The lock in ResultsStore serialises use of the one connection across threads.
+        return {"check_same_thread": False}
+    if backend == "postgresql":
+        # A bench must notice a vanished server within seconds, not the kernel's hours:
+        # a bounded connect and TCP keepalives on the open connection.
+        return {"connect_timeout": max(2, round(connect_timeout_s)), "keepalives": 1,
+                "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}  # fmt: skip
+    return {}
 
 
 def _apply_sqlite_pragmas(engine: Engine, durability: Durability, busy_timeout_s: float) -> None:

@@ -8,6 +8,8 @@ portable SQLAlchemy Core types are used: JSON is kept as text, times are UTC-awa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -24,7 +26,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
+    select,
+    text,
+    update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
 from harness.errors import HilError
@@ -73,6 +80,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Text wherever the value comes from a person or a file (a parametrised pytest node id
+# easily passes 255 characters): PostgreSQL enforces VARCHAR lengths, SQLite ignores
+# them, so bounded strings stay only where the harness itself bounds the value. (SQLite
+# gives VARCHAR(n) and TEXT the same affinity, so files written with the earlier
+# declarations are the same version-1 layout.)
 metadata = MetaData()
 schema_info = Table(
     "schema_info", metadata,
@@ -83,17 +95,17 @@ runs_table = Table(
     "runs", metadata,
     Column("run_id", String(128), primary_key=True),
     Column("status", String(16), nullable=False),
-    Column("spec_id", String(128), nullable=False),
-    Column("spec_version", String(64), nullable=False),
-    Column("bench_id", String(128), nullable=False),
-    Column("unit_serial", String(128)),
-    Column("unit_model", String(128)),
-    Column("unit_firmware", String(128)),
-    Column("operator", String(128), nullable=False),
-    Column("station", String(128), nullable=False),
+    Column("spec_id", Text, nullable=False),
+    Column("spec_version", Text, nullable=False),
+    Column("bench_id", Text, nullable=False),
+    Column("unit_serial", Text),
+    Column("unit_model", Text),
+    Column("unit_firmware", Text),
+    Column("operator", Text, nullable=False),
+    Column("station", Text, nullable=False),
     Column("started_at", UTCDateTime, nullable=False),
     Column("ended_at", UTCDateTime),
-    Column("host", String(255), nullable=False),
+    Column("host", Text, nullable=False),
     Column("pid", Integer, nullable=False),
     Column("record_schema_version", Integer, nullable=False),
     Column("record_json", Text, nullable=False),
@@ -105,11 +117,11 @@ measurements_table = Table(
     Column("run_id", String(128), ForeignKey("runs.run_id"), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("schema_version", Integer, nullable=False),
-    Column("requirement_id", String(128), nullable=False),
-    Column("test_id", String(255), nullable=False),
-    Column("quantity", String(128), nullable=False),
+    Column("requirement_id", Text, nullable=False),
+    Column("test_id", Text, nullable=False),
+    Column("quantity", Text, nullable=False),
     Column("value", Double),
-    Column("unit", String(32), nullable=False),
+    Column("unit", Text, nullable=False),
     Column("expanded_uncertainty", Double, nullable=False),
     Column("coverage_factor", Double, nullable=False),
     Column("nominal", Double),
@@ -126,3 +138,96 @@ measurements_table = Table(
 )  # fmt: skip
 _JSON_FIELDS = {"conditions_json": "conditions", "instruments_json": "instruments",
                 "attachments_json": "attachments"}  # fmt: skip
+
+
+# -- versions and migrations -----------------------------------------------------------
+
+Migration = Callable[[Connection], None]
+
+MIGRATIONS: dict[int, Migration] = {}
+"""The step that turns a layout of version N-1 into version N, keyed by N.
+
+Version 1 is the baseline: an empty database is given the current layout at once
+(``create_schema``), so no step leads to it. To change the layout: edit the tables above,
+bump ``STORE_SCHEMA_VERSION`` to 2 and add ``2: _v1_to_v2``, a function that issues the
+``ALTER``/``CREATE`` statements on the connection it is given. ``upgrade_schema`` runs
+each step in its own transaction together with the version it records (PostgreSQL and
+SQLite both roll DDL back), so an interrupted upgrade leaves a consistent version.
+"""
+
+_PG_SCHEMA_LOCK = 0x68696C  # "hil": serialises schema changes between benches
+
+
+def lock_schema(conn: Connection) -> None:
+    """Hold the schema lock until this transaction ends.
+
+    Two benches starting against a fresh PostgreSQL database would otherwise both see no
+    tables and both create them. SQLite needs nothing: a write transaction already
+    excludes every other writer (``BEGIN IMMEDIATE``).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK})
+
+
+def read_version(conn: Connection, where: str) -> int | None:
+    """The layout version recorded in the database; None for an empty database.
+
+    A database holding our table names without ``schema_info`` is someone else's (or
+    damaged): it is refused rather than adopted.
+    """
+    tables = set(inspect(conn).get_table_names())
+    if "schema_info" not in tables:
+        if tables & {"runs", "measurements"}:
+            raise StoreSchemaError(
+                f"{where}: not a microcurrent-hil results store (no schema_info table)"
+            )
+        return None
+    version = conn.execute(
+        select(schema_info.c.version).where(schema_info.c.name == SCHEMA_NAME)
+    ).scalar()
+    if version is None:
+        raise StoreSchemaError(f"{where}: schema_info names no {SCHEMA_NAME!r} version")
+    return int(version)
+
+
+def create_schema(conn: Connection) -> None:
+    """Give an empty database the current layout and record its version."""
+    metadata.create_all(conn)
+    conn.execute(schema_info.insert(), {"name": SCHEMA_NAME, "version": STORE_SCHEMA_VERSION})
+
+
+def upgrade_schema(
+    transaction: Callable[[], AbstractContextManager[Connection]], where: str
+) -> tuple[int | None, int]:
+    """Bring the database to ``STORE_SCHEMA_VERSION``; return (version before, after).
+
+    ``transaction`` opens a write transaction. A database newer than this harness is
+    refused: going back would need the newer harness's knowledge of its layout.
+    """
+    before: int | None = None
+    for step in range(STORE_SCHEMA_VERSION + 1):
+        with transaction() as conn:
+            lock_schema(conn)
+            version = read_version(conn, where)
+            if step == 0:
+                before = version
+            if version is None:
+                create_schema(conn)
+                continue
+            if version > STORE_SCHEMA_VERSION:
+                raise StoreSchemaError(
+                    f"{where}: results store schema version {version} is newer than this "
+                    f"harness (version {STORE_SCHEMA_VERSION}); upgrade the harness"
+                )
+            if version == STORE_SCHEMA_VERSION:
+                return before, version
+            migrate = MIGRATIONS.get(version + 1)
+            if migrate is None:
+                raise StoreSchemaError(f"{where}: no migration from version {version}")
+            migrate(conn)
+            conn.execute(
+                update(schema_info)
+                .where(schema_info.c.name == SCHEMA_NAME)
+                .values(version=version + 1)
+            )
+    raise AssertionError("unreachable: each step raises the version by one")
