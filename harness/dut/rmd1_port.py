@@ -332,10 +332,12 @@ class Rmd1TestPort:
         page: list[DeviceEvent] = []
         for record in records:
             parts = record.split(",")
-            if len(parts) != 4 or not (parts[0].isdigit() and parts[1].lstrip("-").isdigit()):
+            if len(parts) != 4 or not re.fullmatch(
+                r"\d{1,18},-?\d{1,18}", f"{parts[0]},{parts[1]}", re.ASCII
+            ):
                 self._bad_field(command, "event record", "index,t_ms,kind,detail", record)
             index, t_ms, kind, detail = parts
-            page.append(DeviceEvent(int(index), int(t_ms) / 1000.0, unquote(kind), _decode(detail)))
+            page.append(DeviceEvent(int(index), int(t_ms) / 1000.0, _decode(kind), _decode(detail)))
         return page, following, more
 
     def _text(self, fields: dict[str, str], command: str, key: str) -> str:
@@ -347,7 +349,7 @@ class Rmd1TestPort:
 
     def _int(self, fields: dict[str, str], command: str, key: str) -> int:
         value = self._text(fields, command, key)
-        if not re.fullmatch(r"-?\d+", value):
+        if not re.fullmatch(r"-?\d{1,18}", value, re.ASCII):
             self._bad_field(command, key, "an integer", value)
         return int(value)
 

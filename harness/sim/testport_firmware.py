@@ -196,7 +196,7 @@ class TestPortFirmware:
         crc_ok = True
         if "*" in text:
             body, _, crc = text.rpartition("*")
-            crc_ok = crc.upper() == _crc(body)
+            crc_ok = body.isascii() and crc.upper() == _crc(body)
         match = _TAG.match(body)
         if match and int(match.group(2)) <= 0xFFFF:
             body, tag = match.group(1), match.group(2)

@@ -132,13 +132,13 @@ def mutate_text(text: str) -> st.SearchStrategy[str]:
 
 
 def crc(body: str) -> str:
-    """The test-port CRC (CRC-16/CCITT-FALSE, four upper-case hex digits)."""
-    return f"{binascii.crc_hqx(body.encode('latin-1'), 0xFFFF):04X}"
+    """The test-port CRC (CRC-16/CCITT-FALSE over the UTF-8 bytes, upper-case hex)."""
+    return f"{binascii.crc_hqx(body.encode('utf-8'), 0xFFFF):04X}"
 
 
 def framed(body: str) -> bytes:
-    """``body`` with its CRC and newline, as the unit sends it."""
-    return f"{body}*{crc(body)}\n".encode("latin-1")
+    """``body`` with its CRC and newline, as the unit sends it (non-ASCII as UTF-8)."""
+    return f"{body}*{crc(body)}\n".encode()
 
 
 _TAG = re.compile(rb" @(\d{5})\*")
