@@ -113,53 +113,59 @@ def test_session_length_pauses_while_contact_is_lost(measure, bench: Bench, spec
     )
 
 
-@pytest.mark.requirement("TIM-AUTOOFF")
-def test_auto_off_after_twenty_minutes(measure, bench: Bench, spec: Spec, fresh_unit):
-    req = spec.requirement("TIM-AUTOOFF")
-    c = conditions_for(spec, req)
-    start_treatment(bench, c, settle_s=0.0)
+def _measure_power_off(
+    measure,
+    bench: Bench,
+    rid: str,
+    *,
+    what: str,
+    timeout_s: float,
+    step_s: float,
+    conditions: dict[str, str],
+) -> None:
+    """Time from now until the battery supply shows the unit off (polled every step)."""
     t_on = bench.clock.now()
-    step = 2.0
     off = poll_until(
-        bench.clock,
-        lambda: not unit_is_on(bench),
-        what="auto power-off",
-        timeout_s=1500.0,
-        step_s=step,
+        bench.clock, lambda: not unit_is_on(bench), what=what, timeout_s=timeout_s, step_s=step_s
     )
     measure(
-        "TIM-AUTOOFF",
+        rid,
         None if off is None else off.estimate - t_on,
         "s",
         uncertainty=_poll_budget(*([off] if off else [])),
         instruments=["psu"],
+        conditions=conditions,
+        note="" if off else f"still on after {timeout_s:g} s",
+    )
+
+
+@pytest.mark.requirement("TIM-AUTOOFF")
+def test_auto_off_after_twenty_minutes(measure, bench: Bench, spec: Spec, fresh_unit):
+    c = conditions_for(spec, spec.requirement("TIM-AUTOOFF"))
+    start_treatment(bench, c, settle_s=0.0)
+    _measure_power_off(
+        measure,
+        bench,
+        "TIM-AUTOOFF",
+        what="auto power-off",
+        timeout_s=1500.0,
+        step_s=2.0,
         conditions={**c.as_record(), "user_action": "none"},
-        note="" if off else "still on after 1500 s",
     )
 
 
 @pytest.mark.requirement("TIM-IDLE-OFF")
 def test_idle_off_when_never_touched(measure, bench: Bench, spec: Spec, fresh_unit):
-    req = spec.requirement("TIM-IDLE-OFF")
-    c = conditions_for(spec, req)
+    c = conditions_for(spec, spec.requirement("TIM-IDLE-OFF"))
     bench.select_load(None)
     bench.dut.power_off()
     bench.dut.power_on()
-    t_on = bench.clock.now()
-    step = 0.5
-    off = poll_until(
-        bench.clock,
-        lambda: not unit_is_on(bench),
+    _measure_power_off(
+        measure,
+        bench,
+        "TIM-IDLE-OFF",
         what="idle power-off",
         timeout_s=300.0,
-        step_s=step,
-    )
-    measure(
-        "TIM-IDLE-OFF",
-        None if off is None else off.estimate - t_on,
-        "s",
-        uncertainty=_poll_budget(*([off] if off else [])),
-        instruments=["psu"],
+        step_s=0.5,
         conditions={**c.as_record(), "load": "open"},
-        note="" if off else "still on after 300 s",
     )
