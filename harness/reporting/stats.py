@@ -27,9 +27,10 @@ spec limits LSL and USL:
 σ is the sample standard deviation (n − 1) of all units, so strictly these are the
 *performance* indices Pp/Ppk; they equal Cp/Cpk when the process is in statistical
 control, which is what the I-MR charts of ``harness.reporting.control_charts`` check
-(their σ estimate MR̄/1.128 is shown beside them). Capability is undefined, and
-reported as None, when n < 2 or σ = 0 (no scatter seen, e.g. a simulated bench without
-unit spread). Only numeric requirements (``decision_rule`` other than ``check``) have it.
+(their short-term σ is ``IMRLimits.sigma_within`` = MR̄/1.128). Capability is
+undefined, and reported as None, when n < 2 or σ = 0: no scatter seen, e.g. a simulated
+bench without unit spread (σ below ``ROUNDING`` of the values counts as 0). Only
+numeric requirements (``decision_rule`` other than ``check``) have it.
 
 **One value per unit.** A requirement is often measured several times in one run (both
 polarities of OUT-AMP, five levels for OUT-LOAD-10K, two loads for WAV-DC). The value
@@ -58,6 +59,9 @@ from harness.results import load
 from harness.store import ResultsStore
 
 Aggregate = Literal["worst", "mean"]
+ROUNDING = 1e-12
+"""Scatter below this fraction of the values' size is floating-point rounding of equal
+readings (one reading computed along two paths), not process variation: σ counts as 0."""
 CONFORMING = ("PASS", "CONDITIONAL PASS")
 """Verdicts that let a test pass (``harness.verdict.Verdict.conforms``)."""
 
@@ -100,7 +104,8 @@ def capability(
     sd = float(x.std(ddof=1))
     lsl = _limit(lsl)
     usl = _limit(usl)
-    if sd == 0.0 or (lsl is None and usl is None):
+    scale = max(abs(mean), abs(lsl or 0.0), abs(usl or 0.0))
+    if sd <= ROUNDING * scale or (lsl is None and usl is None):
         return Capability(n, mean, sd, None, None)
     cp = (usl - lsl) / (6.0 * sd) if lsl is not None and usl is not None else None
     nearer = min(

@@ -61,6 +61,8 @@ def test_capability_is_none_without_scatter_or_enough_values() -> None:
     assert stats.capability([5.0], 0.0, 10.0) == stats.Capability(1, 5.0, None, None, None)
     flat = stats.capability([5.0, 5.0, 5.0], 0.0, 10.0)
     assert flat.sd == 0.0 and flat.cp is None and flat.cpk is None
+    rounded = stats.capability([199.92, 199.92 + 2.8e-14, 199.92], None, 250.0)
+    assert rounded.cpk is None  # rounding noise of equal readings is not scatter
     assert stats.capability([], 0.0, 10.0).n == 0
     assert stats.capability([9.0, math.nan, 11.0], 7.0, 13.0).n == 2  # non-finite left out
 
