@@ -90,9 +90,12 @@ def _read_npz(path: Path) -> Capture:
         for key in ("t0", "dt", "volts"):
             if key not in archive.files:
                 raise InputError(path, key, f"an array named {key!r}", got=sorted(archive.files))
-            values[key] = archive[key]
+            try:
+                values[key] = archive[key]
+            except Exception as error:  # damaged member, pickled objects, bad header
+                raise InputError(path, key, "a readable numeric array", got=str(error)) from error
     for key in ("t0", "dt"):
-        if values[key].size != 1 or not np.issubdtype(values[key].dtype, np.number):
+        if values[key].size != 1 or values[key].dtype.kind not in "fiu":
             raise InputError(path, key, "one number", got=values[key].tolist())
     t0, dt = float(values["t0"].reshape(())), float(values["dt"].reshape(()))
     volts = values["volts"]
@@ -120,7 +123,10 @@ def _read_parquet(path: Path) -> Capture:
     for column in ("time_s", "volts"):
         if column not in schema.names:
             raise InputError(path, column, f"a column named {column!r}", got=schema.names)
-    table = pq.read_table(path, columns=["time_s", "volts"])
+    try:
+        table = pq.read_table(path, columns=["time_s", "volts"])
+    except Exception as error:  # damaged pages: arrow raises OSError, ArrowInvalid, ...
+        raise InputError(path, "file", "a readable Parquet file", got=str(error)) from error
     arrays: dict[str, FloatArray] = {}
     for column in ("time_s", "volts"):
         chunked = table.column(column)
@@ -157,7 +163,10 @@ def _read_csv(path: Path) -> Capture:
         if bad.size:
             row = int(bad[0]) + 1
             raise InputError(path, "index", f"{index[row - 1]:g} + 1", line=3 + row, got=index[row])
-        return Capture(start + float(index[0]) * increment, increment, volts, "rigol-csv")
+        t0 = start + float(index[0]) * increment
+        if not np.isfinite(t0):
+            raise InputError(path, "Start", "a finite start time", line=2, got=cells[2])
+        return Capture(t0, increment, volts, "rigol-csv")
     skip = 0 if _is_number_row(first) else 1
     times, volts = _numeric_columns(path, skip=skip, names=("time", "volts"))
     t0, dt = _check_uniform(path, times, first_line=skip + 1)
@@ -174,10 +183,13 @@ def _is_number_row(cells: list[str]) -> bool:
 
 def _header_number(path: Path, cells: list[str], at: int, field: str) -> float:
     try:
-        return float(cells[at])
+        value = float(cells[at])
     except (IndexError, ValueError):
         got = cells[at] if at < len(cells) else "missing"
         raise InputError(path, field, "a number", line=2, got=got) from None
+    if not np.isfinite(value):
+        raise InputError(path, field, "a finite number", line=2, got=cells[at])
+    return value
 
 
 def _numeric_columns(
@@ -259,8 +271,8 @@ def _check_uniform(path: Path, times: FloatArray, *, first_line: int | None) -> 
 
     steps = np.diff(times)
     step = float(np.median(steps))
-    if not step > 0:
-        raise fail(1, "increasing times")
+    if not (step > 0 and np.isfinite(step) and np.isfinite(times[-1] - times[0])):
+        raise fail(1, "increasing times a finite span apart")
     bad = np.abs(steps - step) > _STEP_TOLERANCE * step
     if bad.any():
         row = int(np.argmax(bad)) + 1
