@@ -143,6 +143,7 @@ class SimulationEntry(_Strict):
     transport: Literal["in-process", "loopback"] = "in-process"
     faults: list[str] = Field(default_factory=list)
     unit_serial: str = "RMD1-SIM-0001"
+    unit_spread: bool = False
 
 
 class BenchHeader(_Strict):

@@ -235,10 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--store", help="results store (default: reports/results.db)")
     tr.add_argument("paths", nargs="*", default=[str(SUITES)])
 
+    from harness import batch
     from harness.analysis import cli as analysis_cli
-    from harness.reporting import report_cmd, verify_cmd
+    from harness.reporting import report_cmd, stats_cmd, verify_cmd
     from harness.sim import serve_cmd
 
+    batch.add_parser(sub)
+    stats_cmd.add_parser(sub)
     analysis_cli.add_parser(sub)
     serve_cmd.add_parser(sub)
     verify_cmd.add_parser(sub)
@@ -271,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from harness.sim import serve_cmd
 
             return serve_cmd.run(args)
-        if args.command in ("verify", "evidence", "analyze", "report"):
+        if args.command in ("verify", "evidence", "analyze", "report", "batch", "stats"):
             return int(args.func(args))
         if args.command == "analyze":
             return int(args.func(args))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sim_support import R10K, R500, K, grid, peak, treating_bench
 
-from conftest import R10K, R500, K, grid, peak, treating_bench
 from harness.sim.bench import SimBench
 from harness.sim.physics import NOMINAL_PHASE_MISMATCH, OUTPUT_CAPACITANCE_F
 

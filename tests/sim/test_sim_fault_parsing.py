@@ -22,7 +22,10 @@ def test_profile_applies_faults_and_describes_them() -> None:
     assert profile.gain == 1.3 and not profile.soft_start
     assert profile.level_table_ua == (1, 2, 3, 4, 5)
     assert sorted(describe(profile)) == [
-        "gain=1.3", "level_table_ua=(1.0, 2.0, 3.0, 4.0, 5.0)", "soft_start=False"]
+        "gain=1.3",
+        "level_table_ua=(1.0, 2.0, 3.0, 4.0, 5.0)",
+        "soft_start=False",
+    ]
     assert describe(FaultProfile()) == []
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from conftest import R500, K, grid, treating_bench
+from sim_support import R500, K, grid, treating_bench
 
 
 def test_future_window_is_projected_exactly_like_the_real_run() -> None:

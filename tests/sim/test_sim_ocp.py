@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from conftest import R500, K, grid, peak, treating_bench
+from sim_support import R500, K, grid, peak, treating_bench
 
 
 def test_selftest_trips_within_12_ms_and_latches() -> None:
@@ -44,4 +43,5 @@ def test_selftest_without_enough_current_gives_up() -> None:
     bench.advance(0.5)
     assert bench.device.status().fault is None
     assert [e.detail for e in bench.device.events() if e.kind == "ocp"][-1].startswith(
-        "self-test failed")
+        "self-test failed"
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sim_support import R10K, K, peak, treating_bench
 
-from conftest import R10K, K, peak, treating_bench
 from harness.sim.bench import SimBench
 
 

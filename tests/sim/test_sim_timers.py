@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 import pytest
+from sim_support import R100K, R500, K, peak, treating_bench
 
-from conftest import R100K, R500, K, peak, treating_bench
 from harness.sim.bench import SimBench
 
 EPS = 1e-6

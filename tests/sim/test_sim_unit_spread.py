@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sim_support import R500, peak
 
 from harness.bench import open_bench
 from harness.benchfile import load_bench
@@ -11,7 +12,6 @@ from harness.cli import DEFAULT_BENCH
 from harness.sim.bench import SimBench
 from harness.sim.faults import NOMINAL_CLOCK_ERROR, FaultProfile
 from harness.sim.unit_spread import SPREAD_KNOBS, draw_unit, fault_names
-from tests.sim.conftest import R500, peak
 
 
 def test_same_serial_and_seed_give_the_same_unit() -> None:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from sim_support import R2K, R10K, R100K, R500, K, grid, peak, treating_bench
 
-from conftest import R2K, R10K, R100K, R500, K, grid, peak, treating_bench
 from harness.sim.physics import NOMINAL_PHASE_MISMATCH
 
 
