@@ -253,14 +253,16 @@ class SimBench:
             return min(draw, setting.current_limit)
 
     def rng(self, name: str) -> np.random.Generator:
-        """The named instrument's noise generator, seeded from (seed, name) reproducibly.
+        """The named instrument's noise generator, seeded from (seed, unit, name).
 
-        The name is hashed with SHA-256 (Python's hash() changes between runs), and the
+        The name and the unit's serial are hashed with SHA-256 (Python's hash() changes
+        between runs), so each unit of a batch meets its own measurement noise, and the
         same name always returns the same generator, so its stream continues.
         """
         with self.lock:
             if name not in self._rngs:
-                digest = int.from_bytes(hashlib.sha256(name.encode()).digest()[:16], "little")
+                key = f"{name}@{self.device.identity.serial}".encode()
+                digest = int.from_bytes(hashlib.sha256(key).digest()[:16], "little")
                 self._rngs[name] = np.random.default_rng(
                     np.random.SeedSequence([self.seed, digest])
                 )
