@@ -9,6 +9,8 @@ process because pint quantities from different registries cannot be compared.
 
 from __future__ import annotations
 
+import math
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +29,8 @@ def _registry() -> pint.UnitRegistry[Any]:
 UREG: pint.UnitRegistry[Any] = _registry()
 UREG.formatter.default_format = "~"
 
+# `9**9**9` or `2**99999999` would keep pint computing an integer for minutes
+_EXPLOSIVE = re.compile(r"(\*\*|\^)[^A-Za-z]*(\*\*|\^)|(\*\*|\^)\s*[(+-]*\s*\d{4,}")
 _ALIASES = {"\u00b5": "u", "\u03bc": "u", "\u03a9": "ohm", "\u2126": "ohm", "\u00b1": ""}
 
 
@@ -62,21 +66,32 @@ def parse_quantity(value: str | float | int, unit: str) -> float:
     if isinstance(value, bool):
         raise UnitParseError(f"a quantity in {unit or 'dimensionless'}, got {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
+        return _finite(float(value), value)
     cleaned = _normalise(value)
+    if _EXPLOSIVE.search(cleaned):
+        raise UnitParseError(f"a quantity without chained or huge exponents, got {value!r}")
     try:
         quantity: Any = UREG.Quantity(cleaned)
     except Exception as exc:  # pint raises many types (tokenizer, syntax, lookup)
         raise UnitParseError(f"a quantity such as '400 uA', got {value!r}") from exc
-    if not isinstance(quantity, pint.Quantity):
-        return float(quantity)
-    if quantity.dimensionality != target.dimensionality:
-        raise UnitParseError(
-            f"a quantity in {unit or 'dimensionless'} "
-            f"(dimension {target.dimensionality}), got {value!r} "
-            f"(dimension {quantity.dimensionality})"
-        )
-    return float(quantity.to(target).magnitude)
+    try:
+        if not isinstance(quantity, pint.Quantity):
+            return _finite(float(quantity), value)
+        if quantity.dimensionality != target.dimensionality:
+            raise UnitParseError(
+                f"a quantity in {unit or 'dimensionless'} "
+                f"(dimension {target.dimensionality}), got {value!r} "
+                f"(dimension {quantity.dimensionality})"
+            )
+        return _finite(float(quantity.to(target).magnitude), value)
+    except (OverflowError, TypeError) as exc:  # an integer beyond float, a complex result
+        raise UnitParseError(f"a finite quantity, got {value!r}") from exc
+
+
+def _finite(magnitude: float, value: object) -> float:
+    if not math.isfinite(magnitude):
+        raise UnitParseError(f"a finite quantity, got {value!r}")
+    return magnitude
 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:

@@ -51,8 +51,18 @@ class YamlDocument:
         return self.lines.get((), None)
 
 
-def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], source: Path) -> None:
+def _walk(
+    node: yaml.Node,
+    path: PathKey,
+    lines: dict[PathKey, int],
+    source: Path,
+    walked: set[int] | None = None,
+) -> None:
     lines[path] = node.start_mark.line + 1
+    walked = set() if walked is None else walked
+    if id(node) in walked:  # an alias: walking shared nodes again is exponential
+        return
+    walked.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -68,11 +78,11 @@ def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], source: Pat
                     got="a duplicate key",
                 )
             seen[key] = line
-            _walk(value_node, (*path, key), lines, source)
+            _walk(value_node, (*path, key), lines, source, walked)
             lines[(*path, key)] = line
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), lines, source)
+            _walk(item, (*path, index), lines, source, walked)
 
 
 def load_yaml(path: str | Path) -> YamlDocument:
