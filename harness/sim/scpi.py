@@ -112,7 +112,7 @@ class Node:
         """The numeric suffix (1 if absent) when `mnemonic` names this node, else None."""
         word, digits = mnemonic, ""
         if self.suffix:
-            found = re.fullmatch(r"([A-Z]+)(\d*)", mnemonic)
+            found = re.fullmatch(r"([A-Z]+)(\d{0,9})", mnemonic)  # int() refuses 4300+ digits
             if found is None:
                 return None
             word, digits = found.group(1), found.group(2)
@@ -251,6 +251,10 @@ def _suffix_scale(suffix: str, unit: str) -> float:
     return _MULTIPLIERS[prefix]
 
 
+MAX_CHANNELS = 10_000
+"""Most channels one range of a channel list may span (a 34980A has at most 560)."""
+
+
 def parse_channel_list(text: str) -> list[int]:
     """`(@1001,1003:1004)` -> [1001, 1003, 1004]."""
     found = re.fullmatch(r"\(\s*@([\d,:\s]*)\)", text.strip())
@@ -261,6 +265,8 @@ def parse_channel_list(text: str) -> list[int]:
         first, _, last = part.partition(":")
         if not first.isdigit() or (last and not last.isdigit()):
             raise ScpiError(-224, text)
+        if len(first) > 9 or len(last) > 9 or int(last or first) - int(first) > MAX_CHANNELS:
+            raise ScpiError(-224, text)  # no switch has more; expanding it would never end
         channels.extend(range(int(first), int(last or first) + 1))
     return channels
 
