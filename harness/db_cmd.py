@@ -25,7 +25,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from harness.store_schema import STORE_SCHEMA_VERSION
+from harness import store_schema
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = _PROJECT_ROOT / "reports" / "results.db"
@@ -68,16 +68,17 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{store.where}: upgraded schema version {before} -> {after}")
             return 0
         version = store.schema_version()
+    current = store_schema.STORE_SCHEMA_VERSION
     if version is None:
         state = "empty: run `hil db upgrade` (or a first run) to create the layout"
-    elif version == STORE_SCHEMA_VERSION:
+    elif version == current:
         state = "current"
-    elif version < STORE_SCHEMA_VERSION:
-        state = f"older than this harness ({STORE_SCHEMA_VERSION}): run `hil db upgrade`"
+    elif version < current:
+        state = f"older than this harness ({current}): run `hil db upgrade`"
     else:
-        state = f"NEWER than this harness ({STORE_SCHEMA_VERSION}): upgrade the harness"
+        state = f"NEWER than this harness ({current}): upgrade the harness"
     print(f"{store.where}: schema version {version if version is not None else '-'}, {state}")
-    return 0 if version == STORE_SCHEMA_VERSION else 1
+    return 0 if version == current else 1
 
 
 def _flush(where: str, args: argparse.Namespace) -> int:
