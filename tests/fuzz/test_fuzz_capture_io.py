@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pytest
 from fuzz_support import FUZZ_SLOW, mutate_text, outcome, within
 from hypothesis import given
 from hypothesis import strategies as st
@@ -116,6 +117,7 @@ def test_rigol_header_numbers_must_be_finite(bad: str, which: str) -> None:
     _read_or_refuse("rigol.csv", text.encode())
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @FUZZ_SLOW
 @given(st.sampled_from([(-1e308, 1e308), (1e308, -1e308), (0.0, 1.7e308), (-1.7e308, 1e-300)]))
 def test_a_time_column_spanning_the_float_range_is_refused(times: tuple[float, float]) -> None:
