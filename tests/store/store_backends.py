@@ -117,6 +117,8 @@ class Proxy:
             sink.shutdown(socket.SHUT_WR)
 
     def cut(self) -> None:
+        with suppress(OSError):  # wakes the thread blocked in accept() (close alone does not)
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         with self._guard:
             conns, self._conns = self._conns, []
