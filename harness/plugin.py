@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from harness.run import ComplianceRun
     from harness.verdict import Verdict
 
+# Allure labels, attachments and the instrument event log come from their own plugin
+# module, loaded with this one (an import here would be circular).
+pytest_plugins = ["harness.reporting.allure_plugin"]
+
 RUN_KEY = pytest.StashKey["ComplianceRun"]()
 RECORDER_KEY = pytest.StashKey["Recorder"]()
 MEASURE_KEY = pytest.StashKey["Measure"]()

@@ -26,6 +26,9 @@ def add_parser(subparsers: Any) -> Any:
     )
     actions = report.add_subparsers(dest="report_kind", required=True)
     add_compliance_parser(actions)
+    from harness.reporting.allure_html import add_allure_parser
+
+    add_allure_parser(actions)
     return actions
 
 

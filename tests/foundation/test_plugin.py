@@ -113,7 +113,9 @@ def test_serial_mismatch_exits_2(pytester):
     result, reports = run(pytester, TESTS, "SN-1", "--serial=SN-2")
     assert result.ret == 2
     result.stdout.fnmatch_lines(["*serial: expected the unit to report serial 'SN-2'*got 'SN-1'*"])
-    assert not (reports / "RUN-1").exists()
+    # only the event log of what was touched (the unit was asked who it is); no run
+    assert not (reports / "RUN-1" / "run.json").exists()
+    assert not (reports / "RUN-1" / "results.parquet").exists()
 
 
 def test_serial_neither_given_nor_reported_exits_2(pytester):
