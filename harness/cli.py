@@ -147,7 +147,7 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         if not any(a.startswith("--alluredir") for a in pytest_args):
             # one results folder for the line; the serial keeps each unit's tests apart
             argv.append(f"--alluredir={reports / (run_id + '-allure-results')}")
-    elif not any(a.startswith("--alluredir") for a in pytest_args):
+    elif not args.no_allure and not any(a.startswith("--alluredir") for a in pytest_args):
         argv.append(f"--alluredir={reports / run_id / 'allure-results'}")
     targets = [a for a in pytest_args if not a.startswith("-")]
     argv += pytest_args if targets else [*pytest_args, str(SUITES)]
@@ -211,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the HTML/PDF compliance report (the evidence is still sealed)",
     )
+    run.add_argument("--no-allure", action="store_true", help="write no Allure results")
     run.add_argument("--sign-key", help="Ed25519 private key (PEM) to sign the manifest")
     run.add_argument(
         "--workers",

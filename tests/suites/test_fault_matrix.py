@@ -95,6 +95,7 @@ def _run_suite(fault: str, folder: Path) -> tuple[set[str], set[str], str]:
         f"--reports-dir={folder}",
         "--run-id=R",
         "--no-report",
+        "--no-allure",
         "-q",
         "-p",
         "no:cacheprovider",
