@@ -7,8 +7,12 @@ neither stop nor lose a number. So a bench never depends on the server *during* 
 * **Local first.** ``BufferedStore`` writes every run record and measurement to a local
   journal before ``append`` returns: a small SQLite results store of its own (same
   layout, ``durability="fsync"`` by default: flushed to the disk on each commit), in
-  ``<reports>/.store-journal/``. It is a complete copy of the run, so the run's
-  ``results.parquet`` can always be written from it (``.local``).
+  ``<reports>/.store-journal/`` (not in the run folder: that folder is sealed into the
+  evidence manifest, which a journal removed after upload would then contradict). It
+  is a complete copy of the run, so ``results.parquet`` can always be written from it
+  (``.local``). The flush to disk costs about 3 ms per row on an ordinary disk;
+  ``durability="normal"`` (as the embedded store) costs 0.1 ms and survives a crash of
+  the process, not a power cut during an outage.
 * **Uploaded behind the run.** A background thread copies new rows to the central store
   in batches. When the server does not answer, the thread says so once and retries every
   few seconds; the test goes on meanwhile.
@@ -267,7 +271,11 @@ class BufferedStore:
         return self.local.measurements(run_id)
 
     def finish_run(self, run_id: str, status: RunStatus, ended_at: datetime) -> None:
-        """Close the run locally, then try to upload the rest; never waits for an outage."""
+        """Close the run locally, then try to upload the rest.
+
+        During an outage this costs one connection attempt (``connect_timeout_s`` at most,
+        a refused connection at once); what is not uploaded waits in the journal.
+        """
         self.local.finish_run(run_id, status, ended_at)
         self._upload.mark_dirty(run_id)
         self.flush()
