@@ -149,7 +149,11 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
             argv.append(f"--alluredir={reports / (run_id + '-allure-results')}")
     elif not args.no_allure and not any(a.startswith("--alluredir") for a in pytest_args):
         argv.append(f"--alluredir={reports / run_id / 'allure-results'}")
-    targets = [a for a in pytest_args if not a.startswith("-")]
+    # a test path or node id given? (an option's value such as `-p no:cacheprovider` or
+    # `-k OUT-AMP` is not one: only what names an existing file or folder counts)
+    targets = [
+        a for a in pytest_args if not a.startswith("-") and Path(a.split("::", 1)[0]).exists()
+    ]
     argv += pytest_args if targets else [*pytest_args, str(SUITES)]
     print(f"hil: run {run_id} on bench {bench.id} -> {reports / run_id}", flush=True)
     code = int(pytest.main(argv))
