@@ -240,12 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--store", help="results store (default: reports/results.db)")
     tr.add_argument("paths", nargs="*", default=[str(SUITES)])
 
-    from harness import batch
+    from harness import batch, db_cmd
     from harness.analysis import cli as analysis_cli
     from harness.reporting import report_cmd, stats_cmd, verify_cmd
     from harness.sim import serve_cmd
 
     batch.add_parser(sub)
+    db_cmd.add_parser(sub)
     stats_cmd.add_parser(sub)
     analysis_cli.add_parser(sub)
     serve_cmd.add_parser(sub)
@@ -259,6 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--store", help="results store (default: reports/results.db)")
     results.add_argument("--out", help="output file (default: reports/<run>/results.<fmt>)")
     return parser
+
+
+def db_cmd_run(args: argparse.Namespace) -> int:
+    from harness import db_cmd
+
+    return int(db_cmd.run(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -279,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from harness.sim import serve_cmd
 
             return serve_cmd.run(args)
+        if args.command == "db":
+            return db_cmd_run(args)
         if args.command in ("verify", "evidence", "analyze", "report", "batch", "stats"):
             return int(args.func(args))
         if args.command == "analyze":

@@ -20,6 +20,8 @@ from harness.spec import Spec
 from harness.uncertainty import UncertaintyBudget
 
 BUZZER_HIGH_V = 1.65
+RELOCATE_BEEP_S = (0.07, 0.15)
+"""Length of a relocate beep (100 ms) with room for a crystal off by tens of percent."""
 
 
 def _poll_budget(*brackets: WaitResult) -> UncertaintyBudget:
@@ -42,6 +44,13 @@ def test_relocate_beep_interval(measure, bench: Bench, spec: Spec, fresh_unit, c
     high = wave.volts > BUZZER_HIGH_V
     evidence = [keep(captures, "TIM-BEEP-buzzer", wave)]
     rising = np.flatnonzero(~high[:-1] & high[1:]) + 1
+    falling = np.flatnonzero(high[:-1] & ~high[1:]) + 1
+    # only relocate beeps count: a single ~100 ms beep, not the power-off tone (300 ms)
+    # or the low-battery pair (50 ms each) that may also sound in the record
+    lengths = np.array(
+        [(falling[falling > r][0] - r) * wave.dt if (falling > r).any() else np.inf for r in rising]
+    )
+    rising = rising[(lengths > RELOCATE_BEEP_S[0]) & (lengths < RELOCATE_BEEP_S[1])]
     times = wave.t0 + wave.dt * rising
     intervals = np.diff(times)
     value = float(np.mean(intervals)) if intervals.size else None
