@@ -63,8 +63,9 @@ EXPECTED: dict[str, set[str]] = {
         "SAF-CHG-DC",
         "SAF-NOCONTACT-I",
         "SAF-CHG-INHIBIT",
+        "SAF-OC-TRIP",
     },
-    "charger_interlock=off": {"SAF-CHG-INHIBIT", "SAF-CHG-MIDSESSION"},
+    "charger_interlock=off": {"SAF-CHG-INHIBIT", "SAF-CHG-MIDSESSION", "SAF-CHG-DC"},
     "ocp=off": {"SAF-OC-TRIP", "SAF-OC-LATCH"},
     "ocp_delay_ms=80": {"SAF-OC-TRIP"},
     "contact_detect=off": {
@@ -75,7 +76,6 @@ EXPECTED: dict[str, set[str]] = {
         "WAV-RAMP",
         "TIM-IDLE-OFF",
         "TIM-SESSION",
-        "LKG-AUX-DC",
     },
     "soft_start=off": {"WAV-RAMP", "WAV-OVS", "SAF-RECONTACT"},
     "clock_error=0.03": WAV_FREQ | {"WAV-REV", "TIM-BEEP", "TIM-SESSION", "TIM-AUTOOFF"},
