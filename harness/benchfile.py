@@ -26,7 +26,7 @@ from pyvisa import rname
 
 from harness.errors import InputError
 from harness.units import UnitParseError, parse_quantity
-from harness.yamlfile import FieldError, load_yaml, validate
+from harness.yamlfile import FieldError, load_yaml, require_unique, validate
 
 BENCH_SCHEMA_VERSION = 1
 
@@ -199,26 +199,10 @@ def load_bench(path: str | Path) -> BenchFile:
     if not isinstance(doc.data, dict):
         raise InputError(doc.source, "(document)", "a mapping with schema, bench, instruments")
     parsed = validate(BenchDocument, doc)
-    names: set[str] = set()
-    for index, inst in enumerate(parsed.instruments):
-        if inst.name in names:
-            raise InputError(
-                doc.source,
-                f"instruments[{index}].name",
-                "a name used once",
-                line=doc.line_of(("instruments", index, "name")),
-                got=inst.name,
-            )
-        names.add(inst.name)
-    channels: set[int] = set()
-    for index, load in enumerate(parsed.loads):
-        if load.channel in channels:
-            raise InputError(
-                doc.source,
-                f"loads[{index}].channel",
-                "a switch channel used once",
-                line=doc.line_of(("loads", index, "channel")),
-                got=load.channel,
-            )
-        channels.add(load.channel)
+    require_unique(
+        doc, "instruments", "name", [i.name for i in parsed.instruments], "a name used once"
+    )
+    require_unique(
+        doc, "loads", "channel", [ld.channel for ld in parsed.loads], "a switch channel used once"
+    )
     return BenchFile(path=doc.source.resolve(), document=parsed)

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from harness.errors import InputError
 from harness.units import UnitParseError, parse_quantity, parse_unit
 from harness.verdict import DecisionRule
-from harness.yamlfile import FieldError, load_yaml, validate
+from harness.yamlfile import FieldError, load_yaml, require_unique, validate
 
 SPEC_SCHEMA_VERSION = 1
 
@@ -192,16 +192,8 @@ def load_spec(path: str | Path) -> Spec:
             got=doc.data.get("schema"),
         )
     parsed = validate(SpecDocument, doc)
-    requirements: dict[str, Requirement] = {}
-    for index, requirement in enumerate(parsed.requirements):
-        if requirement.id in requirements:
-            raise InputError(
-                doc.source,
-                f"requirements[{index}].id",
-                "a requirement id used once",
-                line=doc.line_of(("requirements", index, "id")),
-                got=requirement.id,
-            )
-        requirements[requirement.id] = requirement
+    ids = [r.id for r in parsed.requirements]
+    require_unique(doc, "requirements", "id", ids, "a requirement id used once")
+    requirements = dict(zip(ids, parsed.requirements, strict=True))
     digest = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
     return Spec(path=doc.source, sha256=digest, header=parsed.spec, requirements=requirements)

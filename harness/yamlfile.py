@@ -158,3 +158,21 @@ def validate(model: type[M], doc: YamlDocument) -> M:
         raise InputError(
             doc.source, dotted(loc), message, line=doc.line_of(loc), got=shown
         ) from exc
+
+
+def require_unique(
+    doc: YamlDocument, list_key: str, field_name: str, values: Sequence[object], expected: str
+) -> None:
+    """InputError at the first entry of ``doc[list_key]`` whose ``field_name`` repeats one
+    before it (requirement ids, instrument names, switch channels must each be unique)."""
+    seen: set[object] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            raise InputError(
+                doc.source,
+                f"{list_key}[{index}].{field_name}",
+                expected,
+                line=doc.line_of((list_key, index, field_name)),
+                got=value,
+            )
+        seen.add(value)
