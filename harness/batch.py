@@ -34,7 +34,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.errors import InputError
-from harness.store import ResultsStore, StoreError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BENCH = PROJECT_ROOT / "fixtures" / "benches" / "sim.yaml"
@@ -145,7 +144,7 @@ def run_unit(
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
         exit_code, cpu = _wait(process)
     seconds = time.perf_counter() - started
-    status, failed = _outcome(store, run_id)
+    status, failed = _outcome(reports_dir / run_id)
     return UnitResult(serial, run_id, exit_code, status, failed, seconds, tuple(faults), cpu)
 
 
@@ -227,18 +226,24 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.passed == len(result.units) else 1
 
 
-def _outcome(store: str, run_id: str) -> tuple[str, tuple[str, ...]]:
-    """The run's status and its non-conforming requirements, as the store holds them."""
+def _outcome(run_dir: Path) -> tuple[str, tuple[str, ...]]:
+    """The run's status and its non-conforming requirements, from the run's own folder.
+
+    ``run.json`` and ``results.parquet`` are the bench's copy of the run, written from
+    its own journal: they are complete even while a central database is away.
+    """
+    import pandas as pd
+
     conforming = {"PASS", "CONDITIONAL PASS"}
     try:
-        with ResultsStore.open(store, create=False) as opened:
-            status = opened.get_run(run_id).status
-            failed = {
-                m.requirement_id for m in opened.measurements(run_id) if m.verdict not in conforming
-            }
-    except StoreError:
+        status = str(json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["status"])
+        verdicts = pd.read_parquet(
+            run_dir / "results.parquet", columns=["requirement_id", "verdict"]
+        )
+    except (OSError, ValueError, KeyError):
         return "no run", ()
-    return status, tuple(sorted(failed))
+    failed = set(verdicts.loc[~verdicts["verdict"].isin(conforming), "requirement_id"])
+    return status, tuple(sorted(str(r) for r in failed))
 
 
 def _wait(process: subprocess.Popen[bytes]) -> tuple[int, float | None]:

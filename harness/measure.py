@@ -22,10 +22,10 @@ import math
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 from harness.record import Measurement, utc_now
 from harness.spec import Spec
-from harness.store import ResultsStore
 from harness.uncertainty import DEFAULT_K, UncertaintyBudget
 from harness.units import UnitParseError, convert
 from harness.verdict import Verdict, decide_check, decide_verdict
@@ -35,10 +35,22 @@ class MeasurementUsageError(Exception):
     """A test used the measurement API wrongly (undeclared id, wrong unit…)."""
 
 
+class MeasurementLog(Protocol):
+    """Where a run's measurements go: the embedded store, or a server behind a journal.
+
+    ``append`` must have made the row durable when it returns; the recorder asks for
+    nothing else, so a test never waits for a network.
+    """
+
+    def append(self, m: Measurement) -> None: ...
+
+    def next_seq(self, run_id: str) -> int: ...
+
+
 class Recorder:
     """Writes the measurements of one run; shared by every test of the session."""
 
-    def __init__(self, run_id: str, spec: Spec, store: ResultsStore) -> None:
+    def __init__(self, run_id: str, spec: Spec, store: MeasurementLog) -> None:
         self.run_id = run_id
         self.spec = spec
         self.store = store

@@ -19,7 +19,9 @@ marked ``@pytest.mark.requirement("OUT-AMP-L5", ...)``. For such a session it
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Generator, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 pytest_plugins = ["harness.reporting.allure_plugin"]
 
 RUN_KEY = pytest.StashKey["ComplianceRun"]()
+_PROGRESS = pytest.StashKey["_ProgressToTerminal"]()
 RECORDER_KEY = pytest.StashKey["Recorder"]()
 MEASURE_KEY = pytest.StashKey["Measure"]()
 DEFAULT_BENCH = Path("fixtures") / "benches" / "sim.yaml"
@@ -81,18 +84,48 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class _ProgressToTerminal(logging.Handler):
-    """Shows long waits ("waiting for auto power-off: 600 s elapsed…") on the terminal,
-    past pytest's output capture, so an operator at a real bench sees the station work."""
+    """Shows what an operator must see at once on the terminal, past pytest's capture:
+    long waits ("waiting for auto power-off: 600 s elapsed…") and the results database
+    going away or coming back.
+
+    While a test runs, pytest has the terminal's file descriptors redirected into its
+    capture, so a plain write would only appear if the test failed. A message from the
+    main thread suspends the capture for its line, as pytest's live logging does. A
+    message from another thread (the store's uploader) is held and written by the main
+    thread at the next report, never swapping file descriptors under a running test.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
         super().__init__(logging.INFO)
         self._config = config
+        self._held: list[str] = []
+        self._held_lock = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
+        line = f"hil: {record.getMessage()}"
+        if threading.current_thread() is not threading.main_thread():
+            with self._held_lock:
+                self._held.append(line)
+            return
+        self.write_held()
+        self._write(line)
+
+    def write_held(self) -> None:
+        """Write the lines other threads left (called by the main thread)."""
+        with self._held_lock:
+            lines, self._held = self._held, []
+        for line in lines:
+            self._write(line)
+
+    def _write(self, line: str) -> None:
         reporter = self._config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
+        if reporter is None:
+            return
+        capture = self._config.pluginmanager.get_plugin("capturemanager")
+        suspended = capture.global_and_fixture_disabled() if capture else nullcontext()
+        with suspended:
             reporter.ensure_newline()
-            reporter.write_line(f"hil: {record.getMessage()}")
+            reporter.write_line(line)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -103,7 +136,21 @@ def pytest_configure(config: pytest.Config) -> None:
     progress.setLevel(logging.INFO)
     handler = _ProgressToTerminal(config)
     progress.addHandler(handler)
-    config.add_cleanup(lambda: progress.removeHandler(handler))
+    config.stash[_PROGRESS] = handler
+
+    def remove() -> None:
+        handler.write_held()
+        progress.removeHandler(handler)
+
+    config.add_cleanup(remove)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """After each test, write what background threads had to say."""
+    handler = item.config.stash.get(_PROGRESS, None)
+    if handler is not None:
+        handler.write_held()
 
 
 def _exit_on_input_error(error: HilError) -> None:

@@ -7,6 +7,11 @@ test port) once the bench is open: it checks the serial the operator expects, wr
 the run record to the store and hands out the ``Recorder``. ``finish`` closes the run
 with its status and writes the tidy results table to ``reports/<run-id>/`` whatever the
 outcome: passed, failed or interrupted.
+
+With ``--store postgresql://…`` the run writes through a local journal
+(``harness.store_buffer``): a database that goes away mid-run costs nothing but a
+warning, and what it missed is uploaded when it answers again (at the run's end, the
+next run's start, or ``hil db flush``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from harness.provenance import git_commit, host_name, package_versions, python_v
 from harness.record import InstrumentIdentity, RunRecord, RunStatus, UnitIdentity, utc_now
 from harness.spec import Spec
 from harness.store import ResultsStore
+from harness.store_buffer import BufferedStore, open_store
 
 _EXIT_STATUS: dict[int, RunStatus] = {0: "passed", 1: "failed", 2: "interrupted"}
 
@@ -71,7 +77,7 @@ class ComplianceRun:
         self.spec = spec
         self.record: RunRecord | None = None
         self.recorder: Recorder | None = None
-        self.store: ResultsStore | None = None
+        self.store: ResultsStore | BufferedStore | None = None
 
     @property
     def run_dir(self) -> Path:
@@ -83,7 +89,7 @@ class ComplianceRun:
         unit = unit.model_copy(update={"serial": serial})
         header = self.bench.document.bench
         environment = {**header.environment, **self.options.environment}
-        self.store = ResultsStore.open(self.options.store_url)
+        self.store = open_store(self.options.store_url, self.options.reports_dir)
         self.store.mark_stale_runs(host_name())
         self.record = RunRecord(
             run_id=self.options.run_id,
@@ -121,7 +127,10 @@ class ComplianceRun:
         ended = utc_now()
         self.store.finish_run(self.record.run_id, status, ended)
         self.record = self.record.model_copy(update={"status": status, "ended_at": ended})
-        table = export(self.store, self.record.run_id, "parquet", self.run_dir / "results.parquet")
+        # From the bench's own copy: with a database server it is the journal, complete
+        # even while the server is away (the upload catches up behind the run).
+        local = self.store.local if isinstance(self.store, BufferedStore) else self.store
+        table = export(local, self.record.run_id, "parquet", self.run_dir / "results.parquet")
         (self.run_dir / "run.json").write_text(
             json.dumps(self.record.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8"
         )

@@ -169,3 +169,34 @@ def test_plain_tests_leave_the_plugin_inert(pytester):
     result = pytester.runpytest_inprocess()
     result.assert_outcomes(passed=1)
     assert not (pytester.path / "reports").exists()
+
+
+PROGRESS_TESTS = """
+import logging
+import threading
+
+def test_a_passing_test_that_reports_progress():
+    logging.getLogger("harness.progress").info("waiting for auto power-off: 600 s elapsed")
+    worker = threading.Thread(
+        target=lambda: logging.getLogger("harness.progress").warning("database away")
+    )
+    worker.start()
+    worker.join()
+
+def test_next():
+    pass
+"""
+
+
+def test_progress_reaches_the_terminal_past_output_capture(pytester: pytest.Pytester):
+    """Pytest captures a test's output at the file-descriptor level and shows it only if
+    the test fails; progress an operator must see (from the test, or from the store's
+    uploader thread) is written past that capture, in a passing test too."""
+    pytester.makepyfile(test_progress=PROGRESS_TESTS)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        ["*hil: waiting for auto power-off: 600 s elapsed*", "*hil: database away*"]
+    )
+    lines = result.stdout.lines
+    assert sum("database away" in line for line in lines) == 1  # held once, written once
