@@ -35,7 +35,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -464,12 +467,33 @@ def _apply_sqlite_pragmas(engine: Engine, durability: Durability, busy_timeout_s
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_begin)
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cursor, busy_timeout_s)
         cursor.execute(f"PRAGMA synchronous = {synchronous}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
     event.listen(engine, "connect", on_connect)
+
+
+def _switch_to_wal(cursor: Any, timeout_s: float) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while another connection holds the file.
+
+    Two benches starting together on a new store both convert it at once. Each reads the
+    file (a shared lock) and then needs it alone; SQLite refuses one of them at once
+    ("database is locked") instead of waiting its busy timeout, since waiting could
+    deadlock. Once the other has finished, the switch succeeds (or finds WAL set).
+    """
+    deadline = time.monotonic() + timeout_s
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause * (1 + random.random()))  # apart, so they do not collide again
+        pause = min(pause * 2, 0.2)
 
 
 def _process_alive(pid: int, started_at: datetime) -> bool:

@@ -58,3 +58,35 @@ def test_processes_writing_concurrently_lose_no_rows(tmp_path: Path) -> None:
             assert [m.seq for m in rows] == list(range(1, ROWS + 1))
             assert [m.value for m in rows] == [float(s) for s in range(1, ROWS + 1)]
         assert len(store.measurements()) == 3 * ROWS
+
+
+OPENER = """
+import sys, time
+from pathlib import Path
+from harness.store import ResultsStore
+folder, start_at, rounds = Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+for n in range(rounds):  # every process opens the same fresh file at the same instant
+    time.sleep(max(0.0, start_at + 0.2 * n - time.time()))
+    ResultsStore.open(folder / f"fresh-{n}.db").close()
+"""
+
+
+def test_benches_opening_a_new_store_at_the_same_instant_all_succeed(tmp_path: Path) -> None:
+    """Two benches of a line start together on an empty store: both switch the new file to
+    WAL at once, and SQLite answers one of them 'database is locked' at once, without
+    waiting its busy timeout (a lock upgrade that could deadlock is never waited for)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    start_at, rounds = time.time() + 1.5, 15
+    openers = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, str(tmp_path), str(start_at), str(rounds)],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for _ in range(3)
+    ]
+    for opener in openers:
+        _, err = opener.communicate(timeout=120)
+        assert opener.returncode == 0, err
+    assert len(list(tmp_path.glob("fresh-*.db"))) == rounds
