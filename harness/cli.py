@@ -162,10 +162,29 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         if args.workers <= 1
         else [reports / f"{run_id}-gw{k}" for k in range(args.workers)]
     )
-    for run_dir in run_dirs:
-        if (run_dir / "run.json").is_file():
-            finish_evidence(run_dir, args)
+    finish_all_evidence([d for d in run_dirs if (d / "run.json").is_file()], args)
     return code
+
+
+def finish_all_evidence(run_dirs: list[Path], args: argparse.Namespace) -> None:
+    """Each unit's report and seal; the units of a line in parallel, one process each.
+
+    A report is a few seconds of CPU (plots, PDF layout): done one after the other they
+    would undo much of what a second bench gains. The pytest session has ended, so the
+    processes are forked from a process with no bench open and no threads at work.
+    """
+    if len(run_dirs) <= 1:
+        for run_dir in run_dirs:
+            finish_evidence(run_dir, args)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    sys.stdout.flush()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=len(run_dirs), mp_context=context) as pool:
+        for finished in [pool.submit(finish_evidence, d, args) for d in run_dirs]:
+            finished.result()
 
 
 def finish_evidence(run_dir: Path, args: argparse.Namespace) -> None:
