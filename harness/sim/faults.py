@@ -22,6 +22,16 @@ real unit can have") and is caught by at least one requirement:
 | `lowbatt_cutoff=off` | no low-battery cut-off | SAF-LOWBAT-* |
 | `boost_unlimited` | BOOST never times out and stacks levels uncapped | OUT-BOOST, OUT-ABSMAX |
 | `report_level_offset=N` | firmware reports level + N | COM-STATE |
+| `reboot_at_s=T` | watchdog reset at T s on the bench clock | none (see below) |
+
+`reboot_at_s` is the one fault no requirement catches: a unit that restarts is not out of
+a limit, it is out of the test. The output stops, the firmware starts again switched off,
+and the harness sees the restart on the test port (docs/testport.md, "A unit that
+restarts"), so the test in progress ends as a device-communication error instead of
+judging a unit that silently switched itself off. T is on the bench's virtual clock,
+which starts at 0 when the simulated bench is built (the model's power-on boot); the
+reset happens once, and only if the battery powers the unit at T (an unpowered
+microcontroller has no watchdog to bite).
 
 A fault is written `NAME` or `NAME=VALUE` (a bench file, a command-line option); a bad one
 is an `InputError` naming where it came from, before anything is simulated.
@@ -72,6 +82,7 @@ class FaultProfile:
     lowbatt_cutoff: bool = True
     boost_unlimited: bool = False
     report_level_offset: int = 0
+    reboot_at_s: float | None = None
 
     @classmethod
     def from_faults(
@@ -130,6 +141,7 @@ _NUMERIC: dict[str, tuple[Callable[[str], FaultValue], str]] = {
     "session_s": (_number(0.0, 1e6, low_open=True), "seconds > 0"),
     "autooff_s": (_number(0.0, 1e6, low_open=True), "seconds > 0"),
     "report_level_offset": (_offset, "an integer in [-4, 4]"),
+    "reboot_at_s": (_number(0.0, 1e6, low_open=True), "seconds in (0, 1e6]"),
 }
 
 KNOWN_FAULTS: tuple[str, ...] = tuple(sorted((*_NUMERIC, *_SWITCHES, *_FLAGS)))

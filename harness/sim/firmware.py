@@ -15,7 +15,14 @@ unit implements it (domain.md, section 3):
   after 200 ms; the charger and battery are polled every 100 ms.
 - **Device clock.** Every duration above is measured on the unit's own crystal, which is
   `clock_error` fast (20 ppm nominal): a timer of D device seconds fires D / (1 + error)
-  virtual seconds after it started, and event timestamps are virtual time x (1 + error).
+  virtual seconds after it started, and event timestamps are the device's uptime, virtual
+  time since its last boot x (1 + error).
+- **Restarts.** The microcontroller boots once when the bench is built (boot 1, cause
+  `power-on`). A watchdog or brown-out reset (`restart`, or the `reboot_at_s` fault)
+  stops the output at that very instant and brings the firmware back switched off with
+  its power-on defaults; the boot counter, the reset cause and the event log survive it,
+  as they do in an MCU's backup registers and no-init RAM, and the uptime starts again
+  from 0. Removing the battery is not modelled as a reset: the unit just goes silent.
 
 `Firmware` is the state machine with explicit times (the bench calls it to fire timers
 and to report sensor changes); `SimDevice` is the unit's command surface that the
@@ -68,7 +75,11 @@ BEEPS: dict[str, tuple[tuple[float, float], ...]] = {
 BEEP_GAP_S = 0.1
 """Silence between two queued patterns, device seconds."""
 EVENT_BUFFER = 4096
+POWER_ON = "power-on"
+RESET_CAUSES = ("watchdog", "brown-out")
+"""Why a running unit restarts; the first boot's cause is `POWER_ON`."""
 _TIMER_ORDER = (
+    "reboot",  # a reset pre-empts whatever else falls due at the same instant
     "poll",
     "contact_loss",
     "ocp_trip",
@@ -107,6 +118,9 @@ class DeviceStatus:
     on_time_s: float
     fault: str | None
     lowbatt_warning: bool
+    boots: int
+    reset_cause: str
+    uptime_s: float
 
 
 @dataclass(frozen=True)
@@ -132,6 +146,8 @@ class Firmware:
         self.battery_v, self.charger_v = 0.0, 0.0
         self.sense_ohms: float | None = None
         self.on = False
+        self.boots, self.reset_cause, self.t_boot = 1, POWER_ON, 0.0
+        self.reboot_at = faults.reboot_at_s
         self._reset(0.0)
 
     def _reset(self, t: float) -> None:
@@ -200,6 +216,9 @@ class Firmware:
             on_time_s=(t - self.t_on) * self.k if self.on else 0.0,
             fault=self.fault,
             lowbatt_warning=self.on and self.lowbatt_warning,
+            boots=self.boots,
+            reset_cause=self.reset_cause,
+            uptime_s=(t - self.t_boot) * self.k,
         )
 
     def events(self, since: int = 0) -> list[DeviceEvent]:
@@ -237,8 +256,13 @@ class Firmware:
 
     def next_deadline(self) -> tuple[float, str] | None:
         """The earliest pending timer as (virtual time, name), or None."""
-        if not self.on:
-            return None
+        due = [] if self.reboot_at is None else [(self.reboot_at, "reboot")]
+        if self.on:
+            due += self._session_deadlines()
+        return min(due, key=lambda item: (item[0], _TIMER_ORDER.index(item[1])), default=None)
+
+    def _session_deadlines(self) -> list[tuple[float, str]]:
+        """The timers of a unit that is on; they all die with a power-off or a reset."""
         k = self.k
         due: list[tuple[float, str]] = [(self.t_on + self.faults.autooff_s / k, "auto_off")]
         if not self.contact_ever:
@@ -256,12 +280,15 @@ class Firmware:
             ("ocp_trip", self.trip_at),
             ("ocp_give_up", self.give_up_at),
         )
-        due += [(when, name) for name, when in named if when is not None]
-        return min(due, key=lambda item: (item[0], _TIMER_ORDER.index(item[1])))
+        return due + [(when, name) for name, when in named if when is not None]
 
     def fire(self, t: float, name: str) -> None:
         """Run the timer `name`, due at virtual time t."""
-        if name in ("auto_off", "idle_off"):
+        if name == "reboot":
+            self.reboot_at = None
+            if self.has_power:
+                self.restart(t, "watchdog")
+        elif name in ("auto_off", "idle_off"):
             self.power_off(t, name.replace("_", "-"))
         elif name == "contact_loss":
             self.loss_at, self.contact = None, False
@@ -379,6 +406,25 @@ class Firmware:
         if beep:
             self._beep(t, "power-off")
 
+    def restart(self, t: float, cause: str) -> None:
+        """The microcontroller resets at t (watchdog, brown-out) and boots again.
+
+        RAM is gone: the output loses its drive at t (the bench records the change at the
+        same instant), a beep still sounding is cut short, and the firmware starts off
+        with its power-on defaults and no timer pending. The boot counter, the reset
+        cause and the event log survive; the log's timestamps restart from uptime 0.
+        """
+        if cause not in RESET_CAUSES:
+            raise ValueError(f"reset cause must be one of {RESET_CAUSES}, got {cause!r}")
+        if not self.has_power:
+            raise CommandRejected("no power")
+        self.on = False
+        self._reset(t)
+        self.buzzer.cut(t)
+        self.buzzer_free_at = -math.inf
+        self.boots, self.reset_cause, self.t_boot = self.boots + 1, cause, t
+        self._log_event(t, "boot", f"{cause} reset, boot {self.boots}")
+
     def _require_on(self) -> None:
         if not self.on:
             raise CommandRejected("device is off")
@@ -479,7 +525,8 @@ class Firmware:
         self._log_event(t, "beep", pattern)
 
     def _log_event(self, t: float, kind: str, detail: str) -> None:
-        self._log.append(DeviceEvent(self._next_index, t * self.k, kind, detail))
+        uptime = (t - self.t_boot) * self.k
+        self._log.append(DeviceEvent(self._next_index, uptime, kind, detail))
         self._next_index += 1
 
 
@@ -541,6 +588,10 @@ class SimDevice:
 
     def start_ocp_selftest(self) -> None:
         self._act(self.firmware.start_ocp_selftest)
+
+    def reset(self, cause: str = "watchdog") -> None:
+        """Restart the microcontroller now, as a watchdog or brown-out would (tests)."""
+        self._act(lambda t: self.firmware.restart(t, cause))
 
     def status(self) -> DeviceStatus:
         with self._host.lock:

@@ -221,9 +221,14 @@ class IntervalSet:
         twin._starts, twin._ends = list(self._starts), list(self._ends)
         return twin
 
+    def cut(self, t: float) -> None:
+        """End everything at t: what was still to sound after t never sounds."""
+        keep = [(s, min(e, t)) for s, e in zip(self._starts, self._ends, strict=True) if s < t]
+        self._starts = [s for s, _ in keep]
+        self._ends = [e for _, e in keep]
+
     def prune(self, horizon: float) -> None:
         keep_from = bisect.bisect_left(self._ends, horizon)
         if keep_from > 0:
             del self._starts[:keep_from]
             del self._ends[:keep_from]
-

@@ -15,6 +15,7 @@ def test_values_are_typed() -> None:
     assert parse_fault("stuck_polarity").value is True
     assert parse_fault("ocp=off").value is False
     assert parse_fault("report_level_offset=-1").value == -1
+    assert parse_fault("reboot_at_s=12.5").value == 12.5
 
 
 def test_profile_applies_faults_and_describes_them() -> None:
@@ -42,6 +43,11 @@ def test_profile_applies_faults_and_describes_them() -> None:
         ("ocp=maybe", "ocp"),
         ("clock_error=2", "clock_error"),
         ("report_level_offset=1.5", "report_level_offset"),
+        ("reboot_at_s", "reboot_at_s"),
+        ("reboot_at_s=0", "reboot_at_s"),
+        ("reboot_at_s=-5", "reboot_at_s"),
+        ("reboot_at_s=soon", "reboot_at_s"),
+        ("reboot_at_s=inf", "reboot_at_s"),
     ],
 )
 def test_bad_faults_name_the_source_and_field(text: str, field: str) -> None:
