@@ -18,6 +18,12 @@ A UART is not a reliable link, and this driver is where that is dealt with, once
   sends the operator looking in the wrong place.
 * A reply that is well framed but carries a malformed field (`level=x`) is a firmware
   bug, not line noise: it raises at once, naming the field.
+* A unit that restarts mid-session is off again with its defaults, which a test would
+  otherwise measure as a limit failure. The driver raises `DeviceResetError` as soon as
+  it sees the restart: the boot banner (among stale bytes before a request, or instead
+  of a reply), or in `STAT?` a boot count that changed or an uptime that went back since
+  the last `STAT?`. It then takes the new boot as its reference, so the next test, which
+  sets the unit up again, proceeds.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from harness.dut.testport import (
     CommandRejected,
     DeviceEvent,
     DeviceIdentity,
+    DeviceResetError,
     DeviceState,
     DeviceStatus,
 )
@@ -49,6 +56,7 @@ _log = logging.getLogger(__name__)
 
 _MAX_LINE = 4096  # bytes; a longer run without newline is noise
 _FRAME_START = re.compile(r"OK|ERR")
+_BANNER_START = re.compile(r"BOOT ")
 _TAG_SUFFIX = re.compile(r" @(\d{1,5})$")
 _MAX_EVENT_PAGES = 100_000
 
@@ -57,9 +65,10 @@ def _crc(text: str) -> str:
     return f"{binascii.crc_hqx(text.encode('latin-1'), 0xFFFF):04X}"
 
 
-def _find_frame(text: str) -> str | None:
-    """The reply inside `text`: the first `OK`/`ERR` from which the CRC checks out."""
-    for start in _FRAME_START.finditer(text):
+def _find_frame(text: str, start_at: re.Pattern[str] = _FRAME_START) -> str | None:
+    """The reply (or, with `_BANNER_START`, the boot banner) inside `text`: the first
+    `OK`/`ERR` (`BOOT`) from which the CRC checks out."""
+    for start in start_at.finditer(text):
         body, star, crc = text[start.start() :].rpartition("*")
         if star and crc == _crc(body) and body.isascii() and body.isprintable():
             return body
@@ -83,6 +92,8 @@ class Rmd1TestPort:
         self._retries = retries
         self._tag = random.randrange(0, 0x10000)  # a restarted host never reuses a tag
         self._rx = bytearray()
+        self._boot: int | None = None  # the unit's boot count when last seen
+        self._uptime_s: float | None = None  # and its uptime then (device seconds)
         if url.lower().startswith("hilsim://"):
             importlib.import_module("harness.sim.transports")  # registers the URL scheme
         try:
@@ -163,6 +174,10 @@ class Rmd1TestPort:
         if state not in DEVICE_STATES:
             self._bad_field("STAT?", "state", "one of " + " ".join(sorted(DEVICE_STATES)), state)
         fault = self._text(f, "STAT?", "fault")
+        boot = self._int(f, "STAT?", "boot") if "boot" in f else None
+        cause = self._text(f, "STAT?", "reset") if "reset" in f else None
+        uptime_s = self._int(f, "STAT?", "uptime_ms") / 1000.0 if "uptime_ms" in f else None
+        self._check_same_boot(boot, cause, uptime_s)
         return DeviceStatus(
             state=cast(DeviceState, state),
             level=self._int(f, "STAT?", "level"),
@@ -175,7 +190,31 @@ class Rmd1TestPort:
             on_time_s=self._int(f, "STAT?", "ontime_ms") / 1000.0,
             fault=None if fault == "" else fault,
             lowbatt_warning=self._bool(f, "STAT?", "lowbatt"),
+            boot_count=boot,
+            reset_cause=cause,
+            uptime_s=uptime_s,
         )
+
+    def _check_same_boot(self, boot: int | None, cause: str | None, uptime_s: float | None) -> None:
+        """Raise `DeviceResetError` if `STAT?` shows a restart since the last `STAT?`.
+
+        The boot count is the evidence; an uptime that went back is the fallback for a
+        firmware whose counter did not move (kept in RAM, or wrapped). Either way the
+        new values become the reference, so only the first look after a restart raises.
+        """
+        last_boot, last_uptime = self._boot, self._uptime_s
+        self._boot, self._uptime_s = boot, uptime_s
+        if boot is not None and last_boot is not None and boot != last_boot:
+            raise DeviceResetError(
+                self._port_label,
+                f"STAT? reports boot {boot} (reset cause {cause or 'not reported'}), "
+                f"the port last saw boot {last_boot}",
+            )
+        if uptime_s is not None and last_uptime is not None and uptime_s < last_uptime:
+            raise DeviceResetError(
+                self._port_label,
+                f"STAT? uptime went back from {last_uptime:.3f} s to {uptime_s:.3f} s",
+            )
 
     @bench_step
     def start_ocp_selftest(self) -> None:
@@ -197,11 +236,19 @@ class Rmd1TestPort:
 
     @bench_step
     def safe_state(self) -> None:
-        """Stop stimulation (`PWR OFF`) as best it can; logs and swallows any failure."""
+        """Stop stimulation (`PWR OFF`) as best it can; logs and swallows any failure.
+
+        A restart reported on the way is no reason to stop trying: the banner may have
+        pre-empted the `PWR OFF`, so it is sent once more to the rebooted unit.
+        """
         retries, self._retries = self._retries, 0  # one try: the supplies go off next
         try:
             if self._serial.is_open:
-                self.power_off()
+                try:
+                    self.power_off()
+                except DeviceResetError as restart:
+                    _log.info("%s: safe_state: %s", self._port_label, restart.evidence)
+                    self.power_off()
         except Exception as exc:  # safe state is best effort
             _log.info("%s: safe_state: PWR OFF not answered: %s", self._port_label, exc)
         finally:
@@ -242,8 +289,7 @@ class Rmd1TestPort:
         request = f"{body}*{_crc(body)}\n".encode("ascii")
         discarded: list[str] = []
         try:
-            self._serial.reset_input_buffer()  # stale bytes belong to nobody now
-            self._rx.clear()
+            self._drop_stale_input(command)
             for attempt in range(1 + self._retries):
                 if attempt:
                     _log.warning(
@@ -267,11 +313,39 @@ class Rmd1TestPort:
             f"{self._timeout_s:g} s; received {heard}",
         )
 
+    def _drop_stale_input(self, command: str) -> None:
+        """Drop bytes that arrived since the last reply (they belong to nobody now), but
+        not unread: a boot banner among them means the unit restarted in between."""
+        stale = bytes(self._rx)
+        self._rx.clear()
+        while (waiting := self._serial.in_waiting) and len(stale) < _MAX_LINE:
+            stale += self._serial.read(waiting)
+        self._serial.reset_input_buffer()
+        for line in stale.split(b"\n"):
+            banner = _find_frame(line.decode("latin-1"), _BANNER_START)
+            if banner is not None:
+                self._restarted(banner, f"{command!r} was not sent")
+
+    def _restarted(self, banner: str, consequence: str) -> NoReturn:
+        """Take the banner's boot as the new reference and raise `DeviceResetError`."""
+        fields = dict(token.partition("=")[::2] for token in banner.split()[1:])
+        boot = fields.get("boot", "")
+        self._boot = int(boot) if boot.isdigit() else None
+        self._uptime_s = 0.0
+        cause = _decode(fields.get("reset", "-")) or "not reported"
+        raise DeviceResetError(
+            self._port_label,
+            f"boot banner {banner!r} (boot {boot or '?'}, reset cause {cause}); {consequence}",
+        )
+
     def _await_reply(self, command: str, discarded: list[str]) -> str | None:
         """Read lines until this request's reply; None when `timeout_s` runs out."""
         deadline = time.monotonic() + self._timeout_s
         while (line := self._read_line(deadline)) is not None:
             text = line.rstrip(b"\r").decode("latin-1")
+            banner = _find_frame(text, _BANNER_START)
+            if banner is not None:
+                self._restarted(banner, f"{command!r} may not have been executed")
             body = _find_frame(text)
             if body is None:
                 damaged = "*" in text and _FRAME_START.search(text) is not None

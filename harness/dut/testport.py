@@ -41,7 +41,10 @@ class DeviceStatus:
 
     `session_s` is treatment time (it pauses while contact is lost); `on_time_s` is the
     cumulative on-time that drives the 20-minute auto-off. `battery_v` is the cell
-    voltage as the firmware's ADC reads it, not as the supply sets it.
+    voltage as the firmware's ADC reads it, not as the supply sets it. `boot_count`,
+    `reset_cause` and `uptime_s` (time since that boot, device clock) tell a restart
+    apart from a unit that merely switched off; they are None from a firmware that does
+    not report them.
     """
 
     state: DeviceState
@@ -55,6 +58,9 @@ class DeviceStatus:
     on_time_s: float
     fault: str | None
     lowbatt_warning: bool
+    boot_count: int | None = None
+    reset_cause: str | None = None
+    uptime_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,21 @@ class CommandRejected(DeviceCommError):
         super().__init__(port, f"{command!r} rejected: ERR {code} {text}")
 
 
+class DeviceResetError(DeviceCommError):
+    """The unit restarted (watchdog, brown-out) since the port last heard from it.
+
+    A restart loses everything the test set up: the unit is back off, at its default
+    level, with its session timer cleared. Measuring on would judge a unit that
+    silently switched itself off and report a misleading limit failure, so the test
+    stops here, as a device-communication error. `evidence` says what showed the
+    restart (the boot banner, a boot count that changed, an uptime that went back).
+    """
+
+    def __init__(self, port: str, evidence: str) -> None:
+        self.evidence = evidence
+        super().__init__(port, f"the unit restarted: {evidence}")
+
+
 class TestPort(Protocol):
     """The buttons and the self-report of a unit under test.
 
@@ -114,7 +135,10 @@ class TestPort(Protocol):
 
     def boost(self) -> None: ...
 
-    def status(self) -> DeviceStatus: ...
+    def status(self) -> DeviceStatus:
+        """The firmware's view of itself; raises `DeviceResetError` if, since the last
+        status, the unit restarted (its boot count changed or its uptime went back)."""
+        ...
 
     def start_ocp_selftest(self) -> None: ...
 

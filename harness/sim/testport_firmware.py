@@ -17,6 +17,12 @@ Three things a plain command table would miss:
   links do (noise, a corrupted byte, a truncated line, garbage, silence), so the
   driver's error handling is exercised rather than assumed. A device without power
   answers nothing at all, as a real unit would.
+* **Restarts.** When the unit has rebooted since the port last spoke, the boot banner
+  (the one line the firmware sends unprompted) goes out first. The port only speaks
+  inside a transaction, so the banner reaches the host ahead of the next reply, just
+  as it would sit in a real host's receive buffer. A reset while a request was still
+  arriving loses that request: the host gets the banner and no reply. A reply being
+  sent is not cut short; a reset during it shows with the next one.
 
 It is written from the protocol document, independently of the harness driver, so that a
 misreading of the protocol on one side is not silently mirrored on the other.
@@ -36,6 +42,7 @@ from urllib.parse import quote
 
 if TYPE_CHECKING:
     from harness.sim.bench import SimBench
+    from harness.sim.firmware import DeviceStatus
 
 _log = logging.getLogger(__name__)
 
@@ -45,6 +52,8 @@ MAX_REQUEST_BYTES = 120
 EVENTS_PER_REPLY = 8
 _EVENT_BYTES = 320  # records per reply stop here, keeping replies under 400 bytes
 _TAG = re.compile(r"^(.*?)\s*@(\d{1,5})$")
+FIRST_BOOT = 1
+"""The power-on boot: its banner went out before any host listened."""
 
 
 def byte_time_s(n_bytes: int) -> float:
@@ -127,6 +136,7 @@ class TestPortFirmware:
         self._fault_count: int | None = None
         self._last_key: tuple[str, str] | None = None
         self._last_reply = ""
+        self._announced_boot = FIRST_BOOT
         self._rng = bench.rng("testport")
 
     @property
@@ -150,18 +160,38 @@ class TestPortFirmware:
     def transact(self, line: bytes) -> bytes:
         """Handle one received request line; return the bytes sent back (maybe none)."""
         with self._bench.lock:
+            device = self._bench.device
+            boots_before = device.status().boots
             self._bench.clock.advance(byte_time_s(len(line) + 1))
-            if not self._bench.device.has_power:
+            if not device.has_power:
                 return b""  # an unpowered MCU hears nothing and says nothing
+            status = device.status()
+            banner = self._banner(status)
+            if status.boots != boots_before:
+                # the reset fell while the request arrived: the rebooted MCU never saw it
+                self._bench.clock.advance(byte_time_s(len(banner)))
+                return banner
             fault = self._take_fault()
             if fault is LineFault.SILENT:
-                return b""
+                return banner
             reply = self._answer(line)
             if reply is None:
-                return b""
+                return banner
             wire = self._disturb((reply + "\n").encode("ascii"), fault)
             self._bench.clock.advance(byte_time_s(len(wire)))
-            return wire
+            return banner + wire
+
+    def _banner(self, status: DeviceStatus) -> bytes:
+        """The boot banner if the unit booted since the port last spoke, else nothing."""
+        if status.boots == self._announced_boot:
+            return b""
+        self._announced_boot = status.boots
+        model, _, firmware, _ = self._bench.device.identity
+        body = (
+            f"BOOT model={_enc(model)} firmware={_enc(firmware)} "
+            f"boot={status.boots} reset={_enc(status.reset_cause)}"
+        )
+        return f"{body}*{_crc(body)}\n".encode("ascii")
 
     def _take_fault(self) -> LineFault:
         fault = self._fault
@@ -284,7 +314,8 @@ class TestPortFirmware:
             f"vbat_mv={round(s.battery_mv)} session_ms={round(s.session_s * 1000)} "
             f"ontime_ms={round(s.on_time_s * 1000)} "
             f"fault={'-' if s.fault is None else _enc(s.fault)} "
-            f"lowbatt={int(s.lowbatt_warning)}"
+            f"lowbatt={int(s.lowbatt_warning)} boot={s.boots} reset={_enc(s.reset_cause)} "
+            f"uptime_ms={round(s.uptime_s * 1000)}"
         )
 
     def _events_payload(self, since: int) -> str:

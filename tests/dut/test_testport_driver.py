@@ -42,6 +42,7 @@ def test_every_command_reaches_the_device_and_reports_back(
     assert port.status() == DeviceStatus(
         state="standby", level=1, frequency=3, boost=True, contact=False, charging=False,
         battery_v=3.8, session_s=0.0, on_time_s=0.0, fault=None, lowbatt_warning=False,
+        boot_count=1, reset_cause="power-on", uptime_s=0.0,
     )  # fmt: skip
     port.start_ocp_selftest()
     assert port.status().fault == "overcurrent"

@@ -48,12 +48,18 @@ def test_worked_examples_of_the_protocol_document(
     device = fake_bench.device
     device.state = device.state.__class__(
         state="treating", level=3, frequency=2, contact=True, battery_mv=3800.0,
-        session_s=12.345, on_time_s=23.456,
+        session_s=12.345, on_time_s=23.456, uptime_s=34.567,
     )  # fmt: skip
     assert send(firmware, "STAT?*7A7C") == (
         "OK state=treating level=3 freq=2 boost=0 contact=1 charging=0 vbat_mv=3800 "
-        "session_ms=12345 ontime_ms=23456 fault=- lowbatt=0*CD82"
+        "session_ms=12345 ontime_ms=23456 fault=- lowbatt=0 boot=1 reset=power-on "
+        "uptime_ms=34567*8D5D"
     )
+    device.state = device.state.__class__(boots=2, reset_cause="watchdog")
+    assert firmware.transact(b"PWR? @41*5E8A") == (
+        b"BOOT model=RMD-1 firmware=1.0.0 boot=2 reset=watchdog*53F4\nOK pwr=off @41*1649\n"
+    )
+    assert send(firmware, "PWR? @42") == "OK pwr=off @42*262A"  # one banner per boot
     device.log[:] = [FakeEvent(i, 0.0, "x", "") for i in range(12)] + [
         FakeEvent(12, 5.012, "beep", ""),
         FakeEvent(13, 5.020, "suspend", "contact lost"),

@@ -34,6 +34,9 @@ class FakeStatus:
     on_time_s: float = 0.0
     fault: str | None = None
     lowbatt_warning: bool = False
+    boots: int = 1
+    reset_cause: str = "power-on"
+    uptime_s: float = 0.0
 
 
 @dataclass(frozen=True)

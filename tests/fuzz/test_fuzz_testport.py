@@ -4,7 +4,8 @@
 Properties: whatever line comes back (noise, a frame with any payload, a reply with any
 fields, any event records) the driver returns a value or raises `DeviceCommError` naming
 the command, and never waits longer than its attempts allow; the firmware answers any
-request line with nothing or one well-framed `OK`/`ERR` line and never an internal error;
+request line with nothing or one well-framed `OK`/`ERR` line (after a restart, behind the
+boot banner) and never an internal error;
 `LineReceiver` splits any byte stream into the lines it contains; and what the
 simulated firmware frames and percent-encodes the driver decodes back exactly.
 """
@@ -15,14 +16,15 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
+import pytest
 from fuzz_support import FUZZ, LineSerial, crc, framed, outcome, wire_bytes, wire_text, within
 from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.dut.rmd1_port import Rmd1TestPort
-from harness.dut.testport import DEVICE_STATES, DeviceEvent, DeviceIdentity
+from harness.dut.testport import DEVICE_STATES, DeviceEvent, DeviceIdentity, DeviceResetError
 from harness.errors import DeviceCommError
-from harness.sim.testport_firmware import LineReceiver, TestPortFirmware
+from harness.sim.testport_firmware import FIRST_BOOT, LineReceiver, TestPortFirmware
 
 QUERIES = ("identify", "is_powered", "level", "level_up", "frequency", "status", "events")
 
@@ -53,7 +55,7 @@ def test_noise_is_a_device_comm_error_naming_the_command(query: str, noise: list
 
 _KEYS = ["model", "serial", "firmware", "hardware", "pwr", "level", "freq", "state", "boost",
          "contact", "charging", "vbat_mv", "session_ms", "ontime_ms", "fault", "lowbatt",
-         "count", "next", "more", "x"]  # fmt: skip
+         "count", "next", "more", "boot", "reset", "uptime_ms", "x"]  # fmt: skip
 _VALUES = st.one_of(
     st.sampled_from(["0", "1", "-1", "on", "off", "-", "standby", "x", "", "%", "%2D", "1.5"]),
     st.sampled_from(["--5", "٣", "%D9%A3", "9" * 5000, "-" + "9" * 30, "%FF", "%0A"]),
@@ -124,6 +126,9 @@ class _Status:
     on_time_s: float
     fault: str | None
     lowbatt_warning: bool
+    boots: int
+    reset_cause: str
+    uptime_s: float
 
 
 @dataclass
@@ -201,6 +206,9 @@ def devices(draw: st.DrawFn) -> _Device:
         on_time_s=draw(st.integers(0, 10**7)) / 1000,
         fault=draw(st.one_of(st.none(), _FREE_TEXT.filter(bool))),
         lowbatt_warning=draw(st.booleans()),
+        boots=draw(st.integers(FIRST_BOOT, 10**6)),
+        reset_cause=draw(_FREE_TEXT),
+        uptime_s=draw(st.integers(0, 10**9)) / 1000,
     )
     kinds = st.tuples(_FREE_TEXT, _FREE_TEXT, st.integers(-(10**6), 10**9))
     log = [
@@ -228,6 +236,9 @@ def _firmware_port(device: _Device) -> tuple[Rmd1TestPort, TestPortFirmware]:
 def test_what_the_firmware_frames_the_driver_reads_back(device: _Device) -> None:
     port, _ = _firmware_port(device)
     with within(3.0):
+        if device.state.boots != FIRST_BOOT:
+            with pytest.raises(DeviceResetError):
+                port.identify()  # the unit restarted: its banner comes first
         assert port.identify() == DeviceIdentity(*device.identity)
         status = port.status()
         events = port.events()
@@ -237,21 +248,33 @@ def test_what_the_firmware_frames_the_driver_reads_back(device: _Device) -> None
     assert status.battery_v == round(s.battery_mv) / 1000
     assert status.session_s == round(s.session_s * 1000) / 1000
     assert status.fault == s.fault and status.lowbatt_warning == s.lowbatt_warning
+    assert (status.boot_count, status.reset_cause) == (s.boots, s.reset_cause)
+    assert status.uptime_s == round(s.uptime_s * 1000) / 1000
     assert [(e.index, e.kind, e.detail) for e in events] == [
         (e.index, e.kind, e.detail) for e in device.log
     ]
     assert [e.t_device_s for e in events] == [round(e.t_device_s * 1000) / 1000 for e in device.log]
 
 
-def _check_reply(wire: bytes) -> None:
-    """Nothing, or exactly one line `OK...`/`ERR <code> ...` whose CRC checks out."""
+def _frame_body(line: bytes) -> str:
+    """The body of one framed line (without its newline), its CRC checked."""
+    text = line.decode("ascii")
+    body, star, sent_crc = text.rpartition("*")
+    assert star and sent_crc == crc(body), f"bad frame {line!r}"
+    assert body.isprintable()
+    return body
+
+
+def _check_reply(wire: bytes, *, banner: bool) -> None:
+    """Nothing, or exactly one line `OK...`/`ERR <code> ...` whose CRC checks out; with
+    `banner`, the boot banner goes first whatever follows."""
+    if banner:
+        first, _, wire = wire.partition(b"\n")
+        assert _frame_body(first).startswith("BOOT ")
     if not wire:
         return
     assert wire.endswith(b"\n") and wire.count(b"\n") == 1
-    text = wire[:-1].decode("ascii")
-    body, star, sent_crc = text.rpartition("*")
-    assert star and sent_crc == crc(body), f"bad frame {wire!r}"
-    assert body.isprintable()
+    body = _frame_body(wire[:-1])
     assert body == "OK" or body.startswith(("OK ", "ERR "))
     assert not body.startswith("ERR 9"), f"simulator bug: {body!r}"
 
@@ -289,9 +312,10 @@ def test_firmware_answers_any_line_with_one_frame_or_silence(
 ) -> None:
     bench = _Bench(device)
     firmware = TestPortFirmware(bench)  # type: ignore[arg-type]
+    restarted = device.state.boots != FIRST_BOOT
     with within(2.0):
-        for line in lines:
-            _check_reply(firmware.transact(line.replace(b"\n", b"")))
+        for i, line in enumerate(lines):
+            _check_reply(firmware.transact(line.replace(b"\n", b"")), banner=restarted and i == 0)
 
 
 @FUZZ
