@@ -39,7 +39,7 @@ CATEGORIES: list[dict[str, Any]] = [
     {
         "name": "Device communication errors",
         "matchedStatuses": ["failed", "broken"],
-        "messageRegex": f"{_ANY}(DeviceCommError|CommandRejected){_ANY}",
+        "messageRegex": f"{_ANY}(DeviceCommError|CommandRejected|DeviceResetError){_ANY}",
     },
     {
         "name": "Input errors",

@@ -8,6 +8,7 @@ relay open, and the measurements taken before the end are in the store.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -148,3 +149,47 @@ def test_unit_goes_silent(measure, bench, fresh_unit):
     result.stdout.fnmatch_lines(["*DeviceCommError*no valid reply to 'STAT?'*"])
     assert_safe(sim)
     assert measured(reports) == ["OUT-AMP-L1"]
+
+
+def test_unit_that_restarts_mid_test(pytester):
+    result, sim, reports = run_inner(
+        pytester,
+        """
+@pytest.mark.requirement("OUT-AMP-L1")
+def test_unit_restarts(measure, bench, fresh_unit):
+    stimulate(bench)
+    bench.sim.device.reset("watchdog")
+    measure("OUT-AMP-L1", 0.0)  # what the switched-off unit delivers: out of limits
+
+@pytest.mark.requirement("OUT-AMP-L3")
+def test_unit_restarts_under_a_command(measure, bench, fresh_unit):
+    stimulate(bench)
+    bench.sim.device.reset("brown-out")
+    bench.dut.set_level(3)
+
+@pytest.mark.requirement("OUT-AMP-L2")
+def test_next_test_goes_on(measure, bench, fresh_unit):
+    stimulate(bench)
+    measure("OUT-AMP-L2", 160.0)
+""",
+    )
+    result.assert_outcomes(failed=2, passed=1)
+    result.stdout.fnmatch_lines(
+        [  # the check after the first test, then the command in the second, saw the banner
+            "E *harness.dut.testport.DeviceResetError: device port dut *: the unit restarted: "
+            "boot banner * (boot 2, reset cause watchdog); 'STAT?' may not have been executed",
+            "E *harness.dut.testport.DeviceResetError: device port dut *: the unit restarted: "
+            "boot banner * (boot 3, reset cause brown-out); 'LVL 3' may not have been executed",
+        ]
+    )
+    assert "non-conforming" not in result.stdout.str()  # the restart, not a limit failure
+    events = [json.loads(line) for line in (reports / "SAFE" / "events.jsonl").open()]
+    steps = [(e["instrument"], e["action"], e["outcome"], e["test"]) for e in events]
+    for test in ("test_unit_restarts", "test_unit_restarts_under_a_command"):
+        in_test = [s[:3] for s in steps if s[3].endswith(f"::{test}")]
+        error = next(i for i, (who, _, out) in enumerate(in_test) if (who, out) == ("dut", "error"))
+        after_error = in_test[error:]
+        assert ("psu", "all_off", "ok") in after_error, test  # safe at once, not at the end
+        assert ("switch", "open_all", "ok") in after_error, test
+    assert_safe(sim)
+    assert measured(reports) == ["OUT-AMP-L1", "OUT-AMP-L2"]

@@ -265,6 +265,11 @@ INSTRUMENT, DEVICE = "Instrument errors", "Device communication errors"
         ("Failed: instrument errors after the test: ['-113,\"Undefined header\"']", INSTRUMENT),
         ("harness.errors.DeviceCommError: device port dut: no valid reply", DEVICE),
         ("harness.dut.testport.CommandRejected: device port dut: 'LVL 9' rejected", DEVICE),
+        (
+            "harness.dut.testport.DeviceResetError: device port dut: the unit restarted: "
+            "boot banner 'BOOT model=RMD-1 firmware=1.4.2 boot=2 reset=watchdog'",
+            DEVICE,
+        ),
         ("harness.errors.InputError: captures/x.npz: volts: expected …", "Input errors"),
         ("AssertionError: assert 1 == 2", "Other errors"),
     ],
