@@ -14,6 +14,7 @@ import os
 import platform
 import socket
 import subprocess
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -80,3 +81,36 @@ def login_name() -> str:
 
 def host_name() -> str:
     return socket.gethostname()
+
+
+def process_alive(pid: int, started_at: datetime, tolerance_s: float = 60.0) -> bool:
+    """Whether the process that began a run may still be running it.
+
+    A dead process's pid can be given to a new one, so on Linux a process that started
+    more than ``tolerance_s`` after the run did is not the run's process. Elsewhere
+    only existence is checked; on Windows nothing is (``os.kill`` would terminate the
+    process), so runs stay alive.
+    """
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by another user
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, IndexError, StopIteration):
+        return True  # no /proc: existence is all we can tell
+    if fields[0] in ("Z", "X"):
+        return False  # killed, waiting to be reaped
+    process_start = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    return process_start <= started_at.timestamp() + tolerance_s

@@ -34,11 +34,7 @@ SQLite only. ``hil db upgrade`` creates or migrates the layout (``harness.db_cmd
 from __future__ import annotations
 
 import json
-import os
-import random
-import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -47,16 +43,17 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import (
-    create_engine,
     event,
     func,
     select,
     update,
 )
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
+from harness.provenance import process_alive
 from harness.record import RECORD_SCHEMA_VERSION, Measurement, RunRecord, RunStatus
+from harness.store_engine import open_engine
 from harness.store_schema import (
     _FIXED_RUN_FIELDS,
     _JSON_FIELDS,
@@ -76,8 +73,6 @@ from harness.store_schema import (
     schema_info,
     upgrade_schema,
 )
-
-_POSTGRES_DRIVER = "postgresql+psycopg"
 
 
 class ResultsStore:
@@ -120,26 +115,13 @@ class ResultsStore:
         the caller. ``check_schema=False`` skips the layout check, for ``upgrade_schema``
         and ``schema_version`` only.
         """
-        text = str(url_or_path)
-        if isinstance(url_or_path, Path) or "://" not in text:
-            path = Path(text).expanduser().absolute()
-            if not create and not path.is_file():
-                raise StoreError(f"{path}: no results store there")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            url: URL = URL.create("sqlite", database=str(path))
-        else:
-            url = make_url(text)
-            if url.drivername in ("postgresql", "postgres"):
-                url = url.set(drivername=_POSTGRES_DRIVER)
-        try:
-            engine = create_engine(url, connect_args=_connect_args(url, connect_timeout_s))
-        except ModuleNotFoundError as exc:
-            raise StoreError(
-                f"{url.render_as_string()}: database driver {exc.name!r} is not installed"
-                " (for PostgreSQL: pip install 'microcurrent-hil[postgres]')"
-            ) from exc
-        if engine.dialect.name == "sqlite":
-            _apply_sqlite_pragmas(engine, durability, busy_timeout_s)
+        engine = open_engine(
+            url_or_path,
+            durability=durability,
+            busy_timeout_s=busy_timeout_s,
+            create=create,
+            connect_timeout_s=connect_timeout_s,
+        )
         return cls(engine, create=create, check_schema=check_schema)
 
     # -- runs ------------------------------------------------------------------------
@@ -190,7 +172,11 @@ class ResultsStore:
                     runs_table.c.host == host, runs_table.c.status == "running"
                 )
             ).all()
-            stale = [r.run_id for r in rows if not _process_alive(r.pid, r.started_at)]
+            stale = [
+                r.run_id
+                for r in rows
+                if not process_alive(r.pid, r.started_at, _PID_REUSE_TOLERANCE_S)
+            ]
             for run_id in stale:
                 old = self._run(conn, run_id)
                 self._write_run(conn, old.model_copy(update={"status": "incomplete"}))
@@ -445,87 +431,6 @@ def _run_row(record: RunRecord) -> dict[str, Any]:
 def _require_aware(moment: datetime, field: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise StoreError(f"{field}: a naive datetime is ambiguous; give a timezone-aware one")
-
-
-def _connect_args(url: URL, connect_timeout_s: float) -> dict[str, Any]:
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        # The lock in ResultsStore serialises use of the one connection across threads.
-        return {"check_same_thread": False}
-    if backend == "postgresql":
-        # A bench must notice a vanished server within seconds, not the kernel's hours:
-        # a bounded connect and TCP keepalives on the open connection.
-        return {"connect_timeout": max(2, round(connect_timeout_s)), "keepalives": 1,
-                "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}  # fmt: skip
-    return {}
-
-
-def _apply_sqlite_pragmas(engine: Engine, durability: Durability, busy_timeout_s: float) -> None:
-    synchronous = {"normal": "NORMAL", "fsync": "FULL"}[durability]
-
-    def on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_begin)
-        cursor = dbapi_conn.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        _switch_to_wal(cursor, busy_timeout_s)
-        cursor.execute(f"PRAGMA synchronous = {synchronous}")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    event.listen(engine, "connect", on_connect)
-
-
-def _switch_to_wal(cursor: Any, timeout_s: float) -> None:
-    """``PRAGMA journal_mode = WAL``, retried while another connection holds the file.
-
-    Two benches starting together on a new store both convert it at once. Each reads the
-    file (a shared lock) and then needs it alone; SQLite refuses one of them at once
-    ("database is locked") instead of waiting its busy timeout, since waiting could
-    deadlock. Once the other has finished, the switch succeeds (or finds WAL set).
-    """
-    deadline = time.monotonic() + timeout_s
-    pause = 0.005
-    while True:
-        try:
-            cursor.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
-                raise
-        time.sleep(pause * (1 + random.random()))  # apart, so they do not collide again
-        pause = min(pause * 2, 0.2)
-
-
-def _process_alive(pid: int, started_at: datetime) -> bool:
-    """Whether the process that began a run may still be running it.
-
-    A dead process's pid can be given to a new one, so on Linux a process that started
-    well after the run did is not the run's process. Elsewhere only existence is checked;
-    on Windows nothing is (``os.kill`` would terminate the process), so runs stay alive.
-    """
-    if pid == os.getpid():
-        return True
-    if os.name == "nt":
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by another user
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        boot = next(
-            float(line.split()[1])
-            for line in Path("/proc/stat").read_text().splitlines()
-            if line.startswith("btime ")
-        )
-    except (OSError, IndexError, StopIteration):
-        return True  # no /proc: existence is all we can tell
-    if fields[0] in ("Z", "X"):
-        return False  # killed, waiting to be reaped
-    process_start = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
-    return process_start <= started_at.timestamp() + _PID_REUSE_TOLERANCE_S
 
 
 __all__ = [
