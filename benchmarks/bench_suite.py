@@ -45,8 +45,15 @@ class BenchClockSpy:
 def main(extra: list[str]) -> int:
     spy = BenchClockSpy()
     with tempfile.TemporaryDirectory() as tmp:
-        args = ["-q", "-p", "no:cacheprovider", f"--rootdir={ROOT}",
-                f"--reports-dir={tmp}", str(ROOT / "test_suites"), *extra]
+        args = [
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={ROOT}",
+            f"--reports-dir={tmp}",
+            str(ROOT / "test_suites"),
+            *extra,
+        ]
         start = time.perf_counter()
         code = pytest.main(args, plugins=[spy])
         wall = time.perf_counter() - start

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _flush(where: str, args: argparse.Namespace) -> int:
-    from harness.store_buffer import flush_journals
+    from harness.store_upload import flush_journals
 
     folder = Path(args.journal) if args.journal else DEFAULT_STORE.parent / ".store-journal"
     results = flush_journals(where, folder)

@@ -16,9 +16,9 @@ neither stop nor lose a number. So a bench never depends on the server *during* 
 * **Uploaded behind the run.** A background thread copies new rows to the central store
   in batches. When the server does not answer, the thread says so once and retries every
   few seconds; the test goes on meanwhile.
-* **Nothing twice.** Rows are keyed by ``(run_id, seq)``. Before each batch the uploader
-  asks the server which of its rows it already has (a commit whose answer was lost with
-  the connection) and checks they are the same, then inserts only the others.
+* **Nothing twice.** Rows are keyed by ``(run_id, seq)``; the upload
+  (``harness.store_upload``) asks the server which rows of a batch it already has (a
+  commit whose answer was lost with the connection) and inserts only the others.
 * **Flushed at the end, and at the next start.** ``finish_run`` tries to upload the rest.
   A journal not fully uploaded stays on disk; the next ``BufferedStore.open`` on this
   machine (the next run) uploads it, as does ``hil db flush``. A journal whose process
@@ -29,32 +29,30 @@ neither stop nor lose a number. So a bench never depends on the server *during* 
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from itertools import groupby
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import func, literal_column, select
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
 
-from harness.provenance import host_name
 from harness.record import Measurement, RunRecord, RunStatus, utc_now
-from harness.store import ResultsStore, measurement_from_row
+from harness.store import ResultsStore
 from harness.store_schema import (
-    _FIXED_RUN_FIELDS,
     Durability,
     StoreError,
-    measurements_table,
-    runs_table,
+)
+from harness.store_upload import (
+    JournalUpload,
+    close_quietly,
+    flush_journals,
+    has_run,
+    lock_file,
+    remove_journal,
 )
 
 _log = logging.getLogger("harness.progress")  # shown on the operator's terminal
@@ -69,106 +67,6 @@ def open_store(url_or_path: str | Path, reports_dir: Path) -> ResultsStore | Buf
     if make_url(text).get_backend_name() == "sqlite":
         return ResultsStore.open(text)
     return BufferedStore.open(text, reports_dir / ".store-journal")
-
-
-class _Upload:
-    """Copies one journal's runs and measurements to a central store, idempotently."""
-
-    def __init__(self, local: ResultsStore, *, all_runs_dirty: bool = False) -> None:
-        self.local = local
-        self.after_rowid = 0  # journal rows up to this rowid are on the server
-        self._present: set[str] = set()  # runs known to exist on the server
-        self._guard = threading.Lock()
-        self._dirty = {r.run_id for r in local.runs()} if all_runs_dirty else set()
-
-    def mark_dirty(self, run_id: str) -> None:
-        with self._guard:
-            self._dirty.add(run_id)
-
-    def pending(self) -> int:
-        """Journal rows not yet uploaded, plus run records not yet brought up to date."""
-        with self.local.reading() as conn:
-            rows = conn.execute(
-                select(func.count()).where(literal_column("rowid") > self.after_rowid)
-                .select_from(measurements_table)
-            ).scalar_one()  # fmt: skip
-        with self._guard:
-            return int(rows) + len(self._dirty)
-
-    def run(self, central: ResultsStore) -> int:
-        """Upload everything the journal holds now; the number of rows inserted."""
-        inserted = 0
-        while batch := self._next_batch():
-            for run_id, group in groupby(batch, key=lambda row: row[1].run_id):
-                self._ensure_run(central, run_id)
-                inserted += self._copy(central, run_id, [m for _, m in group])
-            self.after_rowid = batch[-1][0]
-        with self._guard:
-            todo, self._dirty = self._dirty, set()
-        try:
-            for run_id in sorted(todo):
-                self._sync_run(central, run_id)
-                todo.discard(run_id)
-        finally:
-            with self._guard:
-                self._dirty |= todo
-        return inserted
-
-    def _next_batch(self) -> list[tuple[int, Measurement]]:
-        query = (
-            select(literal_column("rowid").label("rowid_"), measurements_table)
-            .where(literal_column("rowid") > self.after_rowid)
-            .order_by(literal_column("rowid"))
-            .limit(_BATCH)
-        )
-        with self.local.reading() as conn:
-            rows = [row._asdict() for row in conn.execute(query)]
-        return [(int(row.pop("rowid_")), measurement_from_row(row)) for row in rows]
-
-    def _ensure_run(self, central: ResultsStore, run_id: str) -> None:
-        if run_id in self._present:
-            return
-        mine = self.local.get_run(run_id)
-        with central.reading() as conn:
-            there = _has_run(conn, run_id)
-        if there:
-            theirs = central.get_run(run_id)
-            changed = [f for f in _FIXED_RUN_FIELDS if getattr(theirs, f) != getattr(mine, f)]
-            if changed:
-                raise StoreError(
-                    f"{central.where}: run {run_id!r} exists there as another run "
-                    f"({', '.join(changed)} differ); journal kept, nothing uploaded"
-                )
-        else:  # its end, if any, is written after its measurements (_sync_run)
-            central.begin_run(mine.model_copy(update={"status": "running", "ended_at": None}))
-        self._present.add(run_id)
-
-    def _copy(self, central: ResultsStore, run_id: str, rows: list[Measurement]) -> int:
-        m = measurements_table
-        query = select(m).where(m.c.run_id == run_id, m.c.seq.in_([r.seq for r in rows]))
-        with central.reading() as conn:
-            there = {r.seq: measurement_from_row(r._asdict()) for r in conn.execute(query)}
-        for row in rows:
-            if row.seq in there and there[row.seq] != row:
-                raise StoreError(
-                    f"{central.where}: run {run_id!r} seq {row.seq} differs from the "
-                    "journal's; journal kept"
-                )
-        missing = [row for row in rows if row.seq not in there]
-        central.append_many(missing)
-        return len(missing)
-
-    def _sync_run(self, central: ResultsStore, run_id: str) -> None:
-        self._ensure_run(central, run_id)
-        mine, theirs = self.local.get_run(run_id), central.get_run(run_id)
-        if mine == theirs or (mine.status == "running" and theirs.status != "running"):
-            return  # never reopen a run the server already saw closed
-        central.update_run(mine)
-
-
-def _has_run(conn: Connection, run_id: str) -> bool:
-    query = select(runs_table.c.run_id).where(runs_table.c.run_id == run_id)
-    return conn.execute(query).first() is not None
 
 
 class BufferedStore:
@@ -190,10 +88,10 @@ class BufferedStore:
         name = f"{utc_now():%Y%m%dT%H%M%S}-{os.getpid()}-{secrets.token_hex(3)}"
         self.url = url
         self.journal = journal_dir / f"{name}.db"
-        self._lock_file: IO[str] | None = _lock(journal_dir / f"{name}.lock")
+        self._lock_file: IO[str] | None = lock_file(journal_dir / f"{name}.lock")
         self.local = ResultsStore.open(self.journal, durability=durability)
         self.where = f"{self.local.where} -> {url}"
-        self._upload = _Upload(self.local)
+        self._upload = JournalUpload(self.local)
         self._retry_s, self._connect_s = retry_interval_s, connect_timeout_s
         self._central: ResultsStore | None = None
         self._central_lock = threading.RLock()
@@ -242,7 +140,7 @@ class BufferedStore:
             if central is not None:
                 try:
                     with central.reading() as conn:
-                        duplicate = _has_run(conn, record.run_id)
+                        duplicate = has_run(conn, record.run_id)
                 except Exception as exc:  # the server went away: decided at upload
                     self._lost(exc)
                     duplicate = False
@@ -314,11 +212,11 @@ class BufferedStore:
                 self.flush()
             done = self.error is None and self.pending() == 0
             if self._central is not None:
-                _quietly_close(self._central)
+                close_quietly(self._central)
                 self._central = None
         self.local.close()
         if done:
-            _remove_journal(self.journal)
+            remove_journal(self.journal)
         elif self.journal.exists():
             _log.warning(f"results of this run kept in {self.journal}; they are uploaded at "
                          "the next run's start or by `hil db flush`")  # fmt: skip
@@ -395,104 +293,5 @@ class BufferedStore:
         self.behind = True
         self._next_try = time.monotonic() + self._retry_s
         if self._central is not None:
-            _quietly_close(self._central)
+            close_quietly(self._central)
             self._central = None
-
-
-@dataclass(frozen=True)
-class FlushResult:
-    """What ``flush_journals`` did with one journal."""
-
-    journal: Path
-    inserted: int
-    complete: bool
-    error: str | None = None
-
-    def summary(self) -> str:
-        state = "uploaded, removed" if self.complete else f"kept ({self.error or 'pending'})"
-        return f"{self.journal}: {self.inserted} measurements inserted, {state}"
-
-
-def flush_journals(
-    url: str,
-    folder: Path,
-    *,
-    skip: Path | None = None,
-    central: ResultsStore | None = None,
-) -> list[FlushResult]:
-    """Upload the journals in ``folder`` that no running process holds, then remove them.
-
-    Runs a dead process left ``running`` are marked ``incomplete`` first (its lock being
-    free shows the process is gone). A server that does not answer raises.
-    """
-    results: list[FlushResult] = []
-    paths = sorted(p for p in folder.glob("*.db") if p != skip) if folder.is_dir() else []
-    if not paths:
-        return results
-    with _store(url, central) as server:
-        for path in paths:
-            with _locked(path.with_suffix(".lock")) as held:
-                if not held or not path.exists():
-                    continue  # its run is still going, or another flush just took it
-                local = ResultsStore.open(path, create=False)
-                try:
-                    local.mark_stale_runs(host_name())
-                    upload = _Upload(local, all_runs_dirty=True)
-                    try:
-                        inserted = upload.run(server)
-                        error = None
-                    except StoreError as exc:
-                        inserted, error = 0, str(exc)
-                    complete = error is None and upload.pending() == 0
-                finally:
-                    local.close()
-                if complete:
-                    _remove_journal(path)
-                results.append(FlushResult(path, inserted, complete, error))
-    return results
-
-
-@contextmanager
-def _store(url: str, given: ResultsStore | None) -> Iterator[ResultsStore]:
-    if given is not None:
-        yield given
-        return
-    with ResultsStore.open(url) as opened:
-        yield opened
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[bool]:
-    handle = _lock(path)
-    try:
-        yield handle is not None
-    finally:
-        if handle is not None:
-            handle.close()
-
-
-def _lock(path: Path) -> IO[str] | None:
-    """An exclusive lock held while the file stays open; None when another holds it.
-
-    The kernel releases it when its process dies, even by SIGKILL.
-    """
-    handle = path.open("a")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return None
-    return handle
-
-
-def _remove_journal(path: Path) -> None:
-    for suffix in ("-wal", "-shm", ""):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    path.with_suffix(".lock").unlink(missing_ok=True)
-
-
-def _quietly_close(store: ResultsStore) -> None:
-    try:
-        store.close()
-    except Exception:  # a connection already broken has nothing left to release
-        logging.getLogger(__name__).debug("closing a lost connection", exc_info=True)

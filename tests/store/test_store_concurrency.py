@@ -83,7 +83,7 @@ def test_benches_opening_a_new_store_at_the_same_instant_all_succeed(tmp_path: P
             env=env,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for _ in range(3)
     ]
     for opener in openers:

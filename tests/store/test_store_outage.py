@@ -21,7 +21,8 @@ from test_store_roundtrip import T0, make_measurement, make_run
 
 from harness.record import Measurement
 from harness.store import ResultsStore
-from harness.store_buffer import BufferedStore, flush_journals, open_store
+from harness.store_buffer import BufferedStore, open_store
+from harness.store_upload import flush_journals
 
 REPO = Path(__file__).resolve().parents[2]
 
