@@ -33,8 +33,9 @@ import numpy.typing as npt
 
 from harness.sim import physics
 from harness.sim.clock import VirtualClock
+from harness.sim.device import SimDevice
 from harness.sim.faults import Fault, FaultProfile
-from harness.sim.firmware import Firmware, SimDevice
+from harness.sim.firmware import Firmware
 from harness.sim.physics import IDLE, FloatArray, OutputStage, Segment, Spike
 from harness.sim.timeline import IntervalSet, SegmentHistory, StepHistory
 from harness.sim.unit_spread import draw_unit, fault_names
@@ -289,7 +290,7 @@ class SimBench:
         self._history.prune(now)
         horizon = self._history.earliest
         if math.isfinite(horizon):
-            self._firmware.buzzer.prune(horizon)
+            self._firmware.buzzer.sounding.prune(horizon)
             for steps in self._supply_history.values():
                 steps.prune(horizon)
 
@@ -300,7 +301,7 @@ class SimBench:
     def _view(self, times: FloatArray) -> tuple[SegmentHistory, IntervalSet]:
         """The history covering `times`, projected past the present if they reach it."""
         if times.size == 0:
-            return self._history, self._firmware.buzzer
+            return self._history, self._firmware.buzzer.sounding
         lo, hi = float(times.min()), float(times.max())
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise ValueError("observation times must be finite")
@@ -310,13 +311,13 @@ class SimBench:
                 f"(the last {self._history.retention_s:g} s, from {self.history_start:.6f} s)"
             )
         if hi <= self.clock.now():
-            return self._history, self._firmware.buzzer
+            return self._history, self._firmware.buzzer.sounding
         twin = self._firmware.fork()
         future: list[Segment] = []
         while (due := twin.next_deadline()) is not None and due[0] <= hi:
             twin.fire(*due)
             future.append(Segment(due[0], twin.drive(), self._load, self._burden, self._spike))
-        return self._history.extended(future), twin.buzzer
+        return self._history.extended(future), twin.buzzer.sounding
 
     @staticmethod
     def _check_channel(channel: int) -> None:

@@ -24,25 +24,22 @@ unit implements it (domain.md, section 3):
   as they do in an MCU's backup registers and no-init RAM, and the uptime starts again
   from 0. Removing the battery is not modelled as a reset: the unit just goes silent.
 
-`Firmware` is the state machine with explicit times (the bench calls it to fire timers
-and to report sensor changes); `SimDevice` is the unit's command surface that the
-simulated test port drives, acting at the bench clock's present time.
+`Firmware` is the state machine with explicit times: the bench calls it to fire timers
+and to report sensor changes, and `harness.sim.device.SimDevice` presses its buttons at
+the bench clock's present. Its peripherals live beside it: the supply it watches
+(`power_monitor`), the buzzer (`buzzer`) and the event log (`event_log`).
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import threading
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
 
-from harness.sim.clock import VirtualClock
+from harness.sim.buzzer import Buzzer
+from harness.sim.event_log import DeviceEvent, EventLog
 from harness.sim.faults import FaultProfile
 from harness.sim.physics import (
-    CHARGER_PRESENT_V,
     IDLE,
     OVERSHOOT_FRACTION,
     OVERSHOOT_TAU_S,
@@ -51,30 +48,16 @@ from harness.sim.physics import (
     next_pulse_start,
     regulated_amplitude,
 )
-from harness.sim.timeline import IntervalSet
+from harness.sim.power_monitor import POLL_S, Notice, PowerMonitor
 
-MODEL, FIRMWARE_VERSION, HARDWARE_REVISION = "RMD-1", "1.4.2", "C"
 FREQUENCIES_HZ = (4.0, 10.0, 40.0)
 POLARITY_HALF_CYCLE_S = 1.0
 BOOST_S, BOOST_STEP_UA, BOOST_CAP_UA = 10.0, 80.0, 400.0
 # BOOST raises the output one level for 10 s, but never above level 5's 400 uA: at L5 it
 # changes nothing, so no setting of a healthy unit comes near OUT-ABSMAX (500 uA).
 CONTACT_MADE_OHMS, CONTACT_LOST_OHMS, CONTACT_LOSS_S = 30e3, 50e3, 0.2
-IDLE_OFF_S, RELOCATE_BEEP_S, POLL_S = 120.0, 5.0, 0.1
-BATTERY_DEAD_V = 3.0
-LOWBATT_WARN_MV, LOWBATT_WARN_CLEAR_MV = 3500, 3600
-LOWBATT_CUT_MV, LOWBATT_RESTART_MV = 3300, 3500
+IDLE_OFF_S, RELOCATE_BEEP_S = 120.0, 5.0
 OCP_TEST_A, OCP_COMPARATOR_A, OCP_GIVE_UP_S = 800e-6, 600e-6, 0.2
-BEEPS: dict[str, tuple[tuple[float, float], ...]] = {
-    "relocate": ((0.0, 0.1),),
-    "session-end": ((0.0, 0.1), (0.2, 0.3), (0.4, 0.5)),
-    "power-off": ((0.0, 0.3),),
-    "lowbatt": ((0.0, 0.05), (0.1, 0.15)),
-}
-"""Buzzer patterns: (on, off) offsets in device seconds."""
-BEEP_GAP_S = 0.1
-"""Silence between two queued patterns, device seconds."""
-EVENT_BUFFER = 4096
 POWER_ON = "power-on"
 RESET_CAUSES = ("watchdog", "brown-out")
 """Why a running unit restarts; the first boot's cause is `POWER_ON`."""
@@ -94,13 +77,6 @@ _TIMER_ORDER = (
 
 class CommandRejected(ValueError):
     """The firmware refuses a command (out of range, or not allowed in this state)."""
-
-
-class DeviceIdentity(NamedTuple):
-    model: str
-    serial: str
-    firmware: str
-    hardware: str
 
 
 @dataclass(frozen=True)
@@ -123,27 +99,15 @@ class DeviceStatus:
     uptime_s: float
 
 
-@dataclass(frozen=True)
-class DeviceEvent:
-    """One line of the firmware's event log, stamped with the device's own clock."""
-
-    index: int
-    t_device_s: float
-    kind: str
-    detail: str
-
-
 class Firmware:
     """The state machine; every method takes the virtual time it acts at."""
 
     def __init__(self, faults: FaultProfile) -> None:
         self.faults = faults
         self.k = 1.0 + faults.clock_error
-        self.buzzer = IntervalSet()
-        self.buzzer_free_at = -math.inf
-        self._log: deque[DeviceEvent] = deque(maxlen=EVENT_BUFFER)
-        self._next_index = 0
-        self.battery_v, self.charger_v = 0.0, 0.0
+        self.buzzer = Buzzer(self.k)
+        self.log = EventLog()
+        self.power = PowerMonitor(faults)
         self.sense_ohms: float | None = None
         self.on = False
         self.boots, self.reset_cause, self.t_boot = 1, POWER_ON, 0.0
@@ -157,8 +121,8 @@ class Firmware:
         self.loss_at: float | None = None
         self.session_acc, self.beeps_done, self.complete = 0.0, 0, False
         self.since: float | None = None
-        self.charger_seen, self.poll_at = False, None  # type: bool, float | None
-        self.lowbatt_warning = self.lowbatt_cut = False
+        self.poll_at: float | None = None
+        self.power.clear()
         self.fault: str | None = None
         self.selftest_start: float | None = None
         self.trip_at: float | None = None
@@ -171,27 +135,24 @@ class Firmware:
         """An independent copy for projecting ahead; it logs into a scratch log."""
         twin = copy.copy(self)
         twin.buzzer = self.buzzer.copy()
-        twin._log = deque(maxlen=EVENT_BUFFER)
+        twin.log = self.log.scratch()
+        twin.power = copy.copy(self.power)
         return twin
 
     # --- what the outside sees -------------------------------------------------------
 
     @property
     def has_power(self) -> bool:
-        return self.battery_v >= BATTERY_DEAD_V
-
-    @property
-    def battery_mv(self) -> int:
-        return round(self.battery_v * 1000.0) if self.has_power else 0
+        return self.power.has_power
 
     def state(self) -> str:
         if not self.on:
             return "off"
         if self.fault is not None:
             return "fault"
-        if self.charger_seen:
+        if self.power.charger_seen:
             return "charging"
-        if self.lowbatt_cut:
+        if self.power.cutoff:
             return "lowbatt"
         if self.complete:
             return "complete"
@@ -210,19 +171,19 @@ class Firmware:
             frequency=self.frequency,
             boost=self.boost_levels > 0,
             contact=self.on and self.contact,
-            charging=self.on and self.charger_seen,
-            battery_mv=self.battery_mv,
+            charging=self.on and self.power.charger_seen,
+            battery_mv=self.power.battery_mv,
             session_s=self.session_s(t),
             on_time_s=(t - self.t_on) * self.k if self.on else 0.0,
             fault=self.fault,
-            lowbatt_warning=self.on and self.lowbatt_warning,
+            lowbatt_warning=self.on and self.power.warning,
             boots=self.boots,
             reset_cause=self.reset_cause,
             uptime_s=(t - self.t_boot) * self.k,
         )
 
     def events(self, since: int = 0) -> list[DeviceEvent]:
-        return [event for event in self._log if event.index >= since]
+        return self.log.since(since)
 
     def amplitude(self) -> float:
         """Delivered peak current (A) for the present level and BOOST."""
@@ -231,12 +192,12 @@ class Firmware:
         ua = table[index] if index < 5 else table[4] + (index - 4) * BOOST_STEP_UA
         if self.boost_levels and not self.faults.boost_unlimited:
             ua = min(ua, BOOST_CAP_UA)
-        return regulated_amplitude(ua * 1e-6, self.battery_v, self.faults.gain)
+        return regulated_amplitude(ua * 1e-6, self.power.battery_v, self.faults.gain)
 
     def drive(self) -> Drive:
         """What the output stage is asked to deliver right now."""
         if self.selftest_start is not None:
-            amplitude = regulated_amplitude(OCP_TEST_A, self.battery_v, self.faults.gain)
+            amplitude = regulated_amplitude(OCP_TEST_A, self.power.battery_v, self.faults.gain)
             return Drive("dc", amplitude, origin=self.selftest_start)
         if self.since is None:
             return IDLE
@@ -308,7 +269,7 @@ class Firmware:
             self._setpoint_step(t, before)
         elif name == "poll":
             self.poll_at = None
-            self._poll(t)
+            self._notify(t, self.power.poll())
         elif name == "ocp_trip":
             self.selftest_start = self.trip_at = self.give_up_at = None
             self.fault = "ocp"
@@ -320,19 +281,15 @@ class Firmware:
 
     # --- sensors ---------------------------------------------------------------------
 
-    def _charger_present(self) -> bool:
-        return self.charger_v > CHARGER_PRESENT_V and self.faults.charger_interlock
-
     def sense(self, t: float, battery_v: float, charger_v: float, sense_ohms: float | None) -> None:
         """The bench changed the battery, the charger input or the external resistance."""
-        old_mv, old_present = self.battery_mv, self._charger_present()
-        self.battery_v, self.charger_v, self.sense_ohms = battery_v, charger_v, sense_ohms
+        changed = self.power.read(battery_v, charger_v)
+        self.sense_ohms = sense_ohms
         if self.on and not self.has_power:
             self.power_off(t, "battery-dead", beep=False)
         if not self.on:
             return
         self._sense_contact(t)
-        changed = self.battery_mv != old_mv or self._charger_present() != old_present
         if changed and self.poll_at is None:
             ticks = math.floor((t - self.t_on) * self.k / POLL_S + 1e-9) + 1
             self.poll_at = self.t_on + ticks * POLL_S / self.k
@@ -351,30 +308,12 @@ class Firmware:
         else:
             self.loss_at = None
 
-    def _poll(self, t: float) -> None:
-        present = self._charger_present()
-        if present != self.charger_seen:
-            self.charger_seen = present
-            self._log_event(t, "interlock", "charger " + ("connected" if present else "removed"))
-        self._check_battery(t)
-
-    def _check_battery(self, t: float) -> None:
-        mv = self.battery_mv
-        if not self.lowbatt_warning and mv <= LOWBATT_WARN_MV:
-            self.lowbatt_warning = True
-            self._log_event(t, "lowbatt", f"warning {mv} mV")
-            self._beep(t, "lowbatt")
-        elif self.lowbatt_warning and mv >= LOWBATT_WARN_CLEAR_MV:
-            self.lowbatt_warning = False
-            self._log_event(t, "lowbatt", f"warning cleared {mv} mV")
-        if not self.faults.lowbatt_cutoff:
-            return
-        if not self.lowbatt_cut and mv <= LOWBATT_CUT_MV:
-            self.lowbatt_cut = True
-            self._log_event(t, "lowbatt", f"cutoff {mv} mV")
-        elif self.lowbatt_cut and mv >= LOWBATT_RESTART_MV:
-            self.lowbatt_cut = False
-            self._log_event(t, "lowbatt", f"recovered {mv} mV")
+    def _notify(self, t: float, notices: list[Notice]) -> None:
+        """Log what the power monitor saw change, and sound the beeps it asks for."""
+        for notice in notices:
+            self._log_event(t, notice.kind, notice.detail)
+            if notice.beep is not None:
+                self._beep(t, notice.beep)
 
     # --- buttons ---------------------------------------------------------------------
 
@@ -388,10 +327,7 @@ class Firmware:
         self._log_event(t, "power", "on")
         if not self.faults.contact_detect:
             self.contact = self.contact_ever = True
-        self.charger_seen = self._charger_present()
-        if self.charger_seen:
-            self._log_event(t, "interlock", "charger connected")
-        self._check_battery(t)
+        self._notify(t, self.power.poll())  # charger and cell, seen afresh
         self._sense_contact(t)
         self._update(t)
 
@@ -420,8 +356,7 @@ class Firmware:
             raise CommandRejected("no power")
         self.on = False
         self._reset(t)
-        self.buzzer.cut(t)
-        self.buzzer_free_at = -math.inf
+        self.buzzer.silence(t)
         self.boots, self.reset_cause, self.t_boot = self.boots + 1, cause, t
         self._log_event(t, "boot", f"{cause} reset, boot {self.boots}")
 
@@ -467,7 +402,7 @@ class Firmware:
             raise CommandRejected("self-test already running")
         self.selftest_start = t
         self._log_event(t, "ocp", "self-test started")
-        forced = regulated_amplitude(OCP_TEST_A, self.battery_v, self.faults.gain)
+        forced = regulated_amplitude(OCP_TEST_A, self.power.battery_v, self.faults.gain)
         if self.sense_ohms is None:
             forced = 0.0
         else:
@@ -496,8 +431,8 @@ class Firmware:
         treat = (
             self.on
             and self.fault is None
-            and not self.charger_seen
-            and not self.lowbatt_cut
+            and not self.power.charger_seen
+            and not self.power.cutoff
             and not self.complete
             and self.contact
             and self.selftest_start is None
@@ -516,89 +451,9 @@ class Firmware:
             self.since = None
 
     def _beep(self, t: float, pattern: str) -> None:
-        """Sound a pattern; one that falls due while another sounds waits its turn
-        (a buzzer driver plays one pattern at a time, so two never merge into noise)."""
-        start = max(t, self.buzzer_free_at + BEEP_GAP_S / self.k)
-        for on, off in BEEPS[pattern]:
-            self.buzzer.add(start + on / self.k, start + off / self.k)
-        self.buzzer_free_at = start + BEEPS[pattern][-1][1] / self.k
+        self.buzzer.play(t, pattern)
         self._log_event(t, "beep", pattern)
 
     def _log_event(self, t: float, kind: str, detail: str) -> None:
-        uptime = (t - self.t_boot) * self.k
-        self._log.append(DeviceEvent(self._next_index, uptime, kind, detail))
-        self._next_index += 1
-
-
-class DeviceHost(Protocol):
-    """What `SimDevice` needs from the bench: its lock and a way to bring it up to date."""
-
-    @property
-    def lock(self) -> threading.RLock: ...
-
-    def catch_up(self) -> None: ...
-
-    def commit(self) -> None: ...
-
-
-class SimDevice:
-    """The simulated unit's buttons and its firmware's answers, at the bench's present."""
-
-    def __init__(
-        self, host: DeviceHost, firmware: Firmware, clock: VirtualClock, serial: str
-    ) -> None:
-        self._host, self.firmware, self._clock = host, firmware, clock
-        self._identity = DeviceIdentity(MODEL, serial, FIRMWARE_VERSION, HARDWARE_REVISION)
-
-    @property
-    def identity(self) -> DeviceIdentity:
-        return self._identity
-
-    @property
-    def has_power(self) -> bool:
-        """False when the battery is absent or flat: the unit answers nothing then."""
-        with self._host.lock:
-            return self.firmware.has_power
-
-    def _act(self, action: Callable[[float], None]) -> None:
-        with self._host.lock:
-            self._host.catch_up()
-            if not self.firmware.has_power:
-                raise CommandRejected("no power")
-            action(self._clock.now())
-            self._host.commit()
-
-    def power_on(self) -> None:
-        self._act(self.firmware.power_on)
-
-    def power_off(self) -> None:
-        self._act(self.firmware.power_off)
-
-    def set_level(self, level: int) -> None:
-        self._act(lambda t: self.firmware.set_level(t, level))
-
-    def level_up(self) -> None:
-        self._act(self.firmware.level_up)
-
-    def set_frequency(self, index: int) -> None:
-        self._act(lambda t: self.firmware.set_frequency(t, index))
-
-    def press_boost(self) -> None:
-        self._act(self.firmware.press_boost)
-
-    def start_ocp_selftest(self) -> None:
-        self._act(self.firmware.start_ocp_selftest)
-
-    def reset(self, cause: str = "watchdog") -> None:
-        """Restart the microcontroller now, as a watchdog or brown-out would (tests)."""
-        self._act(lambda t: self.firmware.restart(t, cause))
-
-    def status(self) -> DeviceStatus:
-        with self._host.lock:
-            self._host.catch_up()
-            return self.firmware.status(self._clock.now())
-
-    def events(self, since: int = 0) -> list[DeviceEvent]:
-        with self._host.lock:
-            self._host.catch_up()
-            return self.firmware.events(since)
+        """Log at the device's uptime: time since its last boot, on its own crystal."""
+        self.log.append((t - self.t_boot) * self.k, kind, detail)
