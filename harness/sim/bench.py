@@ -248,8 +248,10 @@ class SimBench:
             quiescent = {"off": physics.QUIESCENT_OFF_A, "treating": physics.QUIESCENT_TREATING_A}
             output = physics.mean_abs_output(self.stage, self._history.last, self.clock.now())
             draw = physics.battery_current(
-                quiescent.get(state, physics.QUIESCENT_STANDBY_A), output,
-                self.stage.compliance_v, setting.present_v,
+                quiescent.get(state, physics.QUIESCENT_STANDBY_A),
+                output,
+                self.stage.compliance_v,
+                setting.present_v,
             )
             return min(draw, setting.current_limit)
 
