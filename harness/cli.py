@@ -144,7 +144,7 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
             argv.append(f"--bench-pool={args.bench_pool}")
         if args.serials:
             argv.append(f"--serials={args.serials}")
-        if not any(a.startswith("--alluredir") for a in pytest_args):
+        if not args.no_allure and not any(a.startswith("--alluredir") for a in pytest_args):
             # one results folder for the line; the serial keeps each unit's tests apart
             argv.append(f"--alluredir={reports / (run_id + '-allure-results')}")
     elif not args.no_allure and not any(a.startswith("--alluredir") for a in pytest_args):

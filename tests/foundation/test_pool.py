@@ -36,7 +36,8 @@ def test_serials_from_text_or_file(tmp_path):
     assert (worker_index("gw3"), worker_index("master"), worker_index(None)) == (3, None, None)
 
 
-def test_two_units_on_two_benches_at_once(tmp_path):
+@pytest.mark.parametrize("allure", [True, False], ids=["allure", "no-allure"])
+def test_two_units_on_two_benches_at_once(tmp_path, allure):
     reports = tmp_path / "reports"
     code = main(
         [
@@ -45,6 +46,7 @@ def test_two_units_on_two_benches_at_once(tmp_path):
             f"--bench-pool={ROOT / 'fixtures/benches/pool-sim.yaml'}",
             "--serials=LINE-A,LINE-B",
             "--no-report",
+            *([] if allure else ["--no-allure"]),
             "--run-id=PAR",
             f"--reports-dir={reports}",
             "-q",
@@ -60,6 +62,10 @@ def test_two_units_on_two_benches_at_once(tmp_path):
         serials[record["run_id"]] = record["unit"]["serial"]
         assert (reports / f"PAR-gw{k}" / "manifest.json").is_file()
     assert serials == {"PAR-gw0": "LINE-A", "PAR-gw1": "LINE-B"}
+    # one Allure results folder for the line (the serial keeps the units apart), or none
+    results = sorted((reports / "PAR-allure-results").glob("*-result.json"))
+    assert len(results) == (4 if allure else 0)
+    assert all(json.loads(r.read_text())["status"] == "passed" for r in results)
     with ResultsStore.open(reports / "results.db") as store:
         for run_id in serials:
             assert {m.requirement_id for m in store.measurements(run_id)} == {"COM-ID", "COM-STATE"}
