@@ -26,11 +26,14 @@ Commands used (Model 2450 Reference Manual, SCPI command reference):
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import numpy.typing as npt
 
+from harness.instruments.ammeter_settings import (
+    check_line_frequency,
+    check_reading_count,
+    choose_current_range,
+)
 from harness.instruments.scpi_reply import parse_measurement, parse_measurements
 from harness.instruments.visa import ScpiInstrument, ScpiLink
 from harness.reporting.steps import bench_step
@@ -52,8 +55,7 @@ class Keithley2450(ScpiInstrument):
 
     def __init__(self, link: ScpiLink, *, line_frequency_hz: float = 50.0) -> None:
         super().__init__(link)
-        if line_frequency_hz not in (50.0, 60.0):
-            raise self._reject(f"line frequency must be 50 or 60 Hz, got {line_frequency_hz}")
+        check_line_frequency(line_frequency_hz, instrument=self.name)
         self.line_frequency_hz = line_frequency_hz
         self._nplc = DEFAULT_NPLC
         self._configured = False
@@ -61,9 +63,7 @@ class Keithley2450(ScpiInstrument):
     @bench_step
     def configure_dc_current(self, range_a: float, nplc: float = DEFAULT_NPLC) -> None:
         """Source 0 V, measure current on a fixed range, and switch the output on."""
-        matched = next((r for r in RANGES_A if math.isclose(r, range_a, rel_tol=1e-9)), None)
-        if matched is None:
-            raise self._reject(f"current range {range_a} A not one of {RANGES_A}")
+        matched = choose_current_range(range_a, RANGES_A, instrument=self.name)
         if not NPLC_MIN <= nplc <= NPLC_MAX:
             raise self._reject(f"NPLC {nplc} outside {NPLC_MIN}..{NPLC_MAX}")
         for command in (
@@ -89,8 +89,7 @@ class Keithley2450(ScpiInstrument):
     @bench_step
     def read_currents(self, count: int) -> npt.NDArray[np.float64]:
         """``count`` readings made into the default buffer, then read as one list."""
-        if not 1 <= count <= MAX_READINGS:
-            raise self._reject(f"reading count {count} outside 1..{MAX_READINGS}")
+        check_reading_count(count, MAX_READINGS, instrument=self.name)
         self.link.write(f":TRAC:CLE {BUFFER}")
         self.link.write(f":SENS:COUN {count}")
         try:

@@ -22,12 +22,17 @@ An overloaded reading comes back as ``+9.9E+37``; it raises
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
 
+from harness.instruments.ammeter_settings import (
+    check_line_frequency,
+    check_reading_count,
+    choose_current_range,
+    table_entry,
+)
 from harness.instruments.scpi_reply import parse_measurement, parse_measurements
 from harness.instruments.visa import ScpiInstrument, ScpiLink
 from harness.reporting.steps import bench_step
@@ -57,10 +62,6 @@ BURDEN_OHMS: Mapping[float, float] = {
 }
 
 
-def _match(value: float, choices: tuple[float, ...]) -> float | None:
-    return next((c for c in choices if math.isclose(value, c, rel_tol=1e-9)), None)
-
-
 class Keysight34465A(ScpiInstrument):
     """A 34465A used only as a DC ammeter on a fixed range.
 
@@ -78,8 +79,7 @@ class Keysight34465A(ScpiInstrument):
         burden_ohms: Mapping[float, float] | None = None,
     ) -> None:
         super().__init__(link)
-        if line_frequency_hz not in (50.0, 60.0):
-            raise self._reject(f"line frequency must be 50 or 60 Hz, got {line_frequency_hz}")
+        check_line_frequency(line_frequency_hz, instrument=self.name)
         self.line_frequency_hz = line_frequency_hz
         self.ranges_a = (LOW_RANGES_A if low_current_ranges else ()) + STANDARD_RANGES_A
         self._burden = dict(BURDEN_OHMS if burden_ohms is None else burden_ohms)
@@ -89,10 +89,8 @@ class Keysight34465A(ScpiInstrument):
     @bench_step
     def configure_dc_current(self, range_a: float, nplc: float = DEFAULT_NPLC) -> None:
         """Select DC current on a fixed range with the given integration time."""
-        matched_range = _match(range_a, self.ranges_a)
-        if matched_range is None:
-            raise self._reject(f"current range {range_a} A not one of {self.ranges_a}")
-        matched_nplc = _match(nplc, NPLC_CHOICES)
+        matched_range = choose_current_range(range_a, self.ranges_a, instrument=self.name)
+        matched_nplc = table_entry(nplc, NPLC_CHOICES)
         if matched_nplc is None:
             raise self._reject(f"NPLC {nplc} not one of {NPLC_CHOICES}")
         self.link.write(f"CONF:CURR:DC {matched_range:g}")
@@ -110,8 +108,7 @@ class Keysight34465A(ScpiInstrument):
     @bench_step
     def read_currents(self, count: int) -> npt.NDArray[np.float64]:
         """``count`` readings taken back to back by the DMM, in amperes."""
-        if not 1 <= count <= MAX_READINGS:
-            raise self._reject(f"reading count {count} outside 1..{MAX_READINGS}")
+        check_reading_count(count, MAX_READINGS, instrument=self.name)
         self.link.write(f"SAMP:COUN {count}")
         try:
             reply = self.link.query("READ?", timeout_s=self._reading_timeout_s(count))
