@@ -33,14 +33,16 @@ Commands used (InfiniiVision 1000 X-Series Oscilloscopes Programmer's Guide):
 
 from __future__ import annotations
 
-import math
+from dataclasses import replace
 
 import numpy as np
 
 from harness.instruments.clock import WallClock
 from harness.instruments.protocols import Clock, Coupling, Slope, Sweep, Waveform
-from harness.instruments.scpi_reply import parse_int, parse_measurements
+from harness.instruments.scope_settings import ScopeLimits
+from harness.instruments.scpi_reply import parse_int
 from harness.instruments.visa import ScpiInstrument, ScpiLink
+from harness.instruments.waveform_preamble import parse_preamble
 from harness.reporting.steps import bench_step
 
 HORIZONTAL_DIVISIONS = 10
@@ -51,6 +53,13 @@ RUN_BIT = 1 << 3
 SECONDS_PER_DIV = (5e-9, 50.0)
 VOLTS_PER_DIV_AT_1X = (500e-6, 10.0)
 PROBE_RATIOS = (0.001, 10_000.0)
+LIMITS = ScopeLimits(
+    channel_count=4,
+    horizontal_divisions=HORIZONTAL_DIVISIONS,
+    seconds_per_div=SECONDS_PER_DIV,
+    volts_per_div_at_1x=VOLTS_PER_DIV_AT_1X,
+    probe_range=PROBE_RATIOS,
+)
 _SLOPE = {"rising": "POS", "falling": "NEG"}
 _SWEEP = {"normal": "NORM", "auto": "AUTO"}
 
@@ -62,7 +71,7 @@ class KeysightDSOX1204G(ScpiInstrument):
     simulator's clock, so waiting for a trigger costs virtual, not wall, time.
     """
 
-    channel_count = 4
+    limits = LIMITS
 
     def __init__(
         self, link: ScpiLink, *, clock: Clock | None = None, poll_interval_s: float = 0.02
@@ -81,16 +90,9 @@ class KeysightDSOX1204G(ScpiInstrument):
         coupling: Coupling = "DC",
         probe: float = 1.0,
     ) -> None:
-        self._check_channel(channel)
-        if not PROBE_RATIOS[0] <= probe <= PROBE_RATIOS[1]:
-            raise self._reject(f"probe ratio {probe} outside {PROBE_RATIOS}")
-        low, high = (limit * probe for limit in VOLTS_PER_DIV_AT_1X)
-        if not low <= volts_per_div <= high:
-            raise self._reject(f"{volts_per_div} V/div outside {low:g}..{high:g} at probe {probe}")
-        if coupling not in ("DC", "AC"):
-            raise self._reject(f"coupling {coupling!r} is not 'DC' or 'AC'")
-        if not math.isfinite(offset_v):
-            raise self._reject(f"offset {offset_v} V is not a number")
+        self.limits.check_channel_setup(
+            channel, volts_per_div, offset_v, coupling, probe, instrument=self.name
+        )
         prefix = f":CHAN{channel}"
         for command in (
             f"{prefix}:PROB {probe:g}",
@@ -104,10 +106,7 @@ class KeysightDSOX1204G(ScpiInstrument):
 
     @bench_step
     def configure_timebase(self, seconds_per_div: float, position_s: float = 0.0) -> None:
-        if not SECONDS_PER_DIV[0] <= seconds_per_div <= SECONDS_PER_DIV[1]:
-            raise self._reject(f"{seconds_per_div} s/div outside {SECONDS_PER_DIV}")
-        if not math.isfinite(position_s):
-            raise self._reject(f"timebase position {position_s} s is not a number")
+        self.limits.check_timebase(seconds_per_div, position_s, instrument=self.name)
         self.link.write(":TIM:MODE MAIN")
         self.link.write(f":TIM:SCAL {seconds_per_div:g}")
         self.link.write(f":TIM:POS {position_s:g}")
@@ -118,11 +117,7 @@ class KeysightDSOX1204G(ScpiInstrument):
     def configure_edge_trigger(
         self, channel: int, level_v: float, slope: Slope = "rising", sweep: Sweep = "normal"
     ) -> None:
-        self._check_channel(channel)
-        if slope not in _SLOPE or sweep not in _SWEEP:
-            raise self._reject(f"slope {slope!r} / sweep {sweep!r} not understood")
-        if not math.isfinite(level_v):
-            raise self._reject(f"trigger level {level_v} V is not a number")
+        self.limits.check_edge_trigger(channel, level_v, slope, sweep, instrument=self.name)
         for command in (
             ":TRIG:MODE EDGE",
             f":TRIG:EDGE:SOUR CHAN{channel}",
@@ -137,9 +132,7 @@ class KeysightDSOX1204G(ScpiInstrument):
     def configure_record(self, points: int) -> None:
         """RAW points mode with ``points`` samples: in RAW mode the InfiniiVision sizes
         the next :DIGitize/:SINGle record by :WAVeform:POINts, so set it before acquiring."""
-        allowed = POINT_CHOICES + POINT_CHOICES_LARGE
-        if points not in allowed:
-            raise self._reject(f"{points} points not one of {allowed}")
+        self._check_points(points)
         self.link.write(":WAV:POIN:MODE RAW")
         self.link.write(f":WAV:POIN {points}")
         self.link.sync()
@@ -162,10 +155,7 @@ class KeysightDSOX1204G(ScpiInstrument):
 
     @bench_step
     def digitize(self, channels: tuple[int, ...]) -> None:
-        if not channels:
-            raise self._reject("digitize needs at least one channel")
-        for channel in channels:
-            self._check_channel(channel)
+        self.limits.check_digitize(channels, instrument=self.name)
         sources = ",".join(f"CHAN{channel}" for channel in channels)
         self.link.write(f":DIG {sources}")
         self.link.sync(timeout_s=10.0 + 2.0 * self._record_s_or_zero())
@@ -173,16 +163,15 @@ class KeysightDSOX1204G(ScpiInstrument):
     @bench_step
     def read_waveform(self, channel: int, points: int | None = None) -> Waveform:
         """Transfer ``points`` samples of the acquisition record (``None``: all of it)."""
-        self._check_channel(channel)
-        allowed = POINT_CHOICES + POINT_CHOICES_LARGE
-        if points is not None and points not in allowed:
-            raise self._reject(f"{points} points not one of {allowed}")
+        self.limits.check_channel(channel, instrument=self.name)
+        if points is not None:
+            self._check_points(points)
         for command in (
             f":WAV:SOUR CHAN{channel}",
             ":WAV:FORM BYTE",
             ":WAV:UNS 1",
             ":WAV:POIN:MODE RAW",
-            f":WAV:POIN {points if points is not None else allowed[-1]}",
+            f":WAV:POIN {points if points is not None else POINT_CHOICES_LARGE[-1]}",
         ):
             self.link.write(command)
         preamble = self.link.query(":WAV:PRE?")
@@ -191,7 +180,7 @@ class KeysightDSOX1204G(ScpiInstrument):
 
     @property
     def record_duration_s(self) -> float:
-        return HORIZONTAL_DIVISIONS * self._require_timebase()
+        return self.limits.record_duration_s(self._seconds_per_div, instrument=self.name)
 
     @bench_step
     def safe_state(self) -> None:
@@ -200,42 +189,34 @@ class KeysightDSOX1204G(ScpiInstrument):
         self.link.sync()
 
     def _decode(self, channel: int, preamble: str, payload: bytes) -> Waveform:
-        fields = parse_measurements(preamble, instrument=self.name, quantity="preamble field")
-        if len(fields) != 10:
-            raise self._reject(f"preamble has {len(fields)} fields, expected 10: {preamble!r}")
-        fmt, _type, points, _count, xinc, xorig, xref, yinc, yorig, yref = fields
-        if fmt != 0:
-            raise self._reject(f"waveform format {fmt:g} is not BYTE (0): {preamble!r}")
-        if points != len(payload):
-            raise self._reject(f"preamble promises {points:g} points, block has {len(payload)}")
-        if not xinc > 0:
-            raise self._reject(f"preamble x increment {xinc:g} s is not positive: {preamble!r}")
+        fields = parse_preamble(preamble, instrument=self.name)
+        if fields.points != len(payload):
+            raise self._reject(
+                f"preamble promises {fields.points:g} points, block has {len(payload)}"
+            )
         codes = np.frombuffer(payload, dtype=np.uint8).copy()
-        volts = (codes.astype(np.float64) - yref) * yinc + yorig
+        volts = (codes.astype(np.float64) - fields.yreference) * fields.yincrement + fields.yorigin
         return Waveform(
             channel=channel,
-            t0=xorig - xref * xinc,
-            dt=xinc,
+            t0=fields.t0,
+            dt=fields.xincrement,
             volts=volts,
             codes=codes,
-            preamble=preamble.strip(),
+            preamble=fields.text,
         )
 
     def _record_s_or_zero(self) -> float:
         spd = self._seconds_per_div
-        return 0.0 if spd is None else HORIZONTAL_DIVISIONS * spd
+        return 0.0 if spd is None else self.limits.horizontal_divisions * spd
 
-    def _require_timebase(self) -> float:
-        if self._seconds_per_div is None:
-            raise self._reject("record duration unknown: configure_timebase() not called")
-        return self._seconds_per_div
-
-    def _check_channel(self, channel: int) -> None:
-        if not 1 <= channel <= self.channel_count:
-            raise self._reject(f"channel {channel} outside 1..{self.channel_count}")
+    def _check_points(self, points: int) -> None:
+        """RAW mode takes only the listed point counts."""
+        allowed = POINT_CHOICES + POINT_CHOICES_LARGE
+        if points not in allowed:
+            raise self._reject(f"{points} points not one of {allowed}")
 
 
 class KeysightDSOX1102G(KeysightDSOX1204G):
     """The two-channel sibling: same commands, channels 1–2."""
 
-    channel_count = 2
+    limits = replace(LIMITS, channel_count=2)

@@ -33,14 +33,13 @@ Commands used (RIGOL MSO1000Z/DS1000Z Series Programming Guide):
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from harness.instruments.clock import WallClock
 from harness.instruments.protocols import Clock, Coupling, Slope, Sweep, Waveform
-from harness.instruments.scpi_reply import parse_measurements
+from harness.instruments.scope_settings import ScopeLimits
 from harness.instruments.visa import ScpiInstrument, ScpiLink
+from harness.instruments.waveform_preamble import Preamble, parse_preamble
 from harness.reporting.steps import bench_step
 
 HORIZONTAL_DIVISIONS = 12
@@ -50,6 +49,13 @@ MAX_POINTS_PER_READ = 250_000
 PROBE_RATIOS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 VOLTS_PER_DIV_AT_1X = (1e-3, 10.0)
 SECONDS_PER_DIV = (5e-9, 50.0)
+LIMITS = ScopeLimits(
+    channel_count=CHANNEL_COUNT,
+    horizontal_divisions=HORIZONTAL_DIVISIONS,
+    seconds_per_div=SECONDS_PER_DIV,
+    volts_per_div_at_1x=VOLTS_PER_DIV_AT_1X,
+    probe_choices=PROBE_RATIOS,
+)
 _SLOPE = {"rising": "POS", "falling": "NEG"}
 _SWEEP = {"normal": "NORM", "auto": "AUTO"}
 
@@ -58,6 +64,7 @@ class RigolDS1054Z(ScpiInstrument):
     """A DS1054Z; ``clock`` paces the polling in :meth:`wait_acquired`."""
 
     error_query = ":SYST:ERR?"
+    limits = LIMITS
 
     def __init__(
         self, link: ScpiLink, *, clock: Clock | None = None, poll_interval_s: float = 0.02
@@ -76,16 +83,9 @@ class RigolDS1054Z(ScpiInstrument):
         coupling: Coupling = "DC",
         probe: float = 1.0,
     ) -> None:
-        self._check_channel(channel)
-        if probe not in PROBE_RATIOS:
-            raise self._reject(f"probe ratio {probe} not one of {PROBE_RATIOS}")
-        low, high = (limit * probe for limit in VOLTS_PER_DIV_AT_1X)
-        if not low <= volts_per_div <= high:
-            raise self._reject(f"{volts_per_div} V/div outside {low:g}..{high:g} at probe {probe}")
-        if coupling not in ("DC", "AC"):
-            raise self._reject(f"coupling {coupling!r} is not 'DC' or 'AC'")
-        if not math.isfinite(offset_v):
-            raise self._reject(f"offset {offset_v} V is not a number")
+        self.limits.check_channel_setup(
+            channel, volts_per_div, offset_v, coupling, probe, instrument=self.name
+        )
         prefix = f":CHAN{channel}"
         for command in (
             f"{prefix}:PROB {probe:g}",
@@ -99,10 +99,10 @@ class RigolDS1054Z(ScpiInstrument):
 
     @bench_step
     def configure_timebase(self, seconds_per_div: float, position_s: float = 0.0) -> None:
-        if not SECONDS_PER_DIV[0] <= seconds_per_div <= SECONDS_PER_DIV[1]:
-            raise self._reject(f"{seconds_per_div} s/div outside {SECONDS_PER_DIV}")
-        if not math.isfinite(position_s):
-            raise self._reject(f"timebase offset {position_s} s is not a number")
+        # The DS1000Z calls the horizontal position the timebase offset (:TIM:MAIN:OFFS).
+        self.limits.check_timebase(
+            seconds_per_div, position_s, instrument=self.name, position_name="offset"
+        )
         self.link.write(":TIM:MODE MAIN")
         self.link.write(f":TIM:MAIN:SCAL {seconds_per_div:g}")
         self.link.write(f":TIM:MAIN:OFFS {position_s:g}")
@@ -113,11 +113,7 @@ class RigolDS1054Z(ScpiInstrument):
     def configure_edge_trigger(
         self, channel: int, level_v: float, slope: Slope = "rising", sweep: Sweep = "normal"
     ) -> None:
-        self._check_channel(channel)
-        if slope not in _SLOPE or sweep not in _SWEEP:
-            raise self._reject(f"slope {slope!r} / sweep {sweep!r} not understood")
-        if not math.isfinite(level_v):
-            raise self._reject(f"trigger level {level_v} V is not a number")
+        self.limits.check_edge_trigger(channel, level_v, slope, sweep, instrument=self.name)
         for command in (
             ":TRIG:MODE EDGE",
             f":TRIG:EDG:SOUR CHAN{channel}",
@@ -164,17 +160,14 @@ class RigolDS1054Z(ScpiInstrument):
     @bench_step
     def digitize(self, channels: tuple[int, ...]) -> None:
         """One single-shot acquisition of every displayed channel, waited for."""
-        if not channels:
-            raise self._reject("digitize needs at least one channel")
-        for channel in channels:
-            self._check_channel(channel)
+        self.limits.check_digitize(channels, instrument=self.name)
         self.arm_single()
         self.wait_acquired(10.0 + 2.0 * self.record_duration_s)
 
     @bench_step
     def read_waveform(self, channel: int, points: int | None = None) -> Waveform:
         """Transfer the record in 250k-point slices; ``points`` keeps only its start."""
-        self._check_channel(channel)
+        self.limits.check_channel(channel, instrument=self.name)
         if points is not None and points < 1:
             raise self._reject(f"points must be positive, got {points}")
         self.link.write(f":WAV:SOUR CHAN{channel}")
@@ -182,7 +175,7 @@ class RigolDS1054Z(ScpiInstrument):
         self.link.write(":WAV:FORM BYTE")
         preamble = self.link.query(":WAV:PRE?")
         fields = self._preamble_fields(preamble)
-        total = int(fields[2]) if points is None else min(points, int(fields[2]))
+        total = int(fields.points) if points is None else min(points, int(fields.points))
         chunks: list[bytes] = []
         for start in range(1, total + 1, MAX_POINTS_PER_READ):
             stop = min(start + MAX_POINTS_PER_READ - 1, total)
@@ -195,41 +188,29 @@ class RigolDS1054Z(ScpiInstrument):
                 )
             chunks.append(chunk)
         codes = np.frombuffer(b"".join(chunks), dtype=np.uint8).copy()
-        _fmt, _type, _points, _count, xinc, xorig, xref, yinc, yorig, yref = fields
+        # YORigin is in ADC counts here, not volts (see the module text).
+        volts = (codes.astype(np.float64) - fields.yorigin - fields.yreference) * fields.yincrement
         return Waveform(
             channel=channel,
-            t0=xorig - xref * xinc,
-            dt=xinc,
-            volts=(codes.astype(np.float64) - yorig - yref) * yinc,
+            t0=fields.t0,
+            dt=fields.xincrement,
+            volts=volts,
             codes=codes,
-            preamble=preamble.strip(),
+            preamble=fields.text,
         )
 
     @property
     def record_duration_s(self) -> float:
-        if self._seconds_per_div is None:
-            raise self._reject("record duration unknown: configure_timebase() not called")
-        return HORIZONTAL_DIVISIONS * self._seconds_per_div
+        return self.limits.record_duration_s(self._seconds_per_div, instrument=self.name)
 
     @bench_step
     def safe_state(self) -> None:
         self.link.write(":STOP")
         self.link.sync()
 
-    def _preamble_fields(self, preamble: str) -> list[float]:
-        fields = parse_measurements(preamble, instrument=self.name, quantity="preamble field")
-        if len(fields) != 10:
-            raise self._reject(f"preamble has {len(fields)} fields, expected 10: {preamble!r}")
-        if fields[0] != 0:
-            raise self._reject(f"waveform format {fields[0]:g} is not BYTE (0): {preamble!r}")
-        if fields[2] < 1 or fields[2] != int(fields[2]):
+    def _preamble_fields(self, preamble: str) -> Preamble:
+        """The preamble, whose point count must be whole: it sizes the slices read."""
+        fields = parse_preamble(preamble, instrument=self.name)
+        if fields.points < 1 or fields.points != int(fields.points):
             raise self._reject(f"preamble announces no whole number of points: {preamble!r}")
-        if not fields[4] > 0:
-            raise self._reject(
-                f"preamble x increment {fields[4]:g} s is not positive: {preamble!r}"
-            )
         return fields
-
-    def _check_channel(self, channel: int) -> None:
-        if not 1 <= channel <= CHANNEL_COUNT:
-            raise self._reject(f"channel {channel} outside 1..{CHANNEL_COUNT}")
