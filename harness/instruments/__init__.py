@@ -5,6 +5,11 @@ Tests depend on the role interfaces in :mod:`harness.instruments.protocols`
 :class:`Clock`); a bench file picks the concrete model. :mod:`.visa` opens and speaks
 SCPI, :mod:`.scpi_reply` parses replies, :mod:`.testing` scripts exchanges for
 hardware-free driver tests.
+
+What a role's arguments must be, whatever the model, is checked in one module per role
+(:mod:`.scope_settings`, :mod:`.supply_ratings`, :mod:`.ammeter_settings`) against the
+limits each model module keeps as data; :mod:`.waveform_preamble` reads the preamble
+both scopes send. Every SCPI command stays in its model's module.
 """
 
 from harness.instruments.protocols import (
