@@ -200,3 +200,15 @@ def test_progress_reaches_the_terminal_past_output_capture(pytester: pytest.Pyte
     )
     lines = result.stdout.lines
     assert sum("database away" in line for line in lines) == 1  # held once, written once
+
+
+def test_blas_runs_one_thread_in_a_bench_process():
+    """The plugin limits numpy's BLAS to one thread (its spinning threads would take the
+    other workers' cores on a production line); this session has the plugin loaded."""
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    np.ones(4096) @ np.ones((4096, 4))  # BLAS is loaded and used
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas, "numpy's BLAS library not found by threadpoolctl"
+    assert {pool["num_threads"] for pool in blas} == {1}
