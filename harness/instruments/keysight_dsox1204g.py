@@ -43,7 +43,7 @@ from harness.instruments.scope_settings import ScopeLimits
 from harness.instruments.scpi_reply import parse_int
 from harness.instruments.visa import ScpiInstrument, ScpiLink
 from harness.instruments.waveform_preamble import parse_preamble
-from harness.reporting.steps import bench_step
+from harness.reporting.steps import bench_step, event_log_only
 
 HORIZONTAL_DIVISIONS = 10
 #: ``:WAV:POIN`` values accepted in RAW points mode.
@@ -144,14 +144,15 @@ class KeysightDSOX1204G(ScpiInstrument):
     @bench_step
     def wait_acquired(self, timeout_s: float) -> None:
         """Poll the Run bit of the Operation Status Condition register until it clears."""
-        deadline = self.clock.now() + timeout_s
-        while True:
-            condition = parse_int(self.link.query(":OPER:COND?"), instrument=self.name)
-            if not condition & RUN_BIT:
-                return
-            if self.clock.now() >= deadline:
-                raise self._reject(f"no complete acquisition within {timeout_s} s")
-            self.clock.sleep(self.poll_interval_s)
+        with event_log_only():  # the polls: evidence, not report steps
+            deadline = self.clock.now() + timeout_s
+            while True:
+                condition = parse_int(self.link.query(":OPER:COND?"), instrument=self.name)
+                if not condition & RUN_BIT:
+                    return
+                if self.clock.now() >= deadline:
+                    raise self._reject(f"no complete acquisition within {timeout_s} s")
+                self.clock.sleep(self.poll_interval_s)
 
     @bench_step
     def digitize(self, channels: tuple[int, ...]) -> None:

@@ -40,7 +40,7 @@ from harness.instruments.protocols import Clock, Coupling, Slope, Sweep, Wavefor
 from harness.instruments.scope_settings import ScopeLimits
 from harness.instruments.visa import ScpiInstrument, ScpiLink
 from harness.instruments.waveform_preamble import Preamble, parse_preamble
-from harness.reporting.steps import bench_step
+from harness.reporting.steps import bench_step, event_log_only
 
 HORIZONTAL_DIVISIONS = 12
 CHANNEL_COUNT = 4
@@ -146,16 +146,17 @@ class RigolDS1054Z(ScpiInstrument):
     @bench_step
     def wait_acquired(self, timeout_s: float) -> None:
         """Poll ``:TRIG:STAT?`` (TD, WAIT, RUN, AUTO or STOP) until ``STOP``."""
-        deadline = self.clock.now() + timeout_s
-        while True:
-            status = self.link.query(":TRIG:STAT?").strip().upper()
-            if status == "STOP":
-                return
-            if status not in ("TD", "WAIT", "RUN", "AUTO"):
-                raise self._reject(f":TRIG:STAT? answered {status!r}")
-            if self.clock.now() >= deadline:
-                raise self._reject(f"no complete acquisition within {timeout_s} s")
-            self.clock.sleep(self.poll_interval_s)
+        with event_log_only():  # the polls: evidence, not report steps
+            deadline = self.clock.now() + timeout_s
+            while True:
+                status = self.link.query(":TRIG:STAT?").strip().upper()
+                if status == "STOP":
+                    return
+                if status not in ("TD", "WAIT", "RUN", "AUTO"):
+                    raise self._reject(f":TRIG:STAT? answered {status!r}")
+                if self.clock.now() >= deadline:
+                    raise self._reject(f"no complete acquisition within {timeout_s} s")
+                self.clock.sleep(self.poll_interval_s)
 
     @bench_step
     def digitize(self, channels: tuple[int, ...]) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.bench import Bench
+from harness.reporting.steps import summary_step
 from harness.uncertainty import UncertaintyBudget
 
 
@@ -88,9 +89,13 @@ def sample_output(
     """
     bench.ammeter.configure_dc_current(range_a, SAMPLING_NPLC)
     values: list[float] = []
-    for _ in range(bursts):
-        values.extend(float(v) for v in bench.ammeter.read_currents(per_burst))
-        bench.clock.sleep(spacing_s)
+    title = f"sample the output: {bursts} bursts of {per_burst} readings, {spacing_s:g} s apart"
+    with summary_step(title) as outcome:
+        for _ in range(bursts):
+            values.extend(float(v) for v in bench.ammeter.read_currents(per_burst))
+            bench.clock.sleep(spacing_s)
+        outcome(f"{len(values)} readings, {min(values, default=0.0):.4g} to "
+                f"{max(values, default=0.0):.4g} A")  # fmt: skip
     r = np.asarray(values)
     span = float(np.max(np.abs(r))) if r.size else 0.0
     # the gap level is the cluster nearest zero current (a leak shifts it a little)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.instruments.protocols import Clock
+from harness.reporting.steps import summary_step
 
 log = logging.getLogger("harness.progress")
 
@@ -69,7 +70,21 @@ def wait_until(
     (``PROGRESS_MIN_WALL_S`` of real time since the last report): a real bench reports,
     the simulated bench, whose virtual minutes pass in milliseconds, stays quiet.
     """
-    report = progress or log.info
+    title = f"wait until {what} (every {step_s:g} s, at most {timeout_s:g} s)"
+    with summary_step(title) as outcome:
+        return _poll(clock, condition, what, timeout_s, step_s, progress or log.info, wall, outcome)
+
+
+def _poll(
+    clock: Clock,
+    condition: Callable[[], bool],
+    what: str,
+    timeout_s: float,
+    step_s: float,
+    report: Callable[[str], None],
+    wall: Callable[[], float],
+    outcome: Callable[[str], None],
+) -> WaitResult:
     start = clock.now()
     before = start
     next_report = start + PROGRESS_EVERY_S
@@ -79,10 +94,12 @@ def wait_until(
         polls += 1
         observed_at = clock.now()
         if condition():
+            outcome(f"seen after {observed_at - start:.4g} s ({polls} observations)")
             return WaitResult(before=before, at=observed_at, polls=polls)
         before = observed_at
         now = clock.now()
         if now - start >= timeout_s:
+            outcome(f"not seen within {timeout_s:g} s ({polls} observations)")
             raise WaitTimeout(f"{what}: not seen within {timeout_s:g} s")
         if now >= next_report:
             next_report = now + PROGRESS_EVERY_S

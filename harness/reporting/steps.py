@@ -34,7 +34,8 @@ import logging
 import threading
 import time
 import uuid as uuid_module
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -82,13 +83,63 @@ def bench_step(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S
 
     @functools.wraps(method)
     def step(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        allure_on = _Sinks.allure
+        allure_on = _Sinks.allure and not getattr(_nesting, "summarised", False)
         log_on = _events.isEnabledFor(logging.INFO)
         if not (allure_on or log_on):
             return method(self, *args, **kwargs)
         return _recorded_call(method, action, self, args, kwargs, allure_on, log_on)
 
     return step
+
+
+@contextmanager
+def summary_step(title: str) -> Iterator[Callable[[str], None]]:
+    """One Allure step standing for the many bench steps of a loop (a wait that polls).
+
+    A 20-minute auto-off check observes the unit every few seconds: hundreds of
+    ``clock: now()``, ``clock: sleep(10.0)`` and ``dut: status()`` steps that bury the
+    steps a reader wants (clock polling was 70 % of a run's Allure steps). Inside this
+    block they are left out of Allure but still written, each, to ``events.jsonl``, the
+    record an auditor greps. The block yields a function that adds the loop's outcome
+    ("seen after 1201.7 s, 121 observations") as the step's one child; an exception
+    leaving the block marks the step failed.
+    """
+    if not _Sinks.allure or getattr(_nesting, "summarised", False):
+        with event_log_only():
+            yield lambda _text: None
+        return
+    uuid = _start_allure_step(title)
+    outcomes: list[str] = []
+    try:
+        with event_log_only():
+            yield outcomes.append
+    except BaseException as exc:
+        _add_outcomes(outcomes)
+        _stop_allure_step(uuid, exc)
+        raise
+    _add_outcomes(outcomes)
+    _stop_allure_step(uuid, None)
+
+
+@contextmanager
+def event_log_only() -> Iterator[None]:
+    """Bench steps inside the block go to ``events.jsonl`` only, not into Allure.
+
+    For polling loops inside one action (a scope waiting for its acquisition polls a
+    status register and the clock every few milliseconds): the action is the step a
+    reader wants, its polls are noise there and evidence in the event log.
+    """
+    was = getattr(_nesting, "summarised", False)
+    _nesting.summarised = True
+    try:
+        yield
+    finally:
+        _nesting.summarised = was
+
+
+def _add_outcomes(texts: list[str]) -> None:
+    for text in texts:
+        _stop_allure_step(_start_allure_step(text), None)
 
 
 def _recorded_call(

@@ -114,14 +114,14 @@ def test_nothing_is_formatted_without_a_handler_or_allure(monkeypatch):
     assert meter.calls == 1
 
 
-def test_allure_steps_open_and_close_around_each_action(monkeypatch):
-    from allure_commons import plugin_manager
+@pytest.fixture
+def allure_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
+    """Allure steps switched on; each start (title) and stop (exception type) seen."""
+    from allure_commons import hookimpl, plugin_manager
 
     seen: list[tuple[str, str]] = []
 
     class Listener:
-        from allure_commons import hookimpl
-
         @hookimpl
         def start_step(self, uuid, title, params):
             seen.append(("start", title))
@@ -133,13 +133,16 @@ def test_allure_steps_open_and_close_around_each_action(monkeypatch):
     listener = Listener()
     plugin_manager.register(listener)
     monkeypatch.setattr(steps._Sinks, "allure", True)
-    try:
-        meter = FakeMeter()
-        meter.read_twice()
-        with pytest.raises(RuntimeError):
-            meter.fail(1)
-    finally:
-        plugin_manager.unregister(listener)
+    yield seen
+    plugin_manager.unregister(listener)
+
+
+def test_allure_steps_open_and_close_around_each_action(allure_steps):
+    seen = allure_steps
+    meter = FakeMeter()
+    meter.read_twice()
+    with pytest.raises(RuntimeError):
+        meter.fail(1)
     assert seen == [
         ("start", "dmm: read_twice()"),
         ("start", "dmm: read()"),
@@ -194,3 +197,60 @@ def test_every_driver_action_of_the_role_protocols_is_a_bench_step():
                 if getattr(method, "__wrapped__", None) is None:
                     missing.append(f"{driver.__name__}.{name}")
     assert missing == []
+
+
+def test_a_summary_step_stands_for_its_polls_which_stay_in_the_event_log(allure_steps, event_lines):
+    meter = FakeMeter()
+    with steps.summary_step("wait until ready") as outcome:
+        for _ in range(5):
+            meter.read()
+        outcome("seen after 5 reads")
+    meter.read()  # after the block: a step again
+    assert allure_steps == [
+        ("start", "wait until ready"),
+        ("start", "seen after 5 reads"),
+        ("stop", ""),
+        ("stop", ""),
+        ("start", "dmm: read()"),
+        ("stop", ""),
+    ]
+    assert [e["action"] for e in events(event_lines)] == ["read"] * 6
+
+
+def test_a_summary_step_left_by_an_exception_is_failed(allure_steps):
+    with pytest.raises(RuntimeError), steps.summary_step("wait until ready") as outcome:
+        outcome("not seen within 5 s")
+        FakeMeter().fail(3)
+    assert allure_steps == [
+        ("start", "wait until ready"),
+        ("start", "not seen within 5 s"),
+        ("stop", ""),
+        ("stop", "RuntimeError"),
+    ]
+    FakeMeter().read()  # the event-log-only state was restored
+    assert allure_steps[-2:] == [("start", "dmm: read()"), ("stop", "")]
+
+
+def test_a_wait_is_one_allure_step_with_its_outcome(allure_steps):
+    from harness.procedures.waiting import wait_until
+
+    class StepClock:
+        name = "clock"
+        t = 0.0
+
+        @bench_step
+        def now(self) -> float:
+            return self.t
+
+        @bench_step
+        def sleep(self, seconds: float) -> None:
+            self.t += seconds
+
+    clock = StepClock()
+    wait_until(clock, lambda: clock.t >= 30, what="unit off", timeout_s=60, step_s=10.0)
+    assert allure_steps == [
+        ("start", "wait until unit off (every 10 s, at most 60 s)"),
+        ("start", "seen after 30 s (4 observations)"),
+        ("stop", ""),
+        ("stop", ""),
+    ]
