@@ -359,17 +359,14 @@ class MeasureForCurrentTest:
         self._request = request
 
     def current(self) -> Measure:
-        from harness.measure import Measure
-
         item = self._request.config.stash.get(CURRENT_ITEM_KEY, None)
         if item is None:
             raise RuntimeError("measure used outside a running test")
-        m = item.stash.get(MEASURE_KEY, None)
+        m = _measure_of(item)
         if m is None:
-            recorder = item.config.stash.get(RECORDER_KEY, None)
-            if recorder is None:
-                recorder = self._request.getfixturevalue("hil_run")
-            m = item.stash[MEASURE_KEY] = Measure(recorder, item.nodeid, _declared(item))
+            recorder = self._request.getfixturevalue("hil_run")
+            m = _measure_of(item, recorder)
+        assert m is not None
         return m
 
     def __call__(
@@ -382,6 +379,19 @@ class MeasureForCurrentTest:
 
 
 CURRENT_ITEM_KEY = pytest.StashKey[pytest.Item]()
+
+
+def _measure_of(item: pytest.Item, recorder: Recorder | None = None) -> Measure | None:
+    """The test's ``Measure`` (created on first use); None before the run has begun."""
+    from harness.measure import Measure
+
+    m = item.stash.get(MEASURE_KEY, None)
+    if m is None:
+        recorder = recorder or item.config.stash.get(RECORDER_KEY, None)
+        if recorder is None:
+            return None
+        m = item.stash[MEASURE_KEY] = Measure(recorder, item.nodeid, _declared(item))
+    return m
 
 
 @pytest.fixture(scope="session")
@@ -410,6 +420,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if report.failed and call.excinfo is not None and _declared(item):
+        _record_not_shown(item, report, call.excinfo)
     m = item.stash.get(MEASURE_KEY, None)
     if m is None or call.when != "call" or not report.passed:
         return report
@@ -430,6 +442,25 @@ def pytest_runtest_makereport(
         report.outcome = "failed"
         report.longrepr = "non-conforming measurements:\n  " + "\n  ".join(problems)
     return report
+
+
+def _record_not_shown(
+    item: pytest.Item, report: pytest.TestReport, excinfo: pytest.ExceptionInfo[BaseException]
+) -> None:
+    """A compliance test that raised in set-up, body or tear-down did not show its
+    requirements conform: record so (``Measure.not_shown``), naming the error, so that
+    the results, the report and the yield never read such a test as a pass."""
+    m = _measure_of(item)
+    if m is None:  # the run never began (the bench did not open): nothing to record in
+        return
+    error = excinfo.exconly().strip().splitlines()[0] if excinfo.exconly() else excinfo.typename
+    reason = f"not shown to conform: the test ended in {report.when} with {error}"
+    try:
+        m.not_shown(reason[:500])
+    except Exception as failure:  # the store itself failing: the test's error says enough
+        logging.getLogger(__name__).error(
+            "%s: could not record %r: %s", item.nodeid, reason, failure
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

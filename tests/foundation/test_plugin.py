@@ -212,3 +212,48 @@ def test_blas_runs_one_thread_in_a_bench_process():
     blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas, "numpy's BLAS library not found by threadpoolctl"
     assert {pool["num_threads"] for pool in blas} == {1}
+
+
+def test_a_test_that_raises_has_not_shown_its_requirements_conform(pytester):
+    """Conforming rows from a test that then broke are not evidence of conformity: each
+    declared requirement without a FAIL gets a FAIL row with no value, naming the error
+    and the phase (set-up, body, tear-down), so results, report and yield say FAIL."""
+    tests = """
+import pytest
+
+@pytest.fixture
+def broken_bench():
+    raise RuntimeError("relay 3 stuck")
+
+@pytest.mark.requirement("OUT-AMP-L5", "OUT-AMP-L1")
+def test_breaks_after_a_pass(measure):
+    measure("OUT-AMP-L5", 401.0, uncertainty=5.0)
+    measure("OUT-AMP-L1", 200.0, uncertainty=1.0)  # a FAIL already: no second row
+    raise ConnectionError("unit restarted")
+
+@pytest.mark.requirement("OUT-MONO")
+def test_setup_error(measure, broken_bench):
+    measure.check("OUT-MONO", True)
+
+@pytest.mark.requirement("OUT-AMP-L2")
+def test_passes(measure):
+    measure("OUT-AMP-L2", 160.0, uncertainty=1.0)
+"""
+    result, reports = run(pytester, tests)
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    table = pd.read_parquet(reports / "RUN-1" / "results.parquet")
+    rows = list(table[["requirement_id", "verdict", "note"]].itertuples(index=False, name=None))
+    assert rows[:2] == [("OUT-AMP-L5", "PASS", ""), ("OUT-AMP-L1", "FAIL", "")]
+    assert rows[2] == (
+        "OUT-AMP-L5",
+        "FAIL",
+        "not shown to conform: the test ended in call with ConnectionError: unit restarted",
+    )
+    assert table["value"].isna().iloc[2]
+    assert rows[3] == (
+        "OUT-MONO",
+        "FAIL",
+        "not shown to conform: the test ended in setup with RuntimeError: relay 3 stuck",
+    )
+    assert rows[4] == ("OUT-AMP-L2", "PASS", "")
+    assert len(rows) == 5
