@@ -1,9 +1,9 @@
 """Safety: over-current protection, contact loss, the charger interlock, low battery.
 
 Every reaction time here is read on the scope, from the event the bench caused to the
-moment the output reacted, in one record (``harness/procedures/events.py``). The unit's
-event log and status are never the evidence; where they are read, it is only to record
-what the firmware believed beside what was measured.
+moment the output reacted, in one record (``harness/procedures/reaction.py``, on
+``events.py``). The unit's event log and status are never the evidence; where they are
+read, it is only to record what the firmware believed beside what was measured.
 
 * **SAF-OC-TRIP / -PEAK / -LATCH.** At L5 into 500 Ω (F3) the protection self-test is
   started over the test port while the scope is armed on the load current rising past
@@ -46,8 +46,6 @@ what the firmware believed beside what was measured.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pytest
 
@@ -71,15 +69,20 @@ from harness.procedures.capture import (
 from harness.procedures.events import (
     Bracket,
     first_crossing,
-    interval_budget,
     last_level_before,
     output_stop,
     prime_record_length,
     record_points,
-    smoothed,
-    smoothing_samples,
     triggered_capture,
     wait_for_positive_half_cycle,
+)
+from harness.procedures.reaction import (
+    TIMING_RESOLUTION_S,
+    EventRecord,
+    ReactionTime,
+    StopCriterion,
+    load_magnitude,
+    time_reaction,
 )
 from harness.procedures.treatment import (
     Conditions,
@@ -97,7 +100,6 @@ TIMING_FREQUENCY = 3
 """F3 (40 Hz): the shortest pulse gap, so "stopped" is told from "between pulses" soonest."""
 HOLD_PERIODS = 4
 """The output counts as stopped once it stays quiet this many pulse periods."""
-TIMING_RESOLUTION_S = 50e-6
 FINEST_V_PER_DIV = 1e-3
 """The most sensitive vertical scale the bench's scope accepts (DSOX1204G: 1 mV/div)."""
 
@@ -148,132 +150,133 @@ def _timing_conditions(spec: Spec, rid: str) -> Conditions:
     return conditions_for(spec, spec.requirement(rid)).but(frequency=TIMING_FREQUENCY)
 
 
-def _magnitude(cap: CurrentCapture) -> np.ndarray:
-    return np.abs(smoothed(cap.current_a, smoothing_samples(cap.dt)))
+def _start_early_in_positive_half_cycle(bench: Bench, spec: Spec, c: Conditions) -> None:
+    """Start the treatment; return two pulse periods into a positive half-cycle."""
+    assert c.load_ohms is not None
+    period = _period_s(spec, c.frequency)
+    start_treatment(bench, c)
+    wait_for_positive_half_cycle(
+        bench,
+        c.load_ohms,
+        peak_a=_screen_a(spec),
+        half_cycle_s=_half_cycle_s(spec),
+        lead_s=2 * period,
+        pulse_period_s=period,
+    )
 
 
 # --- over-current protection -----------------------------------------------------------
 
 
-def _forced_overcurrent(bench: Bench, spec: Spec, c: Conditions) -> CurrentCapture | None:
-    """Arm on the onset of the self-test's over-current and start it; None if never seen."""
+NO_ONSET = "no over-current onset seen on the scope in either polarity"
+
+
+def _time_trip(bench: Bench, spec: Spec, c: Conditions, captures: CaptureArchive) -> ReactionTime:
+    """Arm on the onset of the self-test's over-current, start it, time the trip.
+
+    Onset: |i| rising through OUT-ABSMAX's limit. Trip: |i| (smoothed) below 10 µA from
+    then to the end of the record."""
     assert c.load_ohms is not None
     onset_a = _upper(spec, "OUT-ABSMAX", "A")
     period = _period_s(spec, c.frequency)
-    duration = 2 * _upper(spec, "SAF-OC-TRIP", "s") + 2 * HOLD_PERIODS * period
+
+    def onset(cap: CurrentCapture) -> Bracket | None:
+        return first_crossing(cap.times, np.abs(cap.current_a), onset_a, after=float(cap.times[0]))
+
     for sign in (1.0, -1.0):
-        start_treatment(bench, c)
-        wait_for_positive_half_cycle(
-            bench,
-            c.load_ohms,
-            peak_a=_screen_a(spec),
-            half_cycle_s=_half_cycle_s(spec),
-            lead_s=2 * period,
-            pulse_period_s=period,
-        )
+        _start_early_in_positive_half_cycle(bench, spec, c)
         try:
-            return triggered_capture(
+            return time_reaction(
                 bench,
                 c.load_ohms,
-                peak_a=_upper(spec, "SAF-OC-PEAK", "A"),
-                duration_s=duration,
-                resolution_s=TIMING_RESOLUTION_S / 2,
-                trigger=(
-                    LOAD_CHANNEL,
-                    sign * onset_a * c.load_ohms,
-                    "rising" if sign > 0 else "falling",
+                record=EventRecord(
+                    trigger=(
+                        LOAD_CHANNEL,
+                        sign * onset_a * c.load_ohms,
+                        "rising" if sign > 0 else "falling",
+                    ),
+                    action=bench.dut.start_ocp_selftest,
+                    peak_a=_upper(spec, "SAF-OC-PEAK", "A"),
+                    duration_s=2 * _upper(spec, "SAF-OC-TRIP", "s") + 2 * HOLD_PERIODS * period,
+                    resolution_s=TIMING_RESOLUTION_S / 2,
+                    pre_trigger_s=period / 2,
+                    timeout_s=1.0,
                 ),
-                pre_trigger_s=period / 2,
-                action=bench.dut.start_ocp_selftest,
-                timeout_s=1.0,
+                event=onset,
+                stop=StopCriterion(TRIP_OFF_A, HOLD_PERIODS * period, pulsed=False),
+                archive=captures,
+                name="SAF-OC",
+                no_event=NO_ONSET,
+                not_stopped="no trip",  # detailed by _no_trip_note
+                timed="tripped",
             )
         except InstrumentError:
             continue
-    return None
+    return ReactionTime(NO_ONSET)
 
 
-@dataclass
-class _Trip:
-    """What one over-current record showed: trip time, peak, their budgets, a note."""
+def _overcurrent_peak(bench: Bench, trip: ReactionTime) -> tuple[float | None, UncertaintyBudget]:
+    """Largest raw |i| from onset to trip (or to the end of the record when it did not
+    trip): noise included, so it errs high."""
+    if trip.capture is None or trip.event is None:
+        return None, UncertaintyBudget()
+    t, i = trip.capture.times, trip.capture.current_a
+    end = trip.stop.after if trip.stop is not None else float(t[-1])
+    peak = float(np.max(np.abs(i[(t >= trip.event.before) & (t <= end)])))
+    return peak, scope_budget(bench, peak, trip.capture)
 
-    trip_s: float | None = None
-    trip_budget: UncertaintyBudget = field(
-        default_factory=lambda: timing_budget(0.0, TIMING_RESOLUTION_S)
+
+def _no_trip_note(trip: ReactionTime, peak_a: float, hold: float) -> str:
+    """Why a record with an onset shows no trip: did the over-current end at all?"""
+    assert trip.capture is not None and trip.event is not None
+    t = trip.capture.times
+    magnitude = load_magnitude(trip.capture)
+    forced_end = output_stop(
+        t, magnitude, peak_a / 2, after=trip.event.after, hold_s=hold, pulsed=False
     )
-    peak_a: float | None = None
-    peak_budget: UncertaintyBudget = field(default_factory=UncertaintyBudget)
-    note: str = "no over-current onset seen on the scope in either polarity"
-
-
-def _analyse_trip(bench: Bench, spec: Spec, cap: CurrentCapture, period: float) -> _Trip:
-    """Onset: |i| rising through OUT-ABSMAX's limit. Trip: |i| (smoothed) below 10 µA
-    from then to the end of the record. Peak: largest raw |i| in between (noise
-    included, so it errs high)."""
-    out = _Trip()
-    t, i = cap.times, cap.current_a
-    onset = first_crossing(t, np.abs(i), _upper(spec, "OUT-ABSMAX", "A"), after=float(t[0]))
-    if onset is None:
-        return out
-    magnitude = _magnitude(cap)
-    hold = HOLD_PERIODS * period
-    stop = output_stop(t, magnitude, TRIP_OFF_A, after=onset.after, hold_s=hold, pulsed=False)
-    end = stop.after if stop is not None else float(t[-1])
-    out.peak_a = float(np.max(np.abs(i[(t >= onset.before) & (t <= end)])))
-    out.peak_budget = scope_budget(bench, out.peak_a, cap)
-    if stop is None:
-        forced_end = output_stop(
-            t, magnitude, out.peak_a / 2, after=onset.after, hold_s=hold, pulsed=False
-        )
-        residual = float(np.median(magnitude[t >= float(t[-1]) - hold]))
-        ended = (
-            "did not fall to half its peak early enough to tell"
-            if forced_end is None
-            else f"ended {(forced_end.estimate - onset.estimate) * 1e3:.1f} ms after onset"
-        )
-        out.note = (
-            f"no trip by the measurand's definition: the over-current {ended}, but |i| did "
-            f"not stay below 10 uA (median of the last {hold * 1e3:g} ms: {residual * 1e6:.1f} uA)"
-        )
-        return out
-    out.trip_s = stop.estimate - onset.estimate
-    out.trip_budget = interval_budget(
-        onset, stop, sample_s=cap.dt, smoothing_s=smoothing_samples(cap.dt) * cap.dt
+    residual = float(np.median(magnitude[t >= float(t[-1]) - hold]))
+    ended = (
+        "did not fall to half its peak early enough to tell"
+        if forced_end is None
+        else f"ended {(forced_end.estimate - trip.event.estimate) * 1e3:.1f} ms after onset"
     )
-    out.note = "tripped"
-    return out
+    return (
+        f"no trip by the measurand's definition: the over-current {ended}, but |i| did "
+        f"not stay below 10 uA (median of the last {hold * 1e3:g} ms: {residual * 1e6:.1f} uA)"
+    )
 
 
 @pytest.mark.requirement("SAF-OC-TRIP", "SAF-OC-PEAK", "SAF-OC-LATCH")
 def test_overcurrent_trips_fast_and_latches(
     measure: Measure, bench: Bench, spec: Spec, fresh_unit: object, captures: CaptureArchive
 ) -> None:
-    evidence: list[str] = []
     c = _timing_conditions(spec, "SAF-OC-TRIP")
     record = c.as_record() | {"event": "protection self-test"}
-    cap = _forced_overcurrent(bench, spec, c)
-    if cap is not None:
-        evidence.append(keep(captures, "SAF-OC", cap))
-    trip = _Trip() if cap is None else _analyse_trip(bench, spec, cap, _period_s(spec, c.frequency))
+    trip = _time_trip(bench, spec, c, captures)
+    peak_a, peak_budget = _overcurrent_peak(bench, trip)
+    note = trip.note
+    if peak_a is not None and trip.stop is None:
+        note = _no_trip_note(trip, peak_a, HOLD_PERIODS * _period_s(spec, c.frequency))
     status = bench.dut.status()
     measure(
         "SAF-OC-TRIP",
-        trip.trip_s,
+        trip.seconds,
         "s",
-        uncertainty=trip.trip_budget,
+        uncertainty=trip.budget,
         instruments=["scope", "dut"],
-        attachments=evidence,
+        attachments=trip.attachments,
         conditions=record,
-        note=f"{trip.note}; firmware fault flag: {status.fault}",
+        note=f"{note}; firmware fault flag: {status.fault}",
     )
     measure(
         "SAF-OC-PEAK",
-        trip.peak_a,
+        peak_a,
         "A",
-        uncertainty=trip.peak_budget,
+        uncertainty=peak_budget,
         instruments=["scope", "dut"],
-        attachments=evidence,
+        attachments=trip.attachments,
         conditions=record,
-        note=trip.note,
+        note=note,
     )
     _check_latch(measure, bench, spec, c, record)
 
@@ -310,77 +313,61 @@ def _check_latch(
 def test_contact_loss_suspends_output(
     measure: Measure, bench: Bench, spec: Spec, fresh_unit: object, captures: CaptureArchive
 ) -> None:
-    evidence: list[str] = []
     c = _timing_conditions(spec, "SAF-NOCONTACT-DET")
     assert c.load_ohms is not None
     period = _period_s(spec, c.frequency)
     v_open = _nominal(spec, "OUT-VCOMP", "V")
-    start_treatment(bench, c)
-    wait_for_positive_half_cycle(
-        bench,
-        c.load_ohms,
-        peak_a=_screen_a(spec),
-        half_cycle_s=_half_cycle_s(spec),
-        lead_s=2 * period,
-        pulse_period_s=period,
-    )
+    _start_early_in_positive_half_cycle(bench, spec, c)
     pre = 2 * period
     # Lifted off, the spheres rise to the compliance voltage during each pulse. The edge
     # is taken well above the loaded pulse (5 x) yet far below any working compliance
     # voltage, so a weak boost converter (OUT-VCOMP's business) does not hide the event.
     trigger_v = min(v_open / 2.0, 5.0 * _l5_peak_a(spec) * c.load_ohms)
-    det: float | None = None
-    budget = timing_budget(0.0, TIMING_RESOLUTION_S)
-    note = ""
+    contact_v = _l5_peak_a(spec) * c.load_ohms
+
+    def lift_off(cap: CurrentCapture) -> Bracket | None:
+        """Between the last pulse at the contact level and the open-circuit edge."""
+        t = cap.times
+        volts = load_magnitude(cap, on_voltage=True)
+        edge = first_crossing(t, volts, trigger_v, after=float(t[0]))
+        if edge is None:
+            return None
+        last_contact = last_level_before(t, volts, contact_v / 2, contact_v * 2, before=edge.before)
+        return Bracket(last_contact if last_contact is not None else float(t[0]), edge.after)
+
     try:
-        cap = triggered_capture(
+        suspension = time_reaction(
             bench,
             c.load_ohms,
-            peak_a=trigger_v / c.load_ohms,  # trigger level at 3 divisions
-            duration_s=pre + 2 * _upper(spec, "SAF-NOCONTACT-DET", "s") + HOLD_PERIODS * period,
-            resolution_s=TIMING_RESOLUTION_S,
-            trigger=(LOAD_CHANNEL, trigger_v, "rising"),
-            pre_trigger_s=pre,
-            action=lambda: bench.select_load(None),
-            timeout_s=1.0,
+            record=EventRecord(
+                trigger=(LOAD_CHANNEL, trigger_v, "rising"),
+                action=lambda: bench.select_load(None),
+                peak_a=trigger_v / c.load_ohms,  # trigger level at 3 divisions
+                duration_s=pre + 2 * _upper(spec, "SAF-NOCONTACT-DET", "s") + HOLD_PERIODS * period,
+                resolution_s=TIMING_RESOLUTION_S,
+                pre_trigger_s=pre,
+                timeout_s=1.0,
+            ),
+            event=lift_off,
+            # the open-circuit pulses stop for good
+            stop=StopCriterion(trigger_v, HOLD_PERIODS * period, pulsed=True, on_voltage=True),
+            archive=captures,
+            name="SAF-NOCONTACT",
+            no_event="",
+            not_stopped="output not suspended before the record ended",
+            timed="lift-off bracket {event_ms:.2f} ms, stop bracket {stop_ms:.2f} ms",
         )
     except InstrumentError as exc:
-        cap = None
-        note = f"no open-circuit voltage seen after lift-off: {exc}"
-    if cap is not None:
-        evidence.append(keep(captures, "SAF-NOCONTACT", cap))
-        t = cap.times
-        volts = np.abs(smoothed(cap.waveform.volts, smoothing_samples(cap.dt)))
-        edge = first_crossing(t, volts, trigger_v, after=float(t[0]))
-        contact_v = _l5_peak_a(spec) * c.load_ohms
-        if edge is not None:
-            last_contact = last_level_before(
-                t, volts, contact_v / 2, contact_v * 2, before=edge.before
-            )
-            lift = Bracket(last_contact if last_contact is not None else float(t[0]), edge.after)
-            stop = output_stop(
-                t, volts, trigger_v, after=edge.after, hold_s=HOLD_PERIODS * period, pulsed=True
-            )
-            if stop is None:
-                note = "output not suspended before the record ended"
-            else:
-                det = stop.estimate - lift.estimate
-                budget = interval_budget(
-                    lift, stop, sample_s=cap.dt, smoothing_s=smoothing_samples(cap.dt) * cap.dt
-                )
-                note = (
-                    f"lift-off bracket {lift.half_width * 1e3:.2f} ms, "
-                    f"stop bracket {stop.half_width * 1e3:.2f} ms"
-                )
+        suspension = ReactionTime(f"no open-circuit voltage seen after lift-off: {exc}")
     measure(
         "SAF-NOCONTACT-DET",
-        det,
+        suspension.seconds,
         "s",
-        uncertainty=budget,
+        uncertainty=suspension.budget,
         instruments=["scope", "switch"],
-        attachments=evidence,
+        attachments=suspension.attachments,
         conditions=c.as_record() | {"load": "500 ohm to open"},
-        note=note,
+        note=suspension.note,
     )
     # suspended: 100 kOhm is still "no contact" (> 50 kOhm)
     suspended_ohms = parse_quantity(spec.requirement("SAF-NOCONTACT-I").conditions["load"], "ohm")
@@ -478,7 +465,6 @@ def test_recontact_restarts_with_soft_ramp(
 def test_charger_stops_and_inhibits_output(
     measure: Measure, bench: Bench, spec: Spec, fresh_unit: object, captures: CaptureArchive
 ) -> None:
-    evidence: list[str] = []
     c = _timing_conditions(spec, "SAF-CHG-MIDSESSION")
     assert c.load_ohms is not None
     charger_v = _charger_v(spec)
@@ -487,51 +473,42 @@ def test_charger_stops_and_inhibits_output(
     bench.scope.configure_channel(CHARGER_CHANNEL, charger_v / 3.0, 0.0)
     pre = 2 * period
     limit_s = _upper(spec, "SAF-CHG-MIDSESSION", "s")
-    stop_time: float | None = None
-    budget = timing_budget(0.0, TIMING_RESOLUTION_S)
-    note = ""
-    cap = triggered_capture(
+
+    def plugged(cap: CurrentCapture) -> Bracket | None:
+        """The charger's input (channel 3, same record) rising through half its voltage."""
+        charger = bench.scope.read_waveform(CHARGER_CHANNEL, cap.current_a.size)
+        return first_crossing(
+            charger.times, charger.volts, charger_v / 2.0, after=float(cap.times[0])
+        )
+
+    stop = time_reaction(
         bench,
         c.load_ohms,
-        peak_a=_screen_a(spec),
-        duration_s=pre + 2 * limit_s + HOLD_PERIODS * period,
-        resolution_s=TIMING_RESOLUTION_S,
-        trigger=(CHARGER_CHANNEL, charger_v / 2.0, "rising"),
-        pre_trigger_s=pre,
-        action=lambda: set_charger(bench, charger_v),
-        timeout_s=1.0,
+        record=EventRecord(
+            trigger=(CHARGER_CHANNEL, charger_v / 2.0, "rising"),
+            action=lambda: set_charger(bench, charger_v),
+            peak_a=_screen_a(spec),
+            duration_s=pre + 2 * limit_s + HOLD_PERIODS * period,
+            resolution_s=TIMING_RESOLUTION_S,
+            pre_trigger_s=pre,
+            timeout_s=1.0,
+        ),
+        event=plugged,
+        stop=StopCriterion(_l5_peak_a(spec) / 2.0, HOLD_PERIODS * period, pulsed=True),
+        archive=captures,
+        name="SAF-CHG-MIDSESSION",
+        no_event="charger edge not found on channel 3",
+        not_stopped="output still running at the end of the record",
     )
-    charger = bench.scope.read_waveform(CHARGER_CHANNEL, cap.current_a.size)
-    t = cap.times
-    evidence.append(keep(captures, "SAF-CHG-MIDSESSION", cap))
-    plugged = first_crossing(charger.times, charger.volts, charger_v / 2.0, after=float(t[0]))
-    stop = output_stop(
-        t,
-        _magnitude(cap),
-        _l5_peak_a(spec) / 2.0,
-        after=plugged.after if plugged else 0.0,
-        hold_s=HOLD_PERIODS * period,
-        pulsed=True,
-    )
-    if plugged is None:
-        note = "charger edge not found on channel 3"
-    elif stop is None:
-        note = "output still running at the end of the record"
-    else:
-        stop_time = stop.estimate - plugged.estimate
-        budget = interval_budget(
-            plugged, stop, sample_s=cap.dt, smoothing_s=smoothing_samples(cap.dt) * cap.dt
-        )
-        note = f"stop bracket {stop.half_width * 1e3:.2f} ms"
     measure(
         "SAF-CHG-MIDSESSION",
-        stop_time,
+        stop.seconds,
         "s",
-        uncertainty=budget,
+        uncertainty=stop.budget,
         instruments=["scope", "psu"],
-        attachments=evidence,
+        attachments=stop.attachments,
         conditions=c.as_record() | {"charger": f"{charger_v:g} V"},
-        note=note,
+        note=stop.note,
     )
     bench.clock.sleep(2 * limit_s)
     _measure_inhibit(measure, bench, spec, c, charger_v)
