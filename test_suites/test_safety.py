@@ -353,7 +353,7 @@ def test_contact_loss_suspends_output(
             stop=StopCriterion(trigger_v, HOLD_PERIODS * period, pulsed=True, on_voltage=True),
             archive=captures,
             name="SAF-NOCONTACT",
-            no_event="",
+            no_event="the scope triggered but no open-circuit edge was found on its record",
             not_stopped="output not suspended before the record ended",
             timed="lift-off bracket {event_ms:.2f} ms, stop bracket {stop_ms:.2f} ms",
         )
