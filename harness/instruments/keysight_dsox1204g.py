@@ -139,7 +139,15 @@ class KeysightDSOX1204G(ScpiInstrument):
 
     @bench_step
     def arm_single(self) -> None:
+        """Arm one acquisition; return once the scope has taken the command.
+
+        The event the scope is to catch is caused next, through another instrument on
+        another connection. ``:SINGle`` sends no reply, so one ``:OPER:COND?`` follows:
+        its answer proves ``:SINGle`` was executed before anything else happens on the
+        bench (whatever the Run bit says: a fast trigger may already have completed).
+        """
         self.link.write(":SING")
+        parse_int(self.link.query(":OPER:COND?"), instrument=self.name)
 
     @bench_step
     def wait_acquired(self, timeout_s: float) -> None:

@@ -141,7 +141,16 @@ class RigolDS1054Z(ScpiInstrument):
 
     @bench_step
     def arm_single(self) -> None:
+        """Arm one acquisition; return once the scope has taken the command.
+
+        ``:SINGle`` sends no reply, so one ``:TRIG:STAT?`` follows: its answer proves
+        the scope executed ``:SINGle`` before the event is caused through another
+        instrument on another connection.
+        """
         self.link.write(":SING")
+        status = self.link.query(":TRIG:STAT?").strip().upper()
+        if status not in ("TD", "WAIT", "RUN", "AUTO", "STOP"):
+            raise self._reject(f":TRIG:STAT? answered {status!r}")
 
     @bench_step
     def wait_acquired(self, timeout_s: float) -> None:

@@ -50,6 +50,7 @@ def test_configure_channel_timebase_and_trigger() -> None:
 def test_single_acquisition_polls_run_bit_on_the_bench_clock() -> None:
     exchanges = [
         (":SING", None),
+        (":OPER:COND?", "+8"),  # arm_single: the scope has taken :SINGle
         (":OPER:COND?", "+8"),
         (":OPER:COND?", "+8"),
         (":OPER:COND?", "+0"),

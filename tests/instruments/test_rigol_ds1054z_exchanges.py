@@ -54,6 +54,7 @@ def test_digitize_is_single_plus_trigger_status_polling() -> None:
         (":TIM:MAIN:OFFS 0", None),
         ("*OPC?", "1"),
         (":SING", None),
+        (":TRIG:STAT?", "WAIT"),  # arm_single: the scope has taken :SINGle
         (":TRIG:STAT?", "WAIT"),
         (":TRIG:STAT?", "TD"),
         (":TRIG:STAT?", "STOP"),
