@@ -170,8 +170,10 @@ def finish_all_evidence(run_dirs: list[Path], args: argparse.Namespace) -> None:
     """Each unit's report and seal; the units of a line in parallel, one process each.
 
     A report is a few seconds of CPU (plots, PDF layout): done one after the other they
-    would undo much of what a second bench gains. The pytest session has ended, so the
-    processes are forked from a process with no bench open and no threads at work.
+    would undo much of what a second bench gains. The processes come from a fork server
+    (a clean process started for them, with the report modules imported once), never
+    from this one: a fork of a process whose other threads may hold locks (logging,
+    a database driver) can hang in the child.
     """
     if len(run_dirs) <= 1:
         for run_dir in run_dirs:
@@ -181,7 +183,8 @@ def finish_all_evidence(run_dirs: list[Path], args: argparse.Namespace) -> None:
     from concurrent.futures import ProcessPoolExecutor
 
     sys.stdout.flush()
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["harness.reporting.compliance", "harness.reporting.evidence"])
     with ProcessPoolExecutor(max_workers=len(run_dirs), mp_context=context) as pool:
         for finished in [pool.submit(finish_evidence, d, args) for d in run_dirs]:
             finished.result()
