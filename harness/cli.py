@@ -140,6 +140,10 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         argv.append("--allow-expired-calibration")
     if args.workers > 1:
         argv += ["--tx", f"{args.workers}*popen", "--dist", "each"]
+        # each worker finishes its own unit's evidence package (run_evidence.py)
+        argv.append(f"--evidence={'seal' if args.no_report else 'report'}")
+        if args.sign_key:
+            argv.append(f"--sign-key={args.sign_key}")
         if args.bench_pool:
             argv.append(f"--bench-pool={args.bench_pool}")
         if args.serials:
@@ -167,51 +171,37 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
 
 
 def finish_all_evidence(run_dirs: list[Path], args: argparse.Namespace) -> None:
-    """Each unit's report and seal; the units of a line in parallel, one process each.
+    """Each unit's report and seal, unless its worker has already made them.
 
-    A report is a few seconds of CPU (plots, PDF layout): done one after the other they
-    would undo much of what a second bench gains. The processes come from a fork server
-    (a clean process started for them, with the report modules imported once), never
-    from this one: a fork of a process whose other threads may hold locks (logging,
-    a database driver) can hang in the child.
+    The workers of a line finish their own units' packages (``run_evidence``); what one
+    of them could not (it says why in its log) is done here, one unit after another.
     """
-    if len(run_dirs) <= 1:
-        for run_dir in run_dirs:
+    for run_dir in run_dirs:
+        if args.workers > 1 and (run_dir / "manifest.json").is_file():
+            if (run_dir / "report.pdf").is_file():
+                print(f"hil: compliance report {run_dir / 'report.pdf'}")
+            print(f"hil: evidence sealed {run_dir / 'manifest.json'}")
+        else:
             finish_evidence(run_dir, args)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    sys.stdout.flush()
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["harness.reporting.compliance", "harness.reporting.evidence"])
-    with ProcessPoolExecutor(max_workers=len(run_dirs), mp_context=context) as pool:
-        for finished in [pool.submit(finish_evidence, d, args) for d in run_dirs]:
-            finished.result()
 
 
 def finish_evidence(run_dir: Path, args: argparse.Namespace) -> None:
-    """After the session: the compliance report, then the sealed evidence package.
+    """After the session: the compliance report, then the seal (``run_evidence``).
 
-    Sealing comes last so that the manifest covers every file the run produced; an
-    error here is reported but never changes the run's exit status (the measurements
-    are already safe in the store and in results.parquet).
+    An error is reported but never changes the run's exit status: the measurements are
+    already safe in the store and in results.parquet.
     """
     from harness.provenance import login_name
-    from harness.reporting.evidence import seal_run
+    from harness.reporting.run_evidence import finish_evidence as finish
 
     try:
-        if not args.no_report:
-            from harness.reporting.compliance import build_compliance_report
-
-            _html, pdf = build_compliance_report(run_dir)
-            print(f"hil: compliance report {pdf}")
-        manifest = seal_run(
+        for line in finish(
             run_dir,
+            report=not args.no_report,
             actor=args.operator or login_name(),
             key_file=Path(args.sign_key) if args.sign_key else None,
-        )
-        print(f"hil: evidence sealed {manifest}")
+        ):
+            print(f"hil: {line}", flush=True)
     except Exception as error:  # the run's results stand; say what is missing
         print(f"hil: evidence package incomplete: {error}", file=sys.stderr)
 

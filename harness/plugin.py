@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 # Allure labels, attachments and the instrument event log come from their own plugin
 # module, loaded with this one (an import here would be circular).
-pytest_plugins = ["harness.reporting.allure_plugin"]
+pytest_plugins = ["harness.reporting.allure_plugin", "harness.reporting.run_evidence"]
 
 RUN_KEY = pytest.StashKey["ComplianceRun"]()
 _PROGRESS = pytest.StashKey["_ProgressToTerminal"]()

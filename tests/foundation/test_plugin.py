@@ -257,3 +257,19 @@ def test_passes(measure):
     )
     assert rows[4] == ("OUT-AMP-L2", "PASS", "")
     assert len(rows) == 5
+
+
+def test_evidence_option_seals_the_run_at_the_end_of_its_own_session(pytester):
+    """What each worker of a line does (`hil run --workers` passes --evidence): the
+    session that tested the unit seals its package; without the option it does not."""
+    from harness.reporting.verify_cmd import verify_run
+
+    result, reports = run(pytester, TESTS, "SN-1", "--evidence=seal")
+    assert result.ret == 1  # one requirement fails; the package is sealed all the same
+    result.stdout.fnmatch_lines(["*hil: evidence sealed *RUN-1*manifest.json*"])
+    assert verify_run(reports / "RUN-1").ok
+
+    plain = pytester.mkdir("plain")
+    result, reports = run(pytester, TESTS, "SN-1", f"--reports-dir={plain}")
+    assert (plain / "RUN-1" / "results.parquet").is_file()  # this run did happen there
+    assert not (plain / "RUN-1" / "manifest.json").exists()

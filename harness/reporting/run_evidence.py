@@ -1,0 +1,76 @@
+"""A run's evidence package, finished: the compliance report, then the seal.
+
+``hil run`` finishes every run this way once its measurements are safe (in the store and
+in ``results.parquet``). Sealing comes last, so that the manifest covers every file the
+run produced. A failure here never changes the run's verdicts or its exit status; it is
+reported, and ``hil report compliance`` / ``hil evidence seal`` can redo it.
+
+On a production line (``hil run --workers N``) each pytest-xdist worker finishes its own
+unit's package at the end of its own session (``--evidence``): the worker has every
+module loaded and its bench already made safe, and the units' reports are built side by
+side instead of one after the other once all have been tested, which a second bench
+would otherwise lose much of its gain to (``benchmarks/bench_parallel.py``). The hook
+runs last among the session-finish hooks: after the run's results and the Allure
+session files are written and the event log is closed, and before the worker reports
+itself finished, so the controller never stops a worker half-way through a report.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+_log = logging.getLogger("harness.progress")
+
+
+def finish_evidence(
+    run_dir: Path, *, report: bool, actor: str, key_file: Path | None = None
+) -> list[str]:
+    """Build the compliance report (if ``report``) and seal ``run_dir``; what was written."""
+    from harness.reporting.evidence import seal_run
+
+    done: list[str] = []
+    if report:
+        from harness.reporting.compliance import build_compliance_report
+
+        _html, pdf = build_compliance_report(run_dir)
+        done.append(f"compliance report {pdf}")
+    manifest = seal_run(run_dir, actor=actor, key_file=key_file)
+    done.append(f"evidence sealed {manifest}")
+    return done
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("hil", "microcurrent-hil compliance run")
+    group.addoption(
+        "--evidence",
+        choices=("report", "seal"),
+        default=None,
+        help="at the session's end, build the compliance report and seal the run's "
+        "evidence package (report) or only seal it (seal); set by `hil run --workers`",
+    )
+    group.addoption("--sign-key", help="Ed25519 private key (PEM) to sign the manifest")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from harness.plugin import compliance_run
+    from harness.provenance import login_name
+
+    what = session.config.getoption("evidence", None)
+    run = compliance_run(session.config)
+    if what is None or run is None or not (run.run_dir / "run.json").is_file():
+        return
+    key = session.config.getoption("sign_key", None)
+    try:
+        for line in finish_evidence(
+            run.run_dir,
+            report=what == "report",
+            actor=run.options.operator or login_name(),
+            key_file=Path(key) if key else None,
+        ):
+            _log.info(line)
+    except Exception as error:  # hil run redoes what is missing, and says so
+        _log.warning(f"evidence package of {run.run_dir} incomplete: {error}")
