@@ -129,6 +129,10 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         f"--rootdir={PROJECT_ROOT}",
         "-p",
         "no:cacheprovider",
+        # the harness's own property tests use hypothesis; a compliance run does not,
+        # and its plugin costs every run process (and each worker of a line) ~0.7 s
+        "-p",
+        "no:hypothesispytest",
     ]
     for name in ("spec", "serial", "operator", "station", "store"):
         value = getattr(args, name)

@@ -23,10 +23,10 @@ import math
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from harness.reporting import control_charts, stats
+if TYPE_CHECKING:  # pandas and matplotlib load only when `hil stats` runs
+    import pandas as pd
 
 DEFAULT_STORE = Path(__file__).resolve().parents[2] / "reports" / "results.db"
 
@@ -54,6 +54,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Print the yield and capability table; write the charts if asked."""
+    from harness.reporting import control_charts, stats
+
     frame = stats.load_results(
         args.store or DEFAULT_STORE,
         spec_id=args.spec,
