@@ -33,22 +33,25 @@ store.close()
 """
 
 
+def run_together(script: str, argvs: list[list[str]]) -> None:
+    """One Python process per argument list running ``script``; each must succeed.
+    (The scripts wait for a common start time given in their arguments.)"""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, *argv], env=env, stderr=subprocess.PIPE, text=True
+        )
+        for argv in argvs
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+
+
 def test_processes_writing_concurrently_lose_no_rows(tmp_path: Path) -> None:
     db = tmp_path / "shared" / "results.db"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     start_at = time.time() + 1.0
-    writers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(db), f"w{i}", str(start_at), str(ROWS)],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(3)
-    ]
-    for writer in writers:
-        _, err = writer.communicate(timeout=120)
-        assert writer.returncode == 0, err
+    run_together(WRITER, [[str(db), f"w{i}", str(start_at), str(ROWS)] for i in range(3)])
 
     with ResultsStore.open(db) as store:
         assert sorted(r.run_id for r in store.runs()) == ["w0", "w1", "w2"]
@@ -75,18 +78,6 @@ def test_benches_opening_a_new_store_at_the_same_instant_all_succeed(tmp_path: P
     """Two benches of a line start together on an empty store: both switch the new file to
     WAL at once, and SQLite answers one of them 'database is locked' at once, without
     waiting its busy timeout (a lock upgrade that could deadlock is never waited for)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     start_at, rounds = time.time() + 1.5, 15
-    openers = [
-        subprocess.Popen(
-            [sys.executable, "-c", OPENER, str(tmp_path), str(start_at), str(rounds)],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(3)
-    ]
-    for opener in openers:
-        _, err = opener.communicate(timeout=120)
-        assert opener.returncode == 0, err
+    run_together(OPENER, [[str(tmp_path), str(start_at), str(rounds)]] * 3)
     assert len(list(tmp_path.glob("fresh-*.db"))) == rounds
