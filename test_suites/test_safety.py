@@ -55,7 +55,7 @@ from harness.captures import CaptureArchive
 from harness.errors import InstrumentError
 from harness.measure import Measure
 from harness.procedures.activity import output_active
-from harness.procedures.auxiliary import worst_window_current
+from harness.procedures.auxiliary import WorstReading, worst_window_current
 from harness.procedures.battery_ramp import StepObservation, observe_step, threshold_budget
 from harness.procedures.capture import (
     CHARGER_CHANNEL,
@@ -374,19 +374,12 @@ def test_contact_loss_suspends_output(
     bench.select_load(suspended_ohms)
     bench.clock.sleep(_upper(spec, "SAF-NOCONTACT-DET", "s"))
     reading = worst_window_current(bench, count=_readings_over_cycle(bench, spec))
-    measure(
+    _record_worst_window(
+        measure,
         "SAF-NOCONTACT-I",
-        abs(reading.value_a),
-        "A",
-        uncertainty=reading.budget,
+        reading,
         instruments=["dmm", "switch"],
-        conditions=c.as_record()
-        | {
-            "load": f"{suspended_ohms:g} ohm",
-            "state": "suspended",
-            "aperture": f"{reading.aperture_s:g} s x {len(reading.readings_a)}",
-        },
-        note=f"largest |reading| of {len(reading.readings_a)}; signed {reading.value_a:.3e} A",
+        conditions=c.as_record() | {"load": f"{suspended_ohms:g} ohm", "state": "suspended"},
     )
 
 
@@ -560,18 +553,33 @@ def test_dc_current_while_charging(
     set_charger(bench, charger_v)
     bench.clock.sleep(2 * _upper(spec, "SAF-CHG-MIDSESSION", "s"))
     reading = worst_window_current(bench, count=_readings_over_cycle(bench, spec))
-    measure(
+    _record_worst_window(
+        measure,
         "SAF-CHG-DC",
+        reading,
+        instruments=["dmm", "psu"],
+        conditions=c.as_record() | {"charger": f"{charger_v:g} V", "state": "charging"},
+    )
+
+
+def _record_worst_window(
+    measure: Measure,
+    requirement_id: str,
+    reading: WorstReading,
+    *,
+    instruments: list[str],
+    conditions: dict[str, str],
+) -> None:
+    """Record the largest |current| of short ammeter windows (a d.c. limit no window
+    may exceed), with the aperture as a condition and the signed value in the note."""
+    measure(
+        requirement_id,
         abs(reading.value_a),
         "A",
         uncertainty=reading.budget,
-        instruments=["dmm", "psu"],
-        conditions=c.as_record()
-        | {
-            "charger": f"{charger_v:g} V",
-            "state": "charging",
-            "aperture": f"{reading.aperture_s:g} s x {len(reading.readings_a)}",
-        },
+        instruments=instruments,
+        conditions=conditions
+        | {"aperture": f"{reading.aperture_s:g} s x {len(reading.readings_a)}"},
         note=f"largest |reading| of {len(reading.readings_a)}; signed {reading.value_a:.3e} A",
     )
 
