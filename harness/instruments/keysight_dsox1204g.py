@@ -147,17 +147,18 @@ class KeysightDSOX1204G(ScpiInstrument):
         bench (whatever the Run bit says: a fast trigger may already have completed).
         """
         self.link.write(":SING")
-        parse_int(self.link.query(":OPER:COND?"), instrument=self.name)
+        self._acquiring()
+
+    def _acquiring(self) -> bool:
+        """The Run bit of the Operation Status Condition register (``:OPER:COND?``)."""
+        return bool(parse_int(self.link.query(":OPER:COND?"), instrument=self.name) & RUN_BIT)
 
     @bench_step
     def wait_acquired(self, timeout_s: float) -> None:
         """Poll the Run bit of the Operation Status Condition register until it clears."""
         with event_log_only():  # the polls: evidence, not report steps
             deadline = self.clock.now() + timeout_s
-            while True:
-                condition = parse_int(self.link.query(":OPER:COND?"), instrument=self.name)
-                if not condition & RUN_BIT:
-                    return
+            while self._acquiring():
                 if self.clock.now() >= deadline:
                     raise self._reject(f"no complete acquisition within {timeout_s} s")
                 self.clock.sleep(self.poll_interval_s)

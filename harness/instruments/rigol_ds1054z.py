@@ -148,24 +148,24 @@ class RigolDS1054Z(ScpiInstrument):
         instrument on another connection.
         """
         self.link.write(":SING")
-        status = self.link.query(":TRIG:STAT?").strip().upper()
-        if status not in ("TD", "WAIT", "RUN", "AUTO", "STOP"):
-            raise self._reject(f":TRIG:STAT? answered {status!r}")
+        self._trigger_status()
 
     @bench_step
     def wait_acquired(self, timeout_s: float) -> None:
         """Poll ``:TRIG:STAT?`` (TD, WAIT, RUN, AUTO or STOP) until ``STOP``."""
         with event_log_only():  # the polls: evidence, not report steps
             deadline = self.clock.now() + timeout_s
-            while True:
-                status = self.link.query(":TRIG:STAT?").strip().upper()
-                if status == "STOP":
-                    return
-                if status not in ("TD", "WAIT", "RUN", "AUTO"):
-                    raise self._reject(f":TRIG:STAT? answered {status!r}")
+            while self._trigger_status() != "STOP":
                 if self.clock.now() >= deadline:
                     raise self._reject(f"no complete acquisition within {timeout_s} s")
                 self.clock.sleep(self.poll_interval_s)
+
+    def _trigger_status(self) -> str:
+        """``:TRIG:STAT?``: TD, WAIT, RUN, AUTO or STOP; anything else is an error."""
+        status = self.link.query(":TRIG:STAT?").strip().upper()
+        if status not in ("TD", "WAIT", "RUN", "AUTO", "STOP"):
+            raise self._reject(f":TRIG:STAT? answered {status!r}")
+        return status
 
     @bench_step
     def digitize(self, channels: tuple[int, ...]) -> None:
