@@ -225,7 +225,7 @@ class Measure:
         self.recorded.append(m)
         return verdict
 
-    def not_shown(self, reason: str) -> list[str]:
+    def not_shown(self, reason: str) -> None:
         """The test ended before showing its requirements conform: record that as a FAIL.
 
         A test that raises (the unit restarted, an instrument errored, an assumption of
@@ -233,17 +233,13 @@ class Measure:
         declares; a report built from the rows alone would then state conformity that
         was never shown. Each declared requirement without a non-conforming row here
         gets one row with no value (a FAIL by every decision rule) whose note says why.
-        Returns the requirement ids so recorded.
         """
         failed = {m.requirement_id for m in self.failures}
-        done: list[str] = []
         for requirement_id in sorted(self.declared - failed):
             if self._recorder.spec.requirement(requirement_id).kind == "check":
                 self.check(requirement_id, False, detail=reason)
             else:
                 self(requirement_id, None, note=reason)
-            done.append(requirement_id)
-        return done
 
     def missing(self) -> list[str]:
         """Declared requirement ids this test recorded nothing for."""

@@ -161,8 +161,10 @@ def _one_blas_thread() -> None:
     OpenBLAS threads gain no time on those, but spin while they wait and so burn about
     a fifth of a run's CPU (measured: 11.1 s of user time -> 9.0 s, wall time the same).
     On a production line each worker is a process of its own, and that spinning takes
-    the other benches' cores (benchmarks/bench_parallel.py).
+    the other benches' cores (benchmarks/bench_parallel.py). The limit applies to the
+    libraries loaded when it is set, so numpy (and with it its BLAS) is loaded first.
     """
+    import numpy  # noqa: F401  (loads the BLAS library the limit is set on)
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
@@ -453,7 +455,8 @@ def _record_not_shown(
     m = _measure_of(item)
     if m is None:  # the run never began (the bench did not open): nothing to record in
         return
-    error = excinfo.exconly().strip().splitlines()[0] if excinfo.exconly() else excinfo.typename
+    text = excinfo.exconly().strip()
+    error = text.splitlines()[0] if text else excinfo.typename
     reason = f"not shown to conform: the test ended in {report.when} with {error}"
     try:
         m.not_shown(reason[:500])

@@ -18,7 +18,8 @@ neither stop nor lose a number. So a bench never depends on the server *during* 
   few seconds; the test goes on meanwhile.
 * **Nothing twice.** Rows are keyed by ``(run_id, seq)``; the upload
   (``harness.store_upload``) asks the server which rows of a batch it already has (a
-  commit whose answer was lost with the connection) and inserts only the others.
+  commit whose answer was lost with the connection), checks they are the same, and
+  inserts only the others.
 * **Flushed at the end, and at the next start.** ``finish_run`` tries to upload the rest.
   A journal not fully uploaded stays on disk; the next ``BufferedStore.open`` on this
   machine (the next run) uploads it, as does ``hil db flush``. A journal whose process
@@ -42,10 +43,7 @@ from sqlalchemy.engine import make_url
 
 from harness.record import Measurement, RunRecord, RunStatus, utc_now
 from harness.store import ResultsStore
-from harness.store_schema import (
-    Durability,
-    StoreError,
-)
+from harness.store_schema import Durability, StoreError
 from harness.store_upload import (
     JournalUpload,
     close_quietly,
