@@ -20,7 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 RECORD_SCHEMA_VERSION = 1
 
-RunStatus = Literal["running", "passed", "failed", "interrupted", "incomplete", "error"]
+RunStatus = Literal[
+    "running", "passed", "failed", "interrupted", "incomplete", "error", "sealing", "unsealed"
+]
+"""Where a run stands. ``running`` while the tests run; then ``sealing`` while its report is
+built and its evidence package sealed (``RunRecord.outcome`` holds how the tests ended);
+then that outcome (``passed``, ``failed``, ``interrupted``, ``error``). A run whose process
+died while running is marked ``incomplete`` by the next start, one that died while sealing
+``unsealed``: both are states a later start finds and says, never silent."""
 
 
 def utc_now() -> datetime:
@@ -77,6 +84,8 @@ class RunRecord(_Strict):
     started_at: datetime
     ended_at: datetime | None = None
     status: RunStatus = "running"
+    outcome: RunStatus | None = None
+    """How the tests ended while ``status`` is ``sealing`` or ``unsealed``; else None."""
     host: str
     pid: int
 
