@@ -66,9 +66,12 @@ from harness.store_schema import (
     UTCDateTime,
     create_schema,
     lock_schema,
+    measurement_from_row,
     measurements_table,
     metadata,
     read_version,
+    require_aware,
+    run_row,
     runs_table,
     schema_info,
     upgrade_schema,
@@ -128,7 +131,7 @@ class ResultsStore:
 
     def begin_run(self, record: RunRecord) -> None:
         """Insert the run row; a run_id already present is refused, never overwritten."""
-        row = _run_row(record)
+        row = run_row(record)
         try:
             with self._tx(write=True) as conn:
                 conn.execute(runs_table.insert(), row)
@@ -155,7 +158,7 @@ class ResultsStore:
         """Close the run with its final status and end time."""
         if status == "running":
             raise StoreError(f"{self.where}: run {run_id!r}: a finished run cannot be 'running'")
-        _require_aware(ended_at, "ended_at")
+        require_aware(ended_at, "ended_at")
         with self._tx(write=True) as conn:
             old = self._run(conn, run_id)
             self._write_run(conn, old.model_copy(update={"status": status, "ended_at": ended_at}))
@@ -316,7 +319,7 @@ class ResultsStore:
                 yield self._conn
 
     def _insert_params(self, m: Measurement) -> list[Any]:
-        _require_aware(m.taken_at, "taken_at")
+        require_aware(m.taken_at, "taken_at")
         fields = m.__dict__
         return [
             convert(json.dumps(fields[name], separators=(",", ":")) if is_json else fields[name])
@@ -387,7 +390,7 @@ class ResultsStore:
         return RunRecord.model_validate_json(text)
 
     def _write_run(self, conn: Connection, record: RunRecord) -> None:
-        row = _run_row(record)
+        row = run_row(record)
         conn.execute(update(runs_table).where(runs_table.c.run_id == record.run_id).values(row))
 
     def _why_refused(self, m: Measurement) -> str:
@@ -401,36 +404,6 @@ class ResultsStore:
             f"{self.where}: run {m.run_id!r} already has seq {m.seq}; measurements are "
             "append-only (use next_seq)"
         )
-
-
-def measurement_from_row(row: dict[str, Any]) -> Measurement:
-    """Rebuild a validated ``Measurement`` from a ``measurements`` table row."""
-    if row["schema_version"] != RECORD_SCHEMA_VERSION:
-        raise StoreSchemaError(f"measurement schema version {row['schema_version']} unknown")
-    for column, field in _JSON_FIELDS.items():
-        row[field] = json.loads(row.pop(column))
-    return Measurement.model_validate(row)
-
-
-def _run_row(record: RunRecord) -> dict[str, Any]:
-    _require_aware(record.started_at, "started_at")
-    if record.ended_at is not None:
-        _require_aware(record.ended_at, "ended_at")
-    unit = record.unit
-    return {
-        "run_id": record.run_id, "status": record.status, "spec_id": record.spec_id,
-        "spec_version": record.spec_version, "bench_id": record.bench_id,
-        "unit_serial": unit and unit.serial, "unit_model": unit and unit.model,
-        "unit_firmware": unit and unit.firmware, "operator": record.operator,
-        "station": record.station, "started_at": record.started_at,
-        "ended_at": record.ended_at, "host": record.host, "pid": record.pid,
-        "record_schema_version": record.schema_version, "record_json": record.model_dump_json(),
-    }  # fmt: skip
-
-
-def _require_aware(moment: datetime, field: str) -> None:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise StoreError(f"{field}: a naive datetime is ambiguous; give a timezone-aware one")
 
 
 __all__ = [

@@ -8,10 +8,11 @@ portable SQLAlchemy Core types are used: JSON is kept as text, times are UTC-awa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import (
     Column,
@@ -35,6 +36,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
 from harness.errors import HilError
+from harness.record import RECORD_SCHEMA_VERSION, Measurement, RunRecord
 
 STORE_SCHEMA_VERSION = 1
 """Version of the table layout below; bump it (and write a migration) on any change."""
@@ -138,6 +140,41 @@ measurements_table = Table(
 )  # fmt: skip
 _JSON_FIELDS = {"conditions_json": "conditions", "instruments_json": "instruments",
                 "attachments_json": "attachments"}  # fmt: skip
+
+
+# -- rows and records ------------------------------------------------------------------
+
+
+def measurement_from_row(row: dict[str, Any]) -> Measurement:
+    """Rebuild a validated ``Measurement`` from a ``measurements`` table row."""
+    if row["schema_version"] != RECORD_SCHEMA_VERSION:
+        raise StoreSchemaError(f"measurement schema version {row['schema_version']} unknown")
+    for column, field in _JSON_FIELDS.items():
+        row[field] = json.loads(row.pop(column))
+    return Measurement.model_validate(row)
+
+
+def run_row(record: RunRecord) -> dict[str, Any]:
+    """The ``runs`` table row of a run record (its indexed fields, and the whole as JSON)."""
+    require_aware(record.started_at, "started_at")
+    if record.ended_at is not None:
+        require_aware(record.ended_at, "ended_at")
+    unit = record.unit
+    return {
+        "run_id": record.run_id, "status": record.status, "spec_id": record.spec_id,
+        "spec_version": record.spec_version, "bench_id": record.bench_id,
+        "unit_serial": unit and unit.serial, "unit_model": unit and unit.model,
+        "unit_firmware": unit and unit.firmware, "operator": record.operator,
+        "station": record.station, "started_at": record.started_at,
+        "ended_at": record.ended_at, "host": record.host, "pid": record.pid,
+        "record_schema_version": record.schema_version, "record_json": record.model_dump_json(),
+    }  # fmt: skip
+
+
+def require_aware(moment: datetime, field: str) -> None:
+    """Refuse a naive datetime: the store keeps UTC, and a naive one could be any zone."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise StoreError(f"{field}: a naive datetime is ambiguous; give a timezone-aware one")
 
 
 # -- versions and migrations -----------------------------------------------------------
