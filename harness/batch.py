@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.errors import InputError
+from harness.names import check_prefix
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BENCH = PROJECT_ROOT / "fixtures" / "benches" / "sim.yaml"
@@ -168,6 +169,7 @@ def run_batch(
     echo = echo or _print
     if jobs < 1:
         raise InputError("--jobs", "jobs", "a number of parallel runs >= 1", got=jobs)
+    check_prefix(prefix, source="--prefix", field="serial prefix")
     serials = unit_serials(count, prefix, start)
     store_url = store or str(reports_dir / "results.db")
     plans = {s: [*faults, *(spread_faults(bench, s, faults) if spread else [])] for s in serials}

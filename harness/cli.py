@@ -110,7 +110,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
-    """Validate the inputs, then hand over to pytest with the suites and the run id."""
+    """Validate the inputs, then hand over to pytest with the suites and the run id.
+
+    The session itself builds each unit's report and seals its evidence package at its
+    end (``--evidence``, ``harness/reporting/run_evidence.py``), so a package is finished
+    by the process that measured it, on a line by each worker for its own unit.
+    """
     import pytest
 
     from harness.benchfile import load_bench
@@ -122,6 +127,7 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     load_spec(Path(args.spec) if args.spec else bench.spec_path)
     run_id = args.run_id or new_run_id()
     reports = Path(args.reports_dir) if args.reports_dir else DEFAULT_REPORTS
+    check_run_inputs(args, run_id, reports)
     argv = [
         f"--bench={bench_path}",
         f"--run-id={run_id}",
@@ -133,21 +139,18 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         # and its plugin costs every run process (and each worker of a line) ~0.7 s
         "-p",
         "no:hypothesispytest",
+        f"--evidence={'seal' if args.no_report else 'report'}",
     ]
-    for name in ("spec", "serial", "operator", "station", "store"):
+    for name in ("spec", "serial", "operator", "station", "store", "sign_key"):
         value = getattr(args, name)
         if value:
-            argv.append(f"--{name}={value}")
+            argv.append(f"--{name.replace('_', '-')}={value}")
     argv += [f"--sim-fault={f}" for f in args.sim_fault]
     argv += [f"--env={e}" for e in args.env]
     if args.allow_expired_calibration:
         argv.append("--allow-expired-calibration")
     if args.workers > 1:
         argv += ["--tx", f"{args.workers}*popen", "--dist", "each"]
-        # each worker finishes its own unit's evidence package (run_evidence.py)
-        argv.append(f"--evidence={'seal' if args.no_report else 'report'}")
-        if args.sign_key:
-            argv.append(f"--sign-key={args.sign_key}")
         if args.bench_pool:
             argv.append(f"--bench-pool={args.bench_pool}")
         if args.serials:
@@ -164,50 +167,46 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     ]
     argv += pytest_args if targets else [*pytest_args, str(SUITES)]
     print(f"hil: run {run_id} on bench {bench.id} -> {reports / run_id}", flush=True)
-    code = int(pytest.main(argv))
-    run_dirs = (
-        [reports / run_id]
-        if args.workers <= 1
-        else [reports / f"{run_id}-gw{k}" for k in range(args.workers)]
-    )
-    finish_all_evidence([d for d in run_dirs if (d / "run.json").is_file()], args)
-    return code
+    return int(pytest.main(argv))
 
 
-def finish_all_evidence(run_dirs: list[Path], args: argparse.Namespace) -> None:
-    """Each unit's report and seal, unless its worker has already made them.
+def run_dirs_of(run_id: str, reports: Path, workers: int) -> list[Path]:
+    """The folders a run will write: one, or one per worker of a line."""
+    if workers <= 1:
+        return [reports / run_id]
+    return [reports / f"{run_id}-gw{k}" for k in range(workers)]
 
-    The workers of a line finish their own units' packages (``run_evidence``); what one
-    of them could not (it says why in its log) is done here, one unit after another.
+
+def check_run_inputs(args: argparse.Namespace, run_id: str, reports: Path) -> None:
+    """What ``hil run`` can check before pytest starts; ``InputError`` on the first problem.
+
+    Names that become paths or report lines, a signing key that must be readable (a run
+    that was to be signed must not end unsigned), and run ids never used before (the
+    plugin checks again, inside each worker of a line, with the store).
     """
-    for run_dir in run_dirs:
-        if args.workers > 1 and (run_dir / "manifest.json").is_file():
-            if (run_dir / "report.pdf").is_file():
-                print(f"hil: compliance report {run_dir / 'report.pdf'}")
-            print(f"hil: evidence sealed {run_dir / 'manifest.json'}")
-        else:
-            finish_evidence(run_dir, args)
+    from harness.names import check_identifier, check_person_or_place
+    from harness.reporting.signing import load_private_key
 
+    check_identifier(run_id, source="--run-id", field="run id")
+    if args.serial:
+        check_identifier(args.serial, source="--serial", field="serial")
+    for name in ("operator", "station"):
+        if getattr(args, name):
+            check_person_or_place(getattr(args, name), source=f"--{name}", field=name)
+    if args.workers < 1:
+        raise InputError("--workers", "workers", "a number of benches >= 1", got=args.workers)
+    if args.serials:
+        from harness.pool import parse_serials
 
-def finish_evidence(run_dir: Path, args: argparse.Namespace) -> None:
-    """After the session: the compliance report, then the seal (``run_evidence``).
-
-    An error is reported but never changes the run's exit status: the measurements are
-    already safe in the store and in results.parquet.
-    """
-    from harness.provenance import login_name
-    from harness.reporting.run_evidence import finish_evidence as finish
-
-    try:
-        for line in finish(
-            run_dir,
-            report=not args.no_report,
-            actor=args.operator or login_name(),
-            key_file=Path(args.sign_key) if args.sign_key else None,
-        ):
-            print(f"hil: {line}", flush=True)
-    except Exception as error:  # the run's results stand; say what is missing
-        print(f"hil: evidence package incomplete: {error}", file=sys.stderr)
+        parse_serials(args.serials)
+    if args.sign_key:
+        load_private_key(Path(args.sign_key))
+    for folder in run_dirs_of(run_id, reports, args.workers):
+        if folder.exists() or folder.is_symlink():
+            raise InputError(
+                "--run-id", "run id", "a run id not used before (a run id names one run forever)",
+                got=f"{folder.name} (its folder {folder} exists)",
+            )  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -289,6 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
     if args.command != "run" and rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    if args.command == "run":
+        _sigterm_as_interrupt()
     try:
         if args.command == "run":
             return cmd_run(args, rest)
@@ -314,6 +315,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HilError as error:
         print(f"hil: error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("hil: interrupted", file=sys.stderr)
+        return 130
+
+
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM ends ``hil run`` the way Ctrl-C does (see the plugin), never half-way."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 if __name__ == "__main__":

@@ -144,6 +144,31 @@ def pytest_configure(config: pytest.Config) -> None:
         progress.removeHandler(handler)
 
     config.add_cleanup(remove)
+    _sigterm_as_interrupt(config)
+
+
+def _sigterm_as_interrupt(config: pytest.Config) -> None:
+    """SIGTERM behaves like Ctrl-C for the whole session, evidence included.
+
+    A service manager or a line controller stops a run with SIGTERM; its default action
+    ends the process at once, without the bench's safe state, the run's results or a
+    word about the evidence package. As a ``KeyboardInterrupt`` it takes the same path
+    as Ctrl-C: bench made safe, results written, the run marked interrupted or unsealed.
+    """
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    config.add_cleanup(restore)
 
 
 @pytest.hookimpl(trylast=True)
@@ -194,7 +219,7 @@ def pytest_collection_modifyitems(
 
 
 def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: bool) -> None:
-    from harness.run import ComplianceRun, RunOptions, new_run_id
+    from harness.run import ComplianceRun, RunOptions, check_options, new_run_id
 
     try:
         bench, spec = _load_inputs(config)
@@ -260,6 +285,11 @@ def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: boo
         overrides=overrides,
         sim_faults=faults,
     )
+    try:
+        check_options(options)
+    except HilError as error:
+        _exit_on_input_error(error)
+        return
     config.stash[RUN_KEY] = ComplianceRun(options, bench, spec)
 
 
@@ -470,7 +500,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = compliance_run(session.config)
     if run is None:
         return
-    table = run.finish(exitstatus)
+    sealing = session.config.getoption("evidence", None) is not None
+    table = run.finish(exitstatus, sealing=sealing)
     if table is not None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:

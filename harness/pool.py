@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import InputError
+from harness.names import check_identifier
 from harness.yamlfile import load_yaml, validate
 
 
@@ -60,6 +61,9 @@ def parse_serials(text: str) -> list[str]:
     serials = [s for s in serials if s]
     if not serials:
         raise InputError("--serials", "serials", "at least one serial", got=text)
+    for serial in serials:
+        check_identifier(serial, source=text if text.startswith("@") else "--serials",
+                         field="serial")  # fmt: skip
     if len(set(serials)) != len(serials):
         raise InputError("--serials", "serials", "each serial once", got=text)
     return serials

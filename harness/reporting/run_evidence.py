@@ -56,6 +56,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Report and seal the run's package; the store's status says how that ended.
+
+    Success turns the run's ``sealing`` status into its outcome. An error or an
+    interruption (Ctrl-C, or SIGTERM, which the plugin turns into one) leaves the run
+    ``unsealed`` with one line saying how to seal it late; an interruption also makes
+    the session's exit status "interrupted". No traceback: the measurements are safe.
+    """
     from harness.plugin import compliance_run
     from harness.provenance import login_name
 
@@ -63,7 +70,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     run = compliance_run(session.config)
     if what is None or run is None or not (run.run_dir / "run.json").is_file():
         return
+    if run.record is None:
+        return
     key = session.config.getoption("sign_key", None)
+    late = f"seal it late: hil evidence seal {run.run_dir}"
     try:
         for line in finish_evidence(
             run.run_dir,
@@ -72,5 +82,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             key_file=Path(key) if key else None,
         ):
             _log.info(line)
-    except Exception as error:  # hil run redoes what is missing, and says so
-        _log.warning(f"evidence package of {run.run_dir} incomplete: {error}")
+    except KeyboardInterrupt:
+        run.left_unsealed()
+        _log.warning(f"interrupted while building the evidence package: run unsealed; {late}")
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
+        return
+    except Exception as error:
+        run.left_unsealed()
+        _log.warning(f"evidence package of {run.run_dir} not sealed: {error}; {late}")
+        return
+    run.sealed()

@@ -1,0 +1,136 @@
+"""A run stopped while its evidence is being sealed is never silently "passed".
+
+Found by killing ``hil run`` while it built the report or sealed the package: the store
+said ``passed``, the folder had no manifest and no audit log, and the next run neither
+sealed it nor said so; SIGTERM there killed the process at once. Now the store says
+``sealing`` until the seal is done, a process gone meanwhile is found as ``unsealed`` by
+the next start (which says so and how to seal it late), and SIGTERM behaves like Ctrl-C.
+
+The stop is injected with a small pytest plugin (``-p``) that replaces the seal with a
+signal to the run's own process, so it lands exactly while sealing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.store import ResultsStore
+
+ROOT = Path(__file__).resolve().parents[2]
+IDENTITY = str(ROOT / "test_suites" / "test_identity.py")
+
+STOP_WHILE_SEALING = textwrap.dedent(
+    """
+    import os, signal, time
+    import harness.reporting.evidence as evidence
+
+    def stop_while_sealing(*args, **kwargs):
+        os.kill(os.getpid(), getattr(signal, os.environ["STOP_SIGNAL"]))
+        time.sleep(30)  # the signal lands here
+        raise AssertionError("the signal did not stop the seal")
+
+    if os.environ.get("STOP_WHEN") == "testing":
+        def pytest_runtest_call(item):
+            os.kill(os.getpid(), getattr(signal, os.environ["STOP_SIGNAL"]))
+    else:
+        evidence.seal_run = stop_while_sealing
+    """
+)
+
+
+def _hil_run(
+    reports: Path,
+    run_id: str,
+    plugin_dir: Path | None = None,
+    stop: str | None = None,
+    when: str = "sealing",
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    argv = [sys.executable, "-m", "harness.cli", "run", f"--reports-dir={reports}",
+            f"--run-id={run_id}", "--no-allure", "--no-report", IDENTITY]  # fmt: skip
+    if plugin_dir is not None and stop is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(plugin_dir), env.get("PYTHONPATH", "")])
+        env["STOP_SIGNAL"] = stop
+        env["STOP_WHEN"] = when
+        argv += ["-p", "stop_while_sealing"]
+    return subprocess.run(
+        argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def _stored(reports: Path, run_id: str) -> tuple[str, str | None]:
+    store = ResultsStore.open(reports / "results.db", create=False)
+    try:
+        record = store.get_run(run_id)
+    finally:
+        store.close()
+    return record.status, record.outcome
+
+
+@pytest.fixture
+def plugin_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "stop_while_sealing.py").write_text(STOP_WHILE_SEALING)
+    return folder
+
+
+def test_sigkill_while_sealing_is_found_by_the_next_start(tmp_path: Path, plugin_dir: Path) -> None:
+    reports = tmp_path / "reports"
+    killed = _hil_run(reports, "K1", plugin_dir, "SIGKILL")
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    assert _stored(reports, "K1") == ("sealing", "passed")
+    assert not (reports / "K1" / "manifest.json").exists()
+
+    following = _hil_run(reports, "K2")
+    out = following.stdout + following.stderr
+    assert following.returncode == 0, out
+    assert "run K1 ended while its evidence was being sealed: marked unsealed" in out
+    assert f"hil evidence seal {reports / 'K1'}" in out
+    assert _stored(reports, "K1") == ("unsealed", "passed")
+    assert _stored(reports, "K2") == ("passed", None)
+
+
+def test_sigterm_while_sealing_is_an_interruption_without_traceback(
+    tmp_path: Path, plugin_dir: Path
+) -> None:
+    reports = tmp_path / "reports"
+    stopped = _hil_run(reports, "T1", plugin_dir, "SIGTERM")
+    out = stopped.stdout + stopped.stderr
+    assert stopped.returncode == 2, out
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
+    assert "interrupted while building the evidence package: run unsealed" in out
+    assert _stored(reports, "T1") == ("unsealed", "passed")
+    assert (reports / "T1" / "run.json").is_file(), "the results stay"
+
+
+def test_a_run_killed_while_testing_gets_its_results_written_for_a_late_seal(
+    tmp_path: Path, plugin_dir: Path
+) -> None:
+    """The next start marks it incomplete and writes run.json and results.parquet into
+    its folder from the store, so that ``hil evidence seal`` has a run folder to seal."""
+    reports = tmp_path / "reports"
+    killed = _hil_run(reports, "I1", plugin_dir, "SIGKILL", when="testing")
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    run_dir = reports / "I1"
+    assert run_dir.is_dir() and not (run_dir / "run.json").exists()
+    following = _hil_run(reports, "I2")
+    out = following.stdout + following.stderr
+    assert "run I1 ended while testing (its process is gone): marked incomplete" in out, out
+    assert _stored(reports, "I1")[0] == "incomplete"
+    assert (run_dir / "run.json").is_file() and (run_dir / "results.parquet").is_file()
+
+
+def test_sigterm_while_testing_ends_the_run_like_ctrl_c(tmp_path: Path, plugin_dir: Path) -> None:
+    reports = tmp_path / "reports"
+    stopped = _hil_run(reports, "S1", plugin_dir, "SIGTERM", when="testing")
+    out = stopped.stdout + stopped.stderr
+    assert stopped.returncode == 2, out
+    assert _stored(reports, "S1") == ("interrupted", None)
+    assert (reports / "S1" / "manifest.json").is_file(), "the interrupted run is sealed"
