@@ -14,8 +14,10 @@ must say honestly that it did not finish. So the store works like a lab notebook
   loses power, though the file stays consistent. ``durability="fsync"``
   (``synchronous=FULL``) flushes to the disk on every commit: power-safe, but slower.
 * **A run that stopped without saying so is found later.** A run row is ``running`` until
-  ``finish_run``. At the start of each new run, ``mark_stale_runs`` looks for runs of this
-  host still ``running`` whose process is gone and marks them ``incomplete``.
+  its tests end, then ``sealing`` while its evidence is sealed (``set_status``), then its
+  outcome. At the start of each new run, ``mark_stale_runs`` looks for runs of this host
+  whose process is gone: ``running`` ones become ``incomplete``, ``sealing`` ones
+  ``unsealed`` (``StaleRuns`` says which, so the operator is told).
 * **Several writers at once.** Parallel pytest processes may share one store file: each
   write transaction waits (``busy_timeout``) for the others instead of failing.
 * **The layout is versioned.** Table ``schema_info`` holds ``STORE_SCHEMA_VERSION``; a
@@ -59,11 +61,14 @@ from harness.store_schema import (
     _JSON_FIELDS,
     _PID_REUSE_TOLERANCE_S,
     SCHEMA_NAME,
+    STALE_BECOMES,
     STORE_SCHEMA_VERSION,
     Durability,
+    StaleRuns,
     StoreError,
     StoreSchemaError,
     UTCDateTime,
+    check_status,
     create_schema,
     lock_schema,
     measurement_from_row,
@@ -155,34 +160,53 @@ class ResultsStore:
             self._write_run(conn, record)
 
     def finish_run(self, run_id: str, status: RunStatus, ended_at: datetime) -> None:
-        """Close the run with its final status and end time."""
-        if status == "running":
-            raise StoreError(f"{self.where}: run {run_id!r}: a finished run cannot be 'running'")
-        require_aware(ended_at, "ended_at")
+        """Close the run with its final status and end time (``outcome`` cleared)."""
+        self.set_status(run_id, status, ended_at=ended_at)
+
+    def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        outcome: RunStatus | None = None,
+        ended_at: datetime | None = None,
+    ) -> None:
+        """Move the run to ``status``; ``ended_at`` when given, else the one recorded.
+
+        ``sealing`` and ``unsealed`` need ``outcome``, how the tests ended (``passed``,
+        ``failed``, ``interrupted``, ``error``); every other status has none, so going
+        from ``sealing`` to the outcome clears it. No run goes back to ``running``.
+        """
+        check_status(f"{self.where}: run {run_id!r}", status, outcome)
+        if ended_at is not None:
+            require_aware(ended_at, "ended_at")
         with self._tx(write=True) as conn:
             old = self._run(conn, run_id)
-            self._write_run(conn, old.model_copy(update={"status": status, "ended_at": ended_at}))
+            change = {"status": status, "outcome": outcome, "ended_at": ended_at or old.ended_at}
+            self._write_run(conn, old.model_copy(update=change))
 
-    def mark_stale_runs(self, host: str) -> list[str]:
-        """Mark this host's ``running`` runs whose process is gone as ``incomplete``.
+    def mark_stale_runs(self, host: str) -> StaleRuns:
+        """Mark this host's runs whose process is gone: ``running`` ones ``incomplete``,
+        ``sealing`` ones ``unsealed`` (their ``outcome`` kept).
 
-        Their ``ended_at`` stays empty: nobody saw them end. Only this host's runs are
-        judged, because a pid means nothing on another machine.
+        Their ``ended_at`` stays as it was (empty for a run that died testing): nobody saw
+        them end. Only this host's runs are judged, because a pid means nothing on another
+        machine. Oldest first.
         """
+        r = runs_table.c
         with self._tx(write=True) as conn:
             rows = conn.execute(
-                select(runs_table.c.run_id, runs_table.c.pid, runs_table.c.started_at).where(
-                    runs_table.c.host == host, runs_table.c.status == "running"
-                )
+                select(r.run_id, r.status, r.pid, r.started_at)
+                .where(r.host == host, r.status.in_(STALE_BECOMES))
+                .order_by(r.started_at, r.run_id)
             ).all()
-            stale = [
-                r.run_id
-                for r in rows
-                if not process_alive(r.pid, r.started_at, _PID_REUSE_TOLERANCE_S)
-            ]
-            for run_id in stale:
-                old = self._run(conn, run_id)
-                self._write_run(conn, old.model_copy(update={"status": "incomplete"}))
+            stale = StaleRuns([], [])
+            for row in rows:
+                if process_alive(row.pid, row.started_at, _PID_REUSE_TOLERANCE_S):
+                    continue
+                old = self._run(conn, row.run_id)
+                self._write_run(conn, old.model_copy(update={"status": STALE_BECOMES[row.status]}))
+                (stale.incomplete if row.status == "running" else stale.unsealed).append(row.run_id)
         return stale
 
     def get_run(self, run_id: str) -> RunRecord:
@@ -411,6 +435,7 @@ __all__ = [
     "STORE_SCHEMA_VERSION",
     "Durability",
     "ResultsStore",
+    "StaleRuns",
     "StoreError",
     "StoreSchemaError",
     "UTCDateTime",

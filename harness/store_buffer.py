@@ -42,7 +42,7 @@ from typing import IO
 from sqlalchemy.engine import make_url
 
 from harness.record import Measurement, RunRecord, RunStatus, utc_now
-from harness.store import ResultsStore
+from harness.store import ResultsStore, StaleRuns
 from harness.store_schema import Durability, StoreError
 from harness.store_upload import (
     JournalUpload,
@@ -70,7 +70,7 @@ def open_store(url_or_path: str | Path, reports_dir: Path) -> ResultsStore | Buf
 class BufferedStore:
     """A central results store behind a local journal; the interface of ``ResultsStore``
     for a run (``begin_run``, ``update_run``, ``append``, ``next_seq``, ``finish_run``,
-    ``mark_stale_runs``, ``close``). Use ``BufferedStore.open``.
+    ``set_status``, ``mark_stale_runs``, ``close``). Use ``BufferedStore.open``.
     """
 
     def __init__(
@@ -176,17 +176,29 @@ class BufferedStore:
         self._upload.mark_dirty(run_id)
         self.flush()
 
-    def mark_stale_runs(self, host: str) -> list[str]:
+    def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        outcome: RunStatus | None = None,
+        ended_at: datetime | None = None,
+    ) -> None:
+        """Change the run's status in the journal now; the uploader sends it on."""
+        self.local.set_status(run_id, status, outcome=outcome, ended_at=ended_at)
+        self._changed(run_id)
+
+    def mark_stale_runs(self, host: str) -> StaleRuns:
         """Mark this host's abandoned runs on the server (nothing when it is away)."""
         with self._central_lock:
             central = self._connect()
             if central is None:
-                return []
+                return StaleRuns([], [])
             try:
                 return central.mark_stale_runs(host)
             except Exception as exc:
                 self._lost(exc)
-                return []
+                return StaleRuns([], [])
 
     def pending(self) -> int:
         """Rows and run records the server does not have yet."""

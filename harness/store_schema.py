@@ -3,7 +3,9 @@
 Kept apart from `harness.store` (how rows are written and read) so that the layout, the
 thing a migration changes and a reader must agree on, can be read on one page. Only
 portable SQLAlchemy Core types are used: JSON is kept as text, times are UTC-aware
-(`UTCDateTime`), so the same layout serves SQLite and PostgreSQL.
+(`UTCDateTime`), so the same layout serves SQLite and PostgreSQL. Beside the layout: how
+a record maps to a row (`run_row`, `measurement_from_row`), and which statuses a run may
+take (`check_status`) and what a run left by a dead process becomes (`StaleRuns`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -36,7 +40,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
 from harness.errors import HilError
-from harness.record import RECORD_SCHEMA_VERSION, Measurement, RunRecord
+from harness.record import RECORD_SCHEMA_VERSION, Measurement, RunRecord, RunStatus
 
 STORE_SCHEMA_VERSION = 1
 """Version of the table layout below; bump it (and write a migration) on any change."""
@@ -140,6 +144,57 @@ measurements_table = Table(
 )  # fmt: skip
 _JSON_FIELDS = {"conditions_json": "conditions", "instruments_json": "instruments",
                 "attachments_json": "attachments"}  # fmt: skip
+
+
+# -- run states ------------------------------------------------------------------------
+
+STALE_BECOMES: dict[str, RunStatus] = {"running": "incomplete", "sealing": "unsealed"}
+"""What a run left behind by a dead process becomes (``ResultsStore.mark_stale_runs``)."""
+_NEEDS_OUTCOME = ("sealing", "unsealed")
+_OUTCOMES = ("passed", "failed", "interrupted", "error")
+
+
+@dataclass(frozen=True)
+class StaleRuns:
+    """What ``mark_stale_runs`` found: runs of this host whose process had died.
+
+    ``incomplete``: it died while testing. ``unsealed``: it died after its tests, while
+    its report was built or its evidence sealed; a late ``hil evidence seal`` finishes it.
+    """
+
+    incomplete: list[str]
+    unsealed: list[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.incomplete or self.unsealed)
+
+    def messages(self, reports_dir: str | Path = "reports") -> list[str]:
+        """One line per run for the operator, saying what happened and what to do."""
+        folder = Path(reports_dir)
+        return [
+            *(f"run {run_id} was left incomplete (its process ended while testing)"
+              for run_id in self.incomplete),
+            *(f"run {run_id} was left unsealed (its process ended while reporting or "
+              f"sealing): seal it late with hil evidence seal {folder / run_id}"
+              for run_id in self.unsealed),
+        ]  # fmt: skip
+
+
+def check_status(where: str, status: RunStatus, outcome: RunStatus | None) -> None:
+    """Refuse a status a run cannot take: ``running`` again, or an outcome that does not fit.
+
+    ``sealing`` and ``unsealed`` carry the tests' outcome (``passed``, ``failed``,
+    ``interrupted``, ``error``); every other status has none.
+    """
+    if status == "running":
+        raise StoreError(f"{where}: a finished run cannot be 'running'")
+    if status in _NEEDS_OUTCOME and outcome not in _OUTCOMES:
+        raise StoreError(
+            f"{where}: status {status!r} needs the tests' outcome, one of "
+            f"{', '.join(_OUTCOMES)}; got {outcome!r}"
+        )
+    if status not in _NEEDS_OUTCOME and outcome is not None:
+        raise StoreError(f"{where}: status {status!r} has no outcome; got {outcome!r}")
 
 
 # -- rows and records ------------------------------------------------------------------

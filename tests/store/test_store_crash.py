@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 
 from harness.record import RunRecord, utc_now
-from harness.store import ResultsStore
+from harness.store import ResultsStore, StaleRuns
 
 REPO = Path(__file__).resolve().parents[2]
 
 WRITER = """
 import os, socket, sys
 from harness.record import Measurement, RunRecord, utc_now
-from harness.store import ResultsStore
+from harness.store import ResultsStore, StaleRuns
 store = ResultsStore.open(sys.argv[1])
 store.begin_run(RunRecord(
     run_id=sys.argv[2], bench_id="b", station="s", operator="o", spec_id="RMD1",
@@ -89,10 +89,10 @@ def test_sigkill_keeps_committed_rows_and_run_becomes_incomplete(tmp_path: Path)
         assert all(m.value == float(m.seq) for m in store.measurements("killed"))
         assert store.get_run("killed").status == "running"
 
-        assert store.mark_stale_runs(socket.gethostname()) == ["killed"]
+        assert store.mark_stale_runs(socket.gethostname()) == StaleRuns(["killed"], [])
         stale = store.get_run("killed")
         assert (stale.status, stale.ended_at) == ("incomplete", None)
-        assert store.mark_stale_runs(socket.gethostname()) == []  # idempotent
+        assert not store.mark_stale_runs(socket.gethostname())  # idempotent
         # The file is not left locked: a new run can be written at once.
         store.begin_run(run_record("next", os.getpid(), utc_now()))
         assert store.next_seq("killed") == len(seqs) + 1
@@ -102,7 +102,7 @@ def test_live_runs_and_other_hosts_are_left_alone(tmp_path: Path) -> None:
     with ResultsStore.open(tmp_path / "results.db") as store:
         store.begin_run(run_record("mine", os.getpid(), utc_now()))
         store.begin_run(run_record("elsewhere", 999_999_999, utc_now(), host="other-bench-pc"))
-        assert store.mark_stale_runs(socket.gethostname()) == []
+        assert not store.mark_stale_runs(socket.gethostname())
         assert store.get_run("mine").status == "running"
         assert store.get_run("elsewhere").status == "running"
 
@@ -111,7 +111,7 @@ def test_finished_runs_are_never_marked(tmp_path: Path) -> None:
     with ResultsStore.open(tmp_path / "results.db") as store:
         store.begin_run(run_record("done", 999_999_999, utc_now()))
         store.finish_run("done", "failed", utc_now())
-        assert store.mark_stale_runs(socket.gethostname()) == []
+        assert not store.mark_stale_runs(socket.gethostname())
         assert store.get_run("done").status == "failed"
 
 
@@ -124,7 +124,7 @@ def test_reused_pid_does_not_keep_a_dead_run_alive(tmp_path: Path) -> None:
         with ResultsStore.open(tmp_path / "results.db") as store:
             store.begin_run(run_record("recycled", other.pid, long_ago))
             store.begin_run(run_record("current", other.pid, utc_now()))
-            assert store.mark_stale_runs(socket.gethostname()) == ["recycled"]
+            assert store.mark_stale_runs(socket.gethostname()) == StaleRuns(["recycled"], [])
             assert store.get_run("current").status == "running"
     finally:
         other.kill()

@@ -24,7 +24,13 @@ from test_store_roundtrip import PLUS_TWO, T0, make_measurement, make_run
 
 from harness import db_cmd, store_schema
 from harness.results import load
-from harness.store import STORE_SCHEMA_VERSION, ResultsStore, StoreError, StoreSchemaError
+from harness.store import (
+    STORE_SCHEMA_VERSION,
+    ResultsStore,
+    StaleRuns,
+    StoreError,
+    StoreSchemaError,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 LONG_TEST_ID = "test_suites/test_output_current.py::test_amplitude[" + "load=2k-" * 60 + "]"
@@ -139,8 +145,8 @@ def test_stale_runs_of_this_host_are_marked(store_url: str) -> None:  # noqa: F8
         store.begin_run(make_run("mine"))
         store.begin_run(make_run("dead", pid=dead.pid, started_at=T0 + timedelta(days=900)))
         store.begin_run(make_run("other-pc", pid=dead.pid, host="bench-pc-7"))
-        assert store.mark_stale_runs(socket.gethostname()) == ["dead"]
-        assert store.mark_stale_runs(socket.gethostname()) == []
+        assert store.mark_stale_runs(socket.gethostname()) == StaleRuns(["dead"], [])
+        assert not store.mark_stale_runs(socket.gethostname())
         assert [store.get_run(r).status for r in ("mine", "dead", "other-pc")] == [
             "running", "incomplete", "running"]  # fmt: skip
 
