@@ -14,11 +14,20 @@ writes a number it is judged against. Quantities are written as people write the
 (``400 uA``, ``5 s``, ``2 mA/cm^2``); each is converted once into the requirement's
 unit, and a limit of the wrong dimension is an error at load time. The spec's SHA-256
 is computed over the file's bytes, so a report can prove which text it was judged by.
+
+Every number must be finite: a limit of ``.nan`` or of 400 digits would make every
+verdict meaningless. Conditions are checked as strictly as the procedures read them
+(``harness/procedures/treatment.py`` and the suites): a condition a procedure cannot
+parse is not an error there, it silently means "the nominal point", so a typo such as
+``battery: 3.8 Vx`` would test the unit at the wrong voltage under a requirement that
+claims 3.8 V. Hence :func:`check_conditions` below.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -33,6 +42,94 @@ from harness.yamlfile import FieldError, load_yaml, require_unique, validate
 SPEC_SCHEMA_VERSION = 1
 
 Number = str | float | int
+
+QUANTITY_CONDITIONS: dict[str, str] = {
+    "load": "ohm",
+    "reference_load": "ohm",
+    "battery": "V",
+    "charger": "V",
+    "electrode_area": "cm^2",
+    "ramp": "V/s",
+}
+"""Condition keys the procedures parse as quantities, with the unit each must convert to.
+A value may also be a range or list of them (``3.4 V to 4.2 V``, ``500 ohm and 10 kohm``),
+the test then choosing or sweeping; each part must still parse."""
+
+CONDITION_WORDS: dict[str, frozenset[str]] = {"load": frozenset({"open"})}
+"""Words a quantity condition may take instead of a quantity (``load: open``)."""
+
+LEVEL_CONDITIONS = frozenset({"level", "levels"})
+"""Keys whose numbers are intensity levels: whole numbers from 1; names (``BOOST``,
+``any``) and ranges (``1-5``) are words."""
+
+_PARTS = re.compile(r"\s+(?:to|and)\s+|\s*,\s*")
+
+
+def _number_in(text: str) -> float | None:
+    """The number ``text`` starts with (``nan V`` → nan), or None when it starts with a word."""
+    head = text.strip().split(" ", 1)[0]
+    try:
+        return float(head)
+    except (ValueError, OverflowError):
+        return None
+
+
+def check_condition(name: str, value: object) -> None:
+    """Raise ValueError (what was expected) if a procedure could not use ``value``."""
+    if isinstance(value, bool):
+        raise ValueError(
+            "a quantity, number or word (quote yes/no/on/off, which YAML reads as booleans)"
+        )
+    unit = QUANTITY_CONDITIONS.get(name)
+    numbers: list[float] = []
+    if isinstance(value, (int, float)):
+        try:
+            numbers.append(float(value))
+        except OverflowError:
+            raise ValueError("a finite number") from None
+        if unit is not None:
+            parse_quantity(value, unit)
+    else:
+        for part in _PARTS.split(str(value).strip()):
+            if unit is not None and part not in CONDITION_WORDS.get(name, ()):
+                parse_quantity(part, unit)  # UnitParseError is a ValueError
+            number = _number_in(part)
+            if number is not None:
+                numbers.append(number)
+    for number in numbers:
+        if not math.isfinite(number):
+            raise ValueError("a finite number")
+        if name in LEVEL_CONDITIONS and (number < 1 or not number.is_integer()):
+            raise ValueError("a whole level number (1, 2, ...) or level names")
+
+
+def _check_raw(data: object, field_name: str, single: tuple[str, ...] = ()) -> None:
+    """Check the conditions mapping ``data[field_name]`` (and the single conditions named in
+    ``single``) of an object as written, before pydantic turns ``on`` (True) into 1.0.
+
+    FieldError blames the culprit's key; anything that is not a mapping of scalars is
+    left to pydantic's own messages."""
+    if not isinstance(data, dict):
+        return
+    mapping = data.get(field_name)
+    items: list[tuple[tuple[str | int, ...], object, object]] = [
+        ((k,), k, data[k]) for k in single if data.get(k) is not None
+    ]
+    if isinstance(mapping, dict):
+        items += [((field_name, k), k, v) for k, v in mapping.items()]
+    for path, name, value in items:
+        if not isinstance(name, str) or not isinstance(value, (str, int, float)):
+            continue
+        try:
+            check_condition(name, value)
+        except UnitParseError as exc:
+            unit = QUANTITY_CONDITIONS.get(name, "")
+            expected = f"a quantity in {unit}" if "such as" in exc.expected else exc.expected
+            words = sorted(CONDITION_WORDS.get(name, ()))
+            alternative = f" or {', '.join(words)}" if words else ""
+            raise FieldError(path, f"{expected}{alternative}") from None
+        except ValueError as exc:
+            raise FieldError(path, str(exc)) from None
 
 
 class Requirement(BaseModel):
@@ -58,6 +155,12 @@ class Requirement(BaseModel):
     _nominal: float | None = PrivateAttr(default=None)
     _lower: float | None = PrivateAttr(default=None)
     _upper: float | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _conditions_usable(cls, data: object) -> object:
+        _check_raw(data, "conditions")
+        return data
 
     @field_validator("unit")
     @classmethod
@@ -132,6 +235,12 @@ class SpecHeader(BaseModel):
     electrode_area: Number | None = None
     nominal_conditions: dict[str, Number] = Field(default_factory=dict)
     note: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _conditions_usable(cls, data: object) -> object:
+        _check_raw(data, "nominal_conditions", single=("electrode_area",))
+        return data
 
     def nominal(self, name: str, unit: str) -> float:
         """A nominal operating condition (``battery``, ``charger``…) in ``unit``."""

@@ -35,7 +35,30 @@ _ALIASES = {"\u00b5": "u", "\u03bc": "u", "\u03a9": "ohm", "\u2126": "ohm", "\u0
 
 
 class UnitParseError(ValueError):
-    """A quantity or unit string pint cannot read, or one of the wrong dimension."""
+    """A quantity or unit string pint cannot read, or one of the wrong dimension.
+
+    ``expected`` says what was wanted (``a finite quantity``) without the value, so an
+    ``InputError``, which names the value itself, does not say it twice.
+    """
+
+    def __init__(self, expected: str, got: object) -> None:
+        self.expected = expected
+        self.got = got
+        super().__init__(f"{expected}, got {brief(got)}")
+
+
+def brief(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, for one-line messages.
+
+    A 400-digit limit must not make a 900-character error line, and the ``repr`` of an
+    integer of more than 4300 digits raises (Python's guard against quadratic ``str``).
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"<an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits>"
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 12]}…{text[-8:]} ({len(text)} characters)"
 
 
 def _normalise(text: str) -> str:
@@ -53,7 +76,7 @@ def parse_unit(text: str) -> pint.Unit:
     try:
         return UREG.Unit(cleaned)
     except Exception as exc:  # pint raises many types (tokenizer, syntax, lookup)
-        raise UnitParseError(f"a unit pint knows, got {text!r}") from exc
+        raise UnitParseError("a unit pint knows", text) from exc
 
 
 def parse_quantity(value: str | float | int, unit: str) -> float:
@@ -64,33 +87,36 @@ def parse_quantity(value: str | float | int, unit: str) -> float:
     """
     target = parse_unit(unit)
     if isinstance(value, bool):
-        raise UnitParseError(f"a quantity in {unit or 'dimensionless'}, got {value!r}")
+        raise UnitParseError(f"a quantity in {unit or 'dimensionless'}", value)
     if isinstance(value, (int, float)):
-        return _finite(float(value), value)
+        try:
+            return _finite(float(value), value)
+        except OverflowError:  # an integer beyond the largest float (YAML reads 400 digits)
+            raise UnitParseError("a finite quantity", value) from None
     cleaned = _normalise(value)
     if _EXPLOSIVE.search(cleaned):
-        raise UnitParseError(f"a quantity without chained or huge exponents, got {value!r}")
+        raise UnitParseError("a quantity without chained or huge exponents", value)
     try:
         quantity: Any = UREG.Quantity(cleaned)
     except Exception as exc:  # pint raises many types (tokenizer, syntax, lookup)
-        raise UnitParseError(f"a quantity such as '400 uA', got {value!r}") from exc
+        raise UnitParseError("a quantity such as '400 uA'", value) from exc
     try:
         if not isinstance(quantity, pint.Quantity):
             return _finite(float(quantity), value)
         if quantity.dimensionality != target.dimensionality:
             raise UnitParseError(
-                f"a quantity in {unit or 'dimensionless'} "
-                f"(dimension {target.dimensionality}), got {value!r} "
-                f"(dimension {quantity.dimensionality})"
+                f"a quantity in {unit or 'dimensionless'} (dimension "
+                f"{target.dimensionality}, not {quantity.dimensionality})",
+                value,
             )
         return _finite(float(quantity.to(target).magnitude), value)
     except (OverflowError, TypeError) as exc:  # an integer beyond float, a complex result
-        raise UnitParseError(f"a finite quantity, got {value!r}") from exc
+        raise UnitParseError("a finite quantity", value) from exc
 
 
 def _finite(magnitude: float, value: object) -> float:
     if not math.isfinite(magnitude):
-        raise UnitParseError(f"a finite quantity, got {value!r}")
+        raise UnitParseError("a finite quantity", value)
     return magnitude
 
 
@@ -101,4 +127,4 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
     try:
         return float(UREG.Quantity(value, parse_unit(from_unit)).to(parse_unit(to_unit)).magnitude)
     except pint.errors.DimensionalityError as exc:
-        raise UnitParseError(f"{from_unit!r} cannot be converted to {to_unit!r}") from exc
+        raise UnitParseError(f"a unit convertible to {to_unit!r}", from_unit) from exc

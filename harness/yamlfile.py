@@ -5,11 +5,14 @@ way a person fixes them: file, line, field, what was expected. PyYAML's construc
 objects forget where they came from, so this module composes the node tree as well and
 keeps a map from each value's path (``("requirements", 3, "lower")``) to its line.
 Duplicate mapping keys, which YAML silently resolves to the last one, are an error here:
-a spec with two ``upper:`` keys is a spec nobody can audit.
+a spec with two ``upper:`` keys is a spec nobody can audit. So is an integer longer than
+Python will read (4300 digits): PyYAML would raise a bare ``ValueError`` with a
+traceback; here it is an error naming its line and field like any other.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,17 +22,26 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import InputError
+from harness.units import brief
 
 PathKey = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
 
 class FieldError(ValueError):
-    """Raised by a model validator to blame one field of the object being validated."""
+    """Raised by a model validator to blame one field of the object being validated.
 
-    def __init__(self, field_name: str, expected: str) -> None:
+    ``field_name`` is a key of that object, or a path below it (``("conditions",
+    "battery")``) when the culprit is an entry of a mapping field.
+    """
+
+    def __init__(self, field_name: str | tuple[str | int, ...], expected: str) -> None:
         self.field_name = field_name
         super().__init__(expected)
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        return self.field_name if isinstance(self.field_name, tuple) else (self.field_name,)
 
 
 @dataclass(frozen=True)
@@ -95,19 +107,42 @@ def load_yaml(path: str | Path) -> YamlDocument:
     return parse_yaml(text, source)
 
 
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader where PyYAML was built with it (about ten times faster: a spec
-loads in ~30 ms instead of ~330 ms, which every run and every worker pays), else the
-pure-Python one; both give the same data and the same line marks."""
+class _NumberTooLong(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.line = node.start_mark.line + 1
+        super().__init__(f"a number of at most {sys.get_int_max_str_digits()} digits")
+
+
+class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's safe loader where PyYAML was built with it (about ten times faster: a spec
+    loads in ~30 ms instead of ~330 ms, which every run and every worker pays), else the
+    pure-Python one; both give the same data and the same line marks. Its integers are
+    read by :func:`_construct_int`."""
+
+
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
+    try:
+        return int(yaml.constructor.SafeConstructor.construct_yaml_int(loader, node))
+    except ValueError:  # Python's limit on int(str) digits; YAML's own grammar matched
+        raise _NumberTooLong(node) from None
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def parse_yaml(text: str, source: str | Path) -> YamlDocument:
     """Parse YAML ``text`` that came from ``source`` (used in error messages)."""
     src = Path(source)
-    loader = _SAFE_LOADER(text)
+    loader = _SafeLoader(text)
+    lines: dict[PathKey, int] = {}
     try:  # one parse: the node tree (for line numbers), then the data built from it
         node = loader.get_single_node()
+        if node is not None:
+            _walk(node, (), lines, src)
         data = loader.construct_document(node) if node is not None else None
+    except _NumberTooLong as exc:
+        at = max((p for p, n in lines.items() if n == exc.line), key=len, default=())
+        raise InputError(src, dotted(at), str(exc), line=exc.line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -117,9 +152,6 @@ def parse_yaml(text: str, source: str | Path) -> YamlDocument:
         raise InputError(src, "yaml", f"valid YAML syntax ({exc})") from exc
     finally:
         loader.dispose()
-    lines: dict[PathKey, int] = {}
-    if node is not None:
-        _walk(node, (), lines, src)
     return YamlDocument(source=src, data=data, text=text, lines=lines)
 
 
@@ -160,13 +192,33 @@ def validate(model: type[M], doc: YamlDocument) -> M:
         got = first.get("input")
         cause = (first.get("ctx") or {}).get("error")
         if isinstance(cause, FieldError):
-            loc = (*loc, cause.field_name)
+            loc = (*loc, *cause.path)
             message = str(cause)
             got = _lookup(doc.data, loc)
-        shown = got if isinstance(got, (str, int, float, bool)) else None
+        shown = _shown(got)
+        if shown is not None:  # the value is said once, by InputError
+            message = message.removesuffix(f", got {brief(got)}")
         raise InputError(
             doc.source, dotted(loc), message, line=doc.line_of(loc), got=shown
         ) from exc
+
+
+class _Brief(str):
+    """Text that InputError quotes as it is (it already is a cut-short ``repr``)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _shown(got: object) -> object:
+    """The value to quote in an error: scalars only, and a long one cut short."""
+    if not isinstance(got, (str, int, float, bool)):
+        return None
+    text = brief(got)
+    try:
+        return got if text == repr(got) else _Brief(text)
+    except ValueError:  # an integer too long for repr
+        return _Brief(text)
 
 
 def require_unique(

@@ -220,3 +220,121 @@ def test_unknown_field_and_missing_limit(tmp_path):
 
 def test_schema_version_refused(tmp_path):
     expect_error(tmp_path, GOOD.replace("schema: 1", "schema: 2"), "schema", 1, "version 1")
+
+
+# --- numbers that are not finite, and conditions a run could not use -----------------------
+
+HUGE = "1" + "0" * 400  # beyond the largest float (about 1.8e308)
+
+
+@pytest.mark.parametrize("field", ["upper", "lower", "nominal"])
+@pytest.mark.parametrize(
+    "value", [HUGE, f"{HUGE} uA", f"-{HUGE}", f"{HUGE}.5 uA", ".nan", ".inf", "-.inf", "nan uA"]
+)
+def test_a_limit_beyond_any_float_names_file_line_and_field(tmp_path, field, value):
+    line = {"nominal": 15, "lower": 16, "upper": 17}[field]
+    original = {"nominal": "400 uA", "lower": "320 uA", "upper": "480 uA"}[field]
+    text = GOOD.replace(f"    {field}: {original}\n", f"    {field}: {value}\n")
+    expect_error(tmp_path, text, f"requirements[0].{field}", line, "finite")
+
+
+def test_the_error_for_a_huge_limit_is_one_short_line(tmp_path):
+    text = GOOD.replace("upper: 480 uA", f"upper: {HUGE} uA")
+    with pytest.raises(InputError) as info:
+        load_spec(write(tmp_path, text))
+    message = str(info.value)
+    assert len(message) < 300, message
+    assert message.count("got") == 1, message
+
+
+def test_an_integer_python_refuses_to_read_is_an_input_error(tmp_path):
+    text = GOOD.replace("upper: 480 uA", "upper: 1" + "0" * 5000)
+    with pytest.raises(InputError) as info:
+        load_spec(write(tmp_path, text))
+    assert info.value.line == 17, str(info.value)
+    assert "requirements[0].upper" in str(info.value)
+    assert len(str(info.value)) < 300
+
+
+def _conditions(tmp_path, conditions):
+    return write(tmp_path, GOOD.replace("{load: 500 ohm}", conditions))
+
+
+@pytest.mark.parametrize(
+    ("conditions", "field", "expected"),
+    [
+        ("{load: 500 ohm, battery: .nan}", "battery", "finite"),
+        ("{load: 500 ohm, battery: nan V}", "battery", "finite"),
+        ("{load: 500 ohm, battery: -.inf}", "battery", "finite"),
+        (f"{{load: 500 ohm, battery: {HUGE}}}", "battery", "finite"),
+        ("{load: 500 ohm, battery: 3.8 Vx}", "battery", "quantity"),
+        ("{load: 500 ohm, battery: 3.8 A}", "battery", "dimension"),
+        ("{load: 500 ohm, battery: 3.4 V to 4.2 bananas}", "battery", "quantity"),
+        ("{load: 500 ohmz}", "load", "quantity"),
+        ("{load: shorted}", "load", "open"),
+        ("{load: 500 ohm and nan ohm}", "load", "finite"),
+        ("{load: 500 ohm, charger: five volts}", "charger", "quantity"),
+        ("{load: 500 ohm, ramp: 10 mV}", "ramp", "dimension"),
+        ("{load: 500 ohm, electrode_area: 0.5 cm}", "electrode_area", "dimension"),
+        ("{load: 500 ohm, level: .nan}", "level", "finite"),
+        ("{load: 500 ohm, level: 2.5}", "level", "whole"),
+        ("{load: 500 ohm, level: '-1'}", "level", "whole"),
+        ("{load: 500 ohm, temperature: .inf}", "temperature", "finite"),
+        ("{load: 500 ohm, temperature: nan degC}", "temperature", "finite"),
+        ("{load: 500 ohm, boost: on}", "boost", "quote"),
+    ],
+)
+def test_a_condition_a_run_could_not_use_is_refused(tmp_path, conditions, field, expected):
+    with pytest.raises(InputError) as info:
+        load_spec(_conditions(tmp_path, conditions))
+    err = info.value
+    assert err.field == f"requirements[0].conditions.{field}", str(err)
+    assert err.line == 18, str(err)
+    assert re.search(expected, str(err)), str(err)
+    assert str(err).startswith(str(tmp_path / "spec.yaml"))
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        "{load: 500 ohm, battery: 3.4 V to 4.2 V, level: 5}",
+        "{load: open, level: 5}",
+        "{load: 500 ohm to open, event: contact made}",
+        "{load: 500 ohm and 10 kohm, levels: 1-5, frequency: F2}",
+        "{load: '500 ohm', level: 'any, BOOST', boost: 'on', state: standby}",
+        "{load: 500 ohm, battery: 3.8, charger: 5 V, ramp: 10 mV/s, electrode_area: 0.5 cm^2}",
+        "{load: 500, level: '3', user_action: none, states: 'standby, suspended, charging'}",
+    ],
+)
+def test_conditions_as_the_suites_use_them_load(tmp_path, conditions):
+    spec = load_spec(_conditions(tmp_path, conditions))
+    assert spec.requirement("OUT-AMP-L5").conditions
+
+
+@pytest.mark.parametrize(
+    ("nominal", "field", "expected"),
+    [
+        ("{battery: .nan}", "battery", "finite"),
+        ("{battery: 3.8 Q}", "battery", "quantity"),
+        ("{load: 500 ohm, level: 1.5}", "level", "whole"),
+    ],
+)
+def test_a_nominal_condition_a_run_could_not_use_is_refused(tmp_path, nominal, field, expected):
+    rule = "  default_decision_rule: guarded\n"
+    text = GOOD.replace(rule, f"{rule}  nominal_conditions: {nominal}\n")
+    with pytest.raises(InputError) as info:
+        load_spec(write(tmp_path, text))
+    assert info.value.field == f"spec.nominal_conditions.{field}", str(info.value)
+    assert info.value.line == 8, str(info.value)
+    assert re.search(expected, str(info.value)), str(info.value)
+
+
+def test_a_non_finite_electrode_area_is_refused(tmp_path):
+    text = GOOD.replace("  device: RMD-1\n", "  device: RMD-1\n  electrode_area: nan cm^2\n")
+    expect_error(tmp_path, text, "spec.electrode_area", 7, "finite")
+
+
+def test_every_condition_of_the_rmd1_spec_is_accepted():
+    spec = load_spec(RMD1)
+    assert spec.requirement("OUT-LINE").conditions["battery"] == "3.4 V to 4.2 V"
+    assert spec.header.nominal("battery", "V") == 3.8

@@ -3,8 +3,10 @@ harness/yamlfile.py and the quantity parser in harness/units.py).
 
 Properties: random YAML and random edits of the real `specs/rmd1.yaml` and
 `fixtures/benches/sim.yaml` load to a valid document or raise `InputError` naming the
-file, in bounded time; limits are never NaN or infinite; quantities written to take
-forever (`9**9**9 uA`) or alias bombs are refused quickly.
+file, in bounded time; limits are never NaN or infinite (nor 400-digit integers, which
+no float holds); quantities written to take forever (`9**9**9 uA`) or alias bombs are
+refused quickly; a requirement's conditions load only when the procedures can use them
+(finite numbers, quantities that parse in their key's unit).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from hypothesis import strategies as st
 
 from harness.benchfile import load_bench
 from harness.errors import InputError
-from harness.spec import Spec, load_spec
+from harness.spec import CONDITION_WORDS, QUANTITY_CONDITIONS, Spec, load_spec
+from harness.units import parse_quantity
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_TEXT = (ROOT / "specs" / "rmd1.yaml").read_text(encoding="utf-8")
@@ -104,7 +107,9 @@ requirements:
     st.sampled_from(
         [".nan", ".inf", "-.inf", "'nan uA'", "'inf uA'", "'1e999 uA'", "'-1e999 mA'",
          "'9**9**9 uA'", "'9^9^9 uA'", "'9**(9**9) uA'", "'2**99999999 uA'",
-         "'10**10**10 A'", "'(9**9)**(9**9) uA'", "'1e308 * 1e308 uA'"]
+         "'10**10**10 A'", "'(9**9)**(9**9) uA'", "'1e308 * 1e308 uA'",
+         "1" + "0" * 400, "-1" + "0" * 400, "1" + "0" * 400 + " uA", "1" + "0" * 5000,
+         "1e400", "'1e400'"]
     ),
 )  # fmt: skip
 def test_non_finite_or_explosive_limits_are_refused_quickly(field: str, value: str) -> None:
@@ -120,3 +125,32 @@ def test_an_alias_bomb_is_answered_in_bounded_time(depth: int) -> None:
     """Each level doubles the tree; a walker that follows aliases into shared nodes hangs."""
     lines = ["a0: &a0 [x, x]"] + [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]" for i in range(1, depth)]
     _load(load_spec, "\n".join(lines) + "\n", seconds=2.0)
+
+
+_CONDITION_VALUES = st.one_of(
+    st.integers(-(10**30), 10**30), st.floats(), st.booleans(),
+    st.text(alphabet="0123456789.eE+- naifVvohmkKAcs^/tdpr,", max_size=14),
+    st.sampled_from(["3.8 V", "3.4 V to 4.2 V", "500 ohm", "open", "500 ohm to open", "nan V",
+                     "inf ohm", "1e999 V", "3.8 Vx", "5 A", "10 mV/s", "0.5 cm^2", "F2", "1-5",
+                     "any, BOOST", "1" + "0" * 400, "1" + "0" * 400 + " V", "-1", "2.5"]),
+)  # fmt: skip
+
+
+@FUZZ
+@given(st.sampled_from([*QUANTITY_CONDITIONS, "level", "levels", "frequency", "x"]),
+       _CONDITION_VALUES)  # fmt: skip
+def test_conditions_load_only_when_a_procedure_can_use_them(key: str, value: object) -> None:
+    written = yaml.safe_dump({key: value}, default_flow_style=True).strip()
+    text = _REQUIREMENT.format(field="upper", value=f"1 uA, conditions: {written}")
+    loaded = _load(load_spec, text, seconds=2.0)
+    if loaded is None:
+        return
+    kept = loaded.requirement("R-1").conditions.get(key)
+    if isinstance(kept, (int, float)):
+        assert math.isfinite(float(kept)), kept
+    if key in QUANTITY_CONDITIONS and isinstance(kept, str):
+        for part in kept.replace(" and ", " to ").replace(",", " to ").split(" to "):
+            if part.strip() not in CONDITION_WORDS.get(key, ()):
+                assert math.isfinite(parse_quantity(part.strip(), QUANTITY_CONDITIONS[key]))
+    elif key in QUANTITY_CONDITIONS and kept is not None:
+        assert math.isfinite(parse_quantity(kept, QUANTITY_CONDITIONS[key]))
