@@ -11,14 +11,17 @@ import re
 
 import pytest
 
+from harness.bench import Bench
 from harness.dut import testport
+from harness.plugin import MeasureForCurrentTest
 from harness.record import UnitIdentity
+from harness.spec import Spec
 
 
 @pytest.mark.requirement("COM-ID")
 def test_unit_reports_its_identity(
-    measure, fresh_unit: testport.TestPort, unit_identity: UnitIdentity
-):
+    measure: MeasureForCurrentTest, fresh_unit: testport.TestPort, unit_identity: UnitIdentity
+) -> None:
     reported = fresh_unit.identify()
     fields = {
         "model": reported.model,
@@ -39,7 +42,9 @@ def test_unit_reports_its_identity(
 
 
 @pytest.mark.requirement("COM-STATE")
-def test_reported_level_and_frequency_match_the_output(measure, bench, spec, fresh_unit):
+def test_reported_level_and_frequency_match_the_output(
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
+) -> None:
     """Each level's delivered current is nearest that level's nominal; each frequency
     setting's measured pulse rate is nearest that setting's nominal. A unit whose firmware
     reports one level and delivers another fails here."""

@@ -26,7 +26,8 @@ from __future__ import annotations
 import pytest
 
 from harness.bench import Bench
-from harness.measure import Measure
+from harness.dut import testport
+from harness.plugin import MeasureForCurrentTest
 from harness.procedures.auxiliary import CYCLE_NPLC, SAFE_RANGE_A
 from harness.procedures.dmm import DcReading, read_dc_current
 from harness.procedures.treatment import (
@@ -50,7 +51,9 @@ def _limit_s(spec: Spec, rid: str) -> float:
     return convert(req.upper_limit, req.unit, "s")
 
 
-def _record(measure: Measure, reading: DcReading, c: Conditions, state: str, **extra: str) -> None:
+def _record(
+    measure: MeasureForCurrentTest, reading: DcReading, c: Conditions, state: str, **extra: str
+) -> None:
     measure(
         "LKG-AUX-DC",
         abs(reading.mean_a),
@@ -70,7 +73,7 @@ def _record(measure: Measure, reading: DcReading, c: Conditions, state: str, **e
 
 @pytest.mark.requirement("LKG-AUX-DC")
 def test_dc_auxiliary_current_standby_suspended_charging(
-    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
 ) -> None:
     req = spec.requirement("LKG-AUX-DC")
     c = conditions_for(spec, req).but(level=5)

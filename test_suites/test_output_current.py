@@ -27,9 +27,14 @@ import itertools
 import numpy as np
 import pytest
 
+from harness.analysis.waveform import WaveformMetrics
 from harness.bench import Bench
+from harness.captures import CaptureArchive
+from harness.dut import testport
+from harness.plugin import MeasureForCurrentTest
 from harness.procedures.capture import (
     LOAD_CHANNEL,
+    CurrentCapture,
     analyse,
     capture_current,
     keep,
@@ -54,7 +59,7 @@ def nominal_peak_a(spec: Spec, level: int) -> float:
 
 def peak_capture(
     bench: Bench, spec: Spec, c: Conditions, *, expected_a: float, duration_s: float = 2.2
-):
+) -> tuple[CurrentCapture, WaveformMetrics]:
     start_treatment(bench, c)
     assert c.load_ohms is not None
     capture = capture_current(
@@ -71,8 +76,13 @@ def peak_capture(
     ],
 )
 def test_peak_current_at_each_level(
-    measure, bench: Bench, spec: Spec, fresh_unit, captures, level: int
-):
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
+    level: int,
+) -> None:
     rid = f"OUT-AMP-L{level}"
     c = conditions_for(spec, spec.requirement(rid))
     capture, metrics = peak_capture(bench, spec, c, expected_a=nominal_peak_a(spec, level))
@@ -97,7 +107,13 @@ def test_peak_current_at_each_level(
         for r in ("OUT-LOAD-2K", "OUT-LOAD-10K")
     ],
 )
-def test_current_independent_of_load(measure, bench: Bench, spec: Spec, fresh_unit, rid: str):
+def test_current_independent_of_load(
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    rid: str,
+) -> None:
     req = spec.requirement(rid)
     load = parse_quantity(req.conditions["load"], "ohm")
     reference = parse_quantity(req.conditions["reference_load"], "ohm")
@@ -146,7 +162,13 @@ def ratio_budget(
 
 
 @pytest.mark.requirement("OUT-VCOMP")
-def test_open_circuit_voltage(measure, bench: Bench, spec: Spec, fresh_unit, captures):
+def test_open_circuit_voltage(
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
+) -> None:
     req = spec.requirement("OUT-VCOMP")
     c = conditions_for(spec, req).but(load_ohms=500.0, frequency=3)
     start_treatment(bench, c)
@@ -180,8 +202,13 @@ def test_open_circuit_voltage(measure, bench: Bench, spec: Spec, fresh_unit, cap
 @pytest.mark.requirement("OUT-ABSMAX")
 @pytest.mark.parametrize("load_ohms", [500.0, 2000.0, 10_000.0])
 def test_absolute_maximum_with_boost(
-    measure, bench: Bench, spec: Spec, fresh_unit, captures, load_ohms: float
-):
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
+    load_ohms: float,
+) -> None:
     c = conditions_for(spec, spec.requirement("OUT-ABSMAX")).but(level=5, load_ohms=load_ohms)
     start_treatment(bench, c)
     bench.dut.boost()
@@ -206,7 +233,9 @@ def test_absolute_maximum_with_boost(
 
 
 @pytest.mark.requirement("OUT-MIN")
-def test_output_when_stimulation_is_off(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_output_when_stimulation_is_off(
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
+) -> None:
     c = conditions_for(spec, spec.requirement("OUT-MIN"))
     bench.dut.power_off()
     bench.select_load(c.load_ohms)
@@ -223,7 +252,9 @@ def test_output_when_stimulation_is_off(measure, bench: Bench, spec: Spec, fresh
 
 
 @pytest.mark.requirement("OUT-MONO")
-def test_levels_monotonic_and_wrap(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_levels_monotonic_and_wrap(
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
+) -> None:
     c = conditions_for(spec, spec.requirement("OUT-MONO")).but(level=1)
     start_treatment(bench, c)
     plateaus = [sample_output(bench, range_a=RATIO_RANGE_A).plateau_a]
@@ -244,7 +275,13 @@ def test_levels_monotonic_and_wrap(measure, bench: Bench, spec: Spec, fresh_unit
 
 
 @pytest.mark.requirement("OUT-BOOST", "OUT-BOOST-AMP")
-def test_boost_duration_and_amplitude(measure, bench: Bench, spec: Spec, fresh_unit, captures):
+def test_boost_duration_and_amplitude(
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
+) -> None:
     req = spec.requirement("OUT-BOOST")
     c = conditions_for(spec, req).but(frequency=3)
     start_treatment(bench, c)
@@ -302,7 +339,9 @@ def test_boost_duration_and_amplitude(measure, bench: Bench, spec: Spec, fresh_u
 
 
 @pytest.mark.requirement("OUT-LINE")
-def test_line_regulation_over_battery_range(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_line_regulation_over_battery_range(
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
+) -> None:
     req = spec.requirement("OUT-LINE")
     c = conditions_for(spec, req).but(level=5, load_ohms=500.0)
     low, high = (parse_quantity(v.strip(), "V") for v in str(req.conditions["battery"]).split("to"))

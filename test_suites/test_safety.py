@@ -52,8 +52,9 @@ import pytest
 from harness.analysis.waveform import analyze_current
 from harness.bench import Bench
 from harness.captures import CaptureArchive
+from harness.dut import testport
 from harness.errors import InstrumentError
-from harness.measure import Measure
+from harness.plugin import MeasureForCurrentTest
 from harness.procedures.activity import output_active
 from harness.procedures.auxiliary import WorstReading, worst_window_current
 from harness.procedures.battery_ramp import StepObservation, observe_step, threshold_budget
@@ -248,7 +249,11 @@ def _no_trip_note(trip: ReactionTime, peak_a: float, hold: float) -> str:
 
 @pytest.mark.requirement("SAF-OC-TRIP", "SAF-OC-PEAK", "SAF-OC-LATCH")
 def test_overcurrent_trips_fast_and_latches(
-    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object, captures: CaptureArchive
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
 ) -> None:
     c = _timing_conditions(spec, "SAF-OC-TRIP")
     record = c.as_record() | {"event": "protection self-test"}
@@ -282,7 +287,7 @@ def test_overcurrent_trips_fast_and_latches(
 
 
 def _check_latch(
-    measure: Measure, bench: Bench, spec: Spec, c: Conditions, record: dict[str, str]
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, c: Conditions, record: dict[str, str]
 ) -> None:
     """Off on the scope over both polarities after the trip; back after a power cycle."""
     assert c.load_ohms is not None
@@ -311,7 +316,11 @@ def _check_latch(
 
 @pytest.mark.requirement("SAF-NOCONTACT-DET", "SAF-NOCONTACT-I")
 def test_contact_loss_suspends_output(
-    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object, captures: CaptureArchive
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
 ) -> None:
     c = _timing_conditions(spec, "SAF-NOCONTACT-DET")
     assert c.load_ohms is not None
@@ -391,7 +400,11 @@ def _readings_over_cycle(bench: Bench, spec: Spec) -> int:
 
 @pytest.mark.requirement("SAF-RECONTACT")
 def test_recontact_restarts_with_soft_ramp(
-    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object, captures: CaptureArchive
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
 ) -> None:
     evidence: list[str] = []
     req = spec.requirement("SAF-RECONTACT")
@@ -456,7 +469,11 @@ def test_recontact_restarts_with_soft_ramp(
 
 @pytest.mark.requirement("SAF-CHG-MIDSESSION", "SAF-CHG-INHIBIT")
 def test_charger_stops_and_inhibits_output(
-    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object, captures: CaptureArchive
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
 ) -> None:
     c = _timing_conditions(spec, "SAF-CHG-MIDSESSION")
     assert c.load_ohms is not None
@@ -508,7 +525,7 @@ def test_charger_stops_and_inhibits_output(
 
 
 def _measure_inhibit(
-    measure: Measure, bench: Bench, spec: Spec, c: Conditions, charger_v: float
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, c: Conditions, charger_v: float
 ) -> None:
     """Peak |i| over a whole polarity cycle on the most sensitive scale; if that record
     clips (codes 0 or 255), the peak is read on the L5 scale instead."""
@@ -544,7 +561,7 @@ def _measure_inhibit(
 
 @pytest.mark.requirement("SAF-CHG-DC")
 def test_dc_current_while_charging(
-    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
 ) -> None:
     req = spec.requirement("SAF-CHG-DC")
     c = conditions_for(spec, req).but(level=5)
@@ -563,7 +580,7 @@ def test_dc_current_while_charging(
 
 
 def _record_worst_window(
-    measure: Measure,
+    measure: MeasureForCurrentTest,
     requirement_id: str,
     reading: WorstReading,
     *,
@@ -589,7 +606,7 @@ def _record_worst_window(
 
 @pytest.mark.requirement("SAF-LOWBAT-WARN", "SAF-LOWBAT-CUT", "SAF-LOWBAT-HYST")
 def test_low_battery_warning_cutoff_and_restart(
-    measure: Measure, bench: Bench, spec: Spec, fresh_unit: object
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
 ) -> None:
     warn_req = spec.requirement("SAF-LOWBAT-WARN")
     c = conditions_for(spec, warn_req)

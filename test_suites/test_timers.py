@@ -12,6 +12,9 @@ import numpy as np
 import pytest
 
 from harness.bench import Bench
+from harness.captures import CaptureArchive
+from harness.dut import testport
+from harness.plugin import MeasureForCurrentTest
 from harness.procedures.activity import output_active, unit_is_on
 from harness.procedures.capture import BUZZER_CHANNEL, capture_channel, keep, timing_budget
 from harness.procedures.treatment import conditions_for, start_treatment
@@ -33,7 +36,13 @@ def _poll_budget(*brackets: WaitResult) -> UncertaintyBudget:
 
 
 @pytest.mark.requirement("TIM-BEEP")
-def test_relocate_beep_interval(measure, bench: Bench, spec: Spec, fresh_unit, captures):
+def test_relocate_beep_interval(
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
+) -> None:
     req = spec.requirement("TIM-BEEP")
     c = conditions_for(spec, req)
     start_treatment(bench, c, settle_s=0.5)
@@ -69,7 +78,9 @@ def test_relocate_beep_interval(measure, bench: Bench, spec: Spec, fresh_unit, c
 
 
 @pytest.mark.requirement("TIM-SESSION")
-def test_session_length_pauses_while_contact_is_lost(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_session_length_pauses_while_contact_is_lost(
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
+) -> None:
     req = spec.requirement("TIM-SESSION")
     c = conditions_for(spec, req)
     start_treatment(bench, c, settle_s=0.0)
@@ -123,7 +134,7 @@ def test_session_length_pauses_while_contact_is_lost(measure, bench: Bench, spec
 
 
 def _measure_power_off(
-    measure,
+    measure: MeasureForCurrentTest,
     bench: Bench,
     rid: str,
     *,
@@ -149,7 +160,9 @@ def _measure_power_off(
 
 
 @pytest.mark.requirement("TIM-AUTOOFF")
-def test_auto_off_after_twenty_minutes(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_auto_off_after_twenty_minutes(
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
+) -> None:
     c = conditions_for(spec, spec.requirement("TIM-AUTOOFF"))
     start_treatment(bench, c, settle_s=0.0)
     _measure_power_off(
@@ -164,7 +177,9 @@ def test_auto_off_after_twenty_minutes(measure, bench: Bench, spec: Spec, fresh_
 
 
 @pytest.mark.requirement("TIM-IDLE-OFF")
-def test_idle_off_when_never_touched(measure, bench: Bench, spec: Spec, fresh_unit):
+def test_idle_off_when_never_touched(
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
+) -> None:
     c = conditions_for(spec, spec.requirement("TIM-IDLE-OFF"))
     bench.select_load(None)
     bench.dut.power_off()

@@ -21,6 +21,9 @@ import pytest
 
 from harness.analysis.waveform import WaveformMetrics
 from harness.bench import Bench
+from harness.captures import CaptureArchive
+from harness.dut import testport
+from harness.plugin import MeasureForCurrentTest
 from harness.procedures.capture import (
     LOAD_CHANNEL,
     CurrentCapture,
@@ -81,8 +84,13 @@ def time_budget(value: float, resolution_s: float, span_s: float) -> Uncertainty
     ],
 )
 def test_pulse_frequency_and_width(
-    measure, bench: Bench, spec: Spec, fresh_unit, captures, setting: int
-):
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
+    setting: int,
+) -> None:
     f_id, w_id = f"WAV-FREQ-F{setting}", f"WAV-PW-F{setting}"
     c = conditions_for(spec, spec.requirement(f_id))
     duration = 2.2 if setting > 1 else 4.2
@@ -116,7 +124,13 @@ def test_pulse_frequency_and_width(
 
 
 @pytest.mark.requirement("WAV-REV")
-def test_polarity_reversal_interval(measure, bench: Bench, spec: Spec, fresh_unit, captures):
+def test_polarity_reversal_interval(
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
+) -> None:
     c = conditions_for(spec, spec.requirement("WAV-REV"))
     cap, m = capture_at(bench, spec, c, 5.0, resolution_s=50e-6)
     evidence = [keep(captures, "WAV-REV", cap)]
@@ -139,7 +153,13 @@ def test_polarity_reversal_interval(measure, bench: Bench, spec: Spec, fresh_uni
 
 
 @pytest.mark.requirement("WAV-QPH")
-def test_maximum_phase_charge(measure, bench: Bench, spec: Spec, fresh_unit, captures):
+def test_maximum_phase_charge(
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
+) -> None:
     c = conditions_for(spec, spec.requirement("WAV-QPH"))
     cap, m = capture_at(bench, spec, c, 4.2)
     evidence = [keep(captures, "WAV-QPH", cap)]
@@ -158,7 +178,14 @@ def test_maximum_phase_charge(measure, bench: Bench, spec: Spec, fresh_unit, cap
 
 @pytest.mark.requirement("WAV-DC")
 @pytest.mark.parametrize("load_ohms", [500.0, 10_000.0])
-def test_dc_component(measure, bench: Bench, spec: Spec, fresh_unit, captures, load_ohms: float):
+def test_dc_component(
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
+    load_ohms: float,
+) -> None:
     c = conditions_for(spec, spec.requirement("WAV-DC")).but(load_ohms=load_ohms, level=5)
     start_treatment(bench, c)
     cap = capture_current(
@@ -194,7 +221,13 @@ def test_dc_component(measure, bench: Bench, spec: Spec, fresh_unit, captures, l
 
 
 @pytest.mark.requirement("WAV-IAVG", "WAV-JRMS")
-def test_average_current_and_rms_density(measure, bench: Bench, spec: Spec, fresh_unit, captures):
+def test_average_current_and_rms_density(
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
+) -> None:
     c = conditions_for(spec, spec.requirement("WAV-IAVG"))
     area = electrode_area_cm2(spec, "WAV-JRMS")
     start_treatment(bench, c)
@@ -229,7 +262,13 @@ def test_average_current_and_rms_density(measure, bench: Bench, spec: Spec, fres
 
 
 @pytest.mark.requirement("WAV-PDENS")
-def test_average_power_density(measure, bench: Bench, spec: Spec, fresh_unit, captures):
+def test_average_power_density(
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
+) -> None:
     req = spec.requirement("WAV-PDENS")
     c = conditions_for(spec, req)
     area = electrode_area_cm2(spec, "WAV-PDENS")
@@ -266,6 +305,10 @@ def _contact_capture(
     start_treatment(bench, c.but(load_ohms=None), settle_s=0.5)
     peak = nominal_peak_a(spec, c.level)
     load = c.load_ohms or 500.0
+
+    def make_contact() -> None:
+        bench.select_load(load)
+
     cap = capture_current(
         bench,
         load,
@@ -274,15 +317,19 @@ def _contact_capture(
         resolution_s=5e-6,
         trigger=(LOAD_CHANNEL, 0.02 * peak * load, "rising"),
         pre_trigger_s=0.3,
-        action=lambda: bench.select_load(load),
+        action=make_contact,
     )
     return cap, analyse(cap)
 
 
 @pytest.mark.requirement("WAV-RAMP", "WAV-OVS")
 def test_soft_start_and_overshoot_on_contact(
-    measure, bench: Bench, spec: Spec, fresh_unit, captures
-):
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
+) -> None:
     c = conditions_for(spec, spec.requirement("WAV-RAMP")).but(frequency=3)
     cap, m = _contact_capture(bench, spec, c)
     evidence = [keep(captures, "WAV-RAMP-contact", cap)]
@@ -320,7 +367,13 @@ def _overshoot_budget(cap: CurrentCapture) -> UncertaintyBudget:
 
 
 @pytest.mark.requirement("WAV-OVS")
-def test_overshoot_on_level_change(measure, bench: Bench, spec: Spec, fresh_unit, captures):
+def test_overshoot_on_level_change(
+    measure: MeasureForCurrentTest,
+    bench: Bench,
+    spec: Spec,
+    fresh_unit: testport.TestPort,
+    captures: CaptureArchive,
+) -> None:
     c = conditions_for(spec, spec.requirement("WAV-OVS")).but(frequency=3)
     start_treatment(bench, c.but(level=c.level - 1))
     low, high = nominal_peak_a(spec, c.level - 1), nominal_peak_a(spec, c.level)
