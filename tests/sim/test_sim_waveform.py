@@ -1,9 +1,10 @@
-"""The output stage against domain.md section 3: the numbers a scope and DMM would read."""
+"""The output stage against docs/domain.md, section 3 "Derived numbers at level 5": the
+numbers a scope and DMM would read.
+
+How fast the model answers is measured by `benchmarks/bench_sim_speed.py`, not here.
+"""
 
 from __future__ import annotations
-
-import time
-from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -148,17 +149,13 @@ def test_boost_adds_one_level_for_ten_seconds_and_is_capped() -> None:
     assert peak(top, 2.1, 4.0) == pytest.approx(400e-6)  # capped at level 5
 
 
-def test_observing_a_million_points_is_fast() -> None:
+def test_observing_a_million_points_answers_each_one() -> None:
     bench = treating_bench(frequency=3)
     bench.advance_to(20.0)
     t = grid(5.0, 15.0, 1_000_000)
-    best = min(_timed(lambda: bench.load_current(t)) for _ in range(3))
-    assert best < 0.1
-    best_v = min(_timed(lambda: bench.load_voltage(t)) for _ in range(3))
-    assert best_v < 0.1
-
-
-def _timed(action: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
+    i = bench.load_current(t)
+    v = bench.load_voltage(t)
+    assert i.shape == v.shape == (1_000_000,)
+    np.testing.assert_array_equal(v, i * R500)  # 0.2 V at L5: far below compliance
+    assert np.max(np.abs(i)) == pytest.approx(400e-6, rel=1e-9)
+    assert bench.load_current(t.reshape(1000, 1000)).shape == (1000, 1000)
