@@ -4,7 +4,9 @@ Properties: any file handed to `read_capture` (random CSV text, mutations of eac
 three CSV layouts, junk or odd arrays in an .npz, junk or damaged Parquet) is either a
 capture that can be trusted (at least two finite samples, a finite start time and a
 finite positive spacing) or an `InputError` naming the file; a capture written in any
-layout reads back with the same time base and samples.
+layout reads back with the same time base and samples. Edge cases of the header numbers and
+of the time span are stated one by one: refused (naming the file, line and field) or read
+(with the values worked out here, not by the reader).
 """
 
 from __future__ import annotations
@@ -106,23 +108,77 @@ def test_each_csv_layout_reads_back(t0: float, dt: float, volts: list[float], la
     assert math.isclose(capture.t0, t0, rel_tol=1e-9, abs_tol=1e-9 * dt)
 
 
-@FUZZ_SLOW
-@given(
-    st.sampled_from(["nan", "inf", "-inf", "1e999", "0", "-1e-3"]),
-    st.sampled_from(["Start", "Increment"]),
+def _refusal(name: str, content: bytes) -> InputError:
+    """The `InputError` that reading ``content`` must raise; it names the file."""
+    with _file(name, content) as path, within(5.0), pytest.raises(InputError) as caught:
+        read_capture(path)
+    error = caught.value
+    assert error.source == str(path) and str(path) in str(error), f"file not named: {error}"
+    return error
+
+
+def _parsed(name: str, content: bytes) -> Capture:
+    with _file(name, content) as path, within(5.0):
+        return read_capture(path)
+
+
+def _rigol(start: str, increment: str) -> bytes:
+    return f"X,CH1,Start,Increment,\nSequence,Volt,{start},{increment}\n0,0.1,\n1,0.2,\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("field", "start", "increment"),
+    [
+        *(("Start", bad, "1e-6") for bad in ("nan", "inf", "-inf", "1e999")),
+        *(("Increment", "0", bad) for bad in ("nan", "inf", "-inf", "1e999", "0", "-1e-3")),
+    ],
 )
-def test_rigol_header_numbers_must_be_finite(bad: str, which: str) -> None:
-    start, increment = (bad, "1e-6") if which == "Start" else ("0", bad)
-    text = f"X,CH1,Start,Increment,\nSequence,Volt,{start},{increment}\n0,0.1,\n1,0.2,\n"
-    _read_or_refuse("rigol.csv", text.encode())
+def test_rigol_header_refuses_a_non_finite_start_or_a_bad_increment(
+    field: str, start: str, increment: str
+) -> None:
+    """A Start that is not a finite number, an Increment that is not a finite positive one:
+    refused on line 2, naming the header field."""
+    error = _refusal("rigol.csv", _rigol(start, increment))
+    assert (error.field, error.line) == (field, 2), str(error)
+    assert error.got == (start if field == "Start" else increment)
+
+
+@pytest.mark.parametrize("start", ["0", "-1e-3", "2.5e-3"])
+def test_rigol_header_any_finite_start_is_the_first_sample_time(start: str) -> None:
+    """Any finite Start is a valid time of sample 0 (a negative one is pre-trigger)."""
+    capture = _parsed("rigol.csv", _rigol(start, "1e-6"))
+    assert capture.source_format == "rigol-csv"
+    assert capture.t0 == float(start)  # sample index 0: t0 = Start + 0 x Increment
+    assert capture.dt == 1e-6
+    np.testing.assert_array_equal(capture.volts, [0.1, 0.2])
+
+
+def _two_rows(first: float, second: float) -> bytes:
+    return f"time_s,volts\n{first!r},0.1\n{second!r},0.2\n".encode()
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
-@FUZZ_SLOW
-@given(st.sampled_from([(-1e308, 1e308), (1e308, -1e308), (0.0, 1.7e308), (-1.7e308, 1e-300)]))
-def test_a_time_column_spanning_the_float_range_is_refused(times: tuple[float, float]) -> None:
-    text = f"time_s,volts\n{times[0]!r},0.1\n{times[1]!r},0.2\n"
-    _read_or_refuse("span.csv", text.encode())
+@pytest.mark.parametrize("times", [(-1e308, 1e308), (1e308, -1e308)])
+def test_a_time_column_whose_span_overflows_is_refused(times: tuple[float, float]) -> None:
+    """The step between the two times is not a finite positive number (it overflows to
+    +inf, or is -inf): refused at the second sample's line, naming the time column."""
+    error = _refusal("span.csv", _two_rows(*times))
+    assert (error.field, error.line) == ("time", 3), str(error)
+    assert error.got == times[1]
+
+
+@pytest.mark.parametrize("times", [(0.0, 1.7e308), (-1.7e308, 1e-300)])
+def test_a_time_column_spanning_most_of_the_float_range_is_read(
+    times: tuple[float, float],
+) -> None:
+    """Two finite times a finite positive step apart are a capture that can be trusted,
+    however far apart: t0 is the first time, dt the difference."""
+    step = times[1] - times[0]
+    assert math.isfinite(step) and step > 0  # the premise: no overflow here
+    capture = _parsed("span.csv", _two_rows(*times))
+    assert capture.source_format == "csv"
+    assert (capture.t0, capture.dt) == (times[0], step)
+    np.testing.assert_array_equal(capture.volts, [0.1, 0.2])
 
 
 # --- .npz and .parquet --------------------------------------------------------------------
