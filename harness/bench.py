@@ -10,12 +10,20 @@ driver, and the unit's test port. Tests never see the drivers' classes: they get
 off (over the test port), every supply output off, every relay open. It is best effort
 by design: it tries every step even when an earlier one fails (a unit that stopped
 answering must not keep the supplies on) and returns what went wrong.
+
+Opening is all or nothing for a run: the first instrument or port that cannot be opened
+(switched off, wrong address, a VISA library that does not load, a device path that does
+not exist) raises one :class:`BenchOpenError` naming it, its resource and the reason,
+after what did open is put in that same safe state and closed: a supply left on by a
+killed run must not stay on because the relay card is unplugged. ``hil bench check``
+uses :func:`open_parts` with ``keep_going`` to try every part and report each.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -239,6 +247,198 @@ def _sim_setup(
     return sim, resources, "@py", device.url, cleanup
 
 
+def _number_option(file: BenchFile, index: int, key: str) -> None:
+    entry = file.document.instruments[index]
+    value = entry.options.get(key)
+    if value is None:
+        return
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
+        raise InputError(
+            file.path, f"instruments[{index}].options.{key}", "a number above 0", got=value
+        )
+
+
+def check_options(file: BenchFile) -> None:
+    """The driver options the drivers read as numbers are numbers (InputError if not),
+    checked before anything is opened."""
+    for index, entry in enumerate(file.document.instruments):
+        for key in ("timeout_s", "line_frequency_hz"):
+            _number_option(file, index, key)
+        channels = entry.options.get("channels")
+        if channels is not None and not all(c.strip().isdigit() for c in str(channels).split(",")):
+            raise InputError(
+                file.path,
+                f"instruments[{index}].options.channels",
+                "switch channel numbers separated by commas, such as 1001,1002",
+                got=channels,
+            )
+
+
+class BenchOpenError(HilError):
+    """An instrument or the unit's port that could not be opened: which, where and why.
+
+    ``name`` is the bench file's name for it (``dmm``; ``dut`` for the unit's port),
+    ``resource`` its resource string or port, ``reason`` one line from the stack below
+    (``Connection refused``, ``No such file or directory``, a VISA library that did not
+    load).
+    """
+
+    def __init__(self, name: str, resource: str, reason: str) -> None:
+        self.name = name
+        self.resource = resource
+        self.reason = " ".join(reason.split()) or "no reason given"
+        self.detail = f"{resource} could not be opened: {self.reason}"
+        super().__init__(f"{name} ({resource}) could not be opened: {self.reason}")
+
+
+def _open_failure(name: str, resource: str, error: BaseException) -> BenchOpenError:
+    """``error`` raised while opening ``name`` at ``resource``, as one BenchOpenError."""
+    if isinstance(error, BenchOpenError):
+        return error
+    detail = getattr(error, "detail", None) if isinstance(error, HilError) else None
+    text = str(detail) if detail else f"{type(error).__name__}: {error}"
+    for prefix in (f"cannot open {resource!r}: ", f"cannot connect to {resource!r}: "):
+        text = text.removeprefix(prefix)
+    return BenchOpenError(name, resource, text.removeprefix("cannot open: "))
+
+
+@dataclass
+class OpenedParts:
+    """What of a bench could be opened, and why the rest could not.
+
+    ``open_bench`` needs all of it or nothing; ``hil bench check`` reports each part.
+    Either way, :meth:`make_safe` leaves what did open harmless and :meth:`close` closes
+    it.
+    """
+
+    file: BenchFile
+    sim: Any
+    resources: dict[str, str]
+    port: str
+    instruments: dict[str, Instrument] = field(default_factory=dict)
+    clock: Clock = field(default_factory=WallClock)
+    dut: TestPort | None = None
+    #: bench-file name (``dut`` for the unit's port) → why it could not be opened
+    failures: dict[str, BenchOpenError] = field(default_factory=dict)
+    cleanup: list[Callable[[], None]] = field(default_factory=list)
+
+    def make_safe(self) -> list[str]:
+        """Stimulation off, supplies off, relays open, for whatever was opened."""
+        steps: list[tuple[str, Callable[[], None]]] = []
+        if self.dut is not None:
+            steps.append(("stimulation off", self.dut.safe_state))
+        roles = {e.name: e.role for e in self.file.document.instruments}
+        for name, inst in self.instruments.items():
+            if roles.get(name) == "power_supply":
+                steps.append((f"{name}: supplies off", cast(PowerSupply, inst).all_off))
+            elif roles.get(name) == "load_switch":
+                steps.append((f"{name}: relays open", cast(LoadSwitch, inst).open_all))
+        problems: list[str] = []
+        for label, step in steps:
+            try:
+                step()
+            except Exception as exc:  # safe state must try every step
+                problems.append(f"{label}: {exc}")
+                log.error("safe state: %s failed: %s", label, exc)
+        return problems
+
+    def close(self) -> None:
+        for inst in self.instruments.values():
+            with contextlib.suppress(Exception):  # closing is best effort
+                inst.close()
+        if self.dut is not None:
+            with contextlib.suppress(Exception):
+                self.dut.close()
+        for step in reversed(self.cleanup):
+            with contextlib.suppress(Exception):
+                step()
+
+
+def open_parts(
+    file: BenchFile,
+    *,
+    faults: list[str] | None = None,
+    serial: str | None = None,
+    unit_spread: bool | None = None,
+    keep_going: bool = False,
+) -> OpenedParts:
+    """Open each instrument (the clock first) and the unit's port.
+
+    A part that cannot be opened raises :class:`BenchOpenError` at once, after what was
+    opened is made safe and closed; with ``keep_going`` it is noted in ``failures`` and
+    the next part is tried. Bench-file errors (``InputError``) come before anything is
+    opened.
+    """
+    faults = list(faults or [])
+    check_options(file)
+    resources = {i.name: i.resource for i in file.document.instruments}
+    library = file.document.bench.visa_library
+    port = file.document.device.port
+    sim: Any = None
+    cleanup: list[Callable[[], None]] = []
+    if file.document.simulation is not None:
+        sim, resources, library, port, cleanup = _sim_setup(file, faults, serial, unit_spread)
+    elif faults:
+        raise InputError(file.path, "simulation", "a simulated bench for --sim-fault")
+    parts = OpenedParts(file, sim, resources, port, cleanup=cleanup)
+    try:
+        _open_each(parts, library, keep_going)
+    except BaseException:
+        parts.make_safe()
+        parts.close()
+        raise
+    return parts
+
+
+def _open_each(parts: OpenedParts, library: str, keep_going: bool) -> None:
+    file = parts.file
+    manager: pyvisa.ResourceManager | None = None
+    library_error: str | None = None
+    clock_entry = file.instrument("clock")
+    for entry in sorted(file.document.instruments, key=lambda i: i.role != "clock"):
+        resource = parts.resources[entry.name]
+        inst: Instrument
+        try:
+            if entry.model == "Serial relay board":
+                inst = open_serial_relay_board(resource, name=entry.name)
+            else:
+                if manager is None and library_error is None:
+                    try:
+                        manager = pyvisa.ResourceManager(library)
+                        parts.cleanup.append(manager.close)
+                    except Exception as exc:  # pyvisa raises what its backend raised
+                        library_error = f"VISA library {library!r} did not load: {exc}"
+                if manager is None:
+                    raise BenchOpenError(entry.name, resource, str(library_error))
+                link = open_scpi(
+                    resource,
+                    name=entry.name,
+                    resource_manager=manager,
+                    timeout_s=float(entry.options.get("timeout_s", 5.0)),
+                )
+                inst = DRIVERS[entry.model](link, entry, parts.clock)
+        except Exception as exc:  # any stack's failure to open is this part's failure
+            failure = _open_failure(entry.name, resource, exc)
+            if not keep_going:
+                raise failure from exc
+            parts.failures[entry.name] = failure
+            continue
+        parts.instruments[entry.name] = inst
+        if clock_entry is not None and entry.name == clock_entry.name:
+            parts.clock = cast(Clock, inst)
+    try:
+        parts.dut = Rmd1TestPort(parts.port, timeout_s=file.document.device.timeout_s, name="dut")
+    except Exception as exc:  # pyserial raises what the OS or the URL handler raised
+        failure = _open_failure("dut", parts.port, exc)
+        if not keep_going:
+            raise failure from exc
+        parts.failures["dut"] = failure
+
+
 def open_bench(
     file: BenchFile,
     *,
@@ -246,69 +446,34 @@ def open_bench(
     serial: str | None = None,
     unit_spread: bool | None = None,
 ) -> Bench:
-    """Open every instrument and the unit's port; on any failure close what was opened.
+    """Open every instrument and the unit's port, or raise one error.
 
+    A part that cannot be opened is a :class:`BenchOpenError` naming it, its resource and
+    the reason; what was opened before it is put in its safe state and closed.
     ``unit_spread`` applies to a simulated bench only (see ``_sim_setup``).
     """
-    faults = list(faults or [])
-    cleanup: list[Callable[[], None]] = []
-    sim = None
-    resources = {i.name: i.resource for i in file.document.instruments}
-    library = file.document.bench.visa_library
-    port = file.document.device.port
-    if file.document.simulation is not None:
-        sim, resources, library, port, cleanup = _sim_setup(file, faults, serial, unit_spread)
-    elif faults:
-        raise InputError(file.path, "simulation", "a simulated bench for --sim-fault")
-    opened: dict[str, Instrument] = {}
-    try:
-        manager = pyvisa.ResourceManager(library)
-        cleanup.append(manager.close)
-        clock: Clock = WallClock()
-        clock_entry = file.instrument("clock")
-        ordered = sorted(file.document.instruments, key=lambda i: i.role != "clock")
-        for entry in ordered:
-            if entry.model == "Serial relay board":
-                opened[entry.name] = open_serial_relay_board(resources[entry.name], name=entry.name)
-                continue
-            link = open_scpi(
-                resources[entry.name],
-                name=entry.name,
-                resource_manager=manager,
-                timeout_s=float(entry.options.get("timeout_s", 5.0)),
-            )
-            opened[entry.name] = DRIVERS[entry.model](link, entry, clock)
-            if clock_entry is not None and entry.name == clock_entry.name:
-                clock = opened[entry.name]  # type: ignore[assignment]
-        dut = Rmd1TestPort(port, timeout_s=file.document.device.timeout_s, name="dut")
-        by_role = {e.role: opened[e.name] for e in file.document.instruments}
-        missing = [
-            r
-            for r in ("ammeter", "oscilloscope", "power_supply", "load_switch")
-            if r not in by_role
-        ]
-        if missing:
-            raise InputError(file.path, "instruments", f"an instrument for roles {missing}")
-        return Bench(
-            file=file,
-            ammeter=cast(Ammeter, by_role["ammeter"]),
-            scope=cast(Oscilloscope, by_role["oscilloscope"]),
-            supply=cast(PowerSupply, by_role["power_supply"]),
-            switch=cast(LoadSwitch, by_role["load_switch"]),
-            clock=clock,
-            dut=dut,
-            instruments=opened,
-            sim=sim,
-            resources=resources,
-            _cleanup=cleanup,
-        )
-    except BaseException:
-        for inst in opened.values():
-            with contextlib.suppress(Exception):  # already failing; closing is best effort
-                inst.close()
-        for step in reversed(cleanup):
-            step()
-        raise
+    roles = {e.role for e in file.document.instruments}
+    missing = [
+        r for r in ("ammeter", "oscilloscope", "power_supply", "load_switch") if r not in roles
+    ]
+    if missing:
+        raise InputError(file.path, "instruments", f"an instrument for roles {missing}")
+    parts = open_parts(file, faults=faults, serial=serial, unit_spread=unit_spread)
+    assert parts.dut is not None  # open_parts raised otherwise
+    by_role = {e.role: parts.instruments[e.name] for e in file.document.instruments}
+    return Bench(
+        file=file,
+        ammeter=cast(Ammeter, by_role["ammeter"]),
+        scope=cast(Oscilloscope, by_role["oscilloscope"]),
+        supply=cast(PowerSupply, by_role["power_supply"]),
+        switch=cast(LoadSwitch, by_role["load_switch"]),
+        clock=parts.clock,
+        dut=parts.dut,
+        instruments=parts.instruments,
+        sim=parts.sim,
+        resources=parts.resources,
+        _cleanup=parts.cleanup,
+    )
 
 
-__all__ = ["Bench", "HilError", "open_bench"]
+__all__ = ["Bench", "BenchOpenError", "HilError", "OpenedParts", "open_bench", "open_parts"]

@@ -6,6 +6,12 @@ name, that it is within calibration, and that its error queue is empty. The chec
 touches nothing that matters: it opens each instrument, asks ``*IDN?`` and drains
 ``SYST:ERR?``, then puts the bench in its safe state.
 
+Unlike a run, which stops at the first part of the bench it cannot open, the check tries
+every one and gives each its line: an instrument switched off, a wrong address, a VISA
+library that is not installed or a unit port that does not exist is named with its
+resource and the reason, so one check shows everything to fix on a new station. The
+unit's test port gets the last line (``dut``).
+
 An instrument past its calibration due date is refused unless the operator overrides;
 an override is never silent: ``hil run --allow-expired-calibration`` records it in the
 run record and every report.
@@ -18,9 +24,10 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from harness.bench import open_bench
+from harness.bench import open_parts
 from harness.benchfile import BenchFile, InstrumentEntry
 from harness.errors import HilError
+from harness.instruments.protocols import Instrument
 
 Status = Literal["ok", "override", "fail"]
 
@@ -56,47 +63,60 @@ def _calibration(entry: InstrumentEntry, today: dt.date, allow_expired: bool) ->
 def check_bench(
     file: BenchFile, *, today: dt.date | None = None, allow_expired: bool = False
 ) -> list[CheckLine]:
-    """Identify every instrument and compare it with the bench file; one line each."""
+    """Identify every instrument and compare it with the bench file; one line each, and
+    one for the unit's port."""
     today = today or dt.date.today()
     lines: dict[str, CheckLine] = {}
     for entry in file.document.instruments:
         refused = _calibration(entry, today, allow_expired)
         if refused is not None and refused.status == "fail":
             lines[entry.name] = refused
-    bench = open_bench(file)
+    parts = open_parts(file, keep_going=True)
     try:
         for entry in file.document.instruments:
             if entry.name in lines:
                 continue
-            inst = bench.instruments[entry.name]
-            try:
-                idn = inst.identify()
-                errors = inst.check_errors()
-            except HilError as error:
-                lines[entry.name] = CheckLine(entry.name, "fail", str(error))
+            if entry.name in parts.failures:
+                lines[entry.name] = CheckLine(entry.name, "fail", parts.failures[entry.name].detail)
                 continue
-            problems = []
-            if not model_matches(entry.model, idn.model):
-                problems.append(
-                    f"model {idn.manufacturer} {idn.model!r}, file says {entry.model!r}"
-                )
-            if idn.serial != entry.serial:
-                problems.append(f"serial {idn.serial!r}, file says {entry.serial!r}")
-            if errors:
-                problems.append(f"error queue not empty: {errors}")
-            override = _calibration(entry, today, allow_expired)
-            if problems:
-                lines[entry.name] = CheckLine(entry.name, "fail", "; ".join(problems))
-            elif override is not None:
-                lines[entry.name] = override
-            else:
-                lines[entry.name] = CheckLine(
-                    entry.name,
-                    "ok",
-                    f"{idn.manufacturer} {idn.model} {idn.serial} fw {idn.firmware}, "
-                    f"calibration due {entry.calibration_due}",
-                )
+            lines[entry.name] = _identify(
+                entry, parts.instruments[entry.name], today, allow_expired
+            )
     finally:
-        bench.safe_state()
-        bench.close()
-    return [lines[e.name] for e in file.document.instruments]
+        parts.make_safe()
+        parts.close()
+    port = parts.failures.get("dut")
+    device = (
+        CheckLine("dut", "fail", port.detail)
+        if port is not None
+        else CheckLine("dut", "ok", f"device port {parts.port} opened")
+    )
+    return [*(lines[e.name] for e in file.document.instruments), device]
+
+
+def _identify(
+    entry: InstrumentEntry, inst: Instrument, today: dt.date, allow_expired: bool
+) -> CheckLine:
+    try:
+        idn = inst.identify()
+        errors = inst.check_errors()
+    except HilError as error:
+        return CheckLine(entry.name, "fail", str(error))
+    problems = []
+    if not model_matches(entry.model, idn.model):
+        problems.append(f"model {idn.manufacturer} {idn.model!r}, file says {entry.model!r}")
+    if idn.serial != entry.serial:
+        problems.append(f"serial {idn.serial!r}, file says {entry.serial!r}")
+    if errors:
+        problems.append(f"error queue not empty: {errors}")
+    override = _calibration(entry, today, allow_expired)
+    if problems:
+        return CheckLine(entry.name, "fail", "; ".join(problems))
+    if override is not None:
+        return override
+    return CheckLine(
+        entry.name,
+        "ok",
+        f"{idn.manufacturer} {idn.model} {idn.serial} fw {idn.firmware}, "
+        f"calibration due {entry.calibration_due}",
+    )
