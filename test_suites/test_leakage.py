@@ -2,12 +2,12 @@
 
 LKG-AUX-DC (IEC 60601-1, type BF, d.c. 10 µA in normal condition) applies between the
 spheres in every state where the unit does not stimulate. Stimulation itself is not
-auxiliary current (domain.md §2), so the quantity is the **d.c. component**: the mean
-current over whole polarity cycles, read by the ammeter in series with the load with
-NPLC 100 (2.0 s at 50 Hz, one RMD-1 polarity cycle) on the 1 mA range (a range a
-faulty unit cannot overload), three readings averaged. A unit that keeps stimulating
-where it should not is caught by SAF-NOCONTACT-I and SAF-CHG-*; a leaky output switch
-shows here as a d.c. current in all three states.
+auxiliary current (docs/domain.md, section 2 "IEC 60601-1"), so the quantity is the
+**d.c. component**: the mean current over whole polarity cycles, read by the ammeter in
+series with the load with NPLC 100 (2.0 s at 50 Hz, one RMD-1 polarity cycle) on the 1 mA
+range (a range a faulty unit cannot overload), three readings averaged. A unit that
+keeps stimulating where it should not is caught by SAF-NOCONTACT-I and SAF-CHG-*; a
+leaky output switch shows here as a d.c. current in all three states.
 
 One measurement per state, each recorded with its state as a condition:
 

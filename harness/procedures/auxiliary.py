@@ -9,9 +9,9 @@ Two readings of "the d.c. current", for two different questions:
   as a d.c. current of alternating sign. Averaging over whole polarity cycles would let
   it cancel to zero, so each reading is kept and the one of largest magnitude is judged.
 * **What is the d.c. component?** (LKG-AUX-DC, IEC 60601-1 patient auxiliary current,
-  d.c.). Stimulation is not auxiliary current (domain.md §2), so the d.c. component is
-  the mean over whole polarity cycles: NPLC 100 is 2.0 s at 50 Hz, exactly one cycle,
-  as in ``dmm.read_dc_current``'s own reasoning for WAV-DC.
+  d.c.). Stimulation is not auxiliary current (docs/domain.md, section 2 "IEC 60601-1"),
+  so the d.c. component is the mean over whole polarity cycles: NPLC 100 is 2.0 s at
+  50 Hz, exactly one cycle, as in ``dmm.read_dc_current``'s own reasoning for WAV-DC.
 
 Both use a range that cannot overload when a fault lets the output run (1 mA: a running
 L5 output reads up to 200 µA per 200 ms, an overload would raise instead of failing the

@@ -15,8 +15,9 @@ over a numpy array of times. Times in the future (a DMM asking for the mean over
 aperture it is about to integrate) are answered by projecting a copy of the firmware
 forward with today's inputs; the real state only moves when the clock does.
 
-The current path (domain.md, section 4): sphere A -> ammeter (burden) -> load -> sphere B.
-`load_bank` maps each 34980A switch channel to the resistor's *actual* value.
+The current path (docs/domain.md, section 4 "The reference bench"): sphere A -> ammeter
+(burden) -> load -> sphere B. `load_bank` maps each 34980A switch channel to the
+resistor's *actual* value.
 """
 
 from __future__ import annotations

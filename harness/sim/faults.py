@@ -1,8 +1,8 @@
 """Faults that can be injected into the simulated RMD-1.
 
 A compliance harness is only trustworthy if it is seen to *fail* units that are broken.
-Each fault here mimics a defect a real unit can have (domain.md, section 3, "Faults a
-real unit can have") and is caught by at least one requirement:
+Each fault here mimics a defect a real unit can have (docs/domain.md, section 3 "Faults
+a real unit can have") and is caught by at least one requirement:
 
 | fault | what is wrong in the unit | caught by |
 |---|---|---|

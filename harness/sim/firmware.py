@@ -3,7 +3,7 @@
 A QA engineer tests behaviour the user never sees directly: when does the output stop if
 the device leaves the skin, how long is a session, when does it switch itself off, what
 happens on the charger or with a flat battery. Here is that behaviour, as the simulated
-unit implements it (domain.md, section 3):
+unit implements it (docs/domain.md, section 3 "The reference device RMD-1"):
 
 - **States.** `off` -> power on -> `standby` (no contact yet). A load under 30 kOhm is
   contact: `treating`, the output ramps up softly. Above 50 kOhm for 200 ms the output

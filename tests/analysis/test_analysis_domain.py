@@ -1,4 +1,5 @@
-"""The RMD-1 L5 numbers of docs (domain.md section 3), recovered from a synthetic capture.
+"""The RMD-1 L5 numbers of docs/domain.md, section 3 "Derived numbers at level 5",
+recovered from a synthetic capture.
 
 400 uA peak, 50 % duty, 4 Hz, polarity reversing every second, at 500 ohm: average |i|
 200 uA, r.m.s. 283 uA, phase charge 50 uC, r.m.s. current density 0.57 mA/cm2 over

@@ -1,4 +1,5 @@
-"""The uncertainty budget reproduces the worked example of shared/domain.md."""
+"""The uncertainty budget reproduces the worked example of docs/domain.md, section 3
+"Measurement uncertainty: a worked example"."""
 
 import math
 
