@@ -55,17 +55,20 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from harness.provenance import process_alive
 from harness.record import RECORD_SCHEMA_VERSION, Measurement, RunRecord, RunStatus
-from harness.store_engine import open_engine
+from harness.store_check import refuse_damaged_file, refuse_unusable_file, unusable
+from harness.store_engine import open_engine, sqlite_file
 from harness.store_schema import (
     _FIXED_RUN_FIELDS,
     _JSON_FIELDS,
     _PID_REUSE_TOLERANCE_S,
+    A_STORE,
     SCHEMA_NAME,
     STALE_BECOMES,
     STORE_SCHEMA_VERSION,
     Durability,
     StaleRuns,
     StoreError,
+    StoreRefused,
     StoreSchemaError,
     UTCDateTime,
     check_status,
@@ -80,6 +83,7 @@ from harness.store_schema import (
     runs_table,
     schema_info,
     upgrade_schema,
+    version_refused,
 )
 
 
@@ -97,11 +101,22 @@ class ResultsStore:
         self._immediate = False
         if engine.dialect.name == "sqlite":
             event.listen(engine, "begin", self._sqlite_begin)
-        self._conn = engine.connect()
+        try:
+            self._conn = engine.connect()
+        except DBAPIError as exc:
+            engine.dispose()
+            if (why := unusable(engine.url, exc)) is not None:
+                raise why from exc
+            raise
         self._prepare_insert()
         try:
             if check_schema:
                 self._init_schema(create)
+        except DBAPIError as exc:
+            self.close()
+            if (why := unusable(engine.url, exc)) is not None:
+                raise why from exc
+            raise
         except BaseException:
             self.close()
             raise
@@ -123,6 +138,10 @@ class ResultsStore:
         the caller. ``check_schema=False`` skips the layout check, for ``upgrade_schema``
         and ``schema_version`` only.
         """
+        path = sqlite_file(url_or_path)
+        if path is not None and (path.exists() or path.is_symlink()):
+            # judged before SQLite writes a byte to it (it would switch it to WAL)
+            refuse_unusable_file(path) if check_schema else refuse_damaged_file(path)
         engine = open_engine(
             url_or_path,
             durability=durability,
@@ -373,32 +392,27 @@ class ResultsStore:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if self._immediate else "BEGIN")
 
     def _init_schema(self, create: bool) -> None:
-        for attempt in range(3):  # two processes may create a fresh SQLite store at once
+        # A new SQLite file was created whole (store_engine.create_store_file); one
+        # without the layout is not ours to fill. An empty server database gets it.
+        adopt = create and not (self._engine.dialect.name == "sqlite" and self._engine.url.database)
+        for attempt in range(3):  # two benches may create a fresh server database at once
             try:
                 with self._tx(write=True) as conn:
                     lock_schema(conn)
                     version = read_version(conn, self.where)
                     if version is None:
-                        if not create:
-                            raise StoreSchemaError(
-                                f"{self.where}: not a microcurrent-hil results store "
-                                "(no schema_info table)"
-                            )
+                        if not adopt:
+                            raise StoreRefused(self.where, f"{A_STORE} — got a database with "
+                                               "no tables: not a microcurrent-hil results "
+                                               f"store; hil db upgrade --store {self.where} "
+                                               "gives it the layout")  # fmt: skip
                         create_schema(conn)
                 break
             except DBAPIError:
                 if attempt == 2:
                     raise
-        if version is not None and version != STORE_SCHEMA_VERSION:
-            action = (
-                "upgrade the harness"
-                if version > STORE_SCHEMA_VERSION
-                else f"migrate the store: hil db upgrade --store {self.where}"
-            )
-            raise StoreSchemaError(
-                f"{self.where}: results store schema version {version}; this harness reads "
-                f"version {STORE_SCHEMA_VERSION} only ({action})"
-            )
+        if version is not None and (refused := version_refused(self.where, version)):
+            raise refused
 
     def _run(self, conn: Connection, run_id: str) -> RunRecord:
         query = select(runs_table.c.record_json).where(runs_table.c.run_id == run_id)

@@ -1,7 +1,9 @@
 """How the harness reaches a results database: a file path or a SQLAlchemy URL.
 
-A plain path is an embedded SQLite file (created with its folder when ``create``); a
-string with ``://`` is a SQLAlchemy URL, ``postgresql://`` meaning the psycopg 3 driver.
+A plain path (or ``sqlite:///path``) is an embedded SQLite file; a string with ``://`` is
+a SQLAlchemy URL, ``postgresql://`` meaning the psycopg 3 driver. A new SQLite store is
+created whole or not at all (``create_store_file``), and never over an existing file:
+whatever lies at the path is either a store or damage (``harness.store_check``).
 Each backend gets what a bench needs of it:
 
 * **SQLite**: WAL journal (readers never block the writer), ``synchronous`` from the
@@ -16,7 +18,9 @@ A missing database driver is a ``StoreError`` saying what to install.
 
 from __future__ import annotations
 
+import os
 import random
+import secrets
 import sqlite3
 import time
 from pathlib import Path
@@ -25,7 +29,7 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 
-from harness.store_schema import Durability, StoreError
+from harness.store_schema import Durability, StoreError, create_schema
 
 _POSTGRES_DRIVER = "postgresql+psycopg"
 
@@ -39,15 +43,15 @@ def open_engine(
     connect_timeout_s: float = 10.0,
 ) -> Engine:
     """The SQLAlchemy engine for a store's path or URL, set up for its backend."""
-    text = str(url_or_path)
-    if isinstance(url_or_path, Path) or "://" not in text:
-        path = Path(text).expanduser().absolute()
-        if not create and not path.is_file():
-            raise StoreError(f"{path}: no results store there")
-        path.parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_file(url_or_path)
+    if path is not None:
+        if not path.exists():
+            if not create:
+                raise StoreError(f"{path}: no results store there")
+            create_store_file(path)
         url: URL = URL.create("sqlite", database=str(path))
     else:
-        url = make_url(text)
+        url = make_url(str(url_or_path))
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername=_POSTGRES_DRIVER)
     try:
@@ -60,6 +64,56 @@ def open_engine(
     if engine.dialect.name == "sqlite":
         _apply_sqlite_pragmas(engine, durability, busy_timeout_s)
     return engine
+
+
+def sqlite_file(url_or_path: str | Path) -> Path | None:
+    """The absolute path of an SQLite store (a plain path or ``sqlite:///…``); None for a
+    database server or an in-memory database."""
+    text = str(url_or_path)
+    if isinstance(url_or_path, Path) or "://" not in text:
+        return Path(text).expanduser().absolute()
+    url = make_url(text)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database).expanduser().absolute()
+
+
+def create_store_file(path: Path) -> None:
+    """Create a new SQLite store at ``path``, whole, or leave nothing there.
+
+    The layout is written to a private file beside it, committed, and only then linked
+    to ``path``; a link fails if ``path`` exists, so a store is never created over an
+    existing file, and a reader never finds a half-made store (a 0-byte ``path`` is
+    therefore always damage, never a store in the making). Two processes creating the
+    same store at once: one link wins, the other uses that store. The private file is
+    in rollback-journal mode, so the commit leaves everything in that one file; the
+    store switches to WAL when first opened.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
+    engine = create_engine(URL.create("sqlite", database=str(partial)))
+
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # BEGIN below, so the DDL is one transaction
+        dbapi_conn.execute("PRAGMA synchronous = FULL")
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    try:
+        with engine.begin() as conn:
+            create_schema(conn)
+        engine.dispose()
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            pass  # another process created it a moment ago: that store is as good
+        except OSError:  # a file system without hard links: the same, less atomic
+            if not path.exists():
+                os.replace(partial, path)
+    finally:
+        engine.dispose()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
 
 
 def _connect_args(url: URL, connect_timeout_s: float) -> dict[str, Any]:

@@ -39,13 +39,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
-from harness.errors import HilError
+from harness.errors import HilError, InputError
 from harness.record import RECORD_SCHEMA_VERSION, Measurement, RunRecord, RunStatus
 
 STORE_SCHEMA_VERSION = 1
 """Version of the table layout below; bump it (and write a migration) on any change."""
 
 SCHEMA_NAME = "microcurrent-hil results"
+A_STORE = "a results database (microcurrent-hil)"
 Durability = Literal["normal", "fsync"]
 
 # Fields fixed when a run begins: changing them later would break traceability.
@@ -62,6 +63,26 @@ class StoreError(HilError):
 
 class StoreSchemaError(StoreError):
     """The database is not a results store, or one of a layout version we do not know."""
+
+
+class StoreRefused(InputError, StoreSchemaError):
+    """A store this harness will not use as it is: a damaged file, someone else's database,
+    or a layout version it does not read. An input error (one line, exit status 2, raised
+    before anything is written): the operator restores, moves or migrates it."""
+
+    def __init__(self, where: str, expected: str) -> None:
+        super().__init__(where, "store", expected)
+
+
+class StoreUnreachable(InputError):
+    """The database server did not let us in (not running, the network, credentials).
+
+    Deliberately no ``StoreError``: a bench writing through a journal treats it as an
+    outage and goes on, whereas a ``StoreError`` is a conflict that stops the upload.
+    """
+
+    def __init__(self, where: str, expected: str) -> None:
+        super().__init__(where, "store", expected)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -270,16 +291,34 @@ def read_version(conn: Connection, where: str) -> int | None:
     tables = set(inspect(conn).get_table_names())
     if "schema_info" not in tables:
         if tables & {"runs", "measurements"}:
-            raise StoreSchemaError(
-                f"{where}: not a microcurrent-hil results store (no schema_info table)"
+            raise StoreRefused(
+                where,
+                f"{A_STORE} — got a database that is not a microcurrent-hil results store "
+                "(tables runs/measurements but no schema_info)",
             )
         return None
     version = conn.execute(
         select(schema_info.c.version).where(schema_info.c.name == SCHEMA_NAME)
     ).scalar()
     if version is None:
-        raise StoreSchemaError(f"{where}: schema_info names no {SCHEMA_NAME!r} version")
+        raise StoreRefused(where, f"{A_STORE} — got a schema_info naming no {SCHEMA_NAME!r}")
     return int(version)
+
+
+def version_refused(where: str, version: int) -> StoreRefused | None:
+    """Why a store of layout ``version`` cannot be used by this harness; None when it can."""
+    if version == STORE_SCHEMA_VERSION:
+        return None
+    action = (
+        "upgrade the harness"
+        if version > STORE_SCHEMA_VERSION
+        else f"migrate the store: hil db upgrade --store {where}"
+    )
+    return StoreRefused(
+        where,
+        f"results store schema version {STORE_SCHEMA_VERSION}, the one this harness reads — "
+        f"got schema version {version}; {action}",
+    )
 
 
 def create_schema(conn: Connection) -> None:

@@ -33,7 +33,9 @@ def test_unknown_schema_version_is_refused(tmp_path: Path, version: int) -> None
     ResultsStore.open(path).close()
     with sqlite3.connect(path) as db:
         db.execute("UPDATE schema_info SET version = ?", (version,))
-    with pytest.raises(StoreSchemaError, match=f"schema version {version}; this harness reads"):
+    with pytest.raises(
+        StoreSchemaError, match=f"this harness reads — got schema version {version}; "
+    ):
         ResultsStore.open(path)
 
 
