@@ -152,6 +152,9 @@ class BenchHeader(_Strict):
     spec: str
     visa_library: str = "@py"
     environment: dict[str, str] = Field(default_factory=dict)
+    lab: str | None = None
+    """The laboratory's trust file (its pinned public keys, the bench's signing key),
+    relative to the bench file. A bench that names one signs every run it seals."""
 
 
 class BenchDocument(_Strict):
@@ -177,6 +180,11 @@ class BenchFile:
     @property
     def spec_path(self) -> Path:
         return (self.path.parent / self.document.bench.spec).resolve()
+
+    @property
+    def lab_path(self) -> Path | None:
+        lab = self.document.bench.lab
+        return None if lab is None else (self.path.parent / lab).resolve()
 
     def instrument(self, role: Role) -> InstrumentEntry | None:
         return next((i for i in self.document.instruments if i.role == role), None)

@@ -15,8 +15,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import HilError, InputError
+
+if TYPE_CHECKING:
+    from harness.benchfile import BenchFile
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SUITES = PROJECT_ROOT / "test_suites"
@@ -127,7 +131,7 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     load_spec(Path(args.spec) if args.spec else bench.spec_path)
     run_id = args.run_id or new_run_id()
     reports = Path(args.reports_dir) if args.reports_dir else DEFAULT_REPORTS
-    check_run_inputs(args, run_id, reports)
+    check_run_inputs(args, run_id, reports, bench)
     argv = [
         f"--bench={bench_path}",
         f"--run-id={run_id}",
@@ -177,7 +181,9 @@ def run_dirs_of(run_id: str, reports: Path, workers: int) -> list[Path]:
     return [reports / f"{run_id}-gw{k}" for k in range(workers)]
 
 
-def check_run_inputs(args: argparse.Namespace, run_id: str, reports: Path) -> None:
+def check_run_inputs(
+    args: argparse.Namespace, run_id: str, reports: Path, bench: BenchFile
+) -> None:
     """What ``hil run`` can check before pytest starts; ``InputError`` on the first problem.
 
     Names that become paths or report lines, a signing key that must be readable (a run
@@ -185,7 +191,7 @@ def check_run_inputs(args: argparse.Namespace, run_id: str, reports: Path) -> No
     plugin checks again, inside each worker of a line, with the store).
     """
     from harness.names import check_identifier, check_person_or_place
-    from harness.reporting.signing import load_private_key
+    from harness.run import signing_key_for
 
     check_identifier(run_id, source="--run-id", field="run id")
     if args.serial:
@@ -199,8 +205,10 @@ def check_run_inputs(args: argparse.Namespace, run_id: str, reports: Path) -> No
         from harness.pool import parse_serials
 
         parse_serials(args.serials)
-    if args.sign_key:
-        load_private_key(Path(args.sign_key))
+    signing_key_for(args.sign_key, bench)
+    from harness.store_check import check_store
+
+    check_store(args.store or reports / "results.db", unreachable_ok=True)
     for folder in run_dirs_of(run_id, reports, args.workers):
         if folder.exists() or folder.is_symlink():
             raise InputError(

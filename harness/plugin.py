@@ -219,7 +219,13 @@ def pytest_collection_modifyitems(
 
 
 def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: bool) -> None:
-    from harness.run import ComplianceRun, RunOptions, check_options, new_run_id
+    from harness.run import (
+        ComplianceRun,
+        RunOptions,
+        check_options,
+        new_run_id,
+        signing_key_for,
+    )
 
     try:
         bench, spec = _load_inputs(config)
@@ -236,6 +242,7 @@ def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: boo
                     )
         faults = _check_faults(config, bench)
         overrides = _calibration_overrides(config, bench)
+        sign_key = signing_key_for(config.getoption("sign_key", None), bench)
     except HilError as error:
         _exit_on_input_error(error)
         return
@@ -284,13 +291,16 @@ def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: boo
         environment=env,
         overrides=overrides,
         sim_faults=faults,
+        sign_key=sign_key,
     )
+    run = ComplianceRun(options, bench, spec)
     try:
         check_options(options)
+        run.open_store()  # a damaged store stops the run before the bench is opened
     except HilError as error:
         _exit_on_input_error(error)
         return
-    config.stash[RUN_KEY] = ComplianceRun(options, bench, spec)
+    config.stash[RUN_KEY] = run
 
 
 def _worker(config: pytest.Config) -> int | None:

@@ -57,6 +57,26 @@ class RunOptions:
     environment: dict[str, str] = field(default_factory=dict)
     overrides: list[str] = field(default_factory=list)
     sim_faults: list[str] = field(default_factory=list)
+    sign_key: Path | None = None
+    """The private key the evidence package is signed with (None: unsigned)."""
+
+
+def signing_key_for(option: str | None, bench: BenchFile) -> Path | None:
+    """The key a run signs with: ``--sign-key``, else the bench's laboratory file's.
+
+    The key is loaded once here, before anything is opened: a run that was meant to be
+    signed must fail at its start, not end unsigned (``InputError`` naming the file).
+    """
+    from harness.reporting.signing import load_private_key
+
+    key: Path | None = Path(option) if option else None
+    if key is None and bench.lab_path is not None:
+        from harness.reporting.trust import load_lab
+
+        key = load_lab(bench.lab_path).signing_key
+    if key is not None:
+        load_private_key(key)
+    return key
 
 
 def check_serial(expected: str | None, reported: str | None, source: str) -> str:
@@ -195,8 +215,7 @@ class ComplianceRun:
             return self.store
         self.store = open_store(self.options.store_url, self.options.reports_dir)
         stale = self.store.mark_stale_runs(host_name())
-        incomplete, unsealed = _stale_lists(stale)
-        for run_id in incomplete:
+        for run_id in stale.incomplete:
             folder = self.options.reports_dir / run_id
             kept = _write_left_behind(self.store, run_id, folder)
             _progress.warning(
@@ -204,7 +223,7 @@ class ComplianceRun:
                 + (f"; its results are in {folder}; seal it late: hil evidence seal {folder}"
                    if kept else "")
             )  # fmt: skip
-        for run_id in unsealed:
+        for run_id in stale.unsealed:
             folder = self.options.reports_dir / run_id
             _progress.warning(
                 f"run {run_id} ended while its evidence was being sealed: marked unsealed; "
@@ -221,6 +240,7 @@ class ComplianceRun:
         a state the next start finds. None if the run never began.
         """
         if self.record is None or self.store is None:
+            self.close()
             return None
         from harness.results import export  # pandas: imported only when a run ends
 
@@ -267,13 +287,6 @@ def _write_run_json(run_dir: Path, record: RunRecord) -> None:
     """``run.json``: the package's own copy of the run record (its outcome as status)."""
     data = record.model_copy(update={"outcome": None}).model_dump(mode="json")
     (run_dir / "run.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-
-
-def _stale_lists(stale: object) -> tuple[list[str], list[str]]:
-    """(incomplete, unsealed) run ids from ``mark_stale_runs``."""
-    if isinstance(stale, list):
-        return [str(r) for r in stale], []
-    return list(getattr(stale, "incomplete", [])), list(getattr(stale, "unsealed", []))
 
 
 def _write_left_behind(store: ResultsStore | BufferedStore, run_id: str, folder: Path) -> bool:

@@ -72,14 +72,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     if run.record is None:
         return
-    key = session.config.getoption("sign_key", None)
+    key = run.options.sign_key
     late = f"seal it late: hil evidence seal {run.run_dir}"
     try:
         for line in finish_evidence(
             run.run_dir,
             report=what == "report",
             actor=run.options.operator or login_name(),
-            key_file=Path(key) if key else None,
+            key_file=key,
         ):
             _log.info(line)
     except KeyboardInterrupt:
