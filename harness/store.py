@@ -44,12 +44,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import (
-    event,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
@@ -61,7 +56,6 @@ from harness.store_schema import (
     _FIXED_RUN_FIELDS,
     _JSON_FIELDS,
     _PID_REUSE_TOLERANCE_S,
-    A_STORE,
     SCHEMA_NAME,
     STALE_BECOMES,
     STORE_SCHEMA_VERSION,
@@ -70,6 +64,7 @@ from harness.store_schema import (
     StoreError,
     StoreRefused,
     StoreSchemaError,
+    StoreUnreachable,
     UTCDateTime,
     check_status,
     create_schema,
@@ -77,6 +72,7 @@ from harness.store_schema import (
     measurement_from_row,
     measurements_table,
     metadata,
+    no_layout,
     read_version,
     require_aware,
     run_row,
@@ -99,26 +95,18 @@ class ResultsStore:
         self.where = engine.url.render_as_string(hide_password=True)
         self._lock = threading.RLock()
         self._immediate = False
-        if engine.dialect.name == "sqlite":
+        self._sqlite = engine.dialect.name == "sqlite"
+        if self._sqlite:
             event.listen(engine, "begin", self._sqlite_begin)
         try:
             self._conn = engine.connect()
-        except DBAPIError as exc:
-            engine.dispose()
-            if (why := unusable(engine.url, exc)) is not None:
-                raise why from exc
-            raise
-        self._prepare_insert()
-        try:
+            self._prepare_insert()
             if check_schema:
                 self._init_schema(create)
-        except DBAPIError as exc:
-            self.close()
-            if (why := unusable(engine.url, exc)) is not None:
-                raise why from exc
-            raise
-        except BaseException:
-            self.close()
+        except BaseException as exc:
+            self.close() if hasattr(self, "_conn") else engine.dispose()
+            if isinstance(exc, DBAPIError) and (why := unusable(engine.url, exc)) is not None:
+                raise why from exc  # one line naming the server or the damaged file
             raise
 
     @classmethod
@@ -358,8 +346,13 @@ class ResultsStore:
     def _tx(self, *, write: bool) -> Iterator[Connection]:
         with self._lock:
             self._immediate = write
-            with self._conn.begin():
-                yield self._conn
+            try:
+                with self._conn.begin():
+                    yield self._conn
+            except DBAPIError as exc:  # a damaged page met while reading: one line
+                if self._sqlite and (why := unusable(self._engine.url, exc)) is not None:
+                    raise why from exc
+                raise
 
     def _insert_params(self, m: Measurement) -> list[Any]:
         require_aware(m.taken_at, "taken_at")
@@ -402,10 +395,7 @@ class ResultsStore:
                     version = read_version(conn, self.where)
                     if version is None:
                         if not adopt:
-                            raise StoreRefused(self.where, f"{A_STORE} — got a database with "
-                                               "no tables: not a microcurrent-hil results "
-                                               f"store; hil db upgrade --store {self.where} "
-                                               "gives it the layout")  # fmt: skip
+                            raise no_layout(self.where)
                         create_schema(conn)
                 break
             except DBAPIError:
@@ -451,7 +441,9 @@ __all__ = [
     "ResultsStore",
     "StaleRuns",
     "StoreError",
+    "StoreRefused",
     "StoreSchemaError",
+    "StoreUnreachable",
     "UTCDateTime",
     "measurement_from_row",
     "measurements_table",

@@ -59,9 +59,14 @@ _ADVICE = "restore it from a backup or move it away (hil db check says more)"
 _DEFAULT_PORTS = {"postgresql": 5432}
 
 
-def check_store(url_or_path: str | Path, *, connect_timeout_s: float = 5.0) -> None:
+def check_store(
+    url_or_path: str | Path, *, connect_timeout_s: float = 5.0, unreachable_ok: bool = False
+) -> None:
     """Preflight: raise ``StoreRefused``/``StoreUnreachable`` (``InputError``) unless the
     store can be used as it is; a store file that does not exist yet is fine.
+
+    ``unreachable_ok``: a server that does not answer passes (a run writing through a
+    local journal starts during an outage); one that answers is still checked.
 
     Cost: for SQLite a read of every page (``quick_check``), about 4 ms per MB (0.03 s
     for a store of 40 000 measurements, 3-4 s for one of a gigabyte); nothing is
@@ -70,7 +75,11 @@ def check_store(url_or_path: str | Path, *, connect_timeout_s: float = 5.0) -> N
     """
     path = sqlite_file(url_or_path)
     if path is None:
-        _check_server(str(url_or_path), connect_timeout_s)
+        try:
+            _check_server(str(url_or_path), connect_timeout_s)
+        except StoreUnreachable:
+            if not unreachable_ok:
+                raise
         return
     if path.exists() or path.is_symlink():
         refuse_unusable_file(path, quick_check=True)

@@ -21,7 +21,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 from typing import IO
@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 
 from harness.provenance import host_name
 from harness.record import Measurement
-from harness.store import ResultsStore, measurement_from_row
+from harness.store import ResultsStore, StaleRuns, measurement_from_row
 from harness.store_schema import _FIXED_RUN_FIELDS, StoreError, measurements_table, runs_table
 
 _BATCH = 500
@@ -145,10 +145,14 @@ class FlushResult:
     inserted: int
     complete: bool
     error: str | None = None
+    stale: StaleRuns = field(default_factory=lambda: StaleRuns([], []))
+    """Runs of the journal whose process had died, marked before the upload."""
 
     def summary(self) -> str:
+        """One line, then one per dead run (journals live in ``<reports>/.store-journal``)."""
         state = "uploaded, removed" if self.complete else f"kept ({self.error or 'pending'})"
-        return f"{self.journal}: {self.inserted} measurements inserted, {state}"
+        told = self.stale.messages(self.journal.parent.parent)
+        return "\n".join([f"{self.journal}: {self.inserted} measurements inserted, {state}", *told])
 
 
 def flush_journals(
@@ -160,8 +164,10 @@ def flush_journals(
 ) -> list[FlushResult]:
     """Upload the journals in ``folder`` that no running process holds, then remove them.
 
-    Runs a dead process left ``running`` are marked ``incomplete`` first (its lock being
-    free shows the process is gone). A server that does not answer raises.
+    Runs a dead process left ``running`` are marked ``incomplete`` first, ``sealing`` ones
+    ``unsealed`` (its lock being free shows the process is gone; ``FlushResult.stale``).
+    A damaged journal is kept and reported, the others still uploaded. A server that
+    does not answer raises (``StoreUnreachable``).
     """
     results: list[FlushResult] = []
     paths = sorted(p for p in folder.glob("*.db") if p != skip) if folder.is_dir() else []
@@ -172,9 +178,13 @@ def flush_journals(
             with _locked(path.with_suffix(".lock")) as held:
                 if not held or not path.exists():
                     continue  # its run is still going, or another flush just took it
-                local = ResultsStore.open(path, create=False)
                 try:
-                    local.mark_stale_runs(host_name())
+                    local = ResultsStore.open(path, create=False)
+                except StoreError as exc:  # a damaged journal: kept, the others go on
+                    results.append(FlushResult(path, 0, False, str(exc)))
+                    continue
+                try:
+                    stale = local.mark_stale_runs(host_name())
                     upload = JournalUpload(local, all_runs_dirty=True)
                     try:
                         inserted = upload.run(server)
@@ -186,7 +196,7 @@ def flush_journals(
                     local.close()
                 if complete:
                     remove_journal(path)
-                results.append(FlushResult(path, inserted, complete, error))
+                results.append(FlushResult(path, inserted, complete, error, stale))
     return results
 
 

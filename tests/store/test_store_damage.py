@@ -17,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from harness.store_check import check_store
 from sqlalchemy.engine import make_url
 from store_backends import dead_url, postgres_url  # noqa: F401  (fixture)
 from test_store_roundtrip import make_measurement, make_run
@@ -26,6 +25,7 @@ from harness import store as store_module
 from harness import store_engine
 from harness.errors import InputError
 from harness.store import STORE_SCHEMA_VERSION, ResultsStore
+from harness.store_check import check_store
 
 ROWS = 3000  # a store of a few hundred pages, so that damage can be inside it
 
@@ -204,3 +204,20 @@ def test_preflight_of_a_server_database(postgres_url: str) -> None:  # noqa: F81
         conn.exec_driver_sql(f"UPDATE schema_info SET version = {STORE_SCHEMA_VERSION + 1}")
     with pytest.raises(InputError, match=f"schema version {STORE_SCHEMA_VERSION + 1}"):
         check_store(postgres_url)
+
+
+def test_reading_a_damaged_page_is_one_line_naming_the_file(healthy: Path, tmp_path: Path) -> None:
+    """Damage the header cannot show is met while reading: still an input error."""
+    from harness.results import export, load
+
+    path = copy_of(healthy, tmp_path)
+    bad_sector(path)
+    assert sqlite_says(path).startswith("damaged")
+    for attempt in (
+        lambda: load(str(path)),
+        lambda: export(str(path), "run-1", "csv", tmp_path / "out.csv"),
+    ):
+        with pytest.raises(InputError, match=f"^{path}: store: .*damaged") as caught:
+            attempt()
+        assert "\n" not in str(caught.value)
+    assert not (tmp_path / "out.csv").exists()
