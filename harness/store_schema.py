@@ -305,6 +305,15 @@ def read_version(conn: Connection, where: str) -> int | None:
     return int(version)
 
 
+def no_layout(where: str) -> StoreRefused:
+    """An existing database without tables that the harness will not fill by itself."""
+    return StoreRefused(
+        where,
+        f"{A_STORE} — got a database with no tables, not a microcurrent-hil results store; "
+        f"hil db upgrade --store {where} gives it the layout",
+    )
+
+
 def version_refused(where: str, version: int) -> StoreRefused | None:
     """Why a store of layout ``version`` cannot be used by this harness; None when it can."""
     if version == STORE_SCHEMA_VERSION:
