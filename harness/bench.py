@@ -238,7 +238,7 @@ def _sim_setup(
     from harness.sim.pty_port import serve_device
     from harness.sim.server import serve_instruments
 
-    served = serve_instruments(sim)
+    served = serve_instruments(sim, idle_timeout_s=None)  # its one client is this bench
     cleanup.append(served.stop)
     device = serve_device(sim, "socket")
     cleanup.append(device.stop)

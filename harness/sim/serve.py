@@ -32,7 +32,12 @@ from harness.benchfile import BenchFile
 from harness.errors import InputError
 from harness.sim.bench import SimBench
 from harness.sim.pty_port import ServedDevice, serve_device
-from harness.sim.server import ServedInstruments, serve_instruments
+from harness.sim.server import (
+    IDLE_TIMEOUT_S,
+    MAX_CONNECTIONS,
+    ServedInstruments,
+    serve_instruments,
+)
 
 DeviceKind = Literal["pty", "socket"]
 
@@ -144,12 +149,15 @@ def serve_bench(
     faults: Iterable[str] = (),
     serial: str | None = None,
     device: DeviceKind = "pty",
+    max_connections: int = MAX_CONNECTIONS,
+    idle_timeout_s: float | None = IDLE_TIMEOUT_S,
 ) -> ServedBench:
     """Build the file's simulated bench and serve it on 127.0.0.1 until `stop()`.
 
     `seed` and `serial` override the `simulation:` block; `faults` (`--sim-fault`
     syntax) add to the block's own. Errors in any of them are `InputError`s, raised
-    before anything listens.
+    before anything listens. `max_connections` and `idle_timeout_s` bound each
+    instrument's clients (see `harness.sim.server`).
     """
     simulation = bench_file.document.simulation
     if simulation is None:
@@ -163,7 +171,16 @@ def serve_bench(
         serial=serial or simulation.unit_serial,
         fault_source="--sim-fault",
     )
-    instruments = serve_instruments(sim, roles=sorted(set(roles.values())))
+    if max_connections < 1:
+        raise InputError("--max-connections", "max_connections", "1 or more", got=max_connections)
+    if idle_timeout_s is not None and not idle_timeout_s > 0:
+        raise InputError("--idle-timeout", "idle_timeout_s", "seconds above 0", got=idle_timeout_s)
+    instruments = serve_instruments(
+        sim,
+        roles=sorted(set(roles.values())),
+        max_connections=max_connections,
+        idle_timeout_s=idle_timeout_s,
+    )
     try:
         served_device = serve_device(sim, device)
     except BaseException:

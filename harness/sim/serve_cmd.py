@@ -2,6 +2,7 @@
 
     hil sim serve [--bench FILE] [--seed N] [--sim-fault F ...] [--serial SN]
                   [--device pty|socket] [--write-bench PATH]
+                  [--max-connections N] [--idle-timeout S]
 
 It serves every simulated instrument of the bench file on a loopback TCP port and the
 unit's test port on a pseudo-terminal (or a loopback socket), prints the resource
@@ -13,6 +14,12 @@ In another terminal, ``hil run --bench served.yaml --serial RMD1-SIM-0001`` test
 simulated unit through pyvisa-py and pyserial exactly as it would a real one.
 Input errors (an unreadable bench file, an unknown fault) exit with status 2 before
 anything listens, like every ``hil`` command.
+
+Each instrument serves at most ``--max-connections`` clients at once (16) and closes a
+connection silent for ``--idle-timeout`` seconds (300; 0: never); running short of file
+descriptors only pauses accepting (``harness.sim.server``). Should an instrument's
+server stop accepting for good all the same, the command says which, stops the others
+and exits 1, rather than go on printing that it serves.
 """
 
 from __future__ import annotations
@@ -55,6 +62,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     serve.add_argument("--serial", help="serial the simulated unit reports")
     serve.add_argument("--device", choices=["pty", "socket"], default="pty")
     serve.add_argument("--write-bench", metavar="PATH", help="write the bench file here")
+    serve.add_argument(
+        "--max-connections", type=int, default=16, metavar="N", help="clients per instrument"
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="close a connection silent this long (0: never)",
+    )
     return sim
 
 
@@ -105,12 +122,15 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
     try:
         try:
             bench_file = load_bench(Path(args.bench) if args.bench else DEFAULT_BENCH)
+            idle = float(getattr(args, "idle_timeout", 300.0))
             served = serve_bench(
                 bench_file,
                 seed=args.seed,
                 faults=list(args.sim_fault),
                 serial=args.serial,
                 device=args.device,
+                max_connections=int(getattr(args, "max_connections", 16)),
+                idle_timeout_s=None if idle == 0 else idle,
             )
         except HilError as error:
             print(f"hil: input error: {error}", file=sys.stderr)
@@ -118,7 +138,11 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         try:
             _announce(args, served)
             while not stop.wait(0.5):  # a timed wait lets the signal handler run promptly
-                pass
+                failed = served.instruments.failures()
+                if failed:
+                    for role, why in failed.items():
+                        print(f"hil sim serve: {role} stopped accepting: {why}", file=sys.stderr)
+                    return 1
         finally:
             served.stop()
     finally:
