@@ -22,6 +22,8 @@ must say honestly that it did not finish. So the store works like a lab notebook
   write transaction waits (``busy_timeout``) for the others instead of failing.
 * **The layout is versioned.** Table ``schema_info`` holds ``STORE_SCHEMA_VERSION``; a
   harness refuses a store written by a version it does not know instead of misreading it.
+* **Damage is refused.** A new store file is created whole or not at all; an empty, cut,
+  foreign or unreadable one is a one-line input error (``harness.store_check``).
 
 A plain path is an embedded SQLite file; anything with ``://`` is a SQLAlchemy URL.
 ``postgresql://host/db`` puts every bench's results in one PostgreSQL database through
@@ -122,9 +124,8 @@ class ResultsStore:
     ) -> ResultsStore:
         """Open (and with ``create``, create) the store at a file path or SQLAlchemy URL.
 
-        ``connect_timeout_s`` bounds how long a server that does not answer may hold up
-        the caller. ``check_schema=False`` skips the layout check, for ``upgrade_schema``
-        and ``schema_version`` only.
+        ``connect_timeout_s`` bounds how long a server that does not answer may hold up the
+        caller. ``check_schema=False`` skips the layout check (``hil db status|upgrade``).
         """
         path = sqlite_file(url_or_path)
         if path is not None and (path.exists() or path.is_symlink()):
