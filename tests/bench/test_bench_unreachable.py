@@ -214,3 +214,28 @@ def test_bench_check_makes_safe_what_it_opened(
     assert lines["psu"].status == "ok" and lines["dmm"].status == "ok"
     assert lines["dut"].status == "ok"
     assert not served.sim.supply(1).on and not served.sim.supply(2).on
+
+
+def test_run_stops_with_one_message_when_an_instrument_opens_but_never_answers(
+    tmp_path: Path, served: Any
+) -> None:
+    silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes the handshake; nobody ever reads or answers
+    try:
+        doc = served.bench_document()
+        dmm = next(e for e in doc["instruments"] if e["name"] == "dmm")
+        dmm["resource"] = f"TCPIP0::127.0.0.1::{silent.getsockname()[1]}::SOCKET"
+        dmm["options"] = {"timeout_s": 0.3}
+        path = write(tmp_path, doc)
+        done = hil(
+            "run", "--bench", str(path), "--serial", served.unit_serial, "--no-allure",
+            f"--reports-dir={tmp_path / 'reports'}", cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        silent.close()
+    out = done.stdout + done.stderr
+    assert done.returncode == 2, out
+    assert "Traceback" not in out and "ERROR " not in out, out
+    assert "dmm" in out and "*IDN?" in out, out
+    assert len(out.strip().splitlines()) <= 15, out
