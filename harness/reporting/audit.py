@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, f
 
 from harness.errors import InputError
 from harness.record import utc_now
+from harness.reporting import run_folder
 
 AUDIT_FILE = "audit.log"
 AUDIT_SCHEMA_VERSION: Literal[1] = 1
@@ -114,8 +116,13 @@ def append(
     """
     path = audit_path(run_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    if os.path.lexists(path):
+        os.close(run_folder.open_regular(path))  # a link, FIFO or device is never written
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+    fd = os.open(path, flags, 0o644)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(path, "file", "a regular file")
         _lock(fd)
         entries = read_chain(run_dir)
         last = entries[-1] if entries else None
@@ -159,9 +166,9 @@ def scan_chain(run_dir: str | Path) -> tuple[list[tuple[int, AuditEntry]], list[
     harness writes: a re-indented or key-reordered line was edited by hand.
     """
     path = audit_path(run_dir)
-    if not path.exists():
+    if not os.path.lexists(path):
         return [], []
-    raw = path.read_bytes()
+    raw = run_folder.read_small(path)
     problems: list[str] = []
     if raw and not raw.endswith(b"\n"):
         last = raw.count(b"\n") + 1

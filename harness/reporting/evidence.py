@@ -14,8 +14,10 @@ later without trusting the disk it was kept on:
   ``manifest.json``, detached, written as base64 of the 64 raw signature bytes on one
   line. Without this harness: ``base64 -d manifest.sig > sig.bin && openssl pkeyutl
   -verify -pubin -inkey lab.key.pub -rawin -in manifest.json -sigfile sig.bin``;
-- ``audit.log``: ``run-completed`` (or ``resealed``) before the manifest, and
-  ``manifest-built`` with the manifest's SHA-256 after it. ``hil verify`` checks all of it.
+- ``audit.log``: ``run-completed`` (``sealed-late`` when the run ended without a seal and
+  it is sealed afterwards, ``resealed`` or ``amended`` for a later change) before the
+  manifest, and ``manifest-built`` with the manifest's SHA-256 after it. ``hil verify``
+  checks all of it; ``amend.py`` is how the harness itself changes a sealed package.
 
 ``manifest.json`` (schema version 1, pretty-printed UTF-8 JSON)::
 
@@ -27,8 +29,10 @@ later without trusting the disk it was kept on:
                    "public_key_fingerprint": "sha256:...", "public_key": "<base64 raw>"}
                   | null}
 
-Paths are relative, ``/``-separated and sorted; empty folders are not recorded; a symbolic
-link is refused, since evidence must not depend on a file outside the folder.
+Paths are relative, ``/``-separated and sorted; empty folders are not recorded. Only a
+run folder is sealed (``run.json`` naming the folder, ``results.parquet``), and it may
+hold regular files only: a link, FIFO, socket or device is refused by name, unopened
+(``run_folder.py``). ``run_id`` is the folder's name, which ``hil verify`` checks.
 """
 
 from __future__ import annotations
@@ -46,12 +50,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_valid
 
 from harness.errors import InputError
 from harness.record import utc_now
-from harness.reporting import audit, signing
+from harness.reporting import audit, run_folder, signing
+from harness.reporting.run_folder import RESULTS_PARQUET
 
 MANIFEST_FILE = "manifest.json"
 SIGNATURE_FILE = "manifest.sig"
 RESULTS_CSV = "results.csv"
-RESULTS_PARQUET = "results.parquet"
 MANIFEST_SCHEMA_VERSION: Literal[1] = 1
 EXCLUDED = frozenset({MANIFEST_FILE, SIGNATURE_FILE, audit.AUDIT_FILE})
 """Top-level files the manifest does not list (the manifest, its signature, the log)."""
@@ -128,41 +132,31 @@ class Manifest(_Strict):
 
 
 def sha256_file(path: Path) -> str:
-    with open(path, "rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
+    """SHA-256 (hex) of a regular file, streamed; anything else is an ``InputError``."""
+    return run_folder.hash_file(path)[1]
 
 
 def inventory(run_dir: str | Path) -> list[ManifestFile]:
-    """Every file under ``run_dir`` (recursively, sorted) except ``EXCLUDED``, hashed."""
+    """Every file under ``run_dir`` (recursively, sorted) except ``EXCLUDED``, hashed.
+
+    ``InputError`` naming the first entry that is not a regular file (never opened).
+    """
     root = Path(run_dir)
     found: list[ManifestFile] = []
-    for relative in _walk(root):
-        path = root / relative
-        found.append(
-            ManifestFile(path=relative, size=path.stat().st_size, sha256=sha256_file(path))
-        )
+    for relative in list_files(root):
+        size, digest = run_folder.hash_file(root / relative)
+        found.append(ManifestFile(path=relative, size=size, sha256=digest))
     return found
 
 
 def list_files(run_dir: str | Path) -> list[str]:
     """The relative paths ``inventory`` would hash, without hashing them."""
-    return list(_walk(Path(run_dir)))
-
-
-def _walk(root: Path) -> list[str]:
-    if not root.is_dir():
-        raise InputError(root, "run folder", "an existing folder")
-    paths: list[str] = []
-    for folder, dirs, files in os.walk(root):
-        here = Path(folder)
-        for name in [*dirs, *files]:
-            if (here / name).is_symlink():
-                raise InputError(here / name, "file", "a regular file, not a symbolic link")
-        for name in files:
-            relative = (here / name).relative_to(root).as_posix()
-            if relative not in EXCLUDED:
-                paths.append(relative)
-    return sorted(paths)
+    root = Path(run_dir)
+    contents = run_folder.scan(root)
+    if contents.refused:
+        path, kind = contents.refused[0]
+        raise InputError(root / path, "file", f"a regular file, not {run_folder.refusal(kind)}")
+    return [path for path in contents.files if path not in EXCLUDED]
 
 
 def write_results_csv(run_dir: str | Path) -> Path:
@@ -181,19 +175,18 @@ def write_results_csv(run_dir: str | Path) -> Path:
         if column in frame:
             frame[column] = frame[column].map(lambda v: json.dumps([str(x) for x in v]))
     target = root / RESULTS_CSV
-    partial = target.with_name(f".{target.name}.partial")
-    frame.to_csv(partial, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
-    os.replace(partial, target)
+    text = frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+    run_folder.replace_file(target, text.encode("utf-8"))
     return target
 
 
 def read_manifest(run_dir: str | Path) -> Manifest:
     """``manifest.json`` parsed and checked against schema v1; ``InputError`` otherwise."""
     path = Path(run_dir) / MANIFEST_FILE
+    if not os.path.lexists(path):
+        raise InputError(path, "manifest", "a manifest.json (the run was never sealed?)")
     try:
-        data = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise InputError(path, "manifest", "a manifest.json (the run was never sealed?)") from None
+        data = json.loads(run_folder.read_small(path))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         line = getattr(error, "lineno", None)
         raise InputError(path, "manifest", f"valid JSON ({error})", line=line) from None
@@ -219,6 +212,7 @@ def build_manifest(
     audit log. Returns the manifest's path.
     """
     root = Path(run_dir)
+    run_id = run_folder.require_run_folder(root)
     key = signing.load_private_key(key_file) if key_file is not None else None
     chain = audit.read_chain(root)
     broken = audit.verify_chain(chain)
@@ -233,7 +227,7 @@ def build_manifest(
             public_key=base64.b64encode(signing.raw_public_key(public)).decode("ascii"),
         )
     manifest = Manifest(
-        run_id=_run_id(root),
+        run_id=run_id,
         created_at=utc_now(),
         files=inventory(root),
         audit_head=head,
@@ -241,11 +235,11 @@ def build_manifest(
     )
     data = manifest.to_bytes()
     target = root / MANIFEST_FILE
-    _replace(target, data)
+    run_folder.replace_file(target, data)
     sig_path = root / SIGNATURE_FILE
     if key is not None:
-        _replace(sig_path, signing.encode_signature(signing.sign(key, data)))
-    elif sig_path.exists():
+        run_folder.replace_file(sig_path, signing.encode_signature(signing.sign(key, data)))
+    elif os.path.lexists(sig_path):
         sig_path.unlink()  # a stale signature of an older manifest would only mislead
     audit.append(
         root,
@@ -260,26 +254,40 @@ def build_manifest(
     return target
 
 
-def seal_run(run_dir: str | Path, *, actor: str, key_file: Path | None = None) -> Path:
+LATE_SEAL_NOTE = (
+    "the run ended without a seal (a crash or a kill while its report was built or its "
+    "package sealed); sealed afterwards from the files as found"
+)
+
+
+def seal_run(
+    run_dir: str | Path, *, actor: str, key_file: Path | None = None, late: bool = False
+) -> Path:
     """Seal a finished run folder: results.csv, an audit entry, then the manifest.
 
-    The first seal appends ``run-completed``; sealing again (after a re-test, an override,
-    or to add a signature) appends ``resealed`` with what changed since the previous
-    manifest, and writes a new manifest. Earlier audit lines are never edited, so the
-    history of every seal stays readable. Returns the manifest's path.
+    The first seal appends ``run-completed``, or ``sealed-late`` when ``late`` (the run
+    ended without a seal and is sealed afterwards: ``hil evidence seal``, or the next
+    run finding it unsealed). Sealing again (after a re-test, an override, or to add a
+    signature) appends ``resealed`` with what changed since the previous manifest, and
+    writes a new manifest. Earlier audit lines are never edited, so the history of every
+    seal stays readable. Refuses a folder that is not a run folder (``InputError``,
+    nothing written). Returns the manifest's path.
     """
     root = Path(run_dir)
+    run_folder.require_run_folder(root)
     if key_file is not None:
         signing.load_private_key(key_file)  # a bad key fails before anything is written
-    if (root / RESULTS_PARQUET).is_file():
-        write_results_csv(root)
+    list_files(root)  # a FIFO, link or device fails before anything is written
+    write_results_csv(root)
     previous = _previous_manifest(root)
     sealed_before = previous is not None or any(
-        e.action == "run-completed" for e in audit.read_chain(root)
+        e.action in ("run-completed", "sealed-late") for e in audit.read_chain(root)
     )
     details: dict[str, object] = {"run_status": _run_status(root), "files": len(list_files(root))}
     if not sealed_before:
-        audit.append(root, actor, "run-completed", details)
+        if late:
+            details["note"] = LATE_SEAL_NOTE
+        audit.append(root, actor, "sealed-late" if late else "run-completed", details)
     else:
         if previous is not None:
             old, old_bytes = previous
@@ -306,37 +314,17 @@ def compare(recorded: list[ManifestFile], current: list[ManifestFile]) -> dict[s
 def _previous_manifest(root: Path) -> tuple[Manifest, bytes] | None:
     """The manifest already in the folder, if one parses; an unreadable one is ignored."""
     try:
-        return read_manifest(root), (root / MANIFEST_FILE).read_bytes()
+        return read_manifest(root), run_folder.read_small(root / MANIFEST_FILE)
     except InputError:
         return None
 
 
-def _run_json(root: Path) -> dict[str, object]:
-    try:
-        data = json.loads((root / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _run_id(root: Path) -> str:
-    run_id = _run_json(root).get("run_id")
-    return run_id if isinstance(run_id, str) and run_id else root.name
-
-
 def _run_status(root: Path) -> str | None:
-    status = _run_json(root).get("status")
+    try:
+        status = run_folder.read_run_record(root).get("status")
+    except InputError:
+        return None
     return status if isinstance(status, str) else None
-
-
-def _replace(target: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file, fsync it, and rename it over ``target``."""
-    partial = target.with_name(f".{target.name}.partial")
-    with open(partial, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, target)
 
 
 def _first_error(error: ValueError) -> str:

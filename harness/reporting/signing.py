@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -37,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from harness.errors import InputError
+from harness.reporting.run_folder import replace_file
 
 ALGORITHM = "Ed25519"
 
@@ -51,9 +51,19 @@ def generate_key(path: str | Path, *, overwrite: bool = False) -> Path:
     """Write a new Ed25519 private key (PEM PKCS#8, mode 0600) and its public key.
 
     Returns the public key's path (``<path>.pub``). Refuses to replace an existing key
-    unless ``overwrite``: losing a signing key by a typo is not recoverable.
+    unless ``overwrite``: losing a signing key by a typo is not recoverable. Never writes
+    through a symbolic link (a dangling one included: it could point into a shared
+    folder) and never reuses an existing file's mode: each key is written to a new file
+    created ``O_EXCL | O_NOFOLLOW`` with its mode set exactly (0600 private, 0644
+    public), fsynced, and renamed over the old name (``run_folder.replace_file``).
     """
     target = Path(path)
+    public = public_key_path(target)
+    for where, what in ((target, "private key"), (public, "public key")):
+        if where.is_symlink():
+            raise InputError(where, what, "a path that is not a symbolic link (never followed)")
+        if where.exists() and not where.is_file():
+            raise InputError(where, what, "a path for a regular file")
     if target.exists() and not overwrite:
         raise InputError(target, "key file", "a path where no key exists yet (not replaced)")
     key = Ed25519PrivateKey.generate()
@@ -62,17 +72,12 @@ def generate_key(path: str | Path, *, overwrite: bool = False) -> Path:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    fd = os.open(target, flags, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(private_pem)
-    public = public_key_path(target)
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    replace_file(target, private_pem, mode=0o600)
+    replace_file(public, public_pem, mode=0o644)
     return public
 
 

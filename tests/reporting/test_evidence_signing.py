@@ -25,18 +25,24 @@ def test_good_signature_verifies_with_the_given_public_key(signed, key_file, cap
     status, lines = hil(["verify", str(signed), "--public-key", str(public)], capsys)
     assert status == 0, lines
     fingerprint = signing.fingerprint(signing.load_public_key(public))
-    assert lines[-1].startswith("hil verify: OK:")
-    assert f"signature verified with the given public key {fingerprint}" in lines[-1]
+    assert lines[0].startswith("hil verify: OK:")
+    assert f"signed by trusted key 'lab.key.pub' {fingerprint}" in lines[0]
     manifest = evidence.read_manifest(signed)
     assert manifest.signature is not None
     assert manifest.signature.public_key_fingerprint == fingerprint
 
 
-def test_without_a_key_the_recorded_key_is_used_and_said_so(signed, capsys):
+def test_without_a_key_the_recorded_key_is_used_and_origin_is_not_proven(signed, capsys):
     status, lines = hil(["verify", str(signed)], capsys)
-    assert status == 0, lines
-    assert any(line.startswith("note:") and "--public-key" in line for line in lines)
-    assert "the key it records" in lines[-1]
+    assert status == 3, lines
+    recorded = evidence.read_manifest(signed).signature
+    assert recorded is not None
+    assert lines[0].startswith(
+        f"hil verify: SIGNED BY UNPINNED KEY {recorded.public_key_fingerprint}: "
+        "give --public-key or --lab to prove its origin"
+    )
+    assert any(line.startswith("note:") and "the key the manifest records" in line
+               for line in lines)  # fmt: skip
 
 
 def test_wrong_key_is_a_failure_that_says_so(signed, tmp_path, capsys):
@@ -44,8 +50,10 @@ def test_wrong_key_is_a_failure_that_says_so(signed, tmp_path, capsys):
     status, lines = hil(["verify", str(signed), "--public-key", str(other)], capsys)
     assert status == 1
     [problem] = _problems(lines)
-    assert problem.startswith("SIGNATURE manifest.sig: WRONG KEY")
+    assert problem.startswith("SIGNATURE manifest.sig: signed by sha256:")
+    assert "not a trusted key" in problem
     assert signing.fingerprint(signing.load_public_key(other)) in problem
+    assert problem in lines[0]  # the verdict line says why
 
 
 def test_manifest_changed_after_signing_fails_the_signature(signed, key_file, capsys):
@@ -81,7 +89,7 @@ def test_signature_beside_an_unsigned_manifest_is_flagged(sealed, key_file, caps
 def test_resealing_without_a_key_removes_the_stale_signature(signed, capsys):
     evidence.seal_run(signed, actor="alice")
     assert not (signed / "manifest.sig").exists()
-    assert hil(["verify", str(signed)], capsys)[0] == 0
+    assert hil(["verify", str(signed)], capsys)[0] == 3  # intact, unsigned
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
