@@ -7,7 +7,8 @@ test broke) must equal what the fault's physics breaks: no more (a false alarm i
 defect in the method) and no fewer (a fault that passes is a defect in the suite).
 Faults within their limits (``gain=1.05``) must pass everything.
 
-Why each set is what it is, beyond domain.md's list:
+Why each set is what it is, beyond the list in docs/domain.md, section "Faults a real unit
+can have":
 
 * ``gain=1.3`` scales every current: every level, the boost level (OUT-BOOST-AMP), the
   absolute maximum (520 uA), the phase charge (65 uC), the average current (260 uA) and
@@ -29,16 +30,20 @@ Why each set is what it is, beyond domain.md's list:
 runs at that moment, which errors as a device-communication error rather than failing a
 limit (tests/suites/test_restart_run.py shows that).
 
-Runtime: one suite run per case, in parallel over the machine's cores.
+Runtime: one suite run per case, in parallel over the machine's cores, once per test
+session. Under pytest-xdist the first worker that needs the matrix computes it while
+holding a file lock beside the workers' temporary folders and leaves the results there as
+JSON; every other worker waits for the lock and reads them.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -91,7 +96,11 @@ EXPECTED: dict[str, set[str]] = {
 }
 
 
-def _run_suite(fault: str, folder: Path) -> tuple[set[str], set[str], str]:
+Outcome = tuple[set[str], set[str], str]
+"""One suite run: (non-conforming ids, measured ids, tail of the log)."""
+
+
+def _run_suite(fault: str, folder: Path) -> Outcome:
     """Run the whole suite; return (non-conforming ids, measured ids, tail of the log)."""
     args = [
         *HIL,
@@ -113,21 +122,45 @@ def _run_suite(fault: str, folder: Path) -> tuple[set[str], set[str], str]:
     return bad, set(table["requirement_id"]), done.stdout[-3000:]
 
 
-@cache
-def _all_runs(base: str) -> dict[str, tuple[set[str], set[str], str]]:
+def _all_runs(base: Path) -> dict[str, Outcome]:
     workers = max(1, min(len(EXPECTED), os.cpu_count() or 1))
-    folders = {f: Path(base) / f.replace("=", "_").replace(",", "_") for f in EXPECTED}
+    folders = {f: base / f.replace("=", "_").replace(",", "_") for f in EXPECTED}
     with ThreadPoolExecutor(workers) as pool:
         futures = {f: pool.submit(_run_suite, f, folders[f]) for f in EXPECTED}
         return {f: fut.result() for f, fut in futures.items()}
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[set[str], set[str], str]]:
-    return _all_runs(str(tmp_path_factory.mktemp("fault-matrix")))
+def _dump(runs: dict[str, Outcome], path: Path) -> None:
+    """Write the results as JSON, whole or not at all (a reader never sees half a file)."""
+    data = {
+        f: {"bad": sorted(b), "measured": sorted(m), "log": log} for f, (b, m, log) in runs.items()
+    }
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(partial, path)
 
 
-def test_every_requirement_is_measured_on_the_good_unit(runs):
+def _load(path: Path) -> dict[str, Outcome]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {f: (set(r["bad"]), set(r["measured"]), r["log"]) for f, r in data.items()}
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+    """The whole matrix, computed once per test session (also across xdist workers)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return _all_runs(tmp_path_factory.mktemp("fault-matrix"))
+    # every worker's basetemp is a folder of this session's own temporary root
+    session_root = tmp_path_factory.getbasetemp().parent
+    results = session_root / "fault-matrix.json"
+    with (session_root / "fault-matrix.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not results.exists():
+            _dump(_all_runs(tmp_path_factory.mktemp("fault-matrix")), results)
+        return _load(results)
+
+
+def test_every_requirement_is_measured_on_the_good_unit(runs: dict[str, Outcome]) -> None:
     from harness.spec import load_spec
 
     spec = load_spec(ROOT / "specs" / "rmd1.yaml")
@@ -136,7 +169,7 @@ def test_every_requirement_is_measured_on_the_good_unit(runs):
 
 
 @pytest.mark.parametrize("fault", list(EXPECTED))
-def test_fault_fails_exactly_its_requirements(runs, fault: str):
+def test_fault_fails_exactly_its_requirements(runs: dict[str, Outcome], fault: str) -> None:
     bad, _measured, log = runs[fault]
     expected = EXPECTED[fault]
     assert bad == expected, (
