@@ -35,8 +35,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from harness import store_schema
-
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = _PROJECT_ROOT / "reports" / "results.db"
 
@@ -64,6 +62,8 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Carry out ``hil db <action>``; the exit status (errors raise ``StoreError``)."""
+    # SQLAlchemy is loaded when a db command runs, not whenever `hil`'s parser is built
+    from harness import store_schema
     from harness.store import ResultsStore
     from harness.store_engine import sqlite_file
 
