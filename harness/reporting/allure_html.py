@@ -20,9 +20,13 @@ Why the extra steps around the generator:
   home when opened. The environment also asks the generator and npm tooling not to
   collect telemetry.
 
-Exit status: 0 with the report's path printed; 2 when ``RUN_DIR`` has no Allure results
-or the generator is not installed (the message says how to install it); 1 when the
-generator fails.
+When the report is written into a sealed run folder, the evidence package is amended
+(``amend.py``: checked intact, the change recorded with ``--reason``/``--actor``, the
+manifest rebuilt, re-signed with ``--sign-key`` or the ``signing_key`` of ``--lab``).
+
+Exit status: 0 with the report's path printed; 2 when ``RUN_DIR`` has no Allure results,
+the generator is not installed (the message says how to install it) or a sealed package
+is not intact; 1 when the generator fails.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ INSTALL_HINT = (
     "or set HIL_ALLURE to an `allure` 3 executable"
 )
 REPORT_NAME = "allure-report.html"
+COMMAND = "hil report allure"
 #: Hosts and calls that mark a script as analytics or telemetry.
 TRACKERS = re.compile(
     r"googletagmanager\.com|google-analytics\.com|\bgtag\s*\(|\bdataLayer\b|"
@@ -199,6 +204,9 @@ def add_allure_parser(report_subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("run_dir", metavar="RUN_DIR", help="reports/<run-id>/ of a run")
     parser.add_argument("--output", help=f"report file (default: RUN_DIR/{REPORT_NAME})")
+    from harness.reporting.amend import add_amend_options
+
+    add_amend_options(parser, COMMAND)
     parser.set_defaults(func=run_allure)
     return parser
 
@@ -206,10 +214,24 @@ def add_allure_parser(report_subparsers: Any) -> argparse.ArgumentParser:
 def run_allure(args: argparse.Namespace) -> int:
     """Build the report; print its path. 2: no results or no generator; 1: generator failed."""
     from harness.errors import InputError
+    from harness.reporting.amend import build_in_run_folder, signing_key_of
 
+    run_dir = Path(args.run_dir)
     output = Path(args.output) if getattr(args, "output", None) else None
+    built: list[Path] = []
+    lines: list[str] = []
     try:
-        path = build_allure_report(Path(args.run_dir), output=output)
+        if output is not None and not _inside(output, run_dir):
+            built.append(build_allure_report(run_dir, output=output))
+        else:
+            key = signing_key_of(args)
+            lines = build_in_run_folder(
+                run_dir,
+                args,
+                COMMAND,
+                lambda: built.append(build_allure_report(run_dir, output=output)),
+                key_file=key,
+            )
     except InputError as error:
         print(f"hil: input error: {error}", file=sys.stderr)
         return 2
@@ -219,5 +241,12 @@ def run_allure(args: argparse.Namespace) -> int:
     except (GeneratorFailed, subprocess.TimeoutExpired, OSError) as error:
         print(f"hil: Allure report failed: {error}", file=sys.stderr)
         return 1
-    print(path)
+    for path in built:
+        print(path)
+    for line in lines:
+        print(f"hil: {line}", file=sys.stderr if line.startswith("warning:") else sys.stdout)
     return 0
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())

@@ -21,7 +21,9 @@ what it must hold, and this module gathers each item from the run folder:
 
 A report must never hide bad news: a failing requirement or an incomplete run is
 stated in a box on the first page, and a simulated unit with an injected fault says so
-in a banner, because a report is often read no further than its first page.
+in a banner, because a report is often read no further than its first page. So is an
+evidence package that will not be signed by a laboratory key (``signing_fingerprint``
+None): only its hash chain protects it then, and anyone can recompute that.
 
 HTML and PDF come from the same Jinja2 template so they cannot disagree; WeasyPrint
 lays out the PDF (CSS paged media: ``@page`` counters for "page x of y", table headers
@@ -95,13 +97,19 @@ def build_compliance_report(
     laboratory: str | None = None,
     location: str | None = None,
     issued_at: datetime | None = None,
+    signing_fingerprint: str | None = None,
 ) -> tuple[Path, Path]:
-    """Write ``report.html`` and ``report.pdf`` into ``run_dir``; return both paths."""
+    """Write ``report.html`` and ``report.pdf`` into ``run_dir``; return both paths.
+
+    ``signing_fingerprint``: the key (``sha256:...``) the package will be sealed and signed
+    with; None prints the UNSIGNED notice on the first page.
+    """
     from weasyprint import HTML  # imported late: it loads Pango, ~0.5 s
 
     run_dir = Path(run_dir)
     context = report_context(run_dir, spec_path=spec_path, laboratory=laboratory,
-                             location=location, issued_at=issued_at)  # fmt: skip
+                             location=location, issued_at=issued_at,
+                             signing_fingerprint=signing_fingerprint)  # fmt: skip
     html = render_html(context)
     html_path, pdf_path = run_dir / "report.html", run_dir / "report.pdf"
     _write_atomic(html_path, html.encode("utf-8"))
@@ -128,6 +136,7 @@ def report_context(
     laboratory: str | None = None,
     location: str | None = None,
     issued_at: datetime | None = None,
+    signing_fingerprint: str | None = None,
 ) -> dict[str, Any]:
     """Everything the template shows, gathered and formatted (no logic left to it)."""
     record, frame = _load_run(run_dir)
@@ -180,6 +189,7 @@ def report_context(
         "deviations": deviations,
         "plots": [_plot_view(p, run_dir) for p in make_figures(run_dir, frame)],
         "verdict_class": _CSS_CLASS,
+        "signing_fingerprint": signing_fingerprint,
     }  # fmt: skip
 
 

@@ -26,18 +26,43 @@ _log = logging.getLogger("harness.progress")
 
 
 def finish_evidence(
-    run_dir: Path, *, report: bool, actor: str, key_file: Path | None = None
+    run_dir: Path,
+    *,
+    report: bool,
+    actor: str,
+    key_file: Path | None = None,
+    lab_file: Path | None = None,
+    late: bool = False,
 ) -> list[str]:
-    """Build the compliance report (if ``report``) and seal ``run_dir``; what was written."""
-    from harness.reporting.evidence import seal_run
+    """Build the compliance report (if ``report``) and seal ``run_dir``; what was written.
 
+    The key is ``key_file``, else the ``signing_key`` of the laboratory trust file
+    ``lab_file`` (whose name and address then head the report); the report's first page
+    says which key the package will be signed with, or that it will be UNSIGNED.
+    ``late``: the run ended without a seal and is finished afterwards (``sealed-late``).
+    """
+    from harness.reporting import signing
+    from harness.reporting.evidence import seal_run
+    from harness.reporting.trust import load_lab
+
+    lab = load_lab(lab_file) if lab_file is not None else None
+    if key_file is None and lab is not None:
+        key_file = lab.usable_signing_key()
+    fingerprint = None
+    if key_file is not None:  # a bad key fails before the report is built
+        fingerprint = signing.fingerprint(signing.load_private_key(key_file).public_key())
     done: list[str] = []
     if report:
         from harness.reporting.compliance import build_compliance_report
 
-        _html, pdf = build_compliance_report(run_dir)
+        _html, pdf = build_compliance_report(
+            run_dir,
+            laboratory=lab.name if lab else None,
+            location=lab.address if lab else None,
+            signing_fingerprint=fingerprint,
+        )
         done.append(f"compliance report {pdf}")
-    manifest = seal_run(run_dir, actor=actor, key_file=key_file)
+    manifest = seal_run(run_dir, actor=actor, key_file=key_file, late=late)
     done.append(f"evidence sealed {manifest}")
     return done
 

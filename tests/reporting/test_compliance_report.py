@@ -192,3 +192,19 @@ def test_command_builds_the_report_and_refuses_a_folder_that_is_not_a_run(
     args = parser.parse_args(["report", "compliance", str(empty)])
     assert args.func(args) == 2
     assert "run.json" in capsys.readouterr().err
+
+
+def test_first_page_says_whether_the_evidence_will_be_signed(hand_run: Path) -> None:
+    spec = ROOT / "specs" / "rmd1.yaml"
+    _html, pdf_path = build_compliance_report(hand_run, spec_path=spec, issued_at=ISSUED)
+    first = re.sub(r"\s+", " ", pdf_pages(pdf_path)[0])
+    assert "UNSIGNED EVIDENCE PACKAGE" in first and "only its hash chain protects it" in first
+    fingerprint = "sha256:" + "ab" * 32
+    html_path, pdf_path = build_compliance_report(
+        hand_run, spec_path=spec, issued_at=ISSUED, signing_fingerprint=fingerprint
+    )
+    html = html_path.read_text()
+    assert f"to be sealed and signed with key {fingerprint}" in html
+    assert "UNSIGNED" not in html
+    first = re.sub(r"\s+", "", pdf_pages(pdf_path)[0])  # a long key may wrap anywhere
+    assert fingerprint in first
