@@ -82,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
         result = verify_run(Path(args.run_dir), trusted=_pinned(args))
     except InputError as error:
         print(f"hil: input error: {error}", file=sys.stderr)
+        if getattr(args, "format", "text") == "json":
+            bad = {"status": "BAD INPUT", "exit_code": EXIT_BAD_INPUT, "problems": [str(error)]}
+            print(json.dumps(bad, ensure_ascii=False))
         return EXIT_BAD_INPUT
     if getattr(args, "format", "text") == "json":
         print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))

@@ -186,3 +186,7 @@ def test_unsealed_run_folder_says_unsealed_first(run_copy, capsys):
 
 def test_unreadable_lab_file_is_bad_input(signed, tmp_path, capsys):
     assert hil(["verify", str(signed), "--lab", str(tmp_path / "none.yaml")], capsys)[0] == 2
+    argv = ["verify", str(tmp_path / "nowhere"), "--format", "json"]
+    status, lines = hil(argv, capsys)
+    data = json.loads("\n".join(lines))
+    assert status == data["exit_code"] == 2 and "nowhere" in data["problems"][0]
