@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -257,6 +258,8 @@ class ComplianceRun:
         # even while the server is away (the upload catches up behind the run).
         local = self.store.local if isinstance(self.store, BufferedStore) else self.store
         table = export(local, self.record.run_id, "parquet", self.run_dir / "results.parquet")
+        if sealing:
+            _set_run_status_column(table, outcome)
         _write_run_json(self.run_dir, self.record)
         if not sealing:
             self.close()
@@ -283,6 +286,22 @@ class ComplianceRun:
             self.store = None
 
 
+def _set_run_status_column(table: Path, outcome: RunStatus) -> None:
+    """The package's results table carries the tests' outcome as its run status.
+
+    It is exported while the store already says ``sealing`` (so a kill from that
+    instant on is found), but the table is part of the sealed package, where ``sealing``
+    would be a state that no longer holds once the seal exists.
+    """
+    import pandas as pd
+
+    frame = pd.read_parquet(table)
+    frame["run_status"] = outcome
+    partial = table.with_name(f".{table.name}.partial")
+    frame.to_parquet(partial, index=False)
+    os.replace(partial, table)
+
+
 def _write_run_json(run_dir: Path, record: RunRecord) -> None:
     """``run.json``: the package's own copy of the run record (its outcome as status)."""
     data = record.model_copy(update={"outcome": None}).model_dump(mode="json")
@@ -307,6 +326,4 @@ def _write_left_behind(store: ResultsStore | BufferedStore, run_id: str, folder:
 
 
 def _pid() -> int:
-    import os
-
     return os.getpid()
