@@ -70,14 +70,14 @@ def signing_key_for(option: str | None, bench: BenchFile) -> Path | None:
     """
     from harness.reporting.signing import load_private_key
 
-    key: Path | None = Path(option) if option else None
-    if key is None and bench.lab_path is not None:
-        from harness.reporting.trust import load_lab
+    if option:
+        load_private_key(Path(option))
+        return Path(option)
+    if bench.lab_path is None:
+        return None
+    from harness.reporting.trust import load_lab
 
-        key = load_lab(bench.lab_path).signing_key
-    if key is not None:
-        load_private_key(key)
-    return key
+    return load_lab(bench.lab_path).usable_signing_key()
 
 
 def check_serial(expected: str | None, reported: str | None, source: str) -> str:

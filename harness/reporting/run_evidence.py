@@ -105,6 +105,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             report=what == "report",
             actor=run.options.operator or login_name(),
             key_file=key,
+            lab_file=run.bench.lab_path,
         ):
             _log.info(line)
     except KeyboardInterrupt:
