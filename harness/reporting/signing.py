@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import stat
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -85,7 +87,7 @@ def load_private_key(path: str | Path) -> Ed25519PrivateKey:
     """The Ed25519 private key in a PEM PKCS#8 file; ``InputError`` naming the file if not."""
     source = Path(path)
     try:
-        key = serialization.load_pem_private_key(source.read_bytes(), password=None)
+        key = serialization.load_pem_private_key(_read_key_file(source), password=None)
     except FileNotFoundError:
         raise InputError(source, "private key", "an existing key file") from None
     except (ValueError, TypeError) as error:
@@ -101,7 +103,7 @@ def load_public_key(path: str | Path) -> Ed25519PublicKey:
     """The Ed25519 public key in a PEM file (a public key, or a private key's public half)."""
     source = Path(path)
     try:
-        data = source.read_bytes()
+        data = _read_key_file(source)
     except FileNotFoundError:
         raise InputError(source, "public key", "an existing key file") from None
     if b"PRIVATE KEY" in data:
@@ -113,6 +115,23 @@ def load_public_key(path: str | Path) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise InputError(source, "public key", "an Ed25519 key", got=type(key).__name__)
     return key
+
+
+def _read_key_file(path: Path) -> bytes:
+    """A key file's bytes: a regular file (a link to one is fine) of at most 64 KiB.
+
+    Opened non-blocking and checked with ``fstat`` first, so a FIFO or device given as a
+    key is an ``InputError`` instead of a hang.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > 65536:
+            raise InputError(path, "key file", "a regular file of at most 64 KiB")
+        os.set_blocking(fd, True)
+        return os.read(fd, 65537)
+    finally:
+        os.close(fd)
 
 
 def raw_public_key(key: Ed25519PublicKey) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,21 @@ def test_replacing_a_key_leaves_no_temporary_files(tmp_path: Path) -> None:
     public = signing.load_public_key(tmp_path / "lab.key.pub")
     private = signing.load_private_key(tmp_path / "lab.key")
     assert signing.fingerprint(public) == signing.fingerprint(private.public_key())
+
+
+def test_a_fifo_given_as_a_key_is_refused_not_waited_on(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "lab.key.pub")
+    outcome: list[BaseException | None] = []
+
+    def load() -> None:
+        try:
+            signing.load_public_key(tmp_path / "lab.key.pub")
+            outcome.append(None)
+        except BaseException as error:  # handed to the test thread
+            outcome.append(error)
+
+    worker = threading.Thread(target=load, daemon=True)  # a hang must not stop the suite
+    worker.start()
+    worker.join(timeout=20)
+    assert outcome, "loading a FIFO as a key hung"
+    assert isinstance(outcome[0], InputError) and "regular file" in str(outcome[0])
