@@ -77,7 +77,11 @@ def run(args: argparse.Namespace) -> int:
         if action == "seal":
             key = _seal_key(args)
             actor = args.actor or getpass.getuser()
+            before = _signer(Path(args.run_dir))
             print(evidence.seal_run(Path(args.run_dir), actor=actor, key_file=key, late=True))
+            if before and key is None:
+                print(f"hil: warning: the package was signed by {before}; sealed again without "
+                      "a key (--key or --lab), it is now UNSIGNED", file=sys.stderr)  # fmt: skip
             return 0
         result = verify_run(Path(args.run_dir), trusted=_pinned(args))
     except InputError as error:
@@ -109,6 +113,14 @@ def _seal_key(args: argparse.Namespace) -> Path | None:
     if args.key:
         return Path(args.key)
     return load_lab(args.lab).usable_signing_key() if getattr(args, "lab", None) else None
+
+
+def _signer(run_dir: Path) -> str | None:
+    try:
+        info = evidence.read_manifest(run_dir).signature
+    except InputError:
+        return None
+    return None if info is None else info.public_key_fingerprint
 
 
 def _fp(public: Path) -> str:

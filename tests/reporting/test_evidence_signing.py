@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import shutil
@@ -11,7 +12,7 @@ import pytest
 from test_evidence_support import hil
 
 from harness.errors import InputError
-from harness.reporting import evidence, signing
+from harness.reporting import evidence, signing, verify_cmd
 
 pytest_plugins = ["test_evidence_support"]  # fixtures: run_copy, key_file, signed, sealed
 
@@ -87,7 +88,10 @@ def test_signature_beside_an_unsigned_manifest_is_flagged(sealed, key_file, caps
 
 
 def test_resealing_without_a_key_removes_the_stale_signature(signed, capsys):
-    evidence.seal_run(signed, actor="alice")
+    seal = argparse.Namespace(evidence_action="seal", run_dir=str(signed), actor="alice",
+                              key=None, lab=None)  # fmt: skip
+    assert verify_cmd.run(seal) == 0
+    assert "now UNSIGNED" in capsys.readouterr().err
     assert not (signed / "manifest.sig").exists()
     assert hil(["verify", str(signed)], capsys)[0] == 3  # intact, unsigned
 
