@@ -100,6 +100,8 @@ def _walk(
 def load_yaml(path: str | Path) -> YamlDocument:
     """Read and parse ``path``; syntax errors and duplicate keys become InputError."""
     source = Path(path)
+    if source.exists() and not source.is_file():  # a FIFO or a device would block the read
+        raise InputError(source, "file", "a regular file", got="not a regular file")
     try:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:

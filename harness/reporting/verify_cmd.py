@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
+from harness.record import RunRecord
 from harness.reporting import evidence, signing
 from harness.reporting.trust import PinnedKey, load_lab, pin_key_files
 from harness.reporting.verification import EXIT_BAD_INPUT, VerifyResult, verify_run
@@ -62,6 +63,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     seal.add_argument("--actor", default=None, help="who seals (default: login name)")
     seal.add_argument("--key", help="Ed25519 private key (PEM PKCS#8) to sign with")
     seal.add_argument("--lab", help="laboratory trust file whose signing_key signs")
+    seal.add_argument(
+        "--store", help="results store whose run record is settled (default: beside the run)"
+    )
     tools.set_defaults(func=run)
     return verify
 
@@ -78,7 +82,11 @@ def run(args: argparse.Namespace) -> int:
             key = _seal_key(args)
             actor = args.actor or getpass.getuser()
             before = _signer(Path(args.run_dir))
+            _refuse_while_sealing(Path(args.run_dir), getattr(args, "store", None))
             print(evidence.seal_run(Path(args.run_dir), actor=actor, key_file=key, late=True))
+            settled = _settle_store(Path(args.run_dir), getattr(args, "store", None))
+            if settled:
+                print(settled)
             if before and key is None:
                 print(f"hil: warning: the package was signed by {before}; sealed again without "
                       "a key (--key or --lab), it is now UNSIGNED", file=sys.stderr)  # fmt: skip
@@ -113,6 +121,57 @@ def _seal_key(args: argparse.Namespace) -> Path | None:
     if args.key:
         return Path(args.key)
     return load_lab(args.lab).usable_signing_key() if getattr(args, "lab", None) else None
+
+
+def _stored_run(run_dir: Path, store: str | None) -> tuple[str, RunRecord] | None:
+    """(store, record) of the run in its results store, None when there is none."""
+    from harness.store import ResultsStore
+    from harness.store_schema import StoreError
+
+    where = store or str(run_dir.parent / "results.db")
+    if store is None and not (run_dir.parent / "results.db").is_file():
+        return None
+    opened = ResultsStore.open(where, create=False)
+    try:
+        return where, opened.get_run(run_dir.name)
+    except StoreError:
+        return None
+    finally:
+        opened.close()
+
+
+def _refuse_while_sealing(run_dir: Path, store: str | None) -> None:
+    """A run whose own process is still sealing it is not sealed a second time by hand."""
+    from harness.provenance import host_name, process_alive
+
+    found = _stored_run(run_dir, store)
+    if found is None:
+        return
+    record = found[1]
+    alive = record.host == host_name() and process_alive(record.pid, record.started_at)
+    if record.status == "sealing" and alive:
+        raise InputError(
+            run_dir, "run", "a run whose own process has finished sealing it",
+            got=f"run {record.run_id} is being sealed by process {record.pid}",
+        )  # fmt: skip
+
+
+def _settle_store(run_dir: Path, store: str | None) -> str | None:
+    """After a late seal, the stored run leaves ``unsealed``/``sealing`` for its outcome."""
+    from harness.store import ResultsStore
+
+    found = _stored_run(run_dir, store)
+    if found is None:
+        return None
+    where, record = found
+    if record.status not in ("sealing", "unsealed") or record.outcome is None:
+        return None
+    opened = ResultsStore.open(where, create=False)
+    try:
+        opened.set_status(record.run_id, record.outcome)
+    finally:
+        opened.close()
+    return f"hil: run {record.run_id} sealed late: its stored status is {record.outcome} again"
 
 
 def _signer(run_dir: Path) -> str | None:

@@ -12,6 +12,7 @@ signal to the run's own process, so it lands exactly while sealing.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -95,6 +96,22 @@ def test_sigkill_while_sealing_is_found_by_the_next_start(tmp_path: Path, plugin
     assert f"hil evidence seal {reports / 'K1'}" in out
     assert _stored(reports, "K1") == ("unsealed", "passed")
     assert _stored(reports, "K2") == ("passed", None)
+
+    # hil verify finds it too, and a late seal says it was late and settles the store
+    assert _hil(["verify", str(reports / "K1")]).returncode == 1
+    assert _hil(["verify", str(reports / "K1")]).stdout.startswith("hil verify: UNSEALED")
+    sealed = _hil(["evidence", "seal", str(reports / "K1"), "--actor", "qa"])
+    assert sealed.returncode == 0, sealed.stdout + sealed.stderr
+    assert "sealed late: its stored status is passed again" in sealed.stdout
+    actions = [json.loads(line)["action"] for line in (reports / "K1" / "audit.log").open()]
+    assert actions == ["sealed-late", "manifest-built"]
+    assert _stored(reports, "K1") == ("passed", None)
+    assert _hil(["verify", str(reports / "K1")]).returncode == 3  # intact, not signed
+
+
+def _hil(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
 
 
 def test_sigterm_while_sealing_is_an_interruption_without_traceback(

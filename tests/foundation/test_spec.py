@@ -338,3 +338,16 @@ def test_every_condition_of_the_rmd1_spec_is_accepted():
     spec = load_spec(RMD1)
     assert spec.requirement("OUT-LINE").conditions["battery"] == "3.4 V to 4.2 V"
     assert spec.header.nominal("battery", "V") == 3.8
+
+
+def test_a_fifo_given_as_a_yaml_file_is_refused_not_read(tmp_path):
+    """Reading a FIFO blocks until someone writes to it: refuse it by its type instead."""
+    import os
+
+    from harness.errors import InputError
+    from harness.yamlfile import load_yaml
+
+    fifo = tmp_path / "lab.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="expected a regular file"):
+        load_yaml(fifo)
