@@ -1,4 +1,5 @@
-"""Root conftest: loads the bench fixtures for the compliance suites and pytester for the
-harness's own tests (pytest only honours ``pytest_plugins`` in the root conftest)."""
+"""Root conftest: pytester for the harness's own tests (pytest only honours
+``pytest_plugins`` in the root conftest). The harness's plugin, with the bench and unit
+fixtures the compliance suites use, is loaded by its ``pytest11`` entry point."""
 
-pytest_plugins = ["pytester", "fixtures.bench", "fixtures.dut"]
+pytest_plugins = ["pytester"]

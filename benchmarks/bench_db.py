@@ -34,9 +34,9 @@ WRITER = """
 import os, socket, sys, time
 from datetime import timedelta
 from pathlib import Path
-from harness.record import Measurement, RunRecord, utc_now
-from harness.store import ResultsStore
-from harness.store_buffer import BufferedStore
+from harness.recording.record import Measurement, RunRecord, utc_now
+from harness.recording.store.results_store import ResultsStore
+from harness.recording.store.journal import BufferedStore
 kind, url, run_id, rows, start_at, journal = sys.argv[1:7]
 rows, start_at = int(rows), float(start_at)
 store = (BufferedStore.open(url, Path(journal)) if kind == "postgresql+journal"

@@ -36,18 +36,20 @@ from pathlib import Path
 
 import pyvisa
 
+from harness.data import RMD1_SPEC, SIM_BENCH
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.bench import Bench, open_bench  # noqa: E402
-from harness.benchfile import load_bench  # noqa: E402
+from harness.bench.station import Bench, open_bench  # noqa: E402
+from harness.definitions.bench_file import load_bench  # noqa: E402
 from harness.instruments.keysight_dsox1204g import KeysightDSOX1204G  # noqa: E402
 from harness.instruments.visa import ScpiLink, open_scpi, session_socket  # noqa: E402
 from harness.sim.bench import SimBench  # noqa: E402
 from harness.sim.instruments import rack_for  # noqa: E402
 from harness.sim.server import serve_instruments  # noqa: E402
 
-SIM_YAML = ROOT / "fixtures" / "benches" / "sim.yaml"
+SIM_YAML = SIM_BENCH
 IDN_ROUNDS = 3000
 POINTS = 1_000_000
 BLOCK_ROUNDS = 21
@@ -214,7 +216,7 @@ def auto_off(bench: Bench) -> tuple[float, float, int]:
 
 def auto_off_loopback() -> tuple[float, float, int]:
     text = SIM_YAML.read_text().replace("transport: in-process", "transport: loopback")
-    text = text.replace("spec: ../../specs/rmd1.yaml", f"spec: {ROOT / 'specs' / 'rmd1.yaml'}")
+    text = text.replace("spec: ../specs/rmd1.yaml", f"spec: {RMD1_SPEC}")
     path = Path(__file__).with_name(".bench_io_loopback.yaml")
     path.write_text(text)
     try:

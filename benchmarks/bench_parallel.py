@@ -4,7 +4,7 @@ What a line manager asks: how much faster does a second bench make the line? Eac
 goes through the whole compliance suite with `hil run`, exactly as on a real line (its
 own run id, results, compliance report and sealed evidence package). With 1 worker the
 8 units are tested one after the other; with 2 workers two benches test two units at
-once (`hil run --workers 2 --bench-pool fixtures/benches/pool-sim.yaml --serials A,B`,
+once (`hil run --workers 2 --bench-pool harness/data/benches/pool-sim.yaml --serials A,B`,
 one round per pair, as an operator swaps two units). Target: speed-up at least 1.6 on a
 2-core machine. The rounds keep what a real line pays too: process start-up per round
 and the unit's reports.
@@ -29,8 +29,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness.data import SIM_POOL
+
 ROOT = Path(__file__).resolve().parents[1]
-POOL = ROOT / "fixtures" / "benches" / "pool-sim.yaml"
+POOL = SIM_POOL
 sys.path.insert(0, str(Path(__file__).parent))
 
 import bench_db  # noqa: E402  (a sibling script, not a package)
@@ -42,7 +44,7 @@ def run_line(units: int, workers: int, reports: Path, options: list[str]) -> flo
     started = time.perf_counter()
     for first in range(0, units, workers):
         batch = serials[first : first + workers]
-        command = [sys.executable, "-m", "harness.cli", "run", f"--reports-dir={reports}"]
+        command = [sys.executable, "-m", "harness.cli.main", "run", f"--reports-dir={reports}"]
         if len(batch) == 1:
             command.append(f"--serial={batch[0]}")
         else:

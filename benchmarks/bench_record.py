@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness.data import SIM_BENCH
+
 ROOT = Path(__file__).resolve().parents[1]
 # Bytecode caching on, as on an ordinary workstation: with PYTHONDONTWRITEBYTECODE set
 # (as on some CI images) every run recompiles every module it imports, which measures the
@@ -39,7 +41,7 @@ def test_m(i):
 
 HARNESS = """
 import pytest
-from harness.uncertainty import UncertaintyBudget
+from harness.judging.uncertainty import UncertaintyBudget
 
 @pytest.mark.requirement("OUT-AMP-L5")
 @pytest.mark.parametrize("i", range({n}))
@@ -51,7 +53,7 @@ def test_m(i, measure):
 
 CONFTEST = """
 import pytest
-from harness.record import UnitIdentity
+from harness.recording.record import UnitIdentity
 
 @pytest.fixture(scope="session")
 def unit_identity():
@@ -69,7 +71,7 @@ def run(kind: str, n: int, workdir: Path) -> float:
     else:
         (folder / "conftest.py").write_text(CONFTEST)
         args += [
-            f"--bench={ROOT / 'fixtures' / 'benches' / 'sim.yaml'}",
+            f"--bench={SIM_BENCH}",
             f"--reports-dir={folder / 'reports'}",
         ]
     start = time.perf_counter()

@@ -11,11 +11,11 @@ import re
 
 import pytest
 
-from harness.bench import Bench
+from harness.bench.station import Bench
 from harness.dut import testport
-from harness.plugin import MeasureForCurrentTest
-from harness.record import UnitIdentity
-from harness.spec import Spec
+from harness.judging.spec import Spec
+from harness.plugin.core import MeasureForCurrentTest
+from harness.recording.record import UnitIdentity
 
 
 @pytest.mark.requirement("COM-ID")

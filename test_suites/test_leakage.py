@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness.bench import Bench
+from harness.bench.station import Bench
 from harness.dut import testport
-from harness.plugin import MeasureForCurrentTest
+from harness.judging.spec import Spec
+from harness.judging.units import convert, parse_quantity
+from harness.plugin.core import MeasureForCurrentTest
 from harness.procedures.auxiliary import CYCLE_NPLC, SAFE_RANGE_A
 from harness.procedures.dmm import DcReading, read_dc_current
 from harness.procedures.treatment import (
@@ -37,8 +39,6 @@ from harness.procedures.treatment import (
     set_charger,
     start_treatment,
 )
-from harness.spec import Spec
-from harness.units import convert, parse_quantity
 
 READINGS = 3
 SUSPENDED_LOAD = "100 kohm"

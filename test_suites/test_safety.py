@@ -50,11 +50,13 @@ import numpy as np
 import pytest
 
 from harness.analysis.waveform import analyze_current
-from harness.bench import Bench
-from harness.captures import CaptureArchive
+from harness.bench.station import Bench
 from harness.dut import testport
 from harness.errors import InstrumentError
-from harness.plugin import MeasureForCurrentTest
+from harness.judging.spec import Spec
+from harness.judging.uncertainty import UncertaintyBudget
+from harness.judging.units import convert, parse_quantity
+from harness.plugin.core import MeasureForCurrentTest
 from harness.procedures.activity import output_active
 from harness.procedures.auxiliary import WorstReading, worst_window_current
 from harness.procedures.battery_ramp import StepObservation, observe_step, threshold_budget
@@ -91,9 +93,7 @@ from harness.procedures.treatment import (
     set_charger,
     start_treatment,
 )
-from harness.spec import Spec
-from harness.uncertainty import UncertaintyBudget
-from harness.units import convert, parse_quantity
+from harness.recording.captures import CaptureArchive
 
 TRIP_OFF_A = 10e-6
 """SAF-OC-TRIP's measurand: the trip is when the output falls below 10 µA."""

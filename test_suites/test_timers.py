@@ -11,16 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.bench import Bench
-from harness.captures import CaptureArchive
+from harness.bench.station import Bench
 from harness.dut import testport
-from harness.plugin import MeasureForCurrentTest
+from harness.judging.spec import Spec
+from harness.judging.uncertainty import UncertaintyBudget
+from harness.plugin.core import MeasureForCurrentTest
 from harness.procedures.activity import output_active, unit_is_on
 from harness.procedures.capture import BUZZER_CHANNEL, capture_channel, keep, timing_budget
 from harness.procedures.treatment import conditions_for, start_treatment
 from harness.procedures.waiting import WaitResult, poll_until
-from harness.spec import Spec
-from harness.uncertainty import UncertaintyBudget
+from harness.recording.captures import CaptureArchive
 
 BUZZER_HIGH_V = 1.65
 RELOCATE_BEEP_S = (0.07, 0.15)

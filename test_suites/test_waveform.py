@@ -20,10 +20,12 @@ from __future__ import annotations
 import pytest
 
 from harness.analysis.waveform import WaveformMetrics
-from harness.bench import Bench
-from harness.captures import CaptureArchive
+from harness.bench.station import Bench
 from harness.dut import testport
-from harness.plugin import MeasureForCurrentTest
+from harness.judging.spec import Spec
+from harness.judging.uncertainty import UncertaintyBudget
+from harness.judging.units import parse_quantity
+from harness.plugin.core import MeasureForCurrentTest
 from harness.procedures.capture import (
     LOAD_CHANNEL,
     CurrentCapture,
@@ -34,9 +36,7 @@ from harness.procedures.capture import (
 )
 from harness.procedures.dmm import sample_output
 from harness.procedures.treatment import Conditions, conditions_for, start_treatment
-from harness.spec import Spec
-from harness.uncertainty import UncertaintyBudget
-from harness.units import parse_quantity
+from harness.recording.captures import CaptureArchive
 
 TIMEBASE_FRACTION = 50e-6
 DC_RANGE_A = 1e-3

@@ -50,7 +50,7 @@ from harness.dut.testport import (
     DeviceStatus,
 )
 from harness.errors import DeviceCommError
-from harness.reporting.steps import bench_step
+from harness.events.steps import bench_step
 
 _log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ import math
 import time
 
 from harness.errors import InstrumentError
+from harness.events.steps import bench_step
 from harness.instruments.scpi_reply import parse_float
 from harness.instruments.visa import ScpiInstrument
-from harness.reporting.steps import bench_step
 
 
 class WallClock:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from harness.events.steps import bench_step
 from harness.instruments.ammeter_settings import (
     check_line_frequency,
     check_reading_count,
@@ -36,7 +37,6 @@ from harness.instruments.ammeter_settings import (
 )
 from harness.instruments.scpi_reply import parse_measurement, parse_measurements
 from harness.instruments.visa import ScpiInstrument, ScpiLink
-from harness.reporting.steps import bench_step
 
 #: Current measure ranges, in amperes.
 RANGES_A = (10e-9, 100e-9, 1e-6, 10e-6, 100e-6, 1e-3, 10e-3, 100e-3, 1.0)

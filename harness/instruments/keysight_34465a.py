@@ -27,6 +27,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
+from harness.events.steps import bench_step
 from harness.instruments.ammeter_settings import (
     check_line_frequency,
     check_reading_count,
@@ -35,7 +36,6 @@ from harness.instruments.ammeter_settings import (
 )
 from harness.instruments.scpi_reply import parse_measurement, parse_measurements
 from harness.instruments.visa import ScpiInstrument, ScpiLink
-from harness.reporting.steps import bench_step
 
 #: DC current ranges on the 3 A terminals, in amperes.
 STANDARD_RANGES_A = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 3.0)

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from harness.events.steps import bench_step
 from harness.instruments.scpi_reply import parse_flags
 from harness.instruments.visa import ScpiInstrument, ScpiLink
-from harness.reporting.steps import bench_step
 
 #: The channels the simulated and reference benches wire loads to.
 DEFAULT_CHANNELS = (1001, 1002, 1003, 1004)

@@ -37,13 +37,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from harness.events.steps import bench_step, event_log_only
 from harness.instruments.clock import WallClock
 from harness.instruments.protocols import Clock, Coupling, Slope, Sweep, Waveform
 from harness.instruments.scope_settings import ScopeLimits
 from harness.instruments.scpi_reply import parse_int
 from harness.instruments.visa import ScpiInstrument, ScpiLink
 from harness.instruments.waveform_preamble import parse_preamble
-from harness.reporting.steps import bench_step, event_log_only
 
 HORIZONTAL_DIVISIONS = 10
 #: ``:WAV:POIN`` values accepted in RAW points mode.

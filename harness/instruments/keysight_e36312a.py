@@ -20,10 +20,10 @@ command takes an SCPI channel list ``(@1)``.
 
 from __future__ import annotations
 
+from harness.events.steps import bench_step
 from harness.instruments.scpi_reply import parse_measurement
 from harness.instruments.supply_ratings import Ratings, channel_rating, check_output_setting
 from harness.instruments.visa import ScpiInstrument
-from harness.reporting.steps import bench_step
 
 #: Channel → (maximum volts, maximum amps), the front-panel ratings.
 RATINGS: Ratings = {1: (6.0, 5.0), 2: (25.0, 1.0), 3: (25.0, 1.0)}

@@ -18,10 +18,10 @@ Commands used (RIGOL DP800 Series Programming Guide):
 
 from __future__ import annotations
 
+from harness.events.steps import bench_step
 from harness.instruments.scpi_reply import parse_measurement
 from harness.instruments.supply_ratings import Ratings, channel_rating, check_output_setting
 from harness.instruments.visa import ScpiInstrument
-from harness.reporting.steps import bench_step
 
 #: Channel → (maximum volts, maximum amps): CH1/CH2 30 V/3 A, CH3 5 V/3 A.
 RATINGS: Ratings = {1: (30.0, 3.0), 2: (30.0, 3.0), 3: (5.0, 3.0)}

@@ -35,12 +35,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from harness.events.steps import bench_step, event_log_only
 from harness.instruments.clock import WallClock
 from harness.instruments.protocols import Clock, Coupling, Slope, Sweep, Waveform
 from harness.instruments.scope_settings import ScopeLimits
 from harness.instruments.visa import ScpiInstrument, ScpiLink
 from harness.instruments.waveform_preamble import Preamble, parse_preamble
-from harness.reporting.steps import bench_step, event_log_only
 
 HORIZONTAL_DIVISIONS = 12
 CHANNEL_COUNT = 4

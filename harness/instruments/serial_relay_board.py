@@ -29,9 +29,9 @@ from typing import Protocol
 import serial
 
 from harness.errors import InstrumentError
+from harness.events.steps import bench_step
 from harness.instruments.protocols import Identity
 from harness.instruments.scpi_reply import parse_error_entry, parse_identity
-from harness.reporting.steps import bench_step
 
 BAUD_RATE = 9600
 MAX_QUEUED_ERRORS = 32

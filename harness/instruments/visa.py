@@ -39,9 +39,9 @@ import pyvisa
 import pyvisa.errors
 
 from harness.errors import InstrumentError
+from harness.events.steps import bench_step
 from harness.instruments.protocols import Identity
 from harness.instruments.scpi_reply import parse_error_entry, parse_identity, parse_int
-from harness.reporting.steps import bench_step
 
 log = logging.getLogger(__name__)
 

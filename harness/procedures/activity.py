@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.bench import Bench
+from harness.bench.station import Bench
 from harness.procedures.capture import LOAD_CHANNEL, free_run
 from harness.procedures.treatment import BATTERY_CHANNEL
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.bench import Bench
-from harness.uncertainty import UncertaintyBudget
+from harness.bench.station import Bench
+from harness.judging.uncertainty import UncertaintyBudget
 
 SAFE_RANGE_A = 1e-3
 """1 mA: above anything a faulty RMD-1 output can average over a reading (≤ 500 µA peak)."""

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.bench import Bench
+from harness.bench.station import Bench
+from harness.judging.uncertainty import UncertaintyBudget
 from harness.procedures.capture import BUZZER_CHANNEL, LOAD_CHANNEL
 from harness.procedures.events import (
     free_running,
@@ -38,7 +39,6 @@ from harness.procedures.events import (
     smoothing_samples,
 )
 from harness.procedures.treatment import BATTERY_CHANNEL, set_battery
-from harness.uncertainty import UncertaintyBudget
 
 PRE_STEP_S = 0.1
 """Record before the step: longer than the scope's AUTO-trigger timeout, so the record

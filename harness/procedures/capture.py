@@ -22,11 +22,11 @@ import numpy as np
 import numpy.typing as npt
 
 from harness.analysis.waveform import WaveformMetrics, analyze_current
-from harness.bench import Bench
-from harness.benchfile import LoadEntry
-from harness.captures import CaptureArchive
+from harness.bench.station import Bench
+from harness.definitions.bench_file import LoadEntry
 from harness.instruments.protocols import Slope, Waveform
-from harness.uncertainty import UncertaintyBudget
+from harness.judging.uncertainty import UncertaintyBudget
+from harness.recording.captures import CaptureArchive
 
 LOAD_CHANNEL, BUZZER_CHANNEL, CHARGER_CHANNEL, BATTERY_CHANNEL = 1, 2, 3, 4
 RECORD_POINTS = (1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.bench import Bench
-from harness.reporting.steps import summary_step
-from harness.uncertainty import UncertaintyBudget
+from harness.bench.station import Bench
+from harness.events.steps import summary_step
+from harness.judging.uncertainty import UncertaintyBudget
 
 
 @dataclass(frozen=True)

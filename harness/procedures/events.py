@@ -34,8 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from harness.bench import Bench
+from harness.bench.station import Bench
 from harness.instruments.protocols import Slope
+from harness.judging.uncertainty import UncertaintyBudget
 from harness.procedures.capture import (
     LOAD_CHANNEL,
     RECORD_POINTS,
@@ -43,7 +44,6 @@ from harness.procedures.capture import (
     CurrentCapture,
     capture_current,
 )
-from harness.uncertainty import UncertaintyBudget
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

@@ -24,9 +24,9 @@ from typing import TypedDict
 
 import numpy as np
 
-from harness.bench import Bench
-from harness.captures import CaptureArchive
+from harness.bench.station import Bench
 from harness.instruments.protocols import Slope
+from harness.judging.uncertainty import UncertaintyBudget
 from harness.procedures.capture import CurrentCapture, keep, timing_budget
 from harness.procedures.events import (
     Bracket,
@@ -37,7 +37,7 @@ from harness.procedures.events import (
     smoothing_samples,
     triggered_capture,
 )
-from harness.uncertainty import UncertaintyBudget
+from harness.recording.captures import CaptureArchive
 
 TIMING_RESOLUTION_S = 50e-6
 """The sample interval a reaction time is read at; a time that could not be read

@@ -13,9 +13,9 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, replace
 
-from harness.bench import Bench
-from harness.spec import Requirement, Spec
-from harness.units import parse_quantity
+from harness.bench.station import Bench
+from harness.judging.spec import Requirement, Spec
+from harness.judging.units import parse_quantity
 
 BATTERY_CHANNEL, CHARGER_CHANNEL = 1, 2
 SUPPLY_LIMIT_A = 0.5

@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.events.steps import summary_step
 from harness.instruments.protocols import Clock
-from harness.reporting.steps import summary_step
 
 log = logging.getLogger("harness.progress")
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.record import Measurement
-    from harness.run import ComplianceRun
+    from harness.plugin.run import ComplianceRun
+    from harness.recording.record import Measurement
 
 _ANY = r"[\s\S]*"
 CATEGORIES: list[dict[str, Any]] = [

@@ -42,8 +42,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-LOCAL_GENERATOR = PROJECT_ROOT / ".allure" / "node_modules" / ".bin" / "allure"
+LOCAL_GENERATOR = Path(".allure") / "node_modules" / ".bin" / "allure"
+"""Where ``scripts/install-allure`` puts the generator: under the working folder."""
 INSTALL_HINT = (
     "the Allure 3 report generator is not installed; install it (Node.js 20+) with "
     "`scripts/install-allure` (= `npm install --prefix .allure allure`) "

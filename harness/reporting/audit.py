@@ -41,7 +41,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_serializer
 
 from harness.errors import InputError
-from harness.record import utc_now
+from harness.recording.record import utc_now
 from harness.reporting import run_folder
 
 AUDIT_FILE = "audit.log"

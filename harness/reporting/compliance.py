@@ -43,14 +43,14 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from harness.data import SPECS
 from harness.errors import InputError
-from harness.record import RunRecord
+from harness.judging.spec import Spec, load_spec
+from harness.judging.verdict import Verdict
+from harness.recording.record import RunRecord
 from harness.reporting.plots import PlotFile, make_figures
-from harness.spec import Spec, load_spec
-from harness.verdict import Verdict
 
 TEMPLATES = Path(__file__).parent / "templates"
-SPECS = Path(__file__).resolve().parents[2] / "specs"
 COMPLETE = ("passed", "failed")
 RULES = {
     "simple": "simple acceptance: conforms when the value lies within the limits, "

@@ -49,7 +49,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from harness.errors import InputError
-from harness.record import utc_now
+from harness.recording.record import utc_now
 from harness.reporting import audit, run_folder, signing
 from harness.reporting.run_folder import RESULTS_PARQUET
 
@@ -163,7 +163,7 @@ def write_results_csv(run_dir: str | Path) -> Path:
     """``results.csv`` from ``results.parquet`` in the same folder, as ``hil results export``.
 
     Lists (instruments, attachments) become JSON text and times ISO 8601 with a ``Z``,
-    exactly as ``harness.results.export`` writes CSV, so the two exports agree. Written to
+    exactly as ``harness.recording.results.export`` writes CSV, so the two exports agree. Written to
     a temporary name and renamed, so a reader never sees half a file.
     """
     root = Path(run_dir)

@@ -2,7 +2,7 @@
 
 A number in a report is easier to trust when the reader can see the record it was
 taken from. Every scope capture a verdict was drawn from is in ``captures/*.npz``
-(``harness.captures``), and each measurement names its captures as attachments; this
+(``harness.recording.captures``), and each measurement names its captures as attachments; this
 module follows those links and draws three kinds of figure:
 
 - **waveform**: the load current of a capture whose measurement is a current (the
@@ -42,7 +42,7 @@ from matplotlib.figure import Figure
 from harness.analysis.levels import estimate_levels
 from harness.analysis.phase_metrics import measure_phases
 from harness.analysis.phases import find_phases
-from harness.units import UnitParseError, convert, parse_quantity
+from harness.judging.units import UnitParseError, convert, parse_quantity
 
 FloatArray = npt.NDArray[np.float64]
 FIGSIZE_IN = (7.2, 3.0)

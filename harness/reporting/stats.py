@@ -1,7 +1,7 @@
 """Production statistics over many runs: first-pass yield and process capability.
 
 One compliance run says whether *one unit* conforms. A production line asks two more
-questions, and answers them from the results store (``harness.results.load``):
+questions, and answers them from the results store (``harness.recording.results.load``):
 
 **First-pass yield (FPY)** — what fraction of units pass the first time they are tested?
 Retests hide problems (a marginal unit that passes on the third try still cost two
@@ -55,15 +55,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from harness.results import load
-from harness.store import ResultsStore
+from harness.recording.results import load
+from harness.recording.store.results_store import ResultsStore
 
 Aggregate = Literal["worst", "mean"]
 ROUNDING = 1e-12
 """Scatter below this fraction of the values' size is floating-point rounding of equal
 readings (one reading computed along two paths), not process variation: σ counts as 0."""
 CONFORMING = ("PASS", "CONDITIONAL PASS")
-"""Verdicts that let a test pass (``harness.verdict.Verdict.conforms``)."""
+"""Verdicts that let a test pass (``harness.judging.verdict.Verdict.conforms``)."""
 
 VALUE_COLUMNS = [
     "run_id", "unit_serial", "spec_id", "bench_id", "run_started_at", "requirement_id",

@@ -39,8 +39,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.errors import InputError
+from harness.judging.yamlfile import FieldError, load_yaml, require_unique, validate
 from harness.reporting import signing
-from harness.yamlfile import FieldError, load_yaml, require_unique, validate
 
 LAB_SCHEMA_VERSION: Literal[1] = 1
 

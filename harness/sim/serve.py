@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import yaml
 
-from harness.benchfile import BenchFile
+from harness.definitions.bench_file import BenchFile
 from harness.errors import InputError
 from harness.sim.bench import SimBench
 from harness.sim.pty_port import ServedDevice, serve_device

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from analysis_formats import write_as
 
-from harness.analysis import cli
 from harness.analysis.synth import PulseTrain, synthesize
+from harness.cli import analyze as cli
 
 REQUIRED_KEYS = {
     "frequency_hz",

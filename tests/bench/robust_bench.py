@@ -1,6 +1,6 @@
 """Helpers for the robustness tests: a fast-failing simulated bench and a safety check.
 
-The bench is the default simulated one (fixtures/benches/sim.yaml) with short timeouts
+The bench is the default simulated one (harness/data/benches/sim.yaml) with short timeouts
 (each instrument's `timeout_s` option, the device port's `timeout_s`), so a silent
 instrument or unit costs a fraction of a second over loopback instead of the 5 s a real
 station allows. `model_is_safe` looks at the *model* (the SimBench itself), not at what
@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from harness.bench import Bench
+from harness.bench.station import Bench
+from harness.data import RMD1_SPEC, SIM_BENCH
 
 ROOT = Path(__file__).resolve().parents[2]
-SIM_YAML = ROOT / "fixtures" / "benches" / "sim.yaml"
+SIM_YAML = SIM_BENCH
 INSTRUMENT_TIMEOUT_S = 0.3
 DEVICE_TIMEOUT_S = 0.2
 
@@ -27,7 +28,7 @@ DEVICE_TIMEOUT_S = 0.2
 def fast_bench_file(tmp_path: Path, transport: str) -> Path:
     """sim.yaml with `transport` (in-process or loopback) and short timeouts."""
     doc: dict[str, Any] = yaml.safe_load(SIM_YAML.read_text())
-    doc["bench"]["spec"] = str(ROOT / "specs" / "rmd1.yaml")
+    doc["bench"]["spec"] = str(RMD1_SPEC)
     doc["simulation"]["transport"] = transport
     for entry in doc["instruments"]:
         entry.setdefault("options", {})["timeout_s"] = INSTRUMENT_TIMEOUT_S

@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from harness.bench_check import check_bench, model_matches
-from harness.benchfile import load_bench
-from harness.cli import main
+from harness.bench.check import check_bench, model_matches
+from harness.cli.main import main
+from harness.data import RMD1_SPEC, SIM_BENCH
+from harness.definitions.bench_file import load_bench
 
 ROOT = Path(__file__).resolve().parents[2]
-SIM = ROOT / "fixtures" / "benches" / "sim.yaml"
+SIM = SIM_BENCH
 
 
 def edited(tmp_path: Path, old: str, new: str) -> Path:
     text = SIM.read_text().replace(
-        "spec: ../../specs/rmd1.yaml", f"spec: {ROOT / 'specs' / 'rmd1.yaml'}"
+        "spec: ../specs/rmd1.yaml", f"spec: {RMD1_SPEC}"
     )
     assert old in text
     path = tmp_path / "bench.yaml"

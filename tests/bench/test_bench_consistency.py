@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.bench import Bench, open_bench
-from harness.benchfile import load_bench
+from harness.bench.station import Bench, open_bench
+from harness.data import SIM_BENCH
+from harness.definitions.bench_file import load_bench
 from harness.procedures.capture import analyse, capture_current, scope_budget
 from harness.procedures.dmm import read_dc_current, sample_output
 from harness.procedures.treatment import Conditions, start_treatment
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(params=[[], ["gain=1.2"]], ids=["good", "gain=1.2"])
 def bench(request: pytest.FixtureRequest) -> Iterator[Bench]:
-    b = open_bench(load_bench(ROOT / "fixtures" / "benches" / "sim.yaml"), faults=request.param)
+    b = open_bench(load_bench(SIM_BENCH), faults=request.param)
     yield b
     b.safe_state()
     b.close()

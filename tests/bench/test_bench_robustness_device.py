@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 from robust_bench import DEVICE_TIMEOUT_S, fast_bench_file, model_is_safe, stimulate
 
-from harness.bench import Bench, open_bench
-from harness.benchfile import load_bench
+from harness.bench.station import Bench, open_bench
+from harness.definitions.bench_file import load_bench
 from harness.dut.testport import DeviceResetError
 from harness.errors import DeviceCommError
 from harness.sim.testport_firmware import LineFault, firmware_for

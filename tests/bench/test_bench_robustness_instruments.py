@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from robust_bench import fast_bench_file, model_is_safe, stimulate
 
-from harness.bench import Bench, open_bench
-from harness.benchfile import load_bench
+from harness.bench.station import Bench, open_bench
+from harness.definitions.bench_file import load_bench
 from harness.errors import InstrumentError
 from harness.sim.instruments.misbehaviour import Misbehaviour, arm
 

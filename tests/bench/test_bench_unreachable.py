@@ -23,14 +23,15 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.bench import BenchOpenError, open_bench
-from harness.bench_check import check_bench
-from harness.benchfile import load_bench
+from harness.bench.check import check_bench
+from harness.bench.station import BenchOpenError, open_bench
+from harness.data import RMD1_SPEC, SIM_BENCH
+from harness.definitions.bench_file import load_bench
 from harness.instruments.visa import open_scpi
 from harness.sim.serve import serve_bench
 
 ROOT = Path(__file__).resolve().parents[2]
-SIM_YAML = ROOT / "fixtures" / "benches" / "sim.yaml"
+SIM_YAML = SIM_BENCH
 HIL = Path(sys.executable).with_name("hil")
 NAMES = ["dmm", "scope", "psu", "switch", "clock"]
 
@@ -50,7 +51,7 @@ def real_bench_doc() -> dict[str, Any]:
     """sim.yaml as a real station's file: no simulation block, pyvisa-py."""
     doc: dict[str, Any] = yaml.safe_load(SIM_YAML.read_text())
     del doc["simulation"]
-    doc["bench"]["spec"] = str(ROOT / "specs" / "rmd1.yaml")
+    doc["bench"]["spec"] = str(RMD1_SPEC)
     doc["bench"]["visa_library"] = "@py"
     doc["device"]["port"] = "/dev/ttyNOPE"
     return doc
@@ -109,7 +110,8 @@ def test_run_on_an_unreachable_bench_stops_with_one_message(
 ) -> None:
     done = hil(
         "run", "--bench", str(dead_bench), "--no-allure",
-        f"--reports-dir={dead_bench.parent / 'reports'}", cwd=dead_bench.parent,
+        f"--reports-dir={dead_bench.parent / 'reports'}", str(ROOT / "test_suites"),
+        cwd=dead_bench.parent,
     )  # fmt: skip
     out = done.stdout + done.stderr
     assert done.returncode == 2, out
@@ -124,6 +126,7 @@ def test_run_when_the_visa_library_does_not_load(tmp_path: Path) -> None:
     path = write(tmp_path, doc)
     done = hil(
         "run", "--bench", str(path), "--no-allure", f"--reports-dir={tmp_path / 'reports'}",
+        str(ROOT / "test_suites"),
         cwd=tmp_path,
     )  # fmt: skip
     out = done.stdout + done.stderr
@@ -230,7 +233,7 @@ def test_run_stops_with_one_message_when_an_instrument_opens_but_never_answers(
         path = write(tmp_path, doc)
         done = hil(
             "run", "--bench", str(path), "--serial", served.unit_serial, "--no-allure",
-            f"--reports-dir={tmp_path / 'reports'}", cwd=tmp_path,
+            f"--reports-dir={tmp_path / 'reports'}", str(ROOT / "test_suites"), cwd=tmp_path,
         )  # fmt: skip
     finally:
         silent.close()

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.benchfile import load_bench
+from harness.data import RMD1_SPEC, SIM_BENCH
+from harness.definitions.bench_file import load_bench
 from harness.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
-SIM = ROOT / "fixtures" / "benches" / "sim.yaml"
+SIM = SIM_BENCH
 
 
 def bad(tmp_path: Path, old: str, new: str) -> Path:
@@ -28,7 +29,7 @@ def line_of(path: Path, needle: str) -> int:
 
 def test_default_bench_loads():
     bench = load_bench(SIM)
-    assert bench.id == "SIM-1" and bench.spec_path == ROOT / "specs" / "rmd1.yaml"
+    assert bench.id == "SIM-1" and bench.spec_path == RMD1_SPEC
     assert bench.load_for(10_000).channel == 1003
     assert bench.instrument("ammeter").accuracy_for(100.0, "uA").reading_pct == 0.05
 
@@ -108,3 +109,13 @@ def test_malformed_bench_file(tmp_path, old, new, needle, field, expected):
     assert err.line is not None
     # the error points at the offending line or the entry that lacks the field
     assert abs(err.line - line_of(path, needle)) <= 2, (err.line, str(err))
+
+
+def test_the_real_station_template_is_a_valid_bench_file():
+    """fixtures/benches/example-station.yaml is what the README tells a lab to copy."""
+    bench = load_bench(ROOT / "fixtures" / "benches" / "example-station.yaml")
+    assert bench.document.simulation is None
+    assert bench.spec_path == RMD1_SPEC
+    assert {i.role for i in bench.document.instruments} == {
+        "ammeter", "oscilloscope", "power_supply", "load_switch"
+    }

@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.store import ResultsStore
+from harness.data import SIM_BENCH
+from harness.recording.store.results_store import ResultsStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
 CONFTEST = """
-pytest_plugins = ["fixtures.bench", "fixtures.dut"]
+pytest_plugins = ["harness.plugin.bench_fixtures", "harness.plugin.unit_fixtures"]
 """
 
 STIMULATE = """
@@ -49,7 +50,7 @@ def run_inner(pytester: pytest.Pytester, body: str) -> tuple[pytest.RunResult, o
     reports = pytester.path / "reports"
     Spy.sim = None
     result = pytester.runpytest_inprocess(
-        f"--bench={ROOT / 'fixtures' / 'benches' / 'sim.yaml'}",
+        f"--bench={SIM_BENCH}",
         f"--reports-dir={reports}",
         "--run-id=SAFE",
         "-p",

@@ -1,6 +1,6 @@
 """`hil sim serve`: a simulated bench that the harness opens as if it were real hardware.
 
-The served bench runs in another process (`python -m harness.sim.serve_cmd`, the same
+The served bench runs in another process (`python -m harness.cli.sim`, the same
 code as `hil sim serve`); this process only reads the bench file it writes, which has
 no `simulation:` block, and reaches the instruments through pyvisa-py TCP sockets and
 the unit through a pseudo-terminal, exactly as on a station.
@@ -21,15 +21,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.bench import open_bench
-from harness.benchfile import load_bench
+from harness.bench.station import open_bench
+from harness.cli.sim import run
+from harness.data import RMD1_SPEC, SIM_BENCH
+from harness.definitions.bench_file import load_bench
 from harness.errors import InputError
 from harness.sim.instruments.misbehaviour import Misbehaviour, arm
 from harness.sim.serve import serve_bench
-from harness.sim.serve_cmd import run
 
 ROOT = Path(__file__).resolve().parents[2]
-SIM_YAML = ROOT / "fixtures" / "benches" / "sim.yaml"
+SIM_YAML = SIM_BENCH
 SERIAL = "RMD1-TEST-0042"
 
 
@@ -37,7 +38,7 @@ SERIAL = "RMD1-TEST-0042"
 def served_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A `hil sim serve` subprocess; yields the bench file it wrote. Stopped by SIGTERM."""
     path = tmp_path_factory.mktemp("served") / "served.yaml"
-    command = [sys.executable, "-m", "harness.sim.serve_cmd", "--write-bench", str(path)]
+    command = [sys.executable, "-m", "harness.cli.sim", "--write-bench", str(path)]
     command += ["--seed", "3", "--serial", SERIAL, "--device", "pty"]
     server = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -116,7 +117,7 @@ def test_bench_yaml_keeps_everything_but_the_simulation() -> None:
 
 def test_only_a_simulated_bench_can_be_served(tmp_path: Path) -> None:
     doc = yaml.safe_load(SIM_YAML.read_text())
-    doc["bench"]["spec"] = str(ROOT / "specs" / "rmd1.yaml")
+    doc["bench"]["spec"] = str(RMD1_SPEC)
     real = dict(doc)
     del real["simulation"]
     (tmp_path / "real.yaml").write_text(yaml.safe_dump(real))
@@ -129,7 +130,7 @@ def test_only_a_simulated_bench_can_be_served(tmp_path: Path) -> None:
 
 
 def test_wrong_identity_on_a_served_bench_fails_the_bench_check(tmp_path: Path) -> None:
-    bench_check = pytest.importorskip("harness.bench_check")
+    bench_check = pytest.importorskip("harness.bench.check")
     with serve_bench(load_bench(SIM_YAML)) as served:
         arm(served.sim, "psu", Misbehaviour.WRONG_IDN)
         doc = served.bench_document()

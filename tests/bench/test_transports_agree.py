@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.cli import main
+from harness.cli.main import main
+from harness.data import BENCHES
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = [
@@ -29,7 +30,7 @@ def test_in_process_and_loopback_record_identical_values(tmp_path):
         code = main(
             [
                 "run",
-                f"--bench={ROOT / 'fixtures' / 'benches' / bench}",
+                f"--bench={BENCHES / bench}",
                 f"--reports-dir={tmp_path}",
                 f"--run-id={name}",
                 "-q",

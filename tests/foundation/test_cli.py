@@ -12,11 +12,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.cli import main
-from harness.store import ResultsStore
+from harness.cli.main import main
+from harness.data import RMD1_SPEC, SIM_BENCH
+from harness.recording.store.results_store import ResultsStore
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT / "specs" / "rmd1.yaml"
+SPEC = RMD1_SPEC
 
 
 def test_spec_check_prints_one_line_summary(capsys):
@@ -149,7 +150,7 @@ def test_dies_mid_run(measure):
 
 UNIT = """
 import pytest
-from harness.record import UnitIdentity
+from harness.recording.record import UnitIdentity
 
 @pytest.fixture(scope="session")
 def unit_identity():
@@ -167,7 +168,7 @@ def _run_pytest(folder: Path, run_id: str, reports: Path) -> subprocess.Complete
             "-p",
             "no:cacheprovider",
             str(folder),
-            f"--bench={ROOT / 'fixtures' / 'benches' / 'sim.yaml'}",
+            f"--bench={SIM_BENCH}",
             f"--reports-dir={reports}",
             f"--run-id={run_id}",
         ],
@@ -205,7 +206,7 @@ def test_killed_run_keeps_its_measurements_and_is_marked_incomplete(tmp_path):
 
 def test_option_values_are_not_taken_for_test_paths(monkeypatch):
     """`hil run -p no:cacheprovider -k X` still runs the compliance suites, not tests/."""
-    import harness.cli as cli
+    import harness.cli.main as cli
 
     seen: list[list[str]] = []
     monkeypatch.setattr("pytest.main", lambda argv: seen.append(argv) or 0)

@@ -11,13 +11,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.store import ResultsStore
+from harness.data import RMD1_SPEC, SIM_BENCH
+from harness.recording.store.results_store import ResultsStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
 CONFTEST = """
 import pytest
-from harness.record import UnitIdentity
+from harness.recording.record import UnitIdentity
 
 @pytest.fixture(scope="session")
 def unit_identity(request):
@@ -47,8 +48,8 @@ def test_check(measure):
 
 
 def make_bench(pytester: pytest.Pytester) -> Path:
-    text = (ROOT / "fixtures" / "benches" / "sim.yaml").read_text()
-    text = text.replace("spec: ../../specs/rmd1.yaml", f"spec: {ROOT / 'specs' / 'rmd1.yaml'}")
+    text = (SIM_BENCH).read_text()
+    text = text.replace("spec: ../specs/rmd1.yaml", f"spec: {RMD1_SPEC}")
     path = pytester.path / "bench.yaml"
     path.write_text(text)
     return path
@@ -262,7 +263,7 @@ def test_passes(measure):
 def test_evidence_option_seals_the_run_at_the_end_of_its_own_session(pytester):
     """What each worker of a line does (`hil run --workers` passes --evidence): the
     session that tested the unit seals its package; without the option it does not."""
-    from harness.reporting.verify_cmd import verify_run
+    from harness.cli.verify import verify_run
 
     result, reports = run(pytester, TESTS, "SN-1", "--evidence=seal")
     assert result.ret == 1  # one requirement fails; the package is sealed all the same

@@ -7,17 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
+from harness.cli.main import main
+from harness.data import SIM_BENCH, SIM_POOL
+from harness.definitions.bench_pool import load_pool, parse_serials, worker_index
 from harness.errors import InputError
-from harness.pool import load_pool, parse_serials, worker_index
-from harness.store import ResultsStore
+from harness.recording.store.results_store import ResultsStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_pool_file_resolves_benches(tmp_path):
-    benches = load_pool(ROOT / "fixtures" / "benches" / "pool-sim.yaml")
-    assert benches == [ROOT / "fixtures" / "benches" / "sim.yaml"] * 2
+    benches = load_pool(SIM_POOL)
+    assert benches == [SIM_BENCH] * 2
     bad = tmp_path / "pool.yaml"
     bad.write_text("schema: 1\nline: L\nbenches:\n  - nowhere.yaml\n")
     with pytest.raises(InputError, match=r"pool.yaml:4: benches\[0\]: expected an existing"):
@@ -43,7 +44,7 @@ def test_two_units_on_two_benches_at_once(tmp_path, allure):
         [
             "run",
             "--workers=2",
-            f"--bench-pool={ROOT / 'fixtures/benches/pool-sim.yaml'}",
+            f"--bench-pool={SIM_POOL}",
             "--serials=LINE-A,LINE-B",
             "--no-report",
             *([] if allure else ["--no-allure"]),

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
+from harness.cli.main import main
 from harness.errors import InputError
-from harness.names import check_identifier, check_person_or_place, check_prefix
-from harness.store import ResultsStore
+from harness.judging.names import check_identifier, check_person_or_place, check_prefix
+from harness.recording.store.results_store import ResultsStore
 
 ROOT = Path(__file__).resolve().parents[2]
 IDENTITY = str(ROOT / "test_suites" / "test_identity.py")

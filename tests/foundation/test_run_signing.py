@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
+from harness.cli.main import main
+from harness.data import RMD1_SPEC, SIM_BENCH
 from harness.reporting import signing
 
 ROOT = Path(__file__).resolve().parents[2]
-SIM_BENCH = ROOT / "fixtures" / "benches" / "sim.yaml"
 IDENTITY = str(ROOT / "test_suites" / "test_identity.py")
 
 
@@ -39,7 +39,7 @@ def _lab_bench(folder: Path, *, make_key: bool = True) -> Path:
         "  - {name: lab, public_key: keys/lab.key.pub, valid_from: 2020-01-01}\n"
     )
     text = SIM_BENCH.read_text().replace(
-        "spec: ../../specs/rmd1.yaml", f"spec: {ROOT / 'specs' / 'rmd1.yaml'}\n  lab: lab.yaml"
+        "spec: ../specs/rmd1.yaml", f"spec: {RMD1_SPEC}\n  lab: lab.yaml"
     )
     assert "lab: lab.yaml" in text
     bench = folder / "bench.yaml"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.store import ResultsStore
+from harness.recording.store.results_store import ResultsStore
 
 ROOT = Path(__file__).resolve().parents[2]
 IDENTITY = str(ROOT / "test_suites" / "test_identity.py")
@@ -53,7 +53,7 @@ def _hil_run(
     when: str = "sealing",
 ) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    argv = [sys.executable, "-m", "harness.cli", "run", f"--reports-dir={reports}",
+    argv = [sys.executable, "-m", "harness.cli.main", "run", f"--reports-dir={reports}",
             f"--run-id={run_id}", "--no-allure", "--no-report", IDENTITY]  # fmt: skip
     if plugin_dir is not None and stop is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(plugin_dir), env.get("PYTHONPATH", "")])
@@ -110,7 +110,7 @@ def test_sigkill_while_sealing_is_found_by_the_next_start(tmp_path: Path, plugin
 
 
 def _hil(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "harness.cli.main", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
 
 

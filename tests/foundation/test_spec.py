@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.data import RMD1_SPEC
 from harness.errors import InputError
-from harness.spec import load_spec
+from harness.judging.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
-RMD1 = ROOT / "specs" / "rmd1.yaml"
+RMD1 = RMD1_SPEC
 
 GOOD = """\
 schema: 1
@@ -345,7 +346,7 @@ def test_a_fifo_given_as_a_yaml_file_is_refused_not_read(tmp_path):
     import os
 
     from harness.errors import InputError
-    from harness.yamlfile import load_yaml
+    from harness.judging.yamlfile import load_yaml
 
     fifo = tmp_path / "lab.yaml"
     os.mkfifo(fifo)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.cli import main
-from harness.spec import load_spec
-from harness.trace import collect_coverage, trace
+from harness.cli.main import main
+from harness.cli.trace import collect_coverage, trace
+from harness.data import RMD1_SPEC
+from harness.judging.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +33,7 @@ def test_untested_requirement_is_listed_and_fails(tmp_path, capsys):
 
 
 def test_trace_rows_join_spec_tests_and_verdicts():
-    spec = load_spec(ROOT / "specs" / "rmd1.yaml")
+    spec = load_spec(RMD1_SPEC)
     coverage = collect_coverage([ROOT / "test_suites" / "test_timers.py"])
     assert coverage["TIM-BEEP"] == ["test_suites/test_timers.py::test_relocate_beep_interval"]
     rows = {r.requirement_id: r for r in trace(spec, coverage, {"TIM-BEEP": ("PASS", "R1")})}

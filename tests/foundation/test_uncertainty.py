@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from harness.uncertainty import UncertaintyBudget
+from harness.judging.uncertainty import UncertaintyBudget
 
 
 def test_domain_example_peak_current_at_l5_by_8_bit_scope():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.units import UnitParseError, convert, parse_quantity, parse_unit
+from harness.judging.units import UnitParseError, convert, parse_quantity, parse_unit
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from harness.verdict import DecisionRule, Verdict, decide_check, decide_verdict, worst
+from harness.judging.verdict import DecisionRule, Verdict, decide_check, decide_verdict, worst
 
 L, U_LIM, U = 320.0, 480.0, 14.0
 

@@ -1,8 +1,8 @@
 """Fuzzing the spec and bench file loaders (harness/spec.py, harness/benchfile.py, with
 harness/yamlfile.py and the quantity parser in harness/units.py).
 
-Properties: random YAML and random edits of the real `specs/rmd1.yaml` and
-`fixtures/benches/sim.yaml` load to a valid document or raise `InputError` naming the
+Properties: random YAML and random edits of the real `harness/data/specs/rmd1.yaml` and
+`harness/data/benches/sim.yaml` load to a valid document or raise `InputError` naming the
 file, in bounded time; limits are never NaN or infinite (nor 400-digit integers, which
 no float holds); quantities written to take forever (`9**9**9 uA`) or alias bombs are
 refused quickly; a requirement's conditions load only when the procedures can use them
@@ -22,14 +22,15 @@ from fuzz_support import FUZZ, FUZZ_SLOW, mutate_text, outcome, within
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.benchfile import load_bench
+from harness.data import RMD1_SPEC, SIM_BENCH
+from harness.definitions.bench_file import load_bench
 from harness.errors import InputError
-from harness.spec import CONDITION_WORDS, QUANTITY_CONDITIONS, Spec, load_spec
-from harness.units import parse_quantity
+from harness.judging.spec import CONDITION_WORDS, QUANTITY_CONDITIONS, Spec, load_spec
+from harness.judging.units import parse_quantity
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC_TEXT = (ROOT / "specs" / "rmd1.yaml").read_text(encoding="utf-8")
-BENCH_TEXT = (ROOT / "fixtures" / "benches" / "sim.yaml").read_text(encoding="utf-8")
+SPEC_TEXT = (RMD1_SPEC).read_text(encoding="utf-8")
+BENCH_TEXT = (SIM_BENCH).read_text(encoding="utf-8")
 
 
 def _load(loader: Callable[[Path], Any], text: str, seconds: float = 5.0) -> Any:

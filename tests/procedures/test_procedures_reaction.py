@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.benchfile import LoadEntry
+from harness.definitions.bench_file import LoadEntry
 from harness.instruments.protocols import Waveform
 from harness.procedures import reaction
 from harness.procedures.capture import CurrentCapture, timing_budget

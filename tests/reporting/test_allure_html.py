@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
+from harness.cli.main import main
 from harness.reporting import allure_html
 from harness.reporting.allure_html import (
     GeneratorMissing,
@@ -104,7 +104,7 @@ def generator() -> list[str]:
 def test_single_offline_file_with_the_tests_and_no_analytics(generator, tmp_path):
     suite = ROOT / "test_suites" / "test_identity.py"
     argv = ["run", "-q", f"--reports-dir={tmp_path}", "--run-id=H1"]
-    assert main([*argv, "-pharness.reporting.allure_plugin", str(suite)]) == 0
+    assert main([*argv, "-pharness.plugin.allure", str(suite)]) == 0
     run_dir = tmp_path / "H1"
     assert run_allure(args(run_dir)) == 0
     report = run_dir / "allure-report.html"

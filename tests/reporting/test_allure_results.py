@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.cli import main
+from harness.cli.main import main
+from harness.data import RMD1_SPEC, SIM_BENCH
+from harness.judging.spec import load_spec
+from harness.plugin.allure import EPICS, SEVERITY, epic_of
 from harness.reporting.allure_files import CATEGORIES
-from harness.reporting.allure_plugin import EPICS, SEVERITY, epic_of
-from harness.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = load_spec(ROOT / "specs" / "rmd1.yaml")
+SPEC = load_spec(RMD1_SPEC)
 L5 = "test_suites/test_output_current.py::test_peak_current_at_each_level[L5]"
 SUITES = ["test_suites/test_identity.py", L5]
 UNITS = {"GOOD": ("RMD1-SIM-0001", []), "DRIFT": ("RMD1-SIM-0002", ["--sim-fault=gain=1.3"])}
@@ -36,7 +37,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     codes = {}
     for run_id, (serial, extra) in UNITS.items():
         argv = ["run", "-q", f"--reports-dir={base}", f"--run-id={run_id}", f"--serial={serial}"]
-        argv += [*extra, "-pharness.reporting.allure_plugin", f"--alluredir={shared}"]
+        argv += [*extra, "-pharness.plugin.allure", f"--alluredir={shared}"]
         codes[run_id] = main([*argv, *(str(ROOT / s) for s in SUITES)])
     results = [json.loads(p.read_text()) for p in shared.glob("*-result.json")]
     return {"base": base, "shared": shared, "codes": codes, "results": results}
@@ -78,7 +79,8 @@ def test_behaviour_labels_come_from_the_requirement(runs):
     assert labels(result, "severity") == [SEVERITY[requirement.hazard]] == ["critical"]
     assert {"spec:RMD-1-SPEC", "serial:RMD1-SIM-0001"} <= set(labels(result, "tag"))
     (link,) = result["links"]
-    assert link["type"] == "requirement" and link["url"] == "specs/rmd1.yaml#OUT-AMP-L5"
+    assert link["type"] == "requirement"
+    assert link["url"] == "harness/data/specs/rmd1.yaml#OUT-AMP-L5"
     identity = result_of(runs, "test_unit_reports_its_identity", "RMD1-SIM-0001")
     assert labels(identity, "epic") == ["21 CFR 11"] and labels(identity, "story") == ["COM-ID"]
 
@@ -170,7 +172,7 @@ def test_event_log_has_a_line_for_every_step(runs):
 
 INNER_CONFTEST = """
 import pytest
-from harness.record import UnitIdentity
+from harness.recording.record import UnitIdentity
 
 @pytest.fixture(scope="session")
 def unit_identity():
@@ -180,7 +182,7 @@ def unit_identity():
 INNER_TEST = """
 import logging
 import pytest
-from harness.reporting.steps import bench_step
+from harness.events.steps import bench_step
 
 class Meter:
     name = "dmm"
@@ -198,8 +200,8 @@ def test_l5(measure):
 
 def test_events_stay_out_of_the_captured_logs(pytester):
     """pytest attaches its log capture to non-propagating loggers; the plugin filters it."""
-    bench = (ROOT / "fixtures" / "benches" / "sim.yaml").read_text()
-    bench = bench.replace("spec: ../../specs/rmd1.yaml", f"spec: {ROOT / 'specs' / 'rmd1.yaml'}")
+    bench = (SIM_BENCH).read_text()
+    bench = bench.replace("spec: ../specs/rmd1.yaml", f"spec: {RMD1_SPEC}")
     (pytester.path / "bench.yaml").write_text(bench)
     pytester.makeconftest(INNER_CONFTEST)
     pytester.makepyfile(test_inner=INNER_TEST)
@@ -210,7 +212,7 @@ def test_events_stay_out_of_the_captured_logs(pytester):
         "--run-id=IN-1",
         f"--alluredir={results}",
         "-p",
-        "harness.reporting.allure_plugin",
+        "harness.plugin.allure",
     )
     outcome.assert_outcomes(passed=1)
     (result,) = [json.loads(p.read_text()) for p in results.glob("*-result.json")]

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.reporting import steps
-from harness.reporting.steps import EVENTS_LOGGER, EventFormatter, bench_step
+from harness.events import steps
+from harness.events.steps import EVENTS_LOGGER, EventFormatter, bench_step
 
 
 class FakeMeter:

@@ -21,10 +21,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.record import InstrumentIdentity, RunRecord, UnitIdentity
-from harness.reporting import report_cmd
+from harness.cli import report as report_cmd
+from harness.data import RMD1_SPEC
+from harness.judging.verdict import Verdict
+from harness.recording.record import InstrumentIdentity, RunRecord, UnitIdentity
 from harness.reporting.compliance import build_compliance_report, format_measured, pretty_unit
-from harness.verdict import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 ISSUED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -43,7 +44,7 @@ def pdf_pages(pdf: Path) -> list[str]:
 
 
 def _hil_run(folder: Path, run_id: str, *faults: str) -> Path:
-    args = [sys.executable, "-m", "harness.cli", "run", f"--reports-dir={folder}",
+    args = [sys.executable, "-m", "harness.cli.main", "run", f"--reports-dir={folder}",
             f"--run-id={run_id}", "-q", "-p", "no:cacheprovider"]  # fmt: skip
     args += [f"--sim-fault={f}" for f in faults]
     args += [str(ROOT / "test_suites" / name) for name in SUITES]
@@ -143,7 +144,7 @@ def hand_run(tmp_path: Path) -> Path:
 
 def test_interrupted_run_with_override_and_conditional_verdicts(hand_run: Path) -> None:
     html_path, pdf_path = build_compliance_report(
-        hand_run, spec_path=ROOT / "specs" / "rmd1.yaml", location="Room 4", issued_at=ISSUED
+        hand_run, spec_path=RMD1_SPEC, location="Room 4", issued_at=ISSUED
     )
     html = html_path.read_text()
     assert "INCOMPLETE RUN (status: interrupted)" in html
@@ -195,7 +196,7 @@ def test_command_builds_the_report_and_refuses_a_folder_that_is_not_a_run(
 
 
 def test_first_page_says_whether_the_evidence_will_be_signed(hand_run: Path) -> None:
-    spec = ROOT / "specs" / "rmd1.yaml"
+    spec = RMD1_SPEC
     _html, pdf_path = build_compliance_report(hand_run, spec_path=spec, issued_at=ISSUED)
     first = re.sub(r"\s+", " ", pdf_pages(pdf_path)[0])
     assert "UNSIGNED EVIDENCE PACKAGE" in first and "only its hash chain protects it" in first

@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 from test_evidence_support import hil
 
+from harness.cli import report as report_cmd
 from harness.errors import InputError
-from harness.reporting import audit, evidence, report_cmd, signing
+from harness.plugin.evidence import finish_evidence
+from harness.reporting import audit, evidence, signing
 from harness.reporting.amend import amend_package
-from harness.reporting.run_evidence import finish_evidence
 
 pytest_plugins = ["test_evidence_support"]  # fixtures: run_copy, key_file, signed, sealed
 

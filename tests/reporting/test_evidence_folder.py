@@ -33,7 +33,7 @@ def hil_in_a_subprocess(argv: list[str]) -> subprocess.CompletedProcess[str]:
     """``hil ...`` with a time bound: a hang is a failure, never a stuck suite."""
     try:
         return subprocess.run(
-            [sys.executable, "-m", "harness.cli", *argv],
+            [sys.executable, "-m", "harness.cli.main", *argv],
             cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
     except subprocess.TimeoutExpired:

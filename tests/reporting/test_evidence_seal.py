@@ -9,8 +9,8 @@ import pytest
 from test_evidence_support import RUN_ID, hil, real_run
 
 from harness.errors import InputError
+from harness.recording.results import export
 from harness.reporting import audit, evidence
-from harness.results import export
 
 pytest_plugins = ["test_evidence_support"]  # fixtures: run_copy, sealed
 

@@ -11,8 +11,9 @@ import subprocess
 import pytest
 from test_evidence_support import hil
 
+from harness.cli import verify as verify_cmd
 from harness.errors import InputError
-from harness.reporting import evidence, signing, verify_cmd
+from harness.reporting import evidence, signing
 
 pytest_plugins = ["test_evidence_support"]  # fixtures: run_copy, key_file, signed, sealed
 

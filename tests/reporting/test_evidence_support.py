@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.reporting import evidence, signing, verify_cmd
+from harness.cli import verify as verify_cmd
+from harness.reporting import evidence, signing
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_ID = "EVIDENCE-TEST"
@@ -28,7 +29,7 @@ def real_run(factory: pytest.TempPathFactory) -> Path:
     if "run" not in _made:
         reports = factory.mktemp("evidence-reports")
         done = subprocess.run(
-            [sys.executable, "-m", "harness.cli", "run", "-q", "--no-report",
+            [sys.executable, "-m", "harness.cli.main", "run", "-q", "--no-report",
              "--reports-dir", str(reports), "--run-id", RUN_ID,
              str(ROOT / "test_suites" / "test_output_current.py"), "-k", "peak_current"],
             cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,

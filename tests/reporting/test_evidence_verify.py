@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from test_evidence_support import hil, real_run
 
+from harness.cli.verify import verify_run
 from harness.reporting import audit, evidence
-from harness.reporting.verify_cmd import verify_run
 
 pytest_plugins = ["test_evidence_support"]  # fixtures: run_copy, sealed
 CAPTURE = "captures/001-OUT-AMP-L1.npz"

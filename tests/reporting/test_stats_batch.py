@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import batch
-from harness.benchfile import load_bench
+from harness.cli import batch
+from harness.definitions.bench_file import load_bench
 from harness.errors import InputError
+from harness.recording.store.results_store import ResultsStore
 from harness.reporting import stats
 from harness.sim.unit_spread import draw_unit
-from harness.store import ResultsStore
 
 ONE_TEST = "test_suites/test_output_current.py::test_peak_current_at_each_level"
 """A short slice of the suite (OUT-AMP-L1..L5), so the batch test stays quick."""

@@ -12,9 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.record import Measurement, RunRecord, UnitIdentity
-from harness.reporting import control_charts, stats, stats_cmd
-from harness.store import ResultsStore
+from harness.cli import stats as stats_cmd
+from harness.recording.record import Measurement, RunRecord, UnitIdentity
+from harness.recording.store.results_store import ResultsStore
+from harness.reporting import control_charts, stats
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 VCOMP = [12.0, 12.2, 11.8, 12.1, 11.9, 12.0]  # mean 12.0

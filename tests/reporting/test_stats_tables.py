@@ -17,7 +17,7 @@ T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
 def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """A tidy table shaped like ``harness.results.load``'s, with only the columns used."""
+    """A tidy table shaped like ``harness.recording.results.load``'s, with only the columns used."""
     defaults = {"spec_id": "RMD-1", "bench_id": "SIM-1", "run_status": "passed",
                 "unit": "uA", "decision_rule": "guarded", "verdict": "PASS",
                 "lower_limit": np.nan, "upper_limit": np.nan}  # fmt: skip

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sim_support import R500, peak
 
-from harness.bench import open_bench
-from harness.benchfile import load_bench
-from harness.cli import DEFAULT_BENCH
+from harness.bench.station import open_bench
+from harness.cli.main import DEFAULT_BENCH
+from harness.definitions.bench_file import load_bench
 from harness.sim.bench import SimBench
 from harness.sim.faults import NOMINAL_CLOCK_ERROR, FaultProfile
 from harness.sim.unit_spread import SPREAD_KNOBS, draw_unit, fault_names

@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 from fake_bench import FakeBench
 
+from harness.cli import sim as serve_cmd
 from harness.sim import serve as serve_module
-from harness.sim import serve_cmd
 from harness.sim.instruments import rack_for
 from harness.sim.server import InstrumentServer, serve_instruments
 

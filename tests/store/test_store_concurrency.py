@@ -8,15 +8,15 @@ import sys
 import time
 from pathlib import Path
 
-from harness.store import ResultsStore
+from harness.recording.store.results_store import ResultsStore
 
 REPO = Path(__file__).resolve().parents[2]
 ROWS = 500
 
 WRITER = """
 import os, socket, sys, time
-from harness.record import Measurement, RunRecord, utc_now
-from harness.store import ResultsStore
+from harness.recording.record import Measurement, RunRecord, utc_now
+from harness.recording.store.results_store import ResultsStore
 db, run_id, start_at, rows = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 time.sleep(max(0.0, start_at - time.time()))  # both writers open a fresh file together
 store = ResultsStore.open(db)
@@ -66,7 +66,7 @@ def test_processes_writing_concurrently_lose_no_rows(tmp_path: Path) -> None:
 OPENER = """
 import sys, time
 from pathlib import Path
-from harness.store import ResultsStore
+from harness.recording.store.results_store import ResultsStore
 folder, start_at, rounds = Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 for n in range(rounds):  # every process opens the same fresh file at the same instant
     time.sleep(max(0.0, start_at + 0.2 * n - time.time()))

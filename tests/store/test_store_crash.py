@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.record import RunRecord, utc_now
-from harness.store import ResultsStore, StaleRuns
+from harness.recording.record import RunRecord, utc_now
+from harness.recording.store.results_store import ResultsStore, StaleRuns
 
 REPO = Path(__file__).resolve().parents[2]
 
 WRITER = """
 import os, socket, sys
-from harness.record import Measurement, RunRecord, utc_now
-from harness.store import ResultsStore, StaleRuns
+from harness.recording.record import Measurement, RunRecord, utc_now
+from harness.recording.store.results_store import ResultsStore, StaleRuns
 store = ResultsStore.open(sys.argv[1])
 store.begin_run(RunRecord(
     run_id=sys.argv[2], bench_id="b", station="s", operator="o", spec_id="RMD1",

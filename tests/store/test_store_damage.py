@@ -21,11 +21,11 @@ from sqlalchemy.engine import make_url
 from store_backends import dead_url, postgres_url  # noqa: F401  (fixture)
 from test_store_roundtrip import make_measurement, make_run
 
-from harness import store as store_module
-from harness import store_engine
 from harness.errors import InputError
-from harness.store import STORE_SCHEMA_VERSION, ResultsStore
-from harness.store_check import check_store
+from harness.recording.store import engine as store_engine
+from harness.recording.store import results_store as store_module
+from harness.recording.store.check import check_store
+from harness.recording.store.results_store import STORE_SCHEMA_VERSION, ResultsStore
 
 ROWS = 3000  # a store of a few hundred pages, so that damage can be inside it
 
@@ -208,7 +208,7 @@ def test_preflight_of_a_server_database(postgres_url: str) -> None:  # noqa: F81
 
 def test_reading_a_damaged_page_is_one_line_naming_the_file(healthy: Path, tmp_path: Path) -> None:
     """Damage the header cannot show is met while reading: still an input error."""
-    from harness.results import export, load
+    from harness.recording.results import export, load
 
     path = copy_of(healthy, tmp_path)
     bad_sector(path)

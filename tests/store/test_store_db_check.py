@@ -1,6 +1,6 @@
 """``hil db check`` says whether a store is whole; ``hil db backup`` copies it safely.
 
-The commands run as an operator runs them (``python -m harness.cli``, a subprocess), so
+The commands run as an operator runs them (``python -m harness.cli.main``, a subprocess), so
 their exit status and every printed line are what a script would see. The truth they
 are checked against is computed with the plain ``sqlite3`` module (counts, SQLite's own
 integrity check), never with the harness.
@@ -22,14 +22,14 @@ from sqlalchemy.engine import make_url
 from store_backends import postgres_url  # noqa: F401  (fixture)
 from test_store_roundtrip import make_measurement, make_run
 
-from harness.store import ResultsStore
+from harness.recording.store.results_store import ResultsStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def hil(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
+        [sys.executable, "-m", "harness.cli.main", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
@@ -115,7 +115,7 @@ def test_check_a_server_database(postgres_url: str) -> None:  # noqa: F811
 WRITER = """
 import sys
 from test_store_roundtrip import make_measurement, make_run
-from harness.store import ResultsStore
+from harness.recording.store.results_store import ResultsStore
 store = ResultsStore.open(sys.argv[1])
 store.begin_run(make_run("live"))
 seq = 0

@@ -15,10 +15,10 @@ from pathlib import Path
 from store_backends import dead_url, postgres_url  # noqa: F401  (fixture)
 from test_store_roundtrip import T0, make_measurement, make_run
 
-from harness.store import ResultsStore
-from harness.store_buffer import BufferedStore
-from harness.store_check import check_store
-from harness.store_upload import flush_journals
+from harness.recording.store.check import check_store
+from harness.recording.store.journal import BufferedStore
+from harness.recording.store.results_store import ResultsStore
+from harness.recording.store.upload import flush_journals
 
 
 def kept_journal(folder: Path, run_id: str, **run: object) -> Path:

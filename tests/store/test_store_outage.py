@@ -19,10 +19,10 @@ import pytest
 from store_backends import Proxy, dead_url, postgres_url  # noqa: F401  (fixture)
 from test_store_roundtrip import T0, make_measurement, make_run
 
-from harness.record import Measurement
-from harness.store import ResultsStore
-from harness.store_buffer import BufferedStore, open_store
-from harness.store_upload import flush_journals
+from harness.recording.record import Measurement
+from harness.recording.store.journal import BufferedStore, open_store
+from harness.recording.store.results_store import ResultsStore
+from harness.recording.store.upload import flush_journals
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -140,7 +140,7 @@ BUFFERING_WRITER = """
 import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
-from harness.store_buffer import BufferedStore
+from harness.recording.store.journal import BufferedStore
 from test_store_roundtrip import make_measurement, make_run
 store = BufferedStore.open(sys.argv[1], Path(sys.argv[2]), retry_interval_s=60)
 store.begin_run(make_run(pid=__import__("os").getpid()))

@@ -21,10 +21,10 @@ from pathlib import Path
 import pandas as pd
 from store_backends import Proxy, postgres_url  # noqa: F401  (fixture)
 
-from harness.store import ResultsStore
+from harness.recording.store.results_store import ResultsStore
 
 ROOT = Path(__file__).resolve().parents[2]
-HIL = [sys.executable, "-m", "harness.cli"]
+HIL = [sys.executable, "-m", "harness.cli.main"]
 RUN_ID = "outage-run-1"
 # Enough of the suite to be running for a few seconds after the first measurement.
 SELECTION = "test_output_current.py"

@@ -22,9 +22,10 @@ from sqlalchemy.engine import Connection
 from store_backends import postgres_url, store_url  # noqa: F401  (fixtures)
 from test_store_roundtrip import PLUS_TWO, T0, make_measurement, make_run
 
-from harness import db_cmd, store_schema
-from harness.results import load
-from harness.store import (
+from harness.cli import db as db_cmd
+from harness.recording.results import load
+from harness.recording.store import schema as store_schema
+from harness.recording.store.results_store import (
     STORE_SCHEMA_VERSION,
     ResultsStore,
     StaleRuns,
@@ -78,8 +79,8 @@ def test_append_only_and_refusals(store_url: str) -> None:  # noqa: F811
 
 WRITER = """
 import sys
-from harness.record import RunRecord, utc_now
-from harness.store import ResultsStore, StoreError
+from harness.recording.record import RunRecord, utc_now
+from harness.recording.store.results_store import ResultsStore, StoreError
 sys.path.insert(0, sys.argv[5])
 from test_store_roundtrip import make_measurement, make_run
 url, run_id, start_at, rows = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])

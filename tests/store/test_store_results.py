@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.record import Measurement, RunRecord, UnitIdentity
-from harness.results import MEASUREMENT_COLUMNS, RUN_COLUMNS, export, load
-from harness.store import ResultsStore, StoreError
+from harness.recording.record import Measurement, RunRecord, UnitIdentity
+from harness.recording.results import MEASUREMENT_COLUMNS, RUN_COLUMNS, export, load
+from harness.recording.store.results_store import ResultsStore, StoreError
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 UNIT = UnitIdentity(model="RMD-1", serial="SN42", firmware="1.4.0", hardware="C")

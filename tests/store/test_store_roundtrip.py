@@ -11,8 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.record import InstrumentIdentity, Measurement, RunRecord, UnitIdentity, utc_now
-from harness.store import ResultsStore, StoreError
+from harness.recording.record import (
+    InstrumentIdentity,
+    Measurement,
+    RunRecord,
+    UnitIdentity,
+    utc_now,
+)
+from harness.recording.store.results_store import ResultsStore, StoreError
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
 PLUS_TWO = timezone(timedelta(hours=2))

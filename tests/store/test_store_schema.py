@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.record import RunRecord, utc_now
-from harness.store import (
+from harness.recording.record import RunRecord, utc_now
+from harness.recording.store.results_store import (
     STORE_SCHEMA_VERSION,
     Durability,
     ResultsStore,

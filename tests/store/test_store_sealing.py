@@ -18,9 +18,9 @@ import pytest
 from store_backends import dead_url, postgres_url, store_url  # noqa: F401  (fixtures)
 from test_store_roundtrip import T0, make_run
 
-from harness.record import RunRecord
-from harness.store import ResultsStore, StaleRuns, StoreError
-from harness.store_buffer import BufferedStore
+from harness.recording.record import RunRecord
+from harness.recording.store.journal import BufferedStore
+from harness.recording.store.results_store import ResultsStore, StaleRuns, StoreError
 
 
 def dead_pid() -> int:

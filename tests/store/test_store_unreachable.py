@@ -19,8 +19,8 @@ from store_backends import dead_url
 from test_store_roundtrip import make_measurement, make_run
 
 from harness.errors import InputError
-from harness.store import ResultsStore, StoreError
-from harness.store_buffer import BufferedStore
+from harness.recording.store.journal import BufferedStore
+from harness.recording.store.results_store import ResultsStore, StoreError
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret-Pa55"
@@ -42,7 +42,7 @@ def kept_journal(url: str, folder: Path) -> Path:
 
 def hil(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
+        [sys.executable, "-m", "harness.cli.main", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip

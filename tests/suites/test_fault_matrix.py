@@ -49,8 +49,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from harness.data import RMD1_SPEC
+
 ROOT = Path(__file__).resolve().parents[2]
-HIL = [sys.executable, "-m", "harness.cli"]
+HIL = [sys.executable, "-m", "harness.cli.main"]
 
 OUT_AMP = {f"OUT-AMP-L{i}" for i in range(1, 6)}
 WAV_FREQ = {f"WAV-FREQ-F{i}" for i in range(1, 4)}
@@ -161,9 +163,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
 
 
 def test_every_requirement_is_measured_on_the_good_unit(runs: dict[str, Outcome]) -> None:
-    from harness.spec import load_spec
+    from harness.judging.spec import load_spec
 
-    spec = load_spec(ROOT / "specs" / "rmd1.yaml")
+    spec = load_spec(RMD1_SPEC)
     _, measured, log = runs["none"]
     assert set(spec.requirements) - measured == set(), log
 

@@ -40,7 +40,7 @@ def _category(message: str) -> str:
 def test_a_restart_mid_test_is_a_device_error_and_the_run_goes_on(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     args = [
-        *(sys.executable, "-m", "harness.cli", "run"),
+        *(sys.executable, "-m", "harness.cli.main", "run"),
         f"--reports-dir={tmp_path}",
         "--run-id=R",
         "--no-report",

@@ -1,0 +1,352 @@
+"""``hil``: the command line of the harness.
+
+``hil run`` is the everyday command: it runs the compliance suites through pytest (every
+pytest option still works after the harness's own) with the bench, spec, unit serial and
+operator given, and writes ``reports/<run-id>/``. The other commands inspect inputs and
+results without touching a bench: ``hil spec check|show``, ``hil results export``.
+
+Input errors print one line naming the file, line and field, and exit with status 2
+before any instrument is touched. Otherwise the exit status is pytest's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.data import RMD1_SPEC, SIM_BENCH, bench_path
+from harness.errors import HilError, InputError
+
+if TYPE_CHECKING:
+    from harness.definitions.bench_file import BenchFile
+
+SUITES = Path("test_suites")
+"""The compliance suites ``hil run`` runs when no test path is given (working folder)."""
+DEFAULT_BENCH = SIM_BENCH
+DEFAULT_REPORTS = Path("reports")
+"""Where runs are written unless ``--reports-dir`` says otherwise (working folder)."""
+
+
+def _input_error(error: HilError) -> int:
+    print(f"hil: input error: {error}", file=sys.stderr)
+    return 2
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
+    from harness.judging.spec import load_spec
+
+    spec = load_spec(args.file)
+    if args.action == "check":
+        kinds = [r.kind for r in spec.requirements.values()]
+        print(
+            f"{spec.path}: OK: spec {spec.id} version {spec.version}, "
+            f"{len(kinds)} requirements ({kinds.count('limit')} limits, "
+            f"{kinds.count('check')} checks), default rule "
+            f"{spec.header.default_decision_rule.value}, sha256 {spec.sha256[:16]}…"
+        )
+        return 0
+    rows = [("ID", "QUANTITY", "NOMINAL", "LIMITS", "RULE", "CONDITIONS")]
+    for r in spec.requirements.values():
+        nominal = "" if r.nominal_value is None else f"{r.nominal_value:g} {r.unit}".strip()
+        conditions = ", ".join(f"{k}={v}" for k, v in r.conditions.items())
+        rows.append(
+            (
+                r.id,
+                r.quantity,
+                nominal,
+                r.limits_text(),
+                "check" if r.kind == "check" else spec.decision_rule(r).value,
+                conditions,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    print(f"{spec.id} {spec.version} — {spec.header.title}")
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+    return 0
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    from harness.recording.results import export
+
+    store = args.store or str(DEFAULT_REPORTS / "results.db")
+    out = Path(args.out) if args.out else DEFAULT_REPORTS / args.run / f"results.{args.format}"
+    path = export(store, args.run, args.format, out)
+    print(path)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from harness.bench.check import check_bench
+    from harness.definitions.bench_file import load_bench
+
+    lines = check_bench(load_bench(args.file), allow_expired=args.allow_expired_calibration)
+    for line in lines:
+        print(f"{line.status.upper():8} {line.name:10} {line.detail}")
+    failed = [line.name for line in lines if line.status == "fail"]
+    print(f"bench check: {'FAILED: ' + ', '.join(failed) if failed else 'OK'}")
+    return 1 if failed else 0
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    """Requirement → tests → latest verdict; non-zero exit when a requirement is untested."""
+    from harness.cli.trace import collect_coverage, latest_verdicts, trace
+    from harness.judging.spec import load_spec
+
+    spec = load_spec(args.spec)
+    coverage = collect_coverage([Path(p) for p in args.paths], [f"--rootdir={Path.cwd()}"])
+    store = args.store or str(DEFAULT_REPORTS / "results.db")
+    rows = trace(spec, coverage, latest_verdicts(store, spec))
+    unknown = sorted(set(coverage) - set(spec.requirements))
+    for row in rows:
+        verdict = row.verdict or "not measured"
+        tests = ", ".join(t.split("::", 1)[-1] for t in row.tests) or "NO TEST"
+        print(f"{row.requirement_id:18} {verdict:17} {tests}")
+    untested = [row.requirement_id for row in rows if not row.tests]
+    print(
+        f"{spec.id} {spec.version}: {len(rows) - len(untested)}/{len(rows)} requirements "
+        f"covered by a test" + (f"; UNTESTED: {', '.join(untested)}" if untested else "")
+    )
+    if unknown:
+        print(f"tests name requirements the spec lacks: {', '.join(unknown)}")
+    return 1 if untested or unknown else 0
+
+
+def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
+    """Validate the inputs, then hand over to pytest with the suites and the run id.
+
+    The session itself builds each unit's report and seals its evidence package at its
+    end (``--evidence``, ``harness/reporting/run_evidence.py``), so a package is finished
+    by the process that measured it, on a line by each worker for its own unit.
+    """
+    import pytest
+
+    from harness.definitions.bench_file import load_bench
+    from harness.judging.spec import load_spec
+    from harness.plugin.run import new_run_id
+
+    bench_file = bench_path(args.bench) if args.bench else DEFAULT_BENCH
+    bench = load_bench(bench_file)
+    load_spec(Path(args.spec) if args.spec else bench.spec_path)
+    run_id = args.run_id or new_run_id()
+    reports = Path(args.reports_dir) if args.reports_dir else DEFAULT_REPORTS
+    check_run_inputs(args, run_id, reports, bench)
+    argv = [
+        f"--bench={bench_file}",
+        f"--run-id={run_id}",
+        f"--reports-dir={reports}",
+        f"--rootdir={Path.cwd()}",
+        "-p",
+        "no:cacheprovider",
+        # the harness's own property tests use hypothesis; a compliance run does not,
+        # and its plugin costs every run process (and each worker of a line) ~0.7 s
+        "-p",
+        "no:hypothesispytest",
+        f"--evidence={'seal' if args.no_report else 'report'}",
+    ]
+    for name in ("spec", "serial", "operator", "station", "store", "sign_key"):
+        value = getattr(args, name)
+        if value:
+            argv.append(f"--{name.replace('_', '-')}={value}")
+    argv += [f"--sim-fault={f}" for f in args.sim_fault]
+    argv += [f"--env={e}" for e in args.env]
+    if args.allow_expired_calibration:
+        argv.append("--allow-expired-calibration")
+    if args.workers > 1:
+        argv += ["--tx", f"{args.workers}*popen", "--dist", "each"]
+        if args.bench_pool:
+            argv.append(f"--bench-pool={args.bench_pool}")
+        if args.serials:
+            argv.append(f"--serials={args.serials}")
+        if not args.no_allure and not any(a.startswith("--alluredir") for a in pytest_args):
+            # one results folder for the line; the serial keeps each unit's tests apart
+            argv.append(f"--alluredir={reports / (run_id + '-allure-results')}")
+    elif not args.no_allure and not any(a.startswith("--alluredir") for a in pytest_args):
+        argv.append(f"--alluredir={reports / run_id / 'allure-results'}")
+    # a test path or node id given? (an option's value such as `-p no:cacheprovider` or
+    # `-k OUT-AMP` is not one: only what names an existing file or folder counts)
+    targets = [
+        a for a in pytest_args if not a.startswith("-") and Path(a.split("::", 1)[0]).exists()
+    ]
+    if not targets and not SUITES.is_dir():
+        raise InputError(
+            "hil run", "test paths", f"test files or folders, or a {SUITES}/ folder in "
+            f"{Path.cwd()}", got="neither",
+        )  # fmt: skip
+    argv += pytest_args if targets else [*pytest_args, str(SUITES)]
+    print(f"hil: run {run_id} on bench {bench.id} -> {reports / run_id}", flush=True)
+    return int(pytest.main(argv))
+
+
+def run_dirs_of(run_id: str, reports: Path, workers: int) -> list[Path]:
+    """The folders a run will write: one, or one per worker of a line."""
+    if workers <= 1:
+        return [reports / run_id]
+    return [reports / f"{run_id}-gw{k}" for k in range(workers)]
+
+
+def check_run_inputs(
+    args: argparse.Namespace, run_id: str, reports: Path, bench: BenchFile
+) -> None:
+    """What ``hil run`` can check before pytest starts; ``InputError`` on the first problem.
+
+    Names that become paths or report lines, a signing key that must be readable (a run
+    that was to be signed must not end unsigned), and run ids never used before (the
+    plugin checks again, inside each worker of a line, with the store).
+    """
+    from harness.judging.names import check_identifier, check_person_or_place
+    from harness.plugin.run import signing_key_for
+
+    check_identifier(run_id, source="--run-id", field="run id")
+    if args.serial:
+        check_identifier(args.serial, source="--serial", field="serial")
+    for name in ("operator", "station"):
+        if getattr(args, name):
+            check_person_or_place(getattr(args, name), source=f"--{name}", field=name)
+    if args.workers < 1:
+        raise InputError("--workers", "workers", "a number of benches >= 1", got=args.workers)
+    if args.serials:
+        from harness.definitions.bench_pool import parse_serials
+
+        parse_serials(args.serials)
+    signing_key_for(args.sign_key, bench)
+    from harness.recording.store.check import check_store
+
+    check_store(args.store or reports / "results.db", unreachable_ok=True)
+    for folder in run_dirs_of(run_id, reports, args.workers):
+        if folder.exists() or folder.is_symlink():
+            raise InputError(
+                "--run-id", "run id", "a run id not used before (a run id names one run forever)",
+                got=f"{folder.name} (its folder {folder} exists)",
+            )  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hil", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the compliance suites (extra options go to pytest)")
+    run.add_argument("--bench", help="bench file (default: fixtures/benches/sim.yaml)")
+    run.add_argument("--spec", help="spec file (default: the bench file's)")
+    run.add_argument("--serial", help="serial the unit is expected to report")
+    run.add_argument("--operator", help="operator (default: login name)")
+    run.add_argument("--station", help="station (default: the bench file's)")
+    run.add_argument("--run-id", help="run id (default: generated)")
+    run.add_argument("--reports-dir", help="reports folder (default: reports/)")
+    run.add_argument("--store", help="results store path or SQLAlchemy URL")
+    run.add_argument("--sim-fault", action="append", default=[], metavar="NAME[=VALUE]")
+    run.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
+    run.add_argument("--allow-expired-calibration", action="store_true")
+    run.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip the HTML/PDF compliance report (the evidence is still sealed)",
+    )
+    run.add_argument("--no-allure", action="store_true", help="write no Allure results")
+    run.add_argument("--sign-key", help="Ed25519 private key (PEM) to sign the manifest")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="test this many units at once, one bench each (pytest-xdist)",
+    )
+    run.add_argument("--bench-pool", help="bench pool file: worker k uses bench k")
+    run.add_argument("--serials", help="unit serials for the workers: SN1,SN2 or @file")
+
+    spec = sub.add_parser("spec", help="validate or show a spec file")
+    spec.add_argument("action", choices=["check", "show"])
+    spec.add_argument("file")
+
+    bench = sub.add_parser("bench", help="identify and check a bench's instruments")
+    bench.add_argument("action", choices=["check"])
+    bench.add_argument("file", nargs="?", default=str(DEFAULT_BENCH))
+    bench.add_argument("--allow-expired-calibration", action="store_true")
+
+    tr = sub.add_parser("trace", help="requirement -> tests -> latest verdict")
+    tr.add_argument("--spec", default=str(RMD1_SPEC))
+    tr.add_argument("--store", help="results store (default: reports/results.db)")
+    tr.add_argument("paths", nargs="*", default=[str(SUITES)])
+
+    from harness.cli import analyze as analysis_cli
+    from harness.cli import batch
+    from harness.cli import db as db_cmd
+    from harness.cli import report as report_cmd
+    from harness.cli import sim as serve_cmd
+    from harness.cli import stats as stats_cmd
+    from harness.cli import verify as verify_cmd
+
+    batch.add_parser(sub)
+    db_cmd.add_parser(sub)
+    stats_cmd.add_parser(sub)
+    analysis_cli.add_parser(sub)
+    serve_cmd.add_parser(sub)
+    verify_cmd.add_parser(sub)
+    report_cmd.add_parser(sub)
+
+    results = sub.add_parser("results", help="export a run's results")
+    results.add_argument("action", choices=["export"])
+    results.add_argument("--run", required=True, help="run id")
+    results.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    results.add_argument("--store", help="results store (default: reports/results.db)")
+    results.add_argument("--out", help="output file (default: reports/<run>/results.<fmt>)")
+    return parser
+
+
+def db_cmd_run(args: argparse.Namespace) -> int:
+    from harness.cli import db as db_cmd
+
+    return int(db_cmd.run(args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    if args.command != "run" and rest:
+        parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    if args.command == "run":
+        _sigterm_as_interrupt()
+    try:
+        if args.command == "run":
+            return cmd_run(args, rest)
+        if args.command == "spec":
+            return cmd_spec(args)
+        if args.command == "bench":
+            return cmd_bench(args)
+        if args.command == "trace":
+            return cmd_trace(args)
+        if args.command == "sim":
+            from harness.cli import sim as serve_cmd
+
+            return serve_cmd.run(args)
+        if args.command == "db":
+            return db_cmd_run(args)
+        if args.command in ("verify", "evidence", "analyze", "report", "batch", "stats"):
+            return int(args.func(args))
+        if args.command == "analyze":
+            return int(args.func(args))
+        return cmd_results(args)
+    except InputError as error:
+        return _input_error(error)
+    except HilError as error:
+        print(f"hil: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("hil: interrupted", file=sys.stderr)
+        return 130
+
+
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM ends ``hil run`` the way Ctrl-C does (see the plugin), never half-way."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,158 @@
+"""``hil stats``: first-pass yield and capability of the runs in a results store.
+
+    hil stats [--store PATH] [--spec ID] [--since DATE] [--until DATE] [--bench ID]
+              [--charts DIR] [--chart REQ ...] [--aggregate worst|mean]
+              [--all-runs] [--format table|csv]
+
+prints one line of overall first-pass yield and a table per requirement (units tested,
+passed first time, FPY, n, mean, sd, limits, Cp, Cpk; see ``harness.reporting.stats``)
+and, with ``--charts DIR``, writes an I-MR chart per key quantity
+(``harness.reporting.control_charts``). ``--format csv`` prints the table as CSV (for a
+spreadsheet) with the yield line on stderr, so stdout stays one clean table.
+
+Dates are ISO 8601 (``2026-11-24`` or ``2026-11-24T09:30``); without a timezone they
+are UTC. ``--since`` includes its moment, ``--until`` excludes it, except that a bare
+date given to ``--until`` means the *end* of that day: ``--since 2026-11-01 --until
+2026-11-30`` is all of November. Exit status 0, or 1 when the store cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas and matplotlib load only when `hil stats` runs
+    import pandas as pd
+
+DEFAULT_STORE = Path("reports") / "results.db"
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``hil stats``; ``args.func(args)`` runs it."""
+    p = subparsers.add_parser("stats", help="first-pass yield, Cp/Cpk, I-MR control charts")
+    p.add_argument("--store", help="results store (default: reports/results.db)")
+    p.add_argument("--spec", help="only runs against this spec id (e.g. RMD-1)")
+    p.add_argument("--since", type=_moment, help="runs started at or after DATE")
+    p.add_argument("--until", type=_until, help="runs started before DATE (a date: its end)")
+    p.add_argument("--bench", help="only runs on this bench id")
+    p.add_argument("--charts", help="write I-MR charts (PNG) into this folder")
+    p.add_argument(
+        "--chart",
+        action="append",
+        metavar="REQ",
+        help="requirement to chart (repeatable; 'all' for every one; default: key quantities)",
+    )
+    p.add_argument("--aggregate", choices=["worst", "mean"], default="worst")
+    p.add_argument("--all-runs", action="store_true", help="capability over every run")
+    p.add_argument("--format", choices=["table", "csv"], default="table")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the yield and capability table; write the charts if asked."""
+    from harness.reporting import control_charts, stats
+
+    frame = stats.load_results(
+        args.store or DEFAULT_STORE,
+        spec_id=args.spec,
+        since=args.since,
+        until=args.until,
+        bench_id=args.bench,
+    )
+    table = stats.requirement_table(
+        frame, aggregate=args.aggregate, first_run_only=not args.all_runs
+    )
+    units, passed, fpy = stats.overall_yield(frame)
+    runs = frame["run_id"].nunique()
+    headline = (
+        f"first-pass yield: {passed}/{units} units"
+        f" = {_percent(fpy)} ({runs} runs, {len(frame)} measurements)"
+    )
+    if args.format == "csv":
+        print(headline, file=sys.stderr)
+        print(table.to_csv(index=False, float_format="%.6g"), end="")
+    else:
+        print(headline)
+        print(format_table(table))
+    if args.charts:
+        sample = frame if args.all_runs else stats.first_runs(frame)
+        values = stats.per_run_values(sample, args.aggregate)
+        wanted = args.chart or list(control_charts.KEY_REQUIREMENTS)
+        written = control_charts.write_charts(
+            values, args.charts, None if "all" in wanted else wanted
+        )
+        print(f"charts: {len(written)} written to {args.charts}", file=sys.stderr)
+    return 0
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The requirement table as aligned text; missing numbers print as '-'."""
+    header = ("REQUIREMENT", "UNIT", "UNITS", "PASS", "FPY", "N", "MEAN", "SD",
+              "LSL", "USL", "CP", "CPK")  # fmt: skip
+    rows = [header]
+    for r in table.itertuples(index=False):
+        rows.append(
+            (
+                str(r.requirement_id),
+                r.unit if isinstance(r.unit, str) else "",
+                _int(r.units),
+                _int(r.first_pass),
+                _percent(r.fpy),
+                str(r.n),
+                _num(r.mean),
+                _num(r.sd),
+                _num(r.lower_limit),
+                _num(r.upper_limit),
+                _num(r.cp, 3),
+                _num(r.cpk, 3),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = []
+    for row in rows:
+        pairs = enumerate(zip(row, widths, strict=True))
+        cells = [c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in pairs]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {text!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _until(text: str) -> datetime:
+    moment = _moment(text)
+    bare_date = "T" not in text and " " not in text and len(text) <= 10
+    return moment + timedelta(days=1) if bare_date else moment
+
+
+def _float(value: object) -> float | None:
+    """A finite number, or None for None, NaN, pd.NA."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _num(value: object, digits: int = 5) -> str:
+    number = _float(value)
+    return "-" if number is None else f"{number:.{digits}g}"
+
+
+def _int(value: object) -> str:
+    number = _float(value)
+    return "-" if number is None else str(int(number))
+
+
+def _percent(value: object) -> str:
+    number = _float(value)
+    return "-" if number is None else f"{100.0 * number:.1f} %"

@@ -1,0 +1,120 @@
+"""A run's evidence package, finished: the compliance report, then the seal.
+
+``hil run`` finishes every run this way once its measurements are safe (in the store and
+in ``results.parquet``). Sealing comes last, so that the manifest covers every file the
+run produced. A failure here never changes the run's verdicts or its exit status; it is
+reported, and ``hil report compliance`` / ``hil evidence seal`` can redo it.
+
+On a production line (``hil run --workers N``) each pytest-xdist worker finishes its own
+unit's package at the end of its own session (``--evidence``): the worker has every
+module loaded and its bench already made safe, and the units' reports are built side by
+side instead of one after the other once all have been tested, which a second bench
+would otherwise lose much of its gain to (``benchmarks/bench_parallel.py``). The hook
+runs last among the session-finish hooks: after the run's results and the Allure
+session files are written and the event log is closed, and before the worker reports
+itself finished, so the controller never stops a worker half-way through a report.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+_log = logging.getLogger("harness.progress")
+
+
+def finish_evidence(
+    run_dir: Path,
+    *,
+    report: bool,
+    actor: str,
+    key_file: Path | None = None,
+    lab_file: Path | None = None,
+    late: bool = False,
+) -> list[str]:
+    """Build the compliance report (if ``report``) and seal ``run_dir``; what was written.
+
+    The key is ``key_file``, else the ``signing_key`` of the laboratory trust file
+    ``lab_file`` (whose name and address then head the report); the report's first page
+    says which key the package will be signed with, or that it will be UNSIGNED.
+    ``late``: the run ended without a seal and is finished afterwards (``sealed-late``).
+    """
+    from harness.reporting import signing
+    from harness.reporting.evidence import seal_run
+    from harness.reporting.trust import load_lab
+
+    lab = load_lab(lab_file) if lab_file is not None else None
+    if key_file is None and lab is not None:
+        key_file = lab.usable_signing_key()
+    fingerprint = None
+    if key_file is not None:  # a bad key fails before the report is built
+        fingerprint = signing.fingerprint(signing.load_private_key(key_file).public_key())
+    done: list[str] = []
+    if report:
+        from harness.reporting.compliance import build_compliance_report
+
+        _html, pdf = build_compliance_report(
+            run_dir,
+            laboratory=lab.name if lab else None,
+            location=lab.address if lab else None,
+            signing_fingerprint=fingerprint,
+        )
+        done.append(f"compliance report {pdf}")
+    manifest = seal_run(run_dir, actor=actor, key_file=key_file, late=late)
+    done.append(f"evidence sealed {manifest}")
+    return done
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("hil", "microcurrent-hil compliance run")
+    group.addoption(
+        "--evidence",
+        choices=("report", "seal"),
+        default=None,
+        help="at the session's end, build the compliance report and seal the run's "
+        "evidence package (report) or only seal it (seal); set by `hil run --workers`",
+    )
+    group.addoption("--sign-key", help="Ed25519 private key (PEM) to sign the manifest")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Report and seal the run's package; the store's status says how that ended.
+
+    Success turns the run's ``sealing`` status into its outcome. An error or an
+    interruption (Ctrl-C, or SIGTERM, which the plugin turns into one) leaves the run
+    ``unsealed`` with one line saying how to seal it late; an interruption also makes
+    the session's exit status "interrupted". No traceback: the measurements are safe.
+    """
+    from harness.plugin.core import compliance_run
+    from harness.recording.provenance import login_name
+
+    what = session.config.getoption("evidence", None)
+    run = compliance_run(session.config)
+    if what is None or run is None or not (run.run_dir / "run.json").is_file():
+        return
+    if run.record is None:
+        return
+    key = run.options.sign_key
+    late = f"seal it late: hil evidence seal {run.run_dir}"
+    try:
+        for line in finish_evidence(
+            run.run_dir,
+            report=what == "report",
+            actor=run.options.operator or login_name(),
+            key_file=key,
+            lab_file=run.bench.lab_path,
+        ):
+            _log.info(line)
+    except KeyboardInterrupt:
+        run.left_unsealed()
+        _log.warning(f"interrupted while building the evidence package: run unsealed; {late}")
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
+        return
+    except Exception as error:
+        run.left_unsealed()
+        _log.warning(f"evidence package of {run.run_dir} not sealed: {error}; {late}")
+        return
+    run.sealed()

@@ -1,0 +1,247 @@
+"""The measurement API a compliance test uses: ``measure(requirement_id, value, unit)``.
+
+A test *measures*; the spec *judges*. The test hands over a value with its unit, its
+uncertainty (a number or an ``UncertaintyBudget``), the instruments it came from, the
+conditions and any raw captures. ``Measure`` looks the requirement up in the spec,
+converts the value into the requirement's unit, applies the requirement's decision rule,
+writes the measurement to the results store at once (so a crash cannot lose it) and
+returns the verdict.
+
+A non-conforming verdict does not raise: a QA engineer wants every number from a unit,
+not just the first failure. The pytest plugin fails the test after its body has run,
+listing every failing measurement. A test may only record against the requirement ids
+its ``@pytest.mark.requirement(...)`` marker declares, and must record at least one
+measurement for each id it declares: a test that claims coverage it did not measure is
+a defect.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Protocol
+
+from harness.judging.spec import Spec
+from harness.judging.uncertainty import DEFAULT_K, UncertaintyBudget
+from harness.judging.units import UnitParseError, convert
+from harness.judging.verdict import Verdict, decide_check, decide_verdict
+from harness.recording.record import Measurement, utc_now
+
+
+class MeasurementUsageError(Exception):
+    """A test used the measurement API wrongly (undeclared id, wrong unit…)."""
+
+
+class MeasurementLog(Protocol):
+    """Where a run's measurements go: the embedded store, or a server behind a journal.
+
+    ``append`` must have made the row durable when it returns; the recorder asks for
+    nothing else, so a test never waits for a network.
+    """
+
+    def append(self, m: Measurement) -> None: ...
+
+    def next_seq(self, run_id: str) -> int: ...
+
+
+class Recorder:
+    """Writes the measurements of one run; shared by every test of the session."""
+
+    def __init__(self, run_id: str, spec: Spec, store: MeasurementLog) -> None:
+        self.run_id = run_id
+        self.spec = spec
+        self.store = store
+        self._seq = itertools.count(store.next_seq(run_id))
+        self._lock = threading.Lock()
+        self.measurements: list[Measurement] = []
+
+    def write(self, measurement_fields: dict[str, object]) -> Measurement:
+        with self._lock:
+            m = Measurement.model_validate(
+                {**measurement_fields, "run_id": self.run_id, "seq": next(self._seq)}
+            )
+            self.store.append(m)
+            self.measurements.append(m)
+        return m
+
+
+def _stringify(conditions: Mapping[str, object] | None) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (conditions or {}).items()}
+
+
+class Measure:
+    """The ``measure`` fixture's object: one per test."""
+
+    def __init__(self, recorder: Recorder, test_id: str, declared: Iterable[str]) -> None:
+        self._recorder = recorder
+        self.test_id = test_id
+        self.declared = frozenset(declared)
+        self.recorded: list[Measurement] = []
+
+    @property
+    def failures(self) -> list[Measurement]:
+        return [m for m in self.recorded if not Verdict(m.verdict).conforms]
+
+    def _requirement(self, requirement_id: str, kind: str) -> object:
+        if requirement_id not in self.declared:
+            raise MeasurementUsageError(
+                f"{self.test_id} records {requirement_id!r} but its requirement marker "
+                f"declares only {sorted(self.declared)}"
+            )
+        requirement = self._recorder.spec.requirement(requirement_id)
+        if requirement.kind != kind:
+            verb = "measure.check()" if requirement.kind == "check" else "measure()"
+            raise MeasurementUsageError(
+                f"{requirement_id} is a {requirement.kind!r} requirement: use {verb}"
+            )
+        return requirement
+
+    def __call__(
+        self,
+        requirement_id: str,
+        value: float | None,
+        unit: str | None = None,
+        *,
+        uncertainty: UncertaintyBudget | float = 0.0,
+        k: float = DEFAULT_K,
+        instruments: Iterable[str] = (),
+        conditions: Mapping[str, object] | None = None,
+        attachments: Iterable[str | Path] = (),
+        note: str = "",
+    ) -> Verdict:
+        """Record ``value`` (in ``unit``, default the requirement's) and return its verdict."""
+        self._requirement(requirement_id, "limit")
+        requirement = self._recorder.spec.requirement(requirement_id)
+        target = requirement.unit
+        given = target if unit is None else unit
+        expanded = (
+            uncertainty.expanded(k)
+            if isinstance(uncertainty, UncertaintyBudget)
+            else float(uncertainty)
+        )
+        try:
+            converted = (
+                None if value is None or not math.isfinite(value) else convert(value, given, target)
+            )
+            expanded = convert(expanded, given, target) if expanded else 0.0
+        except UnitParseError as exc:
+            raise MeasurementUsageError(f"{requirement_id}: {exc}") from None
+        rule = self._recorder.spec.decision_rule(requirement)
+        verdict = decide_verdict(
+            converted, abs(expanded), requirement.lower_limit, requirement.upper_limit, rule
+        )
+        return self._write(
+            requirement_id,
+            requirement.quantity,
+            converted,
+            target,
+            expanded,
+            k,
+            requirement.nominal_value,
+            requirement.lower_limit,
+            requirement.upper_limit,
+            rule.value,
+            verdict,
+            instruments,
+            conditions if conditions is not None else requirement.conditions,
+            attachments,
+            note,
+        )
+
+    def check(
+        self,
+        requirement_id: str,
+        conforms: bool,
+        *,
+        detail: str = "",
+        instruments: Iterable[str] = (),
+        conditions: Mapping[str, object] | None = None,
+        attachments: Iterable[str | Path] = (),
+    ) -> Verdict:
+        """Record the outcome of a pass/fail check requirement (value 1 or 0)."""
+        self._requirement(requirement_id, "check")
+        requirement = self._recorder.spec.requirement(requirement_id)
+        verdict = decide_check(conforms)
+        return self._write(
+            requirement_id,
+            requirement.quantity,
+            1.0 if conforms else 0.0,
+            "",
+            0.0,
+            DEFAULT_K,
+            None,
+            None,
+            None,
+            "check",
+            verdict,
+            instruments,
+            conditions if conditions is not None else requirement.conditions,
+            attachments,
+            detail,
+        )
+
+    def _write(
+        self,
+        requirement_id: str,
+        quantity: str,
+        value: float | None,
+        unit: str,
+        expanded: float,
+        k: float,
+        nominal: float | None,
+        lower: float | None,
+        upper: float | None,
+        rule: str,
+        verdict: Verdict,
+        instruments: Iterable[str],
+        conditions: Mapping[str, object],
+        attachments: Iterable[str | Path],
+        note: str,
+    ) -> Verdict:
+        m = self._recorder.write(
+            {
+                "requirement_id": requirement_id,
+                "test_id": self.test_id,
+                "quantity": quantity,
+                "value": value,
+                "unit": unit,
+                "expanded_uncertainty": abs(expanded),
+                "coverage_factor": k,
+                "nominal": nominal,
+                "lower_limit": lower,
+                "upper_limit": upper,
+                "decision_rule": rule,
+                "verdict": verdict.value,
+                "conditions": _stringify(conditions),
+                "instruments": list(instruments),
+                "attachments": [str(a) for a in attachments],
+                "note": note,
+                "taken_at": utc_now(),
+            }
+        )
+        self.recorded.append(m)
+        return verdict
+
+    def not_shown(self, reason: str) -> None:
+        """The test ended before showing its requirements conform: record that as a FAIL.
+
+        A test that raises (the unit restarted, an instrument errored, an assumption of
+        the test broke) may have recorded only conforming values, or none, for what it
+        declares; a report built from the rows alone would then state conformity that
+        was never shown. Each declared requirement without a non-conforming row here
+        gets one row with no value (a FAIL by every decision rule) whose note says why.
+        """
+        failed = {m.requirement_id for m in self.failures}
+        for requirement_id in sorted(self.declared - failed):
+            if self._recorder.spec.requirement(requirement_id).kind == "check":
+                self.check(requirement_id, False, detail=reason)
+            else:
+                self(requirement_id, None, note=reason)
+
+    def missing(self) -> list[str]:
+        """Declared requirement ids this test recorded nothing for."""
+        done = {m.requirement_id for m in self.recorded}
+        return sorted(self.declared - done)
