@@ -26,6 +26,7 @@ import numpy as np
 
 from harness.bench.station import Bench
 from harness.judging.uncertainty import UncertaintyBudget
+from harness.procedures.budgets import ammeter_accuracy
 
 SAFE_RANGE_A = 1e-3
 """1 mA: above anything a faulty RMD-1 output can average over a reading (≤ 500 µA peak)."""
@@ -58,13 +59,7 @@ def worst_window_current(
     bench.ammeter.configure_dc_current(range_a, nplc)
     readings = np.asarray(bench.ammeter.read_currents(count), dtype=float)
     worst = float(readings[int(np.argmax(np.abs(readings)))])
-    entry = bench.file.instrument("ammeter")
-    spec = entry.accuracy_for(range_a * 1e6, "uA") if entry is not None else None
-    budget = UncertaintyBudget()
-    if spec is not None:
-        budget.add_accuracy("ammeter accuracy", worst, spec.reading_pct, spec.range_pct, range_a)
-    else:
-        budget.add_accuracy("ammeter accuracy (no bench line; 0.1 % rng)", worst, 0.0, 0.1, range_a)
+    budget = ammeter_accuracy(UncertaintyBudget(), bench.file, worst, range_a)
     budget.add_quantisation("ammeter resolution (6½ digits)", range_a * 1e-6)
     return WorstReading(
         value_a=worst,

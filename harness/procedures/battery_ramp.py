@@ -31,6 +31,7 @@ import numpy as np
 
 from harness.bench.station import Bench
 from harness.judging.uncertainty import UncertaintyBudget
+from harness.procedures.budgets import supply_readback
 from harness.procedures.capture import BUZZER_CHANNEL, LOAD_CHANNEL
 from harness.procedures.events import (
     free_running,
@@ -126,13 +127,7 @@ def threshold_budget(bench: Bench, readback_v: float, step_v: float) -> Uncertai
     """Supply readback accuracy (bench file, 6 V range) and the ramp step (one-sided:
     the change happened somewhere within one step above the reading; a symmetric
     rectangular bound of a whole step covers it)."""
-    budget = UncertaintyBudget()
-    entry = bench.file.instrument("power_supply")
-    spec = entry.accuracy_for(6.0, "V") if entry is not None else None
-    if spec is not None:
-        budget.add_accuracy("supply readback", readback_v, spec.reading_pct, spec.range_pct, 6.0)
-    else:
-        budget.add_accuracy("supply readback (no bench line; 0.1 % rng)", readback_v, 0.0, 0.1, 6.0)
+    budget = supply_readback(UncertaintyBudget(), bench.file, readback_v)
     budget.add_rectangular("ramp step", step_v)
     return budget
 

@@ -26,14 +26,13 @@ from harness.bench.station import Bench
 from harness.definitions.bench_file import LoadEntry
 from harness.instruments.protocols import Slope, Waveform
 from harness.judging.uncertainty import UncertaintyBudget
+from harness.procedures.budgets import load_tolerance, scope_gain, scope_timebase
 from harness.recording.captures import CaptureArchive
 
 LOAD_CHANNEL, BUZZER_CHANNEL, CHARGER_CHANNEL, BATTERY_CHANNEL = 1, 2, 3, 4
 RECORD_POINTS = (1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
 DIVISIONS_USED = 3.0
 AUTORANGE_TRIES = 3
-TIMEBASE_PPM = 50.0
-"""Scope timebase accuracy (InfiniiVision 1000 X: ±50 ppm), rectangular."""
 
 
 @dataclass(frozen=True)
@@ -184,17 +183,12 @@ def scope_budget(
     ``value`` and ``step`` (the quantisation step, default the capture's current step)
     are in the quantity's own unit; ``spread`` holds per-phase values for repeatability.
     """
-    entry = bench.file.instrument("oscilloscope")
-    gain_pct = entry.accuracy[0].reading_pct if entry is not None and entry.accuracy else 3.0
     samples = np.asarray(spread if spread is not None else [], dtype=float)
     n = max(int(samples.size), 1)
     q = capture.step_a if step is None else step
-    budget = (
-        UncertaintyBudget()
-        .add_accuracy("scope vertical gain", value, gain_pct, 0.0, 0.0)
-        .add_relative(f"load {capture.load.name} tolerance", value, capture.load.tolerance_fraction)
-        .add_quantisation("8-bit step, averaged over phases", q / math.sqrt(n))
-    )
+    budget = scope_gain(UncertaintyBudget(), bench.file, value)
+    load_tolerance(budget, capture.load, value)
+    budget.add_quantisation("8-bit step, averaged over phases", q / math.sqrt(n))
     if samples.size >= 2:
         budget.add_repeatability("repeatability over phases", samples.tolist())
     return budget
@@ -202,10 +196,8 @@ def scope_budget(
 
 def timing_budget(value_s: float, resolution_s: float) -> UncertaintyBudget:
     """Budget of a time read off a record: timebase accuracy and the sample interval."""
-    return (
-        UncertaintyBudget()
-        .add_accuracy("scope timebase", value_s, TIMEBASE_PPM * 1e-4, 0.0, 0.0)
-        .add_rectangular("sample interval", resolution_s)
+    return scope_timebase(UncertaintyBudget(), value_s).add_rectangular(
+        "sample interval", resolution_s
     )
 
 

@@ -5,7 +5,8 @@ current: the d.c. component of a pulse train, a leakage, a suspended output. Cho
 the aperture is part of the method: with NPLC 100 at 50 Hz one reading lasts 2.0 s,
 exactly one polarity cycle of the RMD-1, so each reading of a healthy unit averages to
 zero whatever phase it starts in, and five readings span five whole cycles (WAV-DC).
-The budget takes the accuracy line of the range in use from the bench file.
+The budget takes the accuracy line of the range in use from the bench file
+(``budgets.ammeter_accuracy``, with its assumption when the file has no such line).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from harness.bench.station import Bench
 from harness.events.steps import summary_step
 from harness.judging.uncertainty import UncertaintyBudget
+from harness.procedures.budgets import ammeter_accuracy
 
 
 @dataclass(frozen=True)
@@ -35,15 +37,7 @@ def read_dc_current(bench: Bench, *, range_a: float, nplc: float, count: int) ->
     bench.ammeter.configure_dc_current(range_a, nplc)
     readings = np.asarray(bench.ammeter.read_currents(count), dtype=float)
     mean = float(readings.mean())
-    entry = bench.file.instrument("ammeter")
-    spec = entry.accuracy_for(range_a * 1e6, "uA") if entry is not None else None
-    budget = UncertaintyBudget()
-    if spec is not None:
-        budget.add_accuracy("ammeter accuracy", mean, spec.reading_pct, spec.range_pct, range_a)
-    else:
-        budget.add_accuracy(
-            "ammeter accuracy (no bench line; 0.1 % rng assumed)", mean, 0.0, 0.1, range_a
-        )
+    budget = ammeter_accuracy(UncertaintyBudget(), bench.file, mean, range_a)
     budget.add_repeatability("repeatability", readings.tolist())
     return DcReading(
         mean_a=mean,
@@ -108,11 +102,7 @@ def sample_output(
     else:  # one polarity only (a stuck H-bridge): its plateau relative to the gaps
         one = pos if pos.size else neg
         plateau = abs(float(np.median(one)) - gap) if one.size else 0.0
-    entry = bench.file.instrument("ammeter")
-    spec = entry.accuracy_for(range_a * 1e6, "uA") if entry is not None else None
-    budget = UncertaintyBudget()
-    if spec is not None:
-        budget.add_accuracy("ammeter accuracy", plateau, spec.reading_pct, spec.range_pct, range_a)
+    budget = ammeter_accuracy(UncertaintyBudget(), bench.file, plateau, range_a)
     for name, group in (("positive plateau", pos), ("negative plateau", neg)):
         if group.size >= 2:
             budget.add_normal(

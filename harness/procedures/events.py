@@ -37,10 +37,10 @@ import numpy.typing as npt
 from harness.bench.station import Bench
 from harness.instruments.protocols import Slope
 from harness.judging.uncertainty import UncertaintyBudget
+from harness.procedures.budgets import scope_timebase
 from harness.procedures.capture import (
     LOAD_CHANNEL,
     RECORD_POINTS,
-    TIMEBASE_PPM,
     CurrentCapture,
     capture_current,
 )
@@ -78,8 +78,7 @@ def interval_budget(
     """Budget of ``stop.estimate - start.estimate`` read off one scope record."""
     value = stop.estimate - start.estimate
     budget = (
-        UncertaintyBudget()
-        .add_accuracy("scope timebase", value, TIMEBASE_PPM * 1e-4, 0.0, 0.0)
+        scope_timebase(UncertaintyBudget(), value)
         .add_rectangular("event bracket (start)", start.half_width)
         .add_rectangular("reaction bracket (stop)", stop.half_width)
         .add_rectangular("sample interval", sample_s)
