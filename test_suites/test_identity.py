@@ -14,7 +14,7 @@ import pytest
 from harness.bench.station import Bench
 from harness.dut import testport
 from harness.judging.spec import Spec
-from harness.plugin.core import MeasureForCurrentTest
+from harness.plugin.fixtures import MeasureForCurrentTest
 from harness.recording.record import UnitIdentity
 
 

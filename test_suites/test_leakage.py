@@ -29,7 +29,7 @@ from harness.bench.station import Bench
 from harness.dut import testport
 from harness.judging.spec import Spec
 from harness.judging.units import convert, parse_quantity
-from harness.plugin.core import MeasureForCurrentTest
+from harness.plugin.fixtures import MeasureForCurrentTest
 from harness.procedures.auxiliary import CYCLE_NPLC, SAFE_RANGE_A
 from harness.procedures.dmm import DcReading, read_dc_current
 from harness.procedures.treatment import (

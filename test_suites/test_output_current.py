@@ -33,7 +33,7 @@ from harness.dut import testport
 from harness.judging.spec import Spec
 from harness.judging.uncertainty import UncertaintyBudget
 from harness.judging.units import parse_quantity
-from harness.plugin.core import MeasureForCurrentTest
+from harness.plugin.fixtures import MeasureForCurrentTest
 from harness.procedures.capture import (
     LOAD_CHANNEL,
     CurrentCapture,

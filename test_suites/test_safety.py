@@ -56,7 +56,7 @@ from harness.errors import InstrumentError
 from harness.judging.spec import Spec
 from harness.judging.uncertainty import UncertaintyBudget
 from harness.judging.units import convert, parse_quantity
-from harness.plugin.core import MeasureForCurrentTest
+from harness.plugin.fixtures import MeasureForCurrentTest
 from harness.procedures.activity import output_active
 from harness.procedures.auxiliary import WorstReading, worst_window_current
 from harness.procedures.battery_ramp import StepObservation, observe_step, threshold_budget

@@ -15,7 +15,7 @@ from harness.bench.station import Bench
 from harness.dut import testport
 from harness.judging.spec import Spec
 from harness.judging.uncertainty import UncertaintyBudget
-from harness.plugin.core import MeasureForCurrentTest
+from harness.plugin.fixtures import MeasureForCurrentTest
 from harness.procedures.activity import output_active, unit_is_on
 from harness.procedures.capture import BUZZER_CHANNEL, capture_channel, keep, timing_budget
 from harness.procedures.treatment import conditions_for, start_treatment

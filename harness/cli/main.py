@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.data import RMD1_SPEC, SIM_BENCH, bench_path
+from harness.definitions.run_options import add_to_argparse, forward
 from harness.errors import HilError, InputError
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     """Validate the inputs, then hand over to pytest with the suites and the run id.
 
     The session itself builds each unit's report and seals its evidence package at its
-    end (``--evidence``, ``harness/reporting/run_evidence.py``), so a package is finished
+    end (``--evidence``, ``harness/plugin/evidence.py``), so a package is finished
     by the process that measured it, on a line by each worker for its own unit.
     """
     import pytest
@@ -134,10 +135,9 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     run_id = args.run_id or new_run_id()
     reports = Path(args.reports_dir) if args.reports_dir else DEFAULT_REPORTS
     check_run_inputs(args, run_id, reports, bench)
+    args.bench, args.run_id, args.reports_dir = str(bench_file), run_id, str(reports)
     argv = [
-        f"--bench={bench_file}",
-        f"--run-id={run_id}",
-        f"--reports-dir={reports}",
+        *forward(args),
         f"--rootdir={Path.cwd()}",
         "-p",
         "no:cacheprovider",
@@ -147,20 +147,8 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         "no:hypothesispytest",
         f"--evidence={'seal' if args.no_report else 'report'}",
     ]
-    for name in ("spec", "serial", "operator", "station", "store", "sign_key"):
-        value = getattr(args, name)
-        if value:
-            argv.append(f"--{name.replace('_', '-')}={value}")
-    argv += [f"--sim-fault={f}" for f in args.sim_fault]
-    argv += [f"--env={e}" for e in args.env]
-    if args.allow_expired_calibration:
-        argv.append("--allow-expired-calibration")
     if args.workers > 1:
         argv += ["--tx", f"{args.workers}*popen", "--dist", "each"]
-        if args.bench_pool:
-            argv.append(f"--bench-pool={args.bench_pool}")
-        if args.serials:
-            argv.append(f"--serials={args.serials}")
         if not args.no_allure and not any(a.startswith("--alluredir") for a in pytest_args):
             # one results folder for the line; the serial keeps each unit's tests apart
             argv.append(f"--alluredir={reports / (run_id + '-allure-results')}")
@@ -229,32 +217,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the compliance suites (extra options go to pytest)")
-    run.add_argument("--bench", help="bench file (default: fixtures/benches/sim.yaml)")
-    run.add_argument("--spec", help="spec file (default: the bench file's)")
-    run.add_argument("--serial", help="serial the unit is expected to report")
-    run.add_argument("--operator", help="operator (default: login name)")
-    run.add_argument("--station", help="station (default: the bench file's)")
-    run.add_argument("--run-id", help="run id (default: generated)")
-    run.add_argument("--reports-dir", help="reports folder (default: reports/)")
-    run.add_argument("--store", help="results store path or SQLAlchemy URL")
-    run.add_argument("--sim-fault", action="append", default=[], metavar="NAME[=VALUE]")
-    run.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
-    run.add_argument("--allow-expired-calibration", action="store_true")
+    add_to_argparse(run)
     run.add_argument(
         "--no-report",
         action="store_true",
         help="skip the HTML/PDF compliance report (the evidence is still sealed)",
     )
     run.add_argument("--no-allure", action="store_true", help="write no Allure results")
-    run.add_argument("--sign-key", help="Ed25519 private key (PEM) to sign the manifest")
     run.add_argument(
         "--workers",
         type=int,
         default=1,
         help="test this many units at once, one bench each (pytest-xdist)",
     )
-    run.add_argument("--bench-pool", help="bench pool file: worker k uses bench k")
-    run.add_argument("--serials", help="unit serials for the workers: SN1,SN2 or @file")
 
     spec = sub.add_parser("spec", help="validate or show a spec file")
     spec.add_argument("action", choices=["check", "show"])

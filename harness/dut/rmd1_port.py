@@ -29,7 +29,6 @@ A UART is not a reliable link, and this driver is where that is dealt with, once
 from __future__ import annotations
 
 import binascii
-import importlib
 import logging
 import random
 import re
@@ -94,8 +93,6 @@ class Rmd1TestPort:
         self._rx = bytearray()
         self._boot: int | None = None  # the unit's boot count when last seen
         self._uptime_s: float | None = None  # and its uptime then (device seconds)
-        if url.lower().startswith("hilsim://"):
-            importlib.import_module("harness.sim.transports")  # registers the URL scheme
         try:
             self._serial = serial.serial_for_url(
                 url, baudrate=115200, bytesize=8, parity="N", stopbits=1,

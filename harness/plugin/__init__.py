@@ -1,0 +1,39 @@
+"""The pytest plugin: turns a pytest session into a traceable compliance run.
+
+Registered through the ``pytest11`` entry point, so it is active wherever the harness is
+installed, but it stays inert unless the session collects *compliance tests*: tests
+marked ``@pytest.mark.requirement("OUT-AMP-L5", ...)``. For such a session it
+
+1. validates every input before anything is touched (``inputs``): the bench file, the
+   spec, the simulated faults, the names typed, that each marker names a requirement the
+   spec has, and the results store (a bad input ends the session with exit status 2 and
+   a one-line message naming file and field);
+2. begins the run when the first compliance test needs it (``fixtures.hil_run``), with
+   the unit's identity from its test port (``unit_fixtures``) and the bench's
+   instruments (``bench_fixtures``);
+3. gives each test a ``measure`` object, and after the test body has run fails the test
+   if any of its measurements did not conform (``verdicts``);
+4. at the end, whatever happened, closes the run, writes its results, and builds and
+   seals its evidence package (``evidence``); Allure results and the event log come
+   from ``allure``.
+
+The parts are modules of this package, each a pytest plugin of its own, registered here.
+"""
+
+pytest_plugins = [
+    "harness.plugin.options",
+    "harness.plugin.process",
+    "harness.plugin.inputs",
+    "harness.plugin.fixtures",
+    "harness.plugin.verdicts",
+    "harness.plugin.allure",
+    "harness.plugin.evidence",
+    "harness.plugin.bench_fixtures",
+    "harness.plugin.unit_fixtures",
+]
+
+
+def pytest_configure(config: object) -> None:
+    config.addinivalue_line(  # type: ignore[attr-defined]
+        "markers", "requirement(*ids): the spec requirement ids this compliance test covers"
+    )

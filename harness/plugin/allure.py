@@ -23,7 +23,7 @@ errors.
 At the end of the session ``environment.properties`` (bench, instruments with
 calibration due dates, unit, spec with SHA-256, harness version and commit),
 ``executor.json`` and ``categories.json`` are written beside the results; they describe
-the latest session writing into that folder (:mod:`harness.reporting.allure_files`
+the latest session writing into that folder (:mod:`harness.plugin.allure_files`
 writes them and the attachments). The plugin also keeps the run's event log
 ``events.jsonl`` (see :mod:`harness.events.steps`) open for the whole run, with or
 without Allure. Inert for sessions without compliance tests.
@@ -40,13 +40,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from harness.events import steps
-from harness.plugin.core import MEASURE_KEY, compliance_run
-from harness.reporting.allure_files import (
+from harness.plugin.allure_files import (
     allure_hook,
     attach_evidence,
     unit_serial,
     write_session_files,
 )
+from harness.plugin.session import MEASURE_KEY, compliance_run
 
 if TYPE_CHECKING:
     from harness.judging.spec import Requirement

@@ -27,7 +27,7 @@ from harness.definitions.bench_file import load_bench
 from harness.dut.testport import TestPort
 from harness.errors import HilError
 from harness.instruments.protocols import Ammeter, Clock, LoadSwitch, Oscilloscope, PowerSupply
-from harness.plugin.core import compliance_run
+from harness.plugin.session import compliance_run
 from harness.recording.record import InstrumentIdentity
 
 log = logging.getLogger(__name__)

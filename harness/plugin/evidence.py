@@ -74,9 +74,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=("report", "seal"),
         default=None,
         help="at the session's end, build the compliance report and seal the run's "
-        "evidence package (report) or only seal it (seal); set by `hil run --workers`",
+        "evidence package (report) or only seal it (seal); `hil run` sets it",
     )
-    group.addoption("--sign-key", help="Ed25519 private key (PEM) to sign the manifest")
 
 
 @pytest.hookimpl(trylast=True)
@@ -88,7 +87,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     ``unsealed`` with one line saying how to seal it late; an interruption also makes
     the session's exit status "interrupted". No traceback: the measurements are safe.
     """
-    from harness.plugin.core import compliance_run
+    from harness.plugin.session import compliance_run
     from harness.recording.provenance import login_name
 
     what = session.config.getoption("evidence", None)

@@ -27,7 +27,7 @@ from harness.bench.station import Bench
 from harness.dut.testport import DeviceResetError, TestPort
 from harness.errors import DeviceCommError
 from harness.judging.spec import Spec, load_spec
-from harness.plugin.core import compliance_run
+from harness.plugin.session import compliance_run
 from harness.recording.record import UnitIdentity
 
 BATTERY_CH, CHARGER_CH = 1, 2

@@ -12,6 +12,11 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+# A registered bench is reached over pyserial as hilsim://<bench id>: the URL scheme is
+# made known to pyserial by the simulator itself, so the unit's driver (harness.dut)
+# never has to know that a simulator exists.
+import harness.sim.transports  # noqa: F401
+
 if TYPE_CHECKING:
     from harness.sim.bench import SimBench
 

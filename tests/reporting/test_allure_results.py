@@ -21,7 +21,7 @@ from harness.cli.main import main
 from harness.data import RMD1_SPEC, SIM_BENCH
 from harness.judging.spec import load_spec
 from harness.plugin.allure import EPICS, SEVERITY, epic_of
-from harness.reporting.allure_files import CATEGORIES
+from harness.plugin.allure_files import CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = load_spec(RMD1_SPEC)

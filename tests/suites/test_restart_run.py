@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.reporting.allure_files import CATEGORIES
+from harness.plugin.allure_files import CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSION_TEST = "test_session_length_pauses_while_contact_is_lost"

@@ -1,0 +1,113 @@
+"""The fixtures a compliance test uses: ``measure``, ``captures`` and the run behind them.
+
+``hil_run`` begins the run when the first compliance test needs it: the unit's identity
+comes from the ``unit_identity`` fixture (``harness.plugin.unit_fixtures``), the
+instruments' from ``bench_identities`` when the session's tests use the bench.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from harness.errors import InputError
+from harness.plugin.session import (
+    CURRENT_ITEM_KEY,
+    MEASURE_KEY,
+    RECORDER_KEY,
+    compliance_run,
+    declared,
+    exit_on_input_error,
+)
+
+if TYPE_CHECKING:
+    from harness.judging.verdict import Verdict
+    from harness.recording.captures import CaptureArchive
+    from harness.recording.measure import Measure, Recorder
+
+
+@pytest.fixture(scope="session")
+def hil_run(request: pytest.FixtureRequest) -> Iterator[Recorder]:
+    """Begin the run (identity and serial check, run record) and yield its recorder."""
+    run = compliance_run(request.config)
+    if run is None:
+        pytest.fail("hil_run needs a compliance test (one with a requirement marker)")
+    unit = request.getfixturevalue("unit_identity")
+    # the instruments are part of the record when the session's tests use the bench
+    # (a suite whose unit identity comes from elsewhere may never open it)
+    uses_bench = any("bench" in getattr(i, "fixturenames", ()) for i in request.session.items)
+    identities = request.getfixturevalue("bench_identities") if uses_bench else []
+    try:
+        recorder = run.begin(unit, list(identities))
+    except InputError as error:
+        exit_on_input_error(error)
+        raise
+    request.config.stash[RECORDER_KEY] = recorder
+    yield recorder
+
+
+class MeasureForCurrentTest:
+    """The ``measure`` fixture: records against the requirements the running test declares.
+
+    One object serves the whole session and forwards to a per-test ``Measure`` created on
+    first use: a function-scoped fixture would cost every test ~0.3 ms of pytest's
+    fixture machinery, as much as taking the measurement itself.
+    """
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        self._request = request
+
+    def current(self) -> Measure:
+        item = self._request.config.stash.get(CURRENT_ITEM_KEY, None)
+        if item is None:
+            raise RuntimeError("measure used outside a running test")
+        m = measure_of(item)
+        if m is None:
+            recorder = self._request.getfixturevalue("hil_run")
+            m = measure_of(item, recorder)
+        assert m is not None
+        return m
+
+    def __call__(
+        self, requirement_id: str, value: float | None, unit: str | None = None, **kwargs: Any
+    ) -> Verdict:
+        return self.current()(requirement_id, value, unit, **kwargs)
+
+    def check(self, requirement_id: str, conforms: bool, **kwargs: Any) -> Verdict:
+        return self.current().check(requirement_id, conforms, **kwargs)
+
+
+def measure_of(item: pytest.Item, recorder: Recorder | None = None) -> Measure | None:
+    """The test's ``Measure`` (created on first use); None before the run has begun."""
+    from harness.recording.measure import Measure
+
+    m = item.stash.get(MEASURE_KEY, None)
+    if m is None:
+        recorder = recorder or item.config.stash.get(RECORDER_KEY, None)
+        if recorder is None:
+            return None
+        m = item.stash[MEASURE_KEY] = Measure(recorder, item.nodeid, declared(item))
+    return m
+
+
+@pytest.fixture(scope="session")
+def captures(request: pytest.FixtureRequest, hil_run: Recorder) -> CaptureArchive:
+    """Where a compliance test keeps the raw records its verdicts come from."""
+    from harness.recording.captures import CaptureArchive
+
+    run = compliance_run(request.config)
+    assert run is not None
+    return CaptureArchive(run.run_dir)
+
+
+@pytest.fixture(scope="session")
+def measure(request: pytest.FixtureRequest, hil_run: Recorder) -> MeasureForCurrentTest:
+    """Record measurements against the requirements the running test declares."""
+    return MeasureForCurrentTest(request)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.config.stash[CURRENT_ITEM_KEY] = item

@@ -1,0 +1,179 @@
+"""Every input of a compliance session, checked before anything is touched.
+
+When pytest has collected the session's tests and some carry a ``requirement`` marker,
+the bench file, the spec, the markers' requirement ids, the simulated faults, the
+calibration dates, the signing key, the names typed on the command line and the results
+store are checked, in that order; the first problem ends the session with one line and
+exit status 2. Only then is the ``ComplianceRun`` created (its store already open), and
+nothing of the bench has been opened yet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.data import SIM_BENCH
+from harness.data import bench_path as packaged_or_given
+from harness.errors import HilError, InputError
+from harness.plugin.session import RUN_KEY, declared, exit_on_input_error
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    compliance = [item for item in items if declared(item)]
+    if not compliance or config.option.collectonly:
+        if compliance:
+            _prepare(config, compliance, check_only=True)
+        return
+    _prepare(config, compliance, check_only=False)
+
+
+def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: bool) -> None:
+    from harness.plugin.run import (
+        ComplianceRun,
+        RunOptions,
+        check_options,
+        new_run_id,
+        signing_key_for,
+    )
+
+    try:
+        bench, spec = _load_inputs(config)
+        for item in items:
+            for rid in declared(item):
+                if rid not in spec.requirements:
+                    path, line, _ = item.location
+                    raise InputError(
+                        path,
+                        f"requirement marker of {item.name}",
+                        f"a requirement id of spec {spec.id} {spec.version}",
+                        line=None if line is None else line + 1,
+                        got=rid,
+                    )
+        faults = _check_faults(config, bench)
+        overrides = _calibration_overrides(config, bench)
+        sign_key = signing_key_for(config.getoption("sign_key", None), bench)
+    except HilError as error:
+        exit_on_input_error(error)
+        return
+    if check_only:
+        return
+    from harness.recording.provenance import login_name
+
+    root = Path(str(config.rootpath))
+    reports = Path(config.getoption("reports_dir") or root / "reports")
+    env = {}
+    for text in config.getoption("env"):
+        key, sep, value = text.partition("=")
+        if not sep or not key:
+            exit_on_input_error(InputError("--env", "env", "KEY=VALUE", got=text))
+        env[key.strip()] = value.strip()
+    index = _worker(config)
+    run_id = config.getoption("run_id") or new_run_id()
+    serial = config.getoption("serial")
+    if index is not None:
+        run_id = f"{run_id}-gw{index}"
+        serials_opt = config.getoption("serials")
+        if serials_opt:
+            from harness.definitions.bench_pool import parse_serials
+
+            try:
+                serials = parse_serials(serials_opt)
+            except HilError as error:
+                exit_on_input_error(error)
+                return
+            if index >= len(serials):
+                exit_on_input_error(
+                    InputError(
+                        "--serials", "serials", f"a serial for worker gw{index}", got=serials_opt
+                    )
+                )
+            serial = serials[index]
+        elif bench.document.simulation is not None and serial is None:
+            serial = f"{bench.document.simulation.unit_serial.rsplit('-', 1)[0]}-{index + 1:04d}"
+    options = RunOptions(
+        run_id=run_id,
+        operator=config.getoption("operator") or login_name(),
+        station=config.getoption("station"),
+        expected_serial=serial,
+        reports_dir=reports,
+        store_url=config.getoption("store") or str(reports / "results.db"),
+        environment=env,
+        overrides=overrides,
+        sim_faults=faults,
+        sign_key=sign_key,
+    )
+    run = ComplianceRun(options, bench, spec)
+    try:
+        check_options(options)
+        run.open_store()  # a damaged store stops the run before the bench is opened
+    except HilError as error:
+        exit_on_input_error(error)
+        return
+    config.stash[RUN_KEY] = run
+
+
+def _worker(config: pytest.Config) -> int | None:
+    """This process's index among pytest-xdist workers (None when not a worker)."""
+    from harness.definitions.bench_pool import worker_index
+
+    workerinput = getattr(config, "workerinput", None)
+    return worker_index(workerinput.get("workerid") if workerinput else None)
+
+
+def _load_inputs(config: pytest.Config) -> tuple[Any, Any]:
+    from harness.definitions.bench_file import load_bench
+    from harness.judging.spec import load_spec
+
+    bench_opt = config.getoption("bench")
+    bench_path = packaged_or_given(bench_opt) if bench_opt else SIM_BENCH
+    pool_opt, index = config.getoption("bench_pool"), _worker(config)
+    if pool_opt:
+        from harness.definitions.bench_pool import load_pool
+
+        pool = load_pool(packaged_or_given(pool_opt))
+        bench_path = pool[(index or 0) % len(pool)]
+    bench = load_bench(bench_path)
+    spec_opt = config.getoption("spec")
+    spec = load_spec(Path(spec_opt) if spec_opt else bench.spec_path)
+    return bench, spec
+
+
+def _check_faults(config: pytest.Config, bench: Any) -> list[str]:
+    faults = list(config.getoption("sim_fault"))
+    sim = bench.document.simulation
+    if faults and sim is None:
+        raise InputError(
+            "--sim-fault", "sim-fault", f"a simulated bench (bench {bench.id} is real)"
+        )
+    if sim is not None:
+        faults = [*sim.faults, *faults]
+        try:
+            from harness.sim.faults import parse_fault
+        except ImportError:
+            return faults
+        for text in faults:
+            parse_fault(text, source="--sim-fault")
+    return faults
+
+
+def _calibration_overrides(config: pytest.Config, bench: Any) -> list[str]:
+    import datetime as dt
+
+    expired = bench.expired(dt.date.today())
+    if not expired:
+        return []
+    names = ", ".join(f"{i.name} ({i.model} {i.serial}, due {i.calibration_due})" for i in expired)
+    if not config.getoption("allow_expired_calibration"):
+        raise InputError(
+            bench.path,
+            "calibration_due",
+            "instruments within calibration (or --allow-expired-calibration)",
+            got=names,
+        )
+    return [f"instrument past calibration used by operator override: {names}"]

@@ -1,0 +1,125 @@
+"""The bench process: what a compliance session sets up for the whole process.
+
+Three things hold from configuration to the end of the session: messages an operator
+must see (long waits, the results database going away) reach the terminal past pytest's
+capture; numpy's BLAS keeps to one thread; and SIGTERM behaves like Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import nullcontext
+
+import pytest
+
+_PROGRESS = pytest.StashKey["_ProgressToTerminal"]()
+
+
+class _ProgressToTerminal(logging.Handler):
+    """Shows what an operator must see at once on the terminal, past pytest's capture:
+    long waits ("waiting for auto power-off: 600 s elapsed…") and the results database
+    going away or coming back.
+
+    While a test runs, pytest has the terminal's file descriptors redirected into its
+    capture, so a plain write would only appear if the test failed. A message from the
+    main thread suspends the capture for its line, as pytest's live logging does. A
+    message from another thread (the store's uploader) is held and written by the main
+    thread at the next report, never swapping file descriptors under a running test.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        super().__init__(logging.INFO)
+        self._config = config
+        self._held: list[str] = []
+        self._held_lock = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = f"hil: {record.getMessage()}"
+        if threading.current_thread() is not threading.main_thread():
+            with self._held_lock:
+                self._held.append(line)
+            return
+        self.write_held()
+        self._write(line)
+
+    def write_held(self) -> None:
+        """Write the lines other threads left (called by the main thread)."""
+        with self._held_lock:
+            lines, self._held = self._held, []
+        for line in lines:
+            self._write(line)
+
+    def _write(self, line: str) -> None:
+        reporter = self._config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        capture = self._config.pluginmanager.get_plugin("capturemanager")
+        suspended = capture.global_and_fixture_disabled() if capture else nullcontext()
+        with suspended:
+            reporter.ensure_newline()
+            reporter.write_line(line)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _one_blas_thread()
+    progress = logging.getLogger("harness.progress")
+    progress.setLevel(logging.INFO)
+    handler = _ProgressToTerminal(config)
+    progress.addHandler(handler)
+    config.stash[_PROGRESS] = handler
+
+    def remove() -> None:
+        handler.write_held()
+        progress.removeHandler(handler)
+
+    config.add_cleanup(remove)
+    _sigterm_as_interrupt(config)
+
+
+def _sigterm_as_interrupt(config: pytest.Config) -> None:
+    """SIGTERM behaves like Ctrl-C for the whole session, evidence included.
+
+    A service manager or a line controller stops a run with SIGTERM; its default action
+    ends the process at once, without the bench's safe state, the run's results or a
+    word about the evidence package. As a ``KeyboardInterrupt`` it takes the same path
+    as Ctrl-C: bench made safe, results written, the run marked interrupted or unsealed.
+    """
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    config.add_cleanup(restore)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """After each test, write what background threads had to say."""
+    handler = item.config.stash.get(_PROGRESS, None)
+    if handler is not None:
+        handler.write_held()
+
+
+def _one_blas_thread() -> None:
+    """Let numpy's BLAS use one thread in a bench process.
+
+    The analysis and the simulation hand BLAS vectors of a few thousand points; extra
+    OpenBLAS threads gain no time on those, but spin while they wait and so burn about
+    a fifth of a run's CPU (measured: 11.1 s of user time -> 9.0 s, wall time the same).
+    On a production line each worker is a process of its own, and that spinning takes
+    the other benches' cores (benchmarks/bench_parallel.py). The limit applies to the
+    libraries loaded when it is set, so numpy (and with it its BLAS) is loaded first.
+    """
+    import numpy  # noqa: F401  (loads the BLAS library the limit is set on)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")

@@ -1,0 +1,40 @@
+"""The run of this pytest session, and what a test declares: the plugin's shared state.
+
+Every part of the plugin reaches the session's ``ComplianceRun`` (and the recorder, the
+current test and its ``Measure``) through ``config.stash`` under the keys defined here,
+never through module globals: two sessions in one process (pytester, a line's workers)
+never share a run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from harness.plugin.run import ComplianceRun
+    from harness.recording.measure import Measure, Recorder  # noqa: F401 (StashKey types)
+
+RUN_KEY = pytest.StashKey["ComplianceRun"]()
+RECORDER_KEY = pytest.StashKey["Recorder"]()
+MEASURE_KEY = pytest.StashKey["Measure"]()
+CURRENT_ITEM_KEY = pytest.StashKey[pytest.Item]()
+
+
+def compliance_run(config: pytest.Config) -> ComplianceRun | None:
+    """The run of this session, or None when it has no compliance tests."""
+    return config.stash.get(RUN_KEY, None)
+
+
+def declared(item: pytest.Item) -> list[str]:
+    """The requirement ids a test declares with ``@pytest.mark.requirement(...)``."""
+    ids: list[str] = []
+    for marker in item.iter_markers("requirement"):
+        ids.extend(str(a) for a in marker.args)
+    return ids
+
+
+def exit_on_input_error(error: Exception) -> None:
+    """End the session before anything is touched: one line, exit status 2."""
+    pytest.exit(f"input error: {error}", returncode=2)
