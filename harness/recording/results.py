@@ -19,6 +19,7 @@ through a temporary file renamed into place, so a reader never sees half a file.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -151,6 +152,22 @@ def _frame(rows: Any) -> pd.DataFrame:
         values = [found.get(name) for found in conditions]
         frame[f"{CONDITION_PREFIX}{name}"] = pd.Series(values, dtype="string")
     return frame
+
+
+def finite_or_none(value: object) -> float | None:
+    """A cell of the tidy table as a Python float, or None when it holds no number.
+
+    In the table a missing number is NaN (``float64``) and a missing text is ``pd.NA``;
+    a reader of single cells (a report's limits, a chart's spec lines) wants a plain
+    ``float | None`` instead, so ``x is None`` is the one test for "not recorded". NaN,
+    ±inf, None, ``pd.NA`` and anything that is not a number all give None; numpy and
+    Python numbers give a Python float.
+    """
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _series(values: list[Any], dtype: str) -> pd.Series:

@@ -48,6 +48,7 @@ from harness.errors import InputError
 from harness.judging.spec import Spec, load_spec
 from harness.judging.verdict import Verdict
 from harness.recording.record import RunRecord
+from harness.recording.results import finite_or_none
 from harness.reporting.plots import PlotFile, make_figures
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -239,16 +240,16 @@ def _group(frame: pd.DataFrame, spec: Spec | None) -> list[RequirementResult]:
 
 def _row(row: pd.Series, conditions: list[str]) -> ResultRow:
     rule = str(row["decision_rule"])
-    value, u = _number(row["value"]), _number(row["expanded_uncertainty"]) or 0.0
+    value, u = finite_or_none(row["value"]), finite_or_none(row["expanded_uncertainty"]) or 0.0
     unit = str(row["unit"] or "")
     if rule == "check":
         shown = "conforms" if value else "does not conform"
         text, u_text, limits = shown, "—", "—"
     else:
         text, u_text = format_measured(value, u)
-        limits = _limits(_number(row["lower_limit"]), _number(row["upper_limit"]))
+        limits = _limits(finite_or_none(row["lower_limit"]), finite_or_none(row["upper_limit"]))
     cond = "; ".join(_condition(c[5:], str(row[c])) for c in conditions if pd.notna(row[c]))
-    k = _number(row["coverage_factor"]) or 2.0
+    k = finite_or_none(row["coverage_factor"]) or 2.0
     quantity = str(row["quantity"]).replace("_", " ")
     return ResultRow(quantity, text, u_text if k == 2.0 else f"{u_text} (k = {k:g})", unit,
                      limits, rule, str(row["verdict"]), cond, str(row["note"] or ""))  # fmt: skip
@@ -291,14 +292,6 @@ def _limits(lower: float | None, upper: float | None) -> str:
     if upper is not None:
         return f"≤ {upper:g}"
     return "—" if lower is None else f"≥ {lower:g}"
-
-
-def _number(value: object) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _due(text: str | None, on: date) -> bool:

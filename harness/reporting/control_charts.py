@@ -38,6 +38,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from harness.recording.results import finite_or_none
+
 E2 = 2.66
 """I-chart factor: 3/d₂ with d₂ = 1.128 for moving ranges of two."""
 D4 = 3.267
@@ -172,21 +174,12 @@ def write_charts(
                 Path(out_dir) / f"imr_{_safe(rid)}.png",
                 title=f"{rid}: I-MR chart, {len(rows)} units",
                 unit=unit,
-                lower_spec=_number(newest["lower_limit"]),
-                upper_spec=_number(newest["upper_limit"]),
+                lower_spec=finite_or_none(newest["lower_limit"]),
+                upper_spec=finite_or_none(newest["upper_limit"]),
                 labels=[str(s) for s in rows["unit_serial"]],
             )
         )
     return written
-
-
-def _number(value: object) -> float | None:
-    """A finite limit, or None for a missing one (None, NaN, pd.NA)."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _safe(name: str) -> str:

@@ -43,6 +43,7 @@ from harness.analysis.levels import estimate_levels
 from harness.analysis.phase_metrics import measure_phases
 from harness.analysis.phases import find_phases
 from harness.judging.units import UnitParseError, convert, parse_quantity
+from harness.recording.results import finite_or_none
 
 FloatArray = npt.NDArray[np.float64]
 FIGSIZE_IN = (7.2, 3.0)
@@ -197,7 +198,7 @@ def _draw_waveform(record: _Record, rows: pd.DataFrame, target: Path) -> str:
     fig, ax = _figure()
     ax.plot(*_decimate(record.t, y), color=_TRACE, linewidth=0.6, label="load current")
     first = rows.iloc[0]
-    lower, upper = _finite(first["lower_limit"]), _finite(first["upper_limit"])
+    lower, upper = finite_or_none(first["lower_limit"]), finite_or_none(first["upper_limit"])
     guard = float(rows["expanded_uncertainty"].max())
     guarded = str(first["decision_rule"]) in ("guarded", "non-binary") and guard > 0
     labelled: set[str] = set()
@@ -261,7 +262,7 @@ def _draw_ramp(record: _Record, rows: pd.DataFrame, target: Path) -> str:
     row = rows.iloc[0] if not rows.empty else None
     recorded = "" if row is None else f"; recorded rise time {float(row['value']):.4g} s"
     limits = "" if row is None else "; limits " + _limits(
-        _finite(row["lower_limit"]), _finite(row["upper_limit"]), "s")  # fmt: skip
+        finite_or_none(row["lower_limit"]), finite_or_none(row["upper_limit"]), "s")  # fmt: skip
     caption = f"WAV-RAMP: soft start at {load_text(record.load_ohms)}{recorded}{limits}"
     title = f"WAV-RAMP soft start, {load_text(record.load_ohms)}"
     ax.set_title(title, loc="left", fontsize=8.5)
@@ -281,7 +282,7 @@ def _draw_event(record: _Record, timed: pd.DataFrame, current: pd.DataFrame, tar
     parts: list[str] = []
     for _, row in timed.iterrows():
         unit = str(row["unit"])
-        value, upper = _finite(row["value"]), _finite(row["upper_limit"])
+        value, upper = finite_or_none(row["value"]), finite_or_none(row["upper_limit"])
         if value is not None:
             ax.axvline(convert(value, unit, "ms"), color="#27ae60", linewidth=1.0,
                        label=f"{row['requirement_id']} measured {value:.4g} {unit}")  # fmt: skip
@@ -290,7 +291,7 @@ def _draw_event(record: _Record, timed: pd.DataFrame, current: pd.DataFrame, tar
                        label=f"limit {upper:g} {unit}")  # fmt: skip
         parts.append(f"{row['requirement_id']} {'—' if value is None else f'{value:.4g}'} {unit}")
     for _, row in current.iterrows():
-        upper, unit = _finite(row["upper_limit"]), str(row["unit"])
+        upper, unit = finite_or_none(row["upper_limit"]), str(row["unit"])
         if upper is not None:
             label = f"{row['requirement_id']} limit {upper:g} {_pretty(unit)}"
             ax.axhline(convert(upper, unit, "uA"), color=_LIMIT, linestyle=":", linewidth=0.9,
@@ -322,14 +323,6 @@ def _first_crossing(t: FloatArray, frac: FloatArray, level: float) -> float | No
     k = int(above[0])
     f0, f1 = float(frac[k - 1]), float(frac[k])
     return float(t[k - 1] + (t[k] - t[k - 1]) * (level - f0) / (f1 - f0))
-
-
-def _finite(value: object) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _limits(lower: float | None, upper: float | None, unit: str) -> str:

@@ -55,7 +55,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from harness.recording.results import load
+from harness.recording.results import finite_or_none, load
 from harness.recording.store.results_store import ResultsStore
 
 Aggregate = Literal["worst", "mean"]
@@ -102,8 +102,8 @@ def capability(
     if n < 2:
         return Capability(n, mean, None, None, None)
     sd = float(x.std(ddof=1))
-    lsl = _limit(lsl)
-    usl = _limit(usl)
+    lsl = finite_or_none(lsl)
+    usl = finite_or_none(usl)
     scale = max(abs(mean), abs(lsl or 0.0), abs(usl or 0.0))
     if sd <= ROUNDING * scale or (lsl is None and usl is None):
         return Capability(n, mean, sd, None, None)
@@ -215,7 +215,7 @@ def requirement_table(
     rows = []
     for rid, group in values.groupby("requirement_id", sort=True):
         newest = group.iloc[-1]
-        lsl, usl = _limit(newest["lower_limit"]), _limit(newest["upper_limit"])
+        lsl, usl = finite_or_none(newest["lower_limit"]), finite_or_none(newest["upper_limit"])
         cap = capability(group["value"].to_numpy(dtype=np.float64), lsl, usl)
         rows.append({"requirement_id": rid, "unit": newest["unit"], "n": cap.n,
                      "mean": cap.mean, "sd": cap.sd, "lower_limit": lsl,
@@ -227,15 +227,6 @@ def requirement_table(
     table[floats] = table[floats].astype("float64")  # None -> NaN, pandas' missing number
     table = table.astype({"units": "Int64", "first_pass": "Int64", "unit": "string"})
     return table.sort_values("requirement_id", ignore_index=True)[TABLE_COLUMNS]
-
-
-def _limit(value: object) -> float | None:
-    """A finite limit, or None for a missing one (None, NaN, pd.NA)."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _margin(frame: pd.DataFrame) -> pd.Series:
