@@ -32,7 +32,7 @@ from harness.judging.spec import Spec
 from harness.recording.measure import Recorder
 from harness.recording.provenance import git_commit, host_name, package_versions, python_version
 from harness.recording.record import InstrumentIdentity, RunRecord, RunStatus, UnitIdentity, utc_now
-from harness.recording.store.journal import BufferedStore, open_store
+from harness.recording.store import Store, open_store
 from harness.recording.store.results_store import ResultsStore
 
 _progress = logging.getLogger("harness.progress")
@@ -164,7 +164,7 @@ class ComplianceRun:
         self.spec = spec
         self.record: RunRecord | None = None
         self.recorder: Recorder | None = None
-        self.store: ResultsStore | BufferedStore | None = None
+        self.store: Store | None = None
 
     @property
     def run_dir(self) -> Path:
@@ -203,7 +203,7 @@ class ComplianceRun:
         self.recorder = Recorder(self.options.run_id, self.spec, store)
         return self.recorder
 
-    def open_store(self) -> ResultsStore | BufferedStore:
+    def open_store(self) -> Store:
         """Open the results store and say what earlier runs on this host left behind.
 
         Called before the bench is opened, so a damaged store stops the run before any
@@ -256,8 +256,9 @@ class ComplianceRun:
             self.store.finish_run(self.record.run_id, outcome, ended)
         # From the bench's own copy: with a database server it is the journal, complete
         # even while the server is away (the upload catches up behind the run).
-        local = self.store.local if isinstance(self.store, BufferedStore) else self.store
-        table = export(local, self.record.run_id, "parquet", self.run_dir / "results.parquet")
+        table = export(
+            self.store.local, self.record.run_id, "parquet", self.run_dir / "results.parquet"
+        )
         if sealing:
             _set_run_status_column(table, outcome)
         _write_run_json(self.run_dir, self.record)
@@ -308,14 +309,14 @@ def _write_run_json(run_dir: Path, record: RunRecord) -> None:
     (run_dir / "run.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def _write_left_behind(store: ResultsStore | BufferedStore, run_id: str, folder: Path) -> bool:
+def _write_left_behind(store: Store, run_id: str, folder: Path) -> bool:
     """Give an abandoned run's folder its ``run.json`` and ``results.parquet`` from the
     store (never replacing one), so it can be sealed late. False without a folder."""
     from harness.recording.results import export
 
     if not folder.is_dir() or (folder / "run.json").exists():
         return False
-    local = store.local if isinstance(store, BufferedStore) else store
+    local = store.local
     try:
         record = local.get_run(run_id)
     except Exception:  # the store has no row: nothing to write (the folder says enough)

@@ -42,6 +42,7 @@ from typing import IO
 from sqlalchemy.engine import make_url
 
 from harness.recording.record import Measurement, RunRecord, RunStatus, utc_now
+from harness.recording.store.protocol import Store
 from harness.recording.store.results_store import ResultsStore, StaleRuns
 from harness.recording.store.schema import Durability, StoreError
 from harness.recording.store.upload import (
@@ -57,7 +58,7 @@ _log = logging.getLogger("harness.progress")  # shown on the operator's terminal
 _BATCH = 500
 
 
-def open_store(url_or_path: str | Path, reports_dir: Path) -> ResultsStore | BufferedStore:
+def open_store(url_or_path: str | Path, reports_dir: Path) -> Store:
     """The store a run writes to: a local file as is, a database server buffered."""
     text = str(url_or_path)
     if isinstance(url_or_path, Path) or "://" not in text:

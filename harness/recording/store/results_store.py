@@ -42,6 +42,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -55,9 +56,9 @@ from harness.recording.record import RECORD_SCHEMA_VERSION, Measurement, RunReco
 from harness.recording.store.check import refuse_damaged_file, refuse_unusable_file, unusable
 from harness.recording.store.engine import open_engine, sqlite_file
 from harness.recording.store.schema import (
-    _FIXED_RUN_FIELDS,
-    _JSON_FIELDS,
-    _PID_REUSE_TOLERANCE_S,
+    FIXED_RUN_FIELDS,
+    JSON_FIELDS,
+    PID_REUSE_TOLERANCE_S,
     SCHEMA_NAME,
     STALE_BECOMES,
     STORE_SCHEMA_VERSION,
@@ -142,6 +143,11 @@ class ResultsStore:
 
     # -- runs ------------------------------------------------------------------------
 
+    @property
+    def local(self) -> ResultsStore:
+        """The bench's own copy of the rows: this store itself (see ``Store.local``)."""
+        return self
+
     def begin_run(self, record: RunRecord) -> None:
         """Insert the run row; a run_id already present is refused, never overwritten."""
         row = run_row(record)
@@ -162,7 +168,7 @@ class ResultsStore:
         """
         with self._tx(write=True) as conn:
             old = self._run(conn, record.run_id)
-            changed = [f for f in _FIXED_RUN_FIELDS if getattr(old, f) != getattr(record, f)]
+            changed = [f for f in FIXED_RUN_FIELDS if getattr(old, f) != getattr(record, f)]
             if changed:
                 raise StoreError(f"{self.where}: run {record.run_id!r}: cannot change {changed}")
             self._write_run(conn, record)
@@ -210,7 +216,7 @@ class ResultsStore:
             ).all()
             stale = StaleRuns([], [])
             for row in rows:
-                if process_alive(row.pid, row.started_at, _PID_REUSE_TOLERANCE_S):
+                if process_alive(row.pid, row.started_at, PID_REUSE_TOLERANCE_S):
                     continue
                 old = self._run(conn, row.run_id)
                 self._write_run(conn, old.model_copy(update={"status": STALE_BECOMES[row.status]}))
@@ -359,7 +365,9 @@ class ResultsStore:
         require_aware(m.taken_at, "taken_at")
         fields = m.__dict__
         return [
-            convert(json.dumps(fields[name], separators=(",", ":")) if is_json else fields[name])
+            convert(
+                json.dumps(fields[name], separators=(",", ":")) if is_json else _plain(fields[name])
+            )
             for name, is_json, convert in self._insert_plan
         ]
 
@@ -373,8 +381,8 @@ class ResultsStore:
         identity: Callable[[Any], Any] = lambda value: value  # noqa: E731
         self._insert_plan = [
             (
-                _JSON_FIELDS.get(key, key),
-                key in _JSON_FIELDS,
+                JSON_FIELDS.get(key, key),
+                key in JSON_FIELDS,
                 measurements_table.c[key].type.bind_processor(dialect) or identity,
             )
             for key in keys
@@ -433,6 +441,15 @@ class ResultsStore:
             f"{self.where}: run {m.run_id!r} already has seq {m.seq}; measurements are "
             "append-only (use next_seq)"
         )
+
+
+def _plain(value: Any) -> Any:
+    """A verdict or decision rule as the text the column holds (``Verdict.value``).
+
+    They are ``str`` enums, but a database driver may adapt an enum by its *name*
+    (``CONDITIONAL_PASS``) rather than its value; the column must keep the value.
+    """
+    return value.value if isinstance(value, Enum) else value
 
 
 __all__ = [

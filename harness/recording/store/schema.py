@@ -51,11 +51,11 @@ A_STORE = "a results database (microcurrent-hil)"
 Durability = Literal["normal", "fsync"]
 
 # Fields fixed when a run begins: changing them later would break traceability.
-_FIXED_RUN_FIELDS = (
+FIXED_RUN_FIELDS = (
     "bench_id", "station", "operator", "spec_id", "spec_version", "spec_sha256",
     "harness_version", "started_at", "host", "pid",
 )  # fmt: skip
-_PID_REUSE_TOLERANCE_S = 60.0
+PID_REUSE_TOLERANCE_S = 60.0
 
 
 class StoreError(HilError):
@@ -164,7 +164,7 @@ measurements_table = Table(
     Column("taken_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("run_id", "seq", name="pk_measurements_run_seq"),
 )  # fmt: skip
-_JSON_FIELDS = {"conditions_json": "conditions", "instruments_json": "instruments",
+JSON_FIELDS = {"conditions_json": "conditions", "instruments_json": "instruments",
                 "attachments_json": "attachments"}  # fmt: skip
 
 
@@ -226,7 +226,7 @@ def measurement_from_row(row: dict[str, Any]) -> Measurement:
     """Rebuild a validated ``Measurement`` from a ``measurements`` table row."""
     if row["schema_version"] != RECORD_SCHEMA_VERSION:
         raise StoreSchemaError(f"measurement schema version {row['schema_version']} unknown")
-    for column, field in _JSON_FIELDS.items():
+    for column, field in JSON_FIELDS.items():
         row[field] = json.loads(row.pop(column))
     return Measurement.model_validate(row)
 

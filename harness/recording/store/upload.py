@@ -33,7 +33,7 @@ from harness.recording.provenance import host_name
 from harness.recording.record import Measurement
 from harness.recording.store.results_store import ResultsStore, StaleRuns, measurement_from_row
 from harness.recording.store.schema import (
-    _FIXED_RUN_FIELDS,
+    FIXED_RUN_FIELDS,
     StoreError,
     measurements_table,
     runs_table,
@@ -104,7 +104,7 @@ class JournalUpload:
             there = has_run(conn, run_id)
         if there:
             theirs = central.get_run(run_id)
-            changed = [f for f in _FIXED_RUN_FIELDS if getattr(theirs, f) != getattr(mine, f)]
+            changed = [f for f in FIXED_RUN_FIELDS if getattr(theirs, f) != getattr(mine, f)]
             if changed:
                 raise StoreError(
                     f"{central.where}: run {run_id!r} exists there as another run "
