@@ -92,6 +92,10 @@ class SimBench:
             * (1.0 - self.faults.phase_asymmetry),
             stuck_polarity=self.faults.stuck_polarity,
             leak_a=self.faults.leak_ua * 1e-6,
+            edge_tau_s=self.faults.slew_us * 1e-6,
+            biphasic_gap_s=None
+            if self.faults.biphasic_gap_ms is None
+            else self.faults.biphasic_gap_ms * 1e-3,
         )
         self.load_bank = dict(LOAD_BANK_OHMS)
         self._load: float | None = None

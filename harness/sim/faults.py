@@ -23,6 +23,16 @@ a real unit can have") and is caught by at least one requirement:
 | `boost_unlimited` | BOOST never times out and stacks levels uncapped | OUT-BOOST, OUT-ABSMAX |
 | `report_level_offset=N` | firmware reports level + N | COM-STATE |
 | `reboot_at_s=T` | watchdog reset at T s on the bench clock | none (see below) |
+| `slew_us=TAU` | slow output stage: first-order edges, time constant TAU us | see below |
+| `biphasic_gap_ms=G` | wrong output profile: biphasic pairs, G ms gap, no reversal | see below |
+
+`slew_us` and `biphasic_gap_ms` give the scope records real captures have: edges that
+span many samples, and the other common waveform class of microcurrent devices. A slew
+of tens of microseconds changes no RMD-1 number beyond its uncertainty (widths are taken
+at 50 %, plateaus after the edge has settled), so the suite must still pass such a unit:
+the fault proves the analysis holds on finite edges. A slew of milliseconds eats into
+each 12.5 ms pulse (lower charge and plateau). A biphasic unit breaks what RMD-1 requires
+of its monophasic, polarity-reversing output (tests/suites/test_fault_matrix.py says which).
 
 `reboot_at_s` is the one fault no requirement catches: a unit that restarts is not out of
 a limit, it is out of the test. The output stops, the firmware starts again switched off,
@@ -83,6 +93,8 @@ class FaultProfile:
     boost_unlimited: bool = False
     report_level_offset: int = 0
     reboot_at_s: float | None = None
+    slew_us: float = 0.0
+    biphasic_gap_ms: float | None = None
 
     @classmethod
     def from_faults(
@@ -142,6 +154,8 @@ _NUMERIC: dict[str, tuple[Callable[[str], FaultValue], str]] = {
     "autooff_s": (_number(0.0, 1e6, low_open=True), "seconds > 0"),
     "report_level_offset": (_offset, "an integer in [-4, 4]"),
     "reboot_at_s": (_number(0.0, 1e6, low_open=True), "seconds in (0, 1e6]"),
+    "slew_us": (_number(0.0, 5000.0), "microseconds in [0, 5000]"),
+    "biphasic_gap_ms": (_number(0.0, 10.0), "milliseconds in [0, 10]"),
 }
 
 KNOWN_FAULTS: tuple[str, ...] = tuple(sorted((*_NUMERIC, *_SWITCHES, *_FLAGS)))

@@ -71,6 +71,13 @@ class OutputStage:
     stuck_polarity: bool = False
     leak_a: float = 0.0
     edge_s: float = EDGE_TIME_S
+    edge_tau_s: float = 0.0
+    """First-order pulse edges with this time constant (a slow output stage, an output
+    filter) instead of the linear ``edge_s`` ramps; 0: linear edges."""
+    biphasic_gap_s: float | None = None
+    """Biphasic pulse pairs (+ phase, this gap at zero, - phase of equal width, both within
+    the half period a monophasic pulse takes) instead of monophasic pulses whose polarity
+    reverses every half cycle; None: monophasic."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +182,47 @@ def _polarity_factor(drive: Drive, rel: FloatArray, pos: Level, neg: Level) -> F
     return np.where(positive, pos, np.negative(neg))
 
 
+def biphasic_phase_s(stage: OutputStage, drive: Drive) -> float:
+    """Width of each phase of a biphasic pair: the pair and its gap fill half a period."""
+    gap = stage.biphasic_gap_s or 0.0
+    return max(0.0, 0.5 * (0.5 * drive.period - gap))
+
+
+def _first_order(rel: FloatArray, on: float, width: float, tau: float) -> FloatArray:
+    """0..1 response of a first-order stage to a rectangular pulse [on, on + width)."""
+    x = rel - on
+    rise = -np.expm1(-np.clip(x, 0.0, None) / tau)
+    top = -np.expm1(-width / tau)
+    fall = top * np.exp(-np.clip(x - width, 0.0, None) / tau)
+    return np.where(x < 0.0, 0.0, np.where(x < width, rise, fall))
+
+
+def _shaped(stage: OutputStage, drive: Drive, rel: FloatArray) -> FloatArray:
+    """Signed -1..1 shape of one period, for first-order edges or biphasic pairs."""
+    x = rel * (1.0 / drive.period)
+    x -= np.floor(x)
+    x *= drive.period
+    if stage.biphasic_gap_s is None:
+        width = 0.5 * drive.period
+        if stage.edge_tau_s > 0.0:
+            return _first_order(x, 0.0, width, stage.edge_tau_s)
+        return np.clip(np.minimum(x, width + stage.edge_s - x) / stage.edge_s, 0.0, 1.0)
+    w = biphasic_phase_s(stage, drive)
+    second = w + stage.biphasic_gap_s
+    if stage.edge_tau_s > 0.0:
+        return _first_order(x, 0.0, w, stage.edge_tau_s) - _first_order(
+            x, second, w, stage.edge_tau_s
+        )
+    pos = np.clip(np.minimum(x, w + stage.edge_s - x) / stage.edge_s, 0.0, 1.0)
+    y = x - second
+    neg = np.clip(np.minimum(y, w + stage.edge_s - y) / stage.edge_s, 0.0, 1.0)
+    return pos - neg
+
+
 def _pulse_shape(stage: OutputStage, drive: Drive, rel: FloatArray) -> FloatArray:
     """The 0..1 trapezoid pulse train, computed in place over rel (time from origin)."""
+    if stage.edge_tau_s > 0.0 or stage.biphasic_gap_s is not None:
+        return _shaped(stage, drive, rel)
     rel *= 1.0 / drive.period
     rel -= np.floor(rel)
     high = 0.5 + stage.edge_s / drive.period
@@ -192,6 +238,10 @@ def _signed_pulses(
 ) -> FloatArray:
     """Pulse train times `pos` on positive half-cycles and `-neg` on negative ones."""
     rel = np.subtract(t, drive.origin)
+    if stage.biphasic_gap_s is not None:  # each pair balanced: no polarity reversal
+        shape = _pulse_shape(stage, drive, rel)
+        positive = shape > 0.0
+        return np.where(positive, shape * pos, shape * neg)
     factor = pos if stage.stuck_polarity else _polarity_factor(drive, rel, pos, neg)
     shape = _pulse_shape(stage, drive, rel)
     shape *= factor
@@ -261,7 +311,18 @@ def breakpoints(stage: OutputStage, seg: Segment, a: float, b: float) -> FloatAr
         n1 = np.ceil((b - drive.origin) / drive.period) + 1
         base = drive.origin + np.arange(n0, n1 + 1) * drive.period
         half = 0.5 * drive.period
-        parts += [base, base + stage.edge_s, base + half, base + half + stage.edge_s]
+        edges = [0.0, half]
+        if stage.biphasic_gap_s is not None:
+            w = biphasic_phase_s(stage, drive)
+            edges = [0.0, w, w + stage.biphasic_gap_s, 2 * w + stage.biphasic_gap_s]
+        after = (
+            stage.edge_tau_s * np.array([0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0, 30.0])
+            if stage.edge_tau_s > 0.0
+            else np.array([stage.edge_s])
+        )
+        for edge in edges:
+            parts.append(base + edge)
+            parts += [base + edge + d for d in after]
         m0 = np.floor((a - drive.origin) / drive.half_cycle)
         m1 = np.ceil((b - drive.origin) / drive.half_cycle)
         parts.append(drive.origin + np.arange(m0, m1 + 1) * drive.half_cycle)
@@ -317,7 +378,11 @@ def mean_abs_output(stage: OutputStage, seg: Segment, t: float) -> float:
         return 0.0
     limit = current_limit(stage, seg.load_ohms, seg.burden_ohms)
     level = min(_level_at(drive, t), limit)
-    return level if drive.mode == "dc" else 0.5 * level
+    if drive.mode == "dc":
+        return level
+    if stage.biphasic_gap_s is not None:
+        return level * 2.0 * biphasic_phase_s(stage, drive) / drive.period
+    return 0.5 * level
 
 
 def battery_current(
