@@ -1,10 +1,11 @@
 """Fuzzing the capture readers (harness/analysis/capture_io.py).
 
 Properties: any file handed to `read_capture` (random CSV text, mutations of each of the
-three CSV layouts, junk or odd arrays in an .npz, junk or damaged Parquet) is either a
-capture that can be trusted (at least two finite samples, a finite start time and a
-finite positive spacing) or an `InputError` naming the file; a capture written in any
-layout reads back with the same time base and samples. Edge cases of the header numbers and
+five CSV layouts, random bytes, junk or odd arrays in an .npz, junk or damaged Parquet)
+is either a capture that can be trusted (at least two finite samples, a finite start
+time, a finite positive spacing, and a recorded load that is None or a finite positive
+resistance) or an `InputError` naming the file; a capture written in any layout reads
+back with the same time base, samples and load. Edge cases of the header numbers and
 of the time span are stated one by one: refused (naming the file, line and field) or read
 (with the values worked out here, not by the reader).
 """
@@ -46,6 +47,8 @@ def _read_or_refuse(name: str, content: bytes) -> Capture | None:
     assert np.all(np.isfinite(capture.volts)), "non-finite samples accepted"
     assert math.isfinite(capture.t0), f"t0 {capture.t0} accepted"
     assert math.isfinite(capture.dt) and capture.dt > 0, f"dt {capture.dt} accepted"
+    load = capture.load_ohms
+    assert load is None or (math.isfinite(load) and load > 0), f"load {load} accepted"
     return capture
 
 
@@ -68,14 +71,32 @@ def csv_texts(draw: st.DrawFn) -> str:
 
 
 def _layouts(t0: float, dt: float, volts: list[float]) -> dict[str, str]:
-    """The same capture in the three CSV layouts the harness reads."""
+    """The same capture in the five CSV layouts the harness reads."""
     rows = [(t0 + k * dt, v) for k, v in enumerate(volts)]
     plain = "time_s,volts\n" + "".join(f"{t!r},{v!r}\n" for t, v in rows)
     keysight = "x-axis,1\nsecond,Volt\n" + "".join(f"{t:.12e},{v!r}\n" for t, v in rows)
     rigol = f"X,CH1,Start,Increment,\nSequence,Volt,{t0!r},{dt!r}\n" + "".join(
         f"{k},{v!r},\n" for k, v in enumerate(volts)
     )
-    return {"csv": plain, "keysight-csv": keysight, "rigol-csv": rigol}
+    labels = {0: f"Record Length,{len(rows)},,", 1: f"Sample Interval,{dt!r},,"}
+    tek = "".join(f"{labels.get(k, ',,,')}{t:.12e},{v!r},\n" for k, (t, v) in enumerate(rows))
+    mso = (
+        f"Model,MSO44\n\nHorizontal Units,s\nSample Interval,{dt!r}\nVertical Units,V\n"
+        + "Label,\nTIME,CH1\n"
+        + "".join(f"{t:.12e},{v!r}\n" for t, v in rows)
+    )
+    return {
+        "csv": plain,
+        "keysight-csv": keysight,
+        "rigol-csv": rigol,
+        "tektronix-csv": tek,
+        "tektronix-mso-csv": mso,
+    }
+
+
+_CSV_LAYOUTS = st.sampled_from(
+    ["csv", "keysight-csv", "rigol-csv", "tektronix-csv", "tektronix-mso-csv"]
+)
 
 
 _VOLTS = st.lists(st.floats(-10.0, 10.0, width=32), min_size=2, max_size=40)
@@ -90,7 +111,7 @@ def test_random_csv_is_a_capture_or_an_input_error(text: str) -> None:
 
 
 @FUZZ_SLOW
-@given(st.data(), _T0, _DT, _VOLTS, st.sampled_from(["csv", "keysight-csv", "rigol-csv"]))
+@given(st.data(), _T0, _DT, _VOLTS, _CSV_LAYOUTS)
 def test_mutated_csv_layouts_are_a_capture_or_an_input_error(
     data: st.DataObject, t0: float, dt: float, volts: list[float], layout: str
 ) -> None:
@@ -99,13 +120,19 @@ def test_mutated_csv_layouts_are_a_capture_or_an_input_error(
 
 
 @FUZZ_SLOW
-@given(_T0, _DT, _VOLTS, st.sampled_from(["csv", "keysight-csv", "rigol-csv"]))
+@given(_T0, _DT, _VOLTS, _CSV_LAYOUTS)
 def test_each_csv_layout_reads_back(t0: float, dt: float, volts: list[float], layout: str) -> None:
     capture = _read_or_refuse("capture.csv", _layouts(t0, dt, volts)[layout].encode())
     assert capture is not None and capture.source_format == layout
     np.testing.assert_array_equal(capture.volts, np.asarray(volts, dtype=np.float64))
     assert math.isclose(capture.dt, dt, rel_tol=1e-6)
     assert math.isclose(capture.t0, t0, rel_tol=1e-9, abs_tol=1e-9 * dt)
+
+
+@FUZZ_SLOW
+@given(st.binary(min_size=1, max_size=300))
+def test_random_bytes_are_a_capture_or_an_input_error(content: bytes) -> None:
+    _read_or_refuse("capture.csv", content)
 
 
 def _refusal(name: str, content: bytes) -> InputError:
@@ -199,7 +226,9 @@ _ARRAYS = st.one_of(
 
 
 @FUZZ_SLOW
-@given(st.dictionaries(st.sampled_from(["t0", "dt", "volts", "x"]), _ARRAYS, max_size=4))
+@given(
+    st.dictionaries(st.sampled_from(["t0", "dt", "volts", "load_ohms", "x"]), _ARRAYS, max_size=5)
+)
 def test_npz_with_odd_arrays_is_a_capture_or_an_input_error(arrays: dict[str, np.ndarray]) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
@@ -252,13 +281,22 @@ def test_damaged_parquet_is_a_capture_or_an_input_error(content: bytes) -> None:
 
 
 @FUZZ_SLOW
-@given(_T0, _DT, _VOLTS, st.sampled_from([".npz", ".parquet", ".pq"]))
-def test_write_capture_reads_back(t0: float, dt: float, volts: list[float], suffix: str) -> None:
-    original = Capture(t0, dt, np.asarray(volts, dtype=np.float64), "npz")
+@given(
+    _T0,
+    _DT,
+    _VOLTS,
+    st.sampled_from([".npz", ".parquet", ".pq"]),
+    st.none() | st.floats(1e-3, 1e9),
+)
+def test_write_capture_reads_back(
+    t0: float, dt: float, volts: list[float], suffix: str, load: float | None
+) -> None:
+    original = Capture(t0, dt, np.asarray(volts, dtype=np.float64), "npz", load)
     with tempfile.TemporaryDirectory(prefix="fuzz-capture-") as folder:
         path = write_capture(Path(folder) / f"capture{suffix}", original)
         back = read_capture(path)
     np.testing.assert_array_equal(back.volts, original.volts)
+    assert back.load_ohms == load
     if suffix == ".npz":
         assert (back.t0, back.dt) == (t0, dt)
     else:  # rebuilt from the printed time column
