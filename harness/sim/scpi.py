@@ -13,8 +13,14 @@ accepts `CURR:NPLC`), and a `#` in a mnemonic stands for a numeric suffix
 Each instrument declares its commands as data — one `Command(pattern, handler)` per line,
 queries ending in `?` — and the engine does the rest: matching, parameters (numbers with
 `MIN`/`MAX`/`DEF` and unit suffixes such as `mV`, `uA`, `ms`), the IEEE 488.2 common
-commands (`*IDN? *RST *CLS *ESR? *OPC *OPC? *WAI`), the status byte bits and the error
-queue with the standard codes, read back by `SYSTem:ERRor[:NEXT]?` (`+0,"No error"`).
+commands every 488.2 instrument must have (`*IDN? *RST *CLS *ESE *ESE? *ESR? *OPC *OPC?
+*SRE *SRE? *STB? *TST? *WAI`), the status byte and the error queue with the standard
+codes, read back by `SYSTem:ERRor[:NEXT]?` (`+0,"No error"`), and the commands SCPI-1999
+(section 4.2.1) requires of every SCPI instrument: `SYSTem:VERSion?` and the STATus
+subsystem (OPERation and QUEStionable registers: [:EVENt]?, :CONDition?, :ENABle[?],
+STATus:PRESet). A model whose manual has no STATus subsystem (the InfiniiVision scopes
+keep their own :OPERegister) is built with `status_subsystem=False`. An instrument's own
+table is searched first, so a model may answer a common query its own way.
 Handlers raise `ScpiError(code)` and the engine queues it, exactly as a real instrument
 reports a bad command: silently, until someone asks.
 """
@@ -36,6 +42,7 @@ ERROR_MESSAGES: dict[int, str] = {
     -113: "Undefined header",
     -131: "Invalid suffix",
     -200: "Execution error",
+    -211: "Trigger ignored",
     -221: "Settings conflict",
     -222: "Data out of range",
     -224: "Illegal parameter value",
@@ -154,6 +161,15 @@ def _match(nodes: Sequence[Node], words: Sequence[str]) -> list[int] | None:
         if tail is not None:
             return ([1] if node.suffix else []) + tail
     return None
+
+
+def header_matches(pattern: str, text: str) -> bool:
+    """Whether `text` (`VOLT:DC`, `volt`) names the manual-style `pattern` (`VOLTage[:DC]`).
+
+    For string parameters that hold a header, such as `FUNCtion "VOLT:AC"`.
+    """
+    words = text.strip().strip("\"'").lstrip(":").upper().split(":")
+    return _match(parse_pattern(pattern)[0], words) is not None
 
 
 @dataclass
@@ -309,6 +325,45 @@ class _Entry:
     handler: Handler
 
 
+@dataclass
+class StatusRegister:
+    """A SCPI status register: condition (now), event (latched since read) and enable.
+
+    An instrument sets condition bits as its state changes (`set_condition`); every bit
+    that goes true is latched in the event register, which `[:EVENt]?` reads and clears.
+    The status byte summarises `event & enable` (bit 3 QUEStionable, bit 7 OPERation).
+    """
+
+    condition: int = 0
+    event: int = 0
+    enable: int = 0
+
+    def set_condition(self, bits: int) -> None:
+        """New condition bits; rising bits latch into the event register."""
+        self.event |= bits & ~self.condition
+        self.condition = bits
+
+    def latch(self, bits: int) -> None:
+        """An event with no lasting condition (one overloaded reading, say)."""
+        self.event |= bits
+
+    def read_event(self) -> int:
+        value, self.event = self.event, 0
+        return value
+
+    def commands(self, prefix: str) -> list[Command]:
+        """[:EVENt]?, :CONDition?, :ENABle and :ENABle? under `prefix`."""
+        return [
+            Command(f"{prefix}[:EVENt]?", lambda c: str(self.read_event())),
+            Command(f"{prefix}:CONDition?", lambda c: str(self.condition)),
+            Command(f"{prefix}:ENABle", self._set_enable),
+            Command(f"{prefix}:ENABle?", lambda c: str(self.enable)),
+        ]
+
+    def _set_enable(self, call: Call) -> None:
+        self.enable = int(call.number(0, low=0, high=65535, default=0))
+
+
 class ScpiEngine:
     """Parses messages, runs handlers, keeps the status registers and the error queue."""
 
@@ -318,25 +373,42 @@ class ScpiEngine:
         *,
         identity: Callable[[], str],
         reset: Callable[[], None],
+        scpi_version: str = "1999.0",
+        status_subsystem: bool = True,
     ) -> None:
         self._identity = identity
         self._reset = reset
         self._errors: deque[int] = deque()
         self.esr = 0
+        self.ese = 0
+        self.sre = 0
+        self.operation = StatusRegister()
+        self.questionable = StatusRegister()
         common = [
             Command("*IDN?", lambda c: self._identity()),
             Command("*RST", lambda c: self._reset()),
             Command("*CLS", lambda c: self.clear_status()),
+            Command("*ESE", lambda c: setattr(self, "ese", _byte(c))),
+            Command("*ESE?", lambda c: str(self.ese)),
             Command("*ESR?", lambda c: str(self._read_esr())),
             Command("*OPC", lambda c: self._set_opc()),
             Command("*OPC?", lambda c: "1"),
-            Command("*WAI", lambda c: None),
+            Command("*SRE", lambda c: setattr(self, "sre", _byte(c) & ~64)),
+            Command("*SRE?", lambda c: str(self.sre)),
             Command("*STB?", lambda c: str(self.status_byte())),
+            Command("*TST?", lambda c: "0"),  # nothing simulated can fail its self-test
+            Command("*WAI", lambda c: None),
             Command("SYSTem:ERRor[:NEXT]?", lambda c: self.next_error()),
             Command("SYSTem:ERRor:COUNt?", lambda c: str(len(self._errors))),
-            Command("STATus:PRESet", lambda c: None),
         ]
-        self._table = [_Entry(*parse_pattern(c.pattern), c.handler) for c in (*common, *commands)]
+        if status_subsystem:
+            common += [
+                Command("SYSTem:VERSion?", lambda c: scpi_version),
+                Command("STATus:PRESet", lambda c: self._preset()),
+                *self.operation.commands("STATus:OPERation"),
+                *self.questionable.commands("STATus:QUEStionable"),
+            ]
+        self._table = [_Entry(*parse_pattern(c.pattern), c.handler) for c in (*commands, *common)]
 
     def push_error(self, code: int) -> None:
         """Queue an error; a full queue turns its last entry into -350 Queue overflow."""
@@ -351,13 +423,28 @@ class ScpiEngine:
         return error_text(self._errors.popleft() if self._errors else 0)
 
     def clear_status(self) -> None:
-        """*CLS: empty the error queue and the event status register."""
+        """*CLS: empty the error queue and every event register (enables stay)."""
         self._errors.clear()
         self.esr = 0
+        self.operation.event = self.questionable.event = 0
 
     def status_byte(self) -> int:
-        """Bit 2: error queue not empty; bit 5: an enabled standard event (all enabled)."""
-        return (4 if self._errors else 0) | (32 if self.esr else 0)
+        """The IEEE 488.2 status byte as Keysight instruments lay it out.
+
+        Bit 2: error queue not empty; bit 3: an enabled QUEStionable event; bit 5 (ESB): an
+        event enabled by *ESE; bit 7: an enabled OPERation event; bit 6 (MSS): any bit
+        enabled by *SRE. Bit 4 (MAV, a reply waiting) belongs to the connection, not to
+        the engine, and is never set: a client that can send *STB? has read its reply.
+        """
+        byte = 4 if self._errors else 0
+        byte |= 8 if self.questionable.event & self.questionable.enable else 0
+        byte |= 32 if self.esr & self.ese else 0
+        byte |= 128 if self.operation.event & self.operation.enable else 0
+        return byte | (64 if byte & self.sre else 0)
+
+    def _preset(self) -> None:
+        """STATus:PRESet: SCPI clears the OPERation and QUEStionable enable registers."""
+        self.operation.enable = self.questionable.enable = 0
 
     def execute(self, message: str) -> bytes | None:
         """Run one message (one line, maybe compound) and return its reply line, if any."""
@@ -412,6 +499,11 @@ class ScpiEngine:
     def _set_opc(self) -> None:
         # Commands complete before the next one is parsed, so OPC is set at once.
         self.esr |= 1
+
+
+def _byte(call: Call) -> int:
+    """An 8-bit register mask (*ESE, *SRE): 0 to 255."""
+    return int(call.number(0, low=0, high=255, default=0))
 
 
 def _esr_bit(code: int) -> int:

@@ -48,6 +48,10 @@ class FakeBench:
         self.calls.append(("supply", channel, volts, current_limit, on))
         self.supplies[channel] = (volts, current_limit, on)
 
+    @property
+    def load_ohms(self) -> float | None:
+        return self.load
+
     def set_ammeter_burden(self, ohms: float) -> None:
         self.burden = ohms
 

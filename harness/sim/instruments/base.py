@@ -48,11 +48,16 @@ class BenchModel(Protocol):
     @property
     def load_bank(self) -> Mapping[int, float]: ...
 
+    @property
+    def load_ohms(self) -> float | None: ...
+
     def set_load(self, ohms: float | None) -> None: ...
 
     def set_supply(self, channel: int, volts: float, current_limit: float, on: bool) -> None: ...
 
     def set_ammeter_burden(self, ohms: float) -> None: ...
+
+    def load_current(self, t: FloatArray) -> FloatArray: ...
 
     def load_voltage(self, t: FloatArray) -> FloatArray: ...
 
@@ -78,11 +83,20 @@ class SimInstrument:
     manufacturer = "Keysight Technologies"
     model = "SIM"
     firmware = "0"
+    status_subsystem = True
+    """False for a model whose manual has no SCPI STATus subsystem (the scopes)."""
 
     def __init__(self, sim: BenchModel, serial: str) -> None:
         self.sim = sim
         self.serial = serial
-        self.engine = ScpiEngine(self.commands(), identity=self.identity, reset=self.reset)
+        self.beeper = True
+        self.remote = False
+        self.engine = ScpiEngine(
+            self.commands(),
+            identity=self.identity,
+            reset=self.reset,
+            status_subsystem=self.status_subsystem,
+        )
         self.reset()
 
     def commands(self) -> list[Command]:
@@ -91,6 +105,21 @@ class SimInstrument:
 
     def reset(self) -> None:
         """Power-on / *RST state."""
+
+    def front_panel_commands(self) -> list[Command]:
+        """SYSTem:BEEPer and LOCal/REMote/RWLock, shared by the Keysight bench boxes.
+
+        The simulation has no speaker and no keys, so these only keep the state a driver
+        reads back; they exist so a driver that beeps or locks the panel gets no -113.
+        """
+        return [
+            Command("SYSTem:BEEPer[:IMMediate]", lambda c: None),
+            Command("SYSTem:BEEPer:STATe", lambda c: setattr(self, "beeper", c.boolean(0))),
+            Command("SYSTem:BEEPer:STATe?", lambda c: str(int(self.beeper))),
+            Command("SYSTem:LOCal", lambda c: setattr(self, "remote", False)),
+            Command("SYSTem:REMote", lambda c: setattr(self, "remote", True)),
+            Command("SYSTem:RWLock", lambda c: setattr(self, "remote", True)),
+        ]
 
     def identity(self) -> str:
         """The *IDN? answer: manufacturer,model,serial,firmware."""

@@ -1,47 +1,82 @@
-"""Simulated Keysight 34465A 6½-digit multimeter, used as the bench ammeter.
+"""Simulated Keysight 34465A 6½-digit multimeter: the bench ammeter, and a whole DMM.
 
-The DMM sits in series with the load. A DC current reading is an *integrating*
-measurement: the A/D converter averages the input over an aperture of NPLC power-line
-cycles (10 by default, 0.2 s at 50 Hz), which rejects mains hum and, for us, averages the
-device's pulsed output. So a reading asks the model for the exact mean current over
-[now, now + aperture], adds noise sized from the data sheet's accuracy for the range,
-and advances the virtual clock by the aperture plus a little overhead.
+On the bench the DMM sits in series with the load and measures DC current, but a third-
+party driver may ask it anything a 34465A answers, so every d.c./a.c. voltage and current
+function and 2-/4-wire resistance is here, each observing the model as
+`dmm_functions` describes (current through the shunt, voltage across the load, the
+resistance the switch connects). A DC reading *integrates*: the A/D converter averages
+the input over an aperture of NPLC power-line cycles (10 by default, 0.2 s at 50 Hz),
+which rejects mains hum and averages the device's pulsed output, so a reading asks the
+model for the exact mean over [now, now + aperture], adds noise sized from the data
+sheet's accuracy for the range, and advances the virtual clock by the aperture plus a
+little overhead (an AC reading by its filter's settling window instead).
 
-The selected range chooses the current shunt, and the shunt's resistance is in series
-with the device's output: the instrument tells the model (`set_ammeter_burden`) whenever
-the range changes, so a low range really loads a high-impedance circuit.
-Readings beyond 120 % of range are overloads and read +9.90000000E+37, as the manual says.
+The selected current range chooses the shunt, and the shunt is in series with the
+device's output: whenever a current range is selected the instrument tells the model
+(`set_ammeter_burden`), so a low range really loads a high-impedance circuit. The shunt
+stays in the circuit while another function is selected, as the wiring does not change.
 
-Commands follow the 34465A programming reference: CONFigure, MEASure?, READ?, INITiate,
-FETCh?, R?, DATA:POINts?, [SENSe:]CURRent[:DC]:RANGe / :RANGe:AUTO / :NPLC, SAMPle:COUNt,
-TRIGger:SOURce / :COUNt, SYSTem:LFRequency?.
+Commands follow the 34465A programming reference: MEASure?/CONFigure for VOLTage[:DC],
+VOLTage:AC, CURRent[:DC], CURRent:AC, RESistance, FRESistance; CONFigure?; [SENSe:]
+FUNCtion; per function [SENSe:]<f>:RANGe, :RANGe:AUTO (OFF|ON|ONCE), and for the DC
+ones :NPLCycles, :RESolution, :APERture, :ZERO:AUTO, for the AC ones :BANDwidth;
+CURRent:TERMinals; VOLTage:IMPedance:AUTO; SAMPle:COUNt; TRIGger:SOURce (IMMediate,
+BUS) / :COUNt / :DELay; INITiate, *TRG, ABORt, READ?, FETCh?, R?, DATA:REMove?,
+DATA:POINts?; SYSTem:LFRequency?, SYSTem:BEEPer, LOCal/REMote/RWLock. External and
+internal (level) triggers are refused with -221: nothing on the simulated bench is wired
+to the trigger input.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from harness.sim.instruments.base import BenchModel, SimInstrument
-from harness.sim.scpi import Call, Command, ScpiError, ieee_block, parse_number, scpi_float
+from harness.sim.instruments.dmm_functions import (
+    AC_WINDOW_S,
+    BY_NAME,
+    CURRENT_RANGES,
+    FUNCTIONS,
+    NPLC_STEPS,
+    OVERLOAD,
+    Function,
+    nplc_for_resolution,
+    range_for,
+    resolution,
+    true_value,
+)
+from harness.sim.scpi import (
+    Call,
+    Command,
+    ScpiError,
+    header_matches,
+    ieee_block,
+    parse_number,
+    scpi_float,
+)
 
-# range (A) -> (shunt ohms, accuracy % of reading, accuracy % of range); 1-year figures.
-# Shunts are approximate [E]: 100 µA ~1 kΩ down to 0.1 Ω on the 1 A and 3 A ranges.
-RANGES: dict[float, tuple[float, float, float]] = {
-    100e-6: (1000.0, 0.050, 0.025),
-    1e-3: (100.0, 0.050, 0.005),
-    10e-3: (10.0, 0.050, 0.020),
-    100e-3: (1.0, 0.050, 0.005),
-    1.0: (0.1, 0.080, 0.010),
-    3.0: (0.1, 0.200, 0.020),
-}
-NPLC_STEPS = (0.02, 0.06, 0.2, 1.0, 10.0, 100.0)
-OVERLOAD = 9.9e37
+RANGES = CURRENT_RANGES
+"""Current range (A) -> (shunt ohms, % of reading, % of range); kept for older imports."""
 OVERHEAD_S = 1e-3
 """Per-reading time on top of the aperture (trigger latency, A/D housekeeping) [E]."""
+WAITING_FOR_TRIGGER = 32
+"""OPERation status bit 5: armed, waiting for a trigger (34465A status system)."""
+
+
+@dataclass
+class Settings:
+    """One function's settings; each function remembers its own, as the meter does."""
+
+    range: float
+    auto: bool = True
+    nplc: float = 10.0
+    bandwidth: float = 20.0
+    zero_auto: bool = True
 
 
 class Keysight34465A(SimInstrument):
-    """A DC ammeter that integrates the model's current over its aperture."""
+    """A DMM that observes the model through whichever function is selected."""
 
     model = "34465A"
     firmware = "A.03.02-02.40-03.02-00.52-03-01"
@@ -50,147 +85,286 @@ class Keysight34465A(SimInstrument):
         self, sim: BenchModel, serial: str = "MY59001234", line_frequency: float = 50.0
     ) -> None:
         self.line_frequency = line_frequency
-        self.range = 100e-3
-        self.auto = True
-        self.nplc = 10.0
-        self.sample_count = 1
-        self.trigger_count = 1
-        self.trigger_source = "IMMEDIATE"
+        self.function = BY_NAME["VOLT"]
+        self.settings: dict[str, Settings] = {}
+        self.sample_count = self.trigger_count = 1
+        self.trigger_source, self.trigger_delay, self.auto_delay = "IMMEDIATE", 0.0, True
+        self.high_impedance = False
+        self.terminals = 3
+        self.armed = 0
         self.memory: list[float] = []
         self._noise = sim.rng("dmm")
         super().__init__(sim, serial)
 
     def commands(self) -> list[Command]:
-        return [
-            Command("CONFigure:CURRent[:DC]", self._configure),
+        table = [
+            Command("*TST?", lambda c: "+0"),
+            Command("*TRG", lambda c: self._bus_trigger()),
+            Command("CONFigure?", lambda c: self._configuration()),
+            Command("[SENSe:]FUNCtion[:ON]", self._set_function),
+            Command("[SENSe:]FUNCtion[:ON]?", lambda c: f'"{self.function.name}"'),
+            Command("[SENSe:]CURRent[:DC]:TERMinals", self._set_terminals),
+            Command("[SENSe:]CURRent[:DC]:TERMinals?", lambda c: f"{self.terminals:+d}"),
+            Command("[SENSe:]CURRent:AC:TERMinals", self._set_terminals),
+            Command("[SENSe:]CURRent:AC:TERMinals?", lambda c: f"{self.terminals:+d}"),
+            Command("[SENSe:]VOLTage[:DC]:IMPedance:AUTO", self._set_impedance),
             Command(
-                "CONFigure?",
-                lambda c: f'"CURR {scpi_float(self.range)},{scpi_float(self._resolution())}"',
+                "[SENSe:]VOLTage[:DC]:IMPedance:AUTO?", lambda c: str(int(self.high_impedance))
             ),
-            Command("MEASure:CURRent[:DC]?", self._measure),
-            Command("[SENSe:]FUNCtion[:ON]", self._function),
-            Command("[SENSe:]FUNCtion[:ON]?", lambda c: '"CURR"'),
-            Command("[SENSe:]CURRent[:DC]:RANGe", lambda c: self._set_range(c, 0)),
-            Command("[SENSe:]CURRent[:DC]:RANGe?", lambda c: scpi_float(self.range)),
-            Command("[SENSe:]CURRent[:DC]:RANGe:AUTO", self._set_auto),
-            Command("[SENSe:]CURRent[:DC]:RANGe:AUTO?", lambda c: str(int(self.auto))),
-            Command("[SENSe:]CURRent[:DC]:NPLCycles", self._set_nplc),
-            Command("[SENSe:]CURRent[:DC]:NPLCycles?", lambda c: scpi_float(self.nplc)),
-            Command("SAMPle:COUNt", self._set_samples),
+            Command("SAMPle:COUNt", lambda c: setattr(self, "sample_count", _count(c))),
             Command("SAMPle:COUNt?", lambda c: f"{self.sample_count:+d}"),
             Command("TRIGger:SOURce", self._set_trigger_source),
             Command("TRIGger:SOURce?", lambda c: self.trigger_source[:3]),
-            Command("TRIGger:COUNt", self._set_trigger_count),
+            Command("TRIGger:COUNt", lambda c: setattr(self, "trigger_count", _count(c))),
             Command("TRIGger:COUNt?", lambda c: f"{self.trigger_count:+d}"),
+            Command("TRIGger:DELay", self._set_delay),
+            Command("TRIGger:DELay?", lambda c: scpi_float(self._delay())),
+            Command("TRIGger:DELay:AUTO", lambda c: setattr(self, "auto_delay", c.boolean(0))),
+            Command("TRIGger:DELay:AUTO?", lambda c: str(int(self.auto_delay))),
             Command("SYSTem:LFRequency?", lambda c: f"{self.line_frequency:g}"),
             Command("INITiate[:IMMediate]", lambda c: self._initiate()),
+            Command("ABORt", lambda c: self._abort()),
             Command("READ?", lambda c: self._read()),
             Command("FETCh?", lambda c: self._format(self.memory)),
-            Command("R?", self._remove_block),
+            Command("R?", lambda c: ieee_block(self._format(self._remove(c)).encode())),
+            Command("DATA:REMove?", lambda c: self._format(self._remove(c))),
             Command("DATA:POINts?", lambda c: f"{len(self.memory):+d}"),
+            *self.front_panel_commands(),
+        ]
+        for function in FUNCTIONS:
+            table += self._function_commands(function)
+        return table
+
+    def _function_commands(self, f: Function) -> list[Command]:
+        """MEASure?, CONFigure and the [SENSe:] settings of one function."""
+        h = f.header
+
+        def s() -> Settings:
+            return self.settings[f.name]
+
+        table = [
+            Command(f"CONFigure:{h}", lambda c: self._configure(c, f)),
+            Command(f"MEASure:{h}?", lambda c: self._measure(c, f)),
+            Command(f"[SENSe:]{h}:RANGe", lambda c: self._set_range(c, f)),
+            Command(f"[SENSe:]{h}:RANGe?", lambda c: scpi_float(s().range)),
+            Command(f"[SENSe:]{h}:RANGe:AUTO", lambda c: self._set_auto(c, f)),
+            Command(f"[SENSe:]{h}:RANGe:AUTO?", lambda c: str(int(s().auto))),
+        ]
+        if f.ac:
+            return [
+                *table,
+                Command(f"[SENSe:]{h}:BANDwidth", lambda c: self._set_bandwidth(c, f)),
+                Command(f"[SENSe:]{h}:BANDwidth?", lambda c: scpi_float(s().bandwidth)),
+            ]
+        return [
+            *table,
+            Command(f"[SENSe:]{h}:NPLCycles", lambda c: self._set_nplc(c, f)),
+            Command(f"[SENSe:]{h}:NPLCycles?", lambda c: scpi_float(s().nplc)),
+            Command(f"[SENSe:]{h}:RESolution", lambda c: self._set_resolution(c, f)),
+            Command(f"[SENSe:]{h}:RESolution?", lambda c: scpi_float(self._resolution(f))),
+            Command(f"[SENSe:]{h}:APERture", lambda c: self._set_aperture(c, f)),
+            Command(f"[SENSe:]{h}:APERture?", lambda c: scpi_float(self._aperture(f))),
+            Command(f"[SENSe:]{h}:ZERO:AUTO", lambda c: self._set_zero(c, f)),
+            Command(f"[SENSe:]{h}:ZERO:AUTO?", lambda c: str(int(s().zero_auto))),
         ]
 
     def reset(self) -> None:
-        self.auto, self.nplc = True, 10.0
+        self.settings = {f.name: Settings(f.default_range) for f in FUNCTIONS}
+        self.function = BY_NAME["VOLT"]
         self.sample_count = self.trigger_count = 1
-        self.trigger_source = "IMMEDIATE"
+        self.trigger_source, self.trigger_delay, self.auto_delay = "IMMEDIATE", 0.0, True
+        self.high_impedance, self.terminals, self.armed = False, 3, 0
         self.memory = []
-        self._select_range(100e-3)
+        self.engine.operation.set_condition(0)
+        self.sim.set_ammeter_burden(CURRENT_RANGES[self.settings["CURR"].range][0])
 
-    @property
-    def aperture(self) -> float:
-        """Integration time: NPLC power-line cycles."""
-        return self.nplc / self.line_frequency
+    # --- settings -----------------------------------------------------------------
+    def _select_range(self, f: Function, value: float) -> None:
+        self.settings[f.name].range = value
+        if f.is_current:
+            self.sim.set_ammeter_burden(CURRENT_RANGES[value][0])
 
-    def _select_range(self, value: float) -> None:
-        self.range = value
-        self.sim.set_ammeter_burden(RANGES[value][0])
-
-    def _range_for(self, text: str) -> float | None:
-        """Smallest range that holds the requested value; None means autorange."""
+    def _range_text(self, f: Function, text: str) -> None:
+        """A range parameter: AUTO, MIN/MAX/DEF or a value (the range that holds it)."""
         if text.upper() == "AUTO":
-            return None
-        wanted = abs(parse_number(text, 100e-6, 3.0, 100e-3, unit="A"))
-        return next(r for r in RANGES if wanted <= r * 1.2 or r == 3.0)
+            self.settings[f.name].auto = True
+            return
+        wanted = parse_number(text, f.ranges[0], f.ranges[-1], f.default_range, f.unit)
+        self.settings[f.name].auto = False
+        self._select_range(f, range_for(f, wanted))
 
-    def _configure(self, call: Call) -> None:
+    def _configure(self, call: Call, f: Function) -> None:
+        """CONFigure: the function, range and resolution, and a one-reading trigger."""
+        self.function = f
+        self.settings[f.name].auto = True
         text = call.arg(0, required=False)
-        chosen = None if text is None else self._range_for(text)
-        self.auto = chosen is None
-        if chosen is not None:
-            self._select_range(chosen)
+        if text is not None and text.upper() != "DEF":
+            self._range_text(f, text)
+        res = call.arg(1, required=False)
+        if res is not None and not f.ac:  # AC resolution is fixed; the manual ignores it
+            self._resolution_text(f, res)
         self.sample_count = self.trigger_count = 1
         self.trigger_source = "IMMEDIATE"
 
-    def _measure(self, call: Call) -> str:
-        self._configure(call)
+    def _measure(self, call: Call, f: Function) -> str:
+        self._configure(call, f)
         return self._read()
 
-    def _function(self, call: Call) -> None:
-        if str(call.arg(0)).strip("\"'").upper() not in ("CURR", "CURR:DC", "CURRENT"):
-            raise ScpiError(-224, "only DC current is simulated")
+    def _configuration(self) -> str:
+        f = self.function
+        rng = self.settings[f.name].range
+        return f'"{f.name} {scpi_float(rng)},{scpi_float(self._resolution(f))}"'
 
-    def _set_range(self, call: Call, index: int) -> None:
-        chosen = self._range_for(str(call.arg(index)))
-        self.auto = chosen is None
-        if chosen is not None:
-            self._select_range(chosen)
+    def _set_function(self, call: Call) -> None:
+        text = str(call.arg(0))
+        found = next((f for f in FUNCTIONS if header_matches(f.header, text)), None)
+        if found is None:
+            raise ScpiError(-224, text)
+        self.function = found
 
-    def _set_auto(self, call: Call) -> None:
-        text = str(call.arg(0)).upper()
-        self.auto = text != "ONCE" and call.boolean(0)
+    def _set_range(self, call: Call, f: Function) -> None:
+        self._range_text(f, str(call.arg(0)))
 
-    def _set_nplc(self, call: Call) -> None:
+    def _set_auto(self, call: Call, f: Function) -> None:
+        if str(call.arg(0)).upper() == "ONCE":  # range once on the present input, then hold
+            self.settings[f.name].auto = True
+            self._reading(f)
+            self.settings[f.name].auto = False
+            return
+        self.settings[f.name].auto = call.boolean(0)
+
+    def _set_nplc(self, call: Call, f: Function) -> None:
         wanted = call.number(0, low=0.02, high=100.0, default=10.0)
-        self.nplc = next(n for n in NPLC_STEPS if n >= wanted * (1 - 1e-9))
+        self.settings[f.name].nplc = next(n for n in NPLC_STEPS if n >= wanted * (1 - 1e-9))
 
-    def _set_samples(self, call: Call) -> None:
-        self.sample_count = int(call.number(0, low=1, high=1_000_000, default=1))
+    def _resolution_text(self, f: Function, text: str) -> None:
+        rng = self.settings[f.name].range
+        # Finer than 100 NPLC gives cannot be met (-222); coarser than 0.02 NPLC gives is
+        # met by 0.02 NPLC, so it is accepted up to the range itself.
+        finest = resolution(f, rng, 100.0)
+        wanted = parse_number(text, finest, rng, resolution(f, rng, 10.0), f.unit)
+        self.settings[f.name].nplc = nplc_for_resolution(f, rng, wanted)
 
-    def _set_trigger_count(self, call: Call) -> None:
-        self.trigger_count = int(call.number(0, low=1, high=1_000_000, default=1))
+    def _set_resolution(self, call: Call, f: Function) -> None:
+        self._resolution_text(f, str(call.arg(0)))
+
+    def _resolution(self, f: Function) -> float:
+        s = self.settings[f.name]
+        return resolution(f, s.range, s.nplc)
+
+    def _set_aperture(self, call: Call, f: Function) -> None:
+        """APERture in seconds, held as the NPLC step that is at least that long."""
+        seconds = call.number(0, low=20e-6, high=2.0, default=self._aperture(f), unit="S")
+        wanted = seconds * self.line_frequency
+        self.settings[f.name].nplc = next((n for n in NPLC_STEPS if n >= wanted), 100.0)
+
+    def _aperture(self, f: Function) -> float:
+        if f.ac:
+            return AC_WINDOW_S[self.settings[f.name].bandwidth]
+        return self.settings[f.name].nplc / self.line_frequency
+
+    def _set_bandwidth(self, call: Call, f: Function) -> None:
+        wanted = call.number(0, low=3.0, high=200.0, default=20.0, unit="HZ")
+        self.settings[f.name].bandwidth = max(b for b in AC_WINDOW_S if b <= wanted)
+
+    def _set_zero(self, call: Call, f: Function) -> None:
+        self.settings[f.name].zero_auto = str(call.arg(0)).upper() == "ONCE" or call.boolean(0)
+
+    def _set_terminals(self, call: Call) -> None:
+        terminals = int(call.number(0, low=3, high=10, default=3))
+        if terminals not in (3, 10):
+            raise ScpiError(-224, str(terminals))
+        self.terminals = terminals
+
+    def _set_impedance(self, call: Call) -> None:
+        self.high_impedance = call.boolean(0)
 
     def _set_trigger_source(self, call: Call) -> None:
-        self.trigger_source = call.choice(0, ("IMMediate", "BUS", "EXTernal", "INTernal"))
-        if self.trigger_source != "IMMEDIATE":
-            raise ScpiError(-221, "only TRIG:SOUR IMM is simulated")
+        source = call.choice(0, ("IMMediate", "BUS", "EXTernal", "INTernal"))
+        if source not in ("IMMEDIATE", "BUS"):
+            raise ScpiError(-221, "nothing is wired to the trigger input")
+        self.trigger_source = source
 
-    def _resolution(self) -> float:
-        return self.range * 1e-6 * max(1.0, math.sqrt(10.0 / self.nplc))
+    def _set_delay(self, call: Call) -> None:
+        self.trigger_delay = call.number(0, low=0.0, high=3600.0, default=0.0, unit="S")
+        self.auto_delay = False
 
-    def _one_reading(self) -> float:
-        """Integrate the model over one aperture on the present range."""
-        clock = self.sim.clock
+    def _delay(self) -> float:
+        """Trigger delay; automatic delay is the settling time, which the model lacks: 0."""
+        return 0.0 if self.auto_delay else self.trigger_delay
+
+    # --- readings -----------------------------------------------------------------
+    def _one_reading(self, f: Function) -> float:
+        """Observe the model over one aperture on the present range."""
+        s, clock = self.settings[f.name], self.sim.clock
         t0 = clock.now()
-        current = self.sim.mean_current(t0, t0 + self.aperture)
-        clock.advance(self.aperture + OVERHEAD_S)
-        _, of_reading, of_range = RANGES[self.range]
-        noise_floor = of_range * max(1.0, math.sqrt(1.0 / self.nplc))
-        sigma = (of_reading * abs(current) + noise_floor * self.range) / 100.0 / 3.0
-        value = current + float(self._noise.normal(0.0, sigma))
-        return math.copysign(OVERLOAD, value) if abs(value) > 1.2 * self.range else value
-
-    def _reading(self) -> float:
-        """One reading, re-ranging first (each try costs an aperture) in autorange."""
-        value = self._one_reading()
-        ranges = list(RANGES)
-        for _ in range(len(ranges)):
-            if not self.auto:
-                break
-            index = ranges.index(self.range)
-            if abs(value) > self.range and index + 1 < len(ranges):
-                self._select_range(ranges[index + 1])
-            elif abs(value) < 0.1 * self.range and index > 0:
-                self._select_range(ranges[index - 1])
-            else:
-                break
-            value = self._one_reading()
+        window = self._aperture(f)
+        value = true_value(self.sim, f, t0, t0 + window)
+        clock.advance(window + OVERHEAD_S)
+        if value >= OVERLOAD:
+            self.engine.questionable.latch(f.overload_bit)
+            return OVERLOAD
+        if f.is_current and not f.ac:
+            _, of_reading, of_range = CURRENT_RANGES[s.range]
+        else:
+            of_reading, of_range = f.accuracy
+        noise_floor = of_range * max(1.0, math.sqrt(1.0 / s.nplc))
+        sigma = (of_reading * abs(value) + noise_floor * s.range) / 100.0 / 3.0
+        value += float(self._noise.normal(0.0, sigma))
+        if f.ac:
+            value = abs(value)
+        if abs(value) > 1.2 * s.range:
+            self.engine.questionable.latch(f.overload_bit)
+            return math.copysign(OVERLOAD, value)
         return value
 
+    def _reading(self, f: Function) -> float:
+        """One reading, re-ranging first (each try costs an aperture) in autorange."""
+        value = self._one_reading(f)
+        s, ranges = self.settings[f.name], f.ranges
+        for _ in range(len(ranges)):
+            if not s.auto:
+                break
+            index = ranges.index(s.range)
+            if abs(value) > s.range and index + 1 < len(ranges):
+                self._select_range(f, ranges[index + 1])
+            elif abs(value) < 0.1 * s.range and index > 0:
+                self._select_range(f, ranges[index - 1])
+            else:
+                break
+            value = self._one_reading(f)
+        return value
+
+    def _take(self) -> list[float]:
+        """One trigger's worth of readings (SAMPle:COUNt), after the trigger delay."""
+        self.sim.clock.advance(self._delay())
+        return [self._reading(self.function) for _ in range(self.sample_count)]
+
     def _initiate(self) -> None:
-        self.memory = [self._reading() for _ in range(self.sample_count * self.trigger_count)]
+        self.memory = []
+        if self.trigger_source == "BUS":
+            self.armed = self.trigger_count
+            self.engine.operation.set_condition(WAITING_FOR_TRIGGER)
+            return
+        for _ in range(self.trigger_count):
+            self.memory += self._take()
+
+    def _bus_trigger(self) -> None:
+        """*TRG: a software trigger; counts only while armed with TRIGger:SOURce BUS."""
+        if not self.armed:
+            raise ScpiError(-211, "not waiting for a BUS trigger")
+        self.memory += self._take()
+        self.armed -= 1
+        if not self.armed:
+            self.engine.operation.set_condition(0)
+
+    def _abort(self) -> None:
+        self.armed = 0
+        self.engine.operation.set_condition(0)
 
     def _read(self) -> str:
+        if self.trigger_source == "BUS":
+            raise ScpiError(-221, "READ? would wait for a *TRG that cannot arrive")
         self._initiate()
         return self._format(self.memory)
 
@@ -198,7 +372,12 @@ class Keysight34465A(SimInstrument):
     def _format(values: list[float]) -> str:
         return ",".join(scpi_float(v) for v in values)
 
-    def _remove_block(self, call: Call) -> bytes:
+    def _remove(self, call: Call) -> list[float]:
         count = int(call.number(0, low=1, high=2e9, default=len(self.memory), required=False))
         taken, self.memory = self.memory[:count], self.memory[count:]
-        return ieee_block(self._format(taken).encode())
+        return taken
+
+
+def _count(call: Call) -> int:
+    """SAMPle:COUNt and TRIGger:COUNt: 1 to 1,000,000 (the 34465A's reading memory is 2M)."""
+    return int(call.number(0, low=1, high=1_000_000, default=1))

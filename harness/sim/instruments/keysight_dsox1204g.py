@@ -64,6 +64,7 @@ class KeysightDSOX1204G(SimInstrument):
 
     model = "DSO-X 1204G"
     firmware = "02.12.2021071625"
+    status_subsystem = False  # InfiniiVision status lives in :OPERegister and :TER?, not STATus
 
     def __init__(self, sim: BenchModel, serial: str = "CN60123456") -> None:
         self.ch: dict[int, Channel] = {}
