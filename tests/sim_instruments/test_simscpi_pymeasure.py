@@ -93,3 +93,33 @@ def test_keithley2450_driver_as_ammeter_at_zero_volts(
         no_errors(smu)
     finally:
         smu.adapter.close()
+
+
+@pytest.mark.parametrize("served", ["psu"], indirect=True)
+@pytest.mark.parametrize(
+    ("channel", "volts", "amps"), [(1, 3.8, 0.5), (2, 5.0, 0.5), (3, 12.0, 0.2)]
+)
+def test_e36312a_driver_every_channel_property(
+    bench: FakeBench, served: ServedInstruments, channel: int, volts: float, amps: float
+) -> None:
+    """Every property of PyMeasure's KeysightE36312A channel, set and read, errors empty."""
+    psu = KeysightE36312A(served.resources["psu"], read_termination="\n")
+    try:
+        ch = getattr(psu, f"ch_{channel}")
+        ch.voltage_setpoint = volts
+        ch.current_limit = amps
+        ch.output_enabled = True
+        assert ch.voltage_setpoint == pytest.approx(volts)
+        assert ch.current_limit == pytest.approx(amps)
+        assert ch.output_enabled is True
+        assert ch.voltage == pytest.approx(volts, abs=5e-3)
+        # The fake bench draws 12 mA from a wired output (CH1, CH2); CH3 drives nothing.
+        assert ch.current == pytest.approx(0.012 if channel < 3 else 0.0, abs=2e-3)
+        ch.output_enabled = False
+        assert ch.output_enabled is False
+        assert psu.ask("SYST:VERS?").strip() == "1999.0"
+        assert psu.ask("*TST?").strip() == "0"
+        psu.write("SYST:BEEP;:SYST:REM;:SYST:LOC")
+        no_errors(psu)
+    finally:
+        psu.adapter.close()

@@ -9,7 +9,8 @@ relay operate time, so the device sees the load change when a real relay would m
 
 Commands from the 34980A programmer's reference: ROUTe:CLOSe, ROUTe:OPEN,
 ROUTe:CLOSe? / ROUTe:OPEN? (one 1/0 per listed channel), ROUTe:OPEN:ALL,
-SYSTem:CTYPe? <slot>.
+SYSTem:CTYPe? <slot>, SYSTem:BEEPer, LOCal/REMote/RWLock; the engine adds the 488.2
+common commands, SYSTem:VERSion? and the STATus registers.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Keysight34980A(SimInstrument):
             Command("ROUTe:OPEN?", lambda c: self._state(c, closed=False)),
             Command("ROUTe:OPEN:ALL", self._open_all),
             Command("SYSTem:CTYPe?", self._card_type),
+            *self.front_panel_commands(),
         ]
 
     def reset(self) -> None:

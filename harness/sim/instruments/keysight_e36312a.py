@@ -10,7 +10,9 @@ why the harness measures the output current with the DMM.
 
 Commands follow the E36311A/12A/13A programming guide: INSTrument[:SELect] and :NSELect,
 APPLy, [SOURce:]VOLTage / CURRent (optionally with a channel list `(@1)`),
-VOLTage:PROTection, OUTPut[:STATe], MEASure[:SCALar]:VOLTage? / CURRent?.
+VOLTage:PROTection, OUTPut[:STATe], MEASure[:SCALar]:VOLTage? / CURRent?, SYSTem:BEEPer,
+LOCal/REMote/RWLock; the engine adds the 488.2 common commands, SYSTem:VERSion? and the
+STATus registers.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class KeysightE36312A(SimInstrument):
             ),
             Command("MEASure[:SCALar]:VOLTage[:DC]?", lambda c: self._each(c, 0, self._volts)),
             Command("MEASure[:SCALar]:CURRent[:DC]?", lambda c: self._each(c, 0, self._amps)),
+            *self.front_panel_commands(),
         ]
 
     def reset(self) -> None:
