@@ -123,3 +123,75 @@ def test_e36312a_driver_every_channel_property(
         no_errors(psu)
     finally:
         psu.adapter.close()
+
+
+@pytest.mark.parametrize("served", ["scope"], indirect=True)
+def test_dsox1102g_driver_every_setting_property(
+    bench: FakeBench, served: ServedInstruments
+) -> None:
+    """Every settable property of PyMeasure's KeysightDSOX1102G, set and read back.
+
+    Left out, because the simulated scope does not answer them: `ch.current_configuration`
+    (the `:CHANnel<n>?` summary query), `timebase` (`:TIMebase?`), `system_setup` (a
+    binary setup block), `autoscale` and `download_image` (`:DISPlay:DATA?`). `ch.invert`
+    is checked to give -113: an inverted channel is not modelled (dsox_channel_extras).
+    """
+    scope = KeysightDSOX1102G(served.resources["scope"], read_termination="\n")
+    try:
+        scope.default_setup()
+        scope.clear_status()
+        for ch in (scope.ch1, scope.ch2):
+            ch.bwlimit = True
+            assert ch.bwlimit is True
+            ch.coupling = "ac"
+            assert ch.coupling == "ac"
+            ch.coupling = "dc"
+            ch.display = True
+            assert ch.display is True
+            ch.label = "load"
+            assert ch.label.strip('"') == "LOAD"  # the guide: a quoted, upper-case string
+            ch.probe_attenuation = 1
+            assert ch.probe_attenuation == pytest.approx(1.0)
+            ch.range = 1.6
+            assert ch.scale == pytest.approx(0.2)
+            ch.scale = 0.05
+            assert ch.range == pytest.approx(0.4)
+            ch.offset = 0.1
+            assert ch.offset == pytest.approx(0.1)
+        no_errors(scope)
+        scope.ch1.invert = False
+        assert scope.ask("SYST:ERR?").strip() == '-113,"Undefined header"'
+        scope.timebase_mode = "main"
+        assert scope.timebase_mode == "main"
+        scope.timebase_scale = 0.02
+        assert scope.timebase_range == pytest.approx(0.2)
+        scope.timebase_range = 0.1
+        assert scope.timebase_scale == pytest.approx(0.01)
+        scope.timebase_offset = 0.0
+        assert scope.timebase_offset == pytest.approx(0.0)
+        for kind in ("average", "hresolution", "peak", "normal"):
+            scope.acquisition_type = kind
+            assert scope.acquisition_type == kind
+        scope.acquisition_mode = "realtime"
+        assert scope.acquisition_mode == "realtime"
+        scope.waveform_points_mode = "raw"
+        assert scope.waveform_points_mode == "raw"
+        scope.waveform_points = 1000
+        assert scope.waveform_points == 1000
+        scope.waveform_source = "channel1"
+        assert scope.waveform_source == "channel1"
+        for fmt in ("word", "ascii", "byte"):
+            scope.waveform_format = fmt
+            assert scope.waveform_format == fmt
+        scope.run()
+        scope.stop()
+        scope.single()
+        scope.digitize("channel1")
+        preamble = scope.waveform_preamble
+        assert preamble["points"] == 1000
+        assert len(scope.waveform_data) == 1000
+        no_errors(scope)
+        scope.acquisition_mode = "segmented"  # the segmented-memory option is not modelled
+        assert scope.ask("SYST:ERR?").startswith("-221")
+    finally:
+        scope.adapter.close()

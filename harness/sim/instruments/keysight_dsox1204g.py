@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from harness.sim.instruments.base import BenchModel, SimInstrument
+from harness.sim.instruments.dsox_channel_extras import Extras
 from harness.sim.instruments.scope_acquisition import (
     AUTO_TIMEOUT_S,
     MAX_WAIT_S,
@@ -78,6 +79,7 @@ class KeysightDSOX1204G(SimInstrument):
         self.record: Record | None = None
         self.ter = self._ter_taken = False
         self._noise = sim.rng("scope")
+        self.extras = Extras(CHANNELS, self._channel)
         super().__init__(sim, serial)
 
     def commands(self) -> list[Command]:
@@ -148,7 +150,7 @@ class KeysightDSOX1204G(SimInstrument):
                 ":WAVeform:FORMat",
                 lambda k: setattr(self, "wav_format", k.choice(0, ("BYTE", "WORD", "ASCii"))),
             ),
-            Command(":WAVeform:FORMat?", lambda k: self.wav_format[:4]),
+            Command(":WAVeform:FORMat?", lambda k: self.wav_format.replace("ASCII", "ASC")),
             Command(":WAVeform:UNSigned", lambda k: setattr(self, "wav_unsigned", k.boolean(0))),
             Command(":WAVeform:UNSigned?", lambda k: "1" if self.wav_unsigned else "0"),
             Command(
@@ -175,6 +177,7 @@ class KeysightDSOX1204G(SimInstrument):
             Command(":MEASure:VPP?", lambda k: n(self._measure(k, "VPP"))),
             Command(":MEASure:VMAX?", lambda k: n(self._measure(k, "VMAX"))),
             Command(":SYSTem:PRESet", lambda k: self.reset()),
+            *self.extras.commands(),
         ]
 
     def reset(self) -> None:
@@ -186,6 +189,7 @@ class KeysightDSOX1204G(SimInstrument):
         self.wav_unsigned = True
         self.running, self.record, self.ter = True, None, False
         self.armed_at, self.armed_channels = self.sim.clock.now(), (1,)
+        self.extras.reset()
 
     # --- settings -------------------------------------------------------------------
     def _channel(self, call: Call) -> Channel:
