@@ -27,12 +27,21 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
+from typing import Final, Literal
 
 
 class DecisionRule(StrEnum):
     SIMPLE = "simple"
     GUARDED = "guarded"
     NON_BINARY = "non-binary"
+
+
+CHECK: Final = "check"
+"""The rule a recorded check (``kind: check``, no limits) was judged by. It is not a
+``DecisionRule``: a spec file cannot choose it for a limit requirement."""
+
+RecordedRule = DecisionRule | Literal["check"]
+"""What a measurement row says it was judged by: a decision rule, or ``check``."""
 
 
 class Verdict(StrEnum):

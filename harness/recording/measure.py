@@ -21,13 +21,15 @@ import itertools
 import math
 import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from harness.judging.spec import Spec
 from harness.judging.uncertainty import DEFAULT_K, UncertaintyBudget
 from harness.judging.units import UnitParseError, convert
-from harness.judging.verdict import Verdict, decide_check, decide_verdict
+from harness.judging.verdict import CHECK, RecordedRule, Verdict, decide_check, decide_verdict
 from harness.recording.record import Measurement, utc_now
 
 
@@ -47,6 +49,58 @@ class MeasurementLog(Protocol):
     def next_seq(self, run_id: str) -> int: ...
 
 
+@dataclass(frozen=True)
+class Taken:
+    """One judged number as a test took it: a ``Measurement`` before the run places it.
+
+    ``Measure`` fills it, typed field by field; the run's ``Recorder`` gives it its run
+    id and sequence number (``row``), and that ``Measurement`` is what the store commits
+    and the report reads. Everything else about the row is settled here.
+    """
+
+    requirement_id: str
+    test_id: str
+    quantity: str
+    value: float | None
+    unit: str
+    expanded_uncertainty: float
+    coverage_factor: float
+    nominal: float | None
+    lower_limit: float | None
+    upper_limit: float | None
+    decision_rule: RecordedRule
+    verdict: Verdict
+    conditions: Mapping[str, str]
+    instruments: tuple[str, ...]
+    attachments: tuple[str, ...]
+    note: str
+    taken_at: datetime = field(default_factory=utc_now)
+
+    def row(self, run_id: str, seq: int) -> Measurement:
+        """The measurement row: this number, placed in its run."""
+        return Measurement(
+            run_id=run_id,
+            seq=seq,
+            requirement_id=self.requirement_id,
+            test_id=self.test_id,
+            quantity=self.quantity,
+            value=self.value,
+            unit=self.unit,
+            expanded_uncertainty=self.expanded_uncertainty,
+            coverage_factor=self.coverage_factor,
+            nominal=self.nominal,
+            lower_limit=self.lower_limit,
+            upper_limit=self.upper_limit,
+            decision_rule=self.decision_rule,
+            verdict=self.verdict,
+            conditions=dict(self.conditions),
+            instruments=list(self.instruments),
+            attachments=list(self.attachments),
+            note=self.note,
+            taken_at=self.taken_at,
+        )
+
+
 class Recorder:
     """Writes the measurements of one run; shared by every test of the session."""
 
@@ -58,18 +112,19 @@ class Recorder:
         self._lock = threading.Lock()
         self.measurements: list[Measurement] = []
 
-    def write(self, measurement_fields: dict[str, object]) -> Measurement:
+    def write(self, taken: Taken) -> Measurement:
+        """Place ``taken`` in the run (next seq) and commit it before returning."""
         with self._lock:
-            m = Measurement.model_validate(
-                {**measurement_fields, "run_id": self.run_id, "seq": next(self._seq)}
-            )
+            m = taken.row(self.run_id, next(self._seq))
             self.store.append(m)
             self.measurements.append(m)
         return m
 
 
-def _stringify(conditions: Mapping[str, object] | None) -> dict[str, str]:
-    return {str(k): str(v) for k, v in (conditions or {}).items()}
+def _stringify(given: Mapping[str, object] | None, default: Mapping[str, object]) -> dict[str, str]:
+    """The test's conditions, else the requirement's; every name and value as text."""
+    conditions = given if given is not None else default
+    return {str(k): str(v) for k, v in conditions.items()}
 
 
 class Measure:
@@ -83,7 +138,7 @@ class Measure:
 
     @property
     def failures(self) -> list[Measurement]:
-        return [m for m in self.recorded if not Verdict(m.verdict).conforms]
+        return [m for m in self.recorded if not m.verdict.conforms]
 
     def _requirement(self, requirement_id: str, kind: str) -> object:
         if requirement_id not in self.declared:
@@ -133,22 +188,25 @@ class Measure:
         verdict = decide_verdict(
             converted, abs(expanded), requirement.lower_limit, requirement.upper_limit, rule
         )
-        return self._write(
-            requirement_id,
-            requirement.quantity,
-            converted,
-            target,
-            expanded,
-            k,
-            requirement.nominal_value,
-            requirement.lower_limit,
-            requirement.upper_limit,
-            rule.value,
-            verdict,
-            instruments,
-            conditions if conditions is not None else requirement.conditions,
-            attachments,
-            note,
+        return self._record(
+            Taken(
+                requirement_id=requirement_id,
+                test_id=self.test_id,
+                quantity=requirement.quantity,
+                value=converted,
+                unit=target,
+                expanded_uncertainty=abs(expanded),
+                coverage_factor=k,
+                nominal=requirement.nominal_value,
+                lower_limit=requirement.lower_limit,
+                upper_limit=requirement.upper_limit,
+                decision_rule=rule,
+                verdict=verdict,
+                conditions=_stringify(conditions, requirement.conditions),
+                instruments=tuple(instruments),
+                attachments=tuple(str(a) for a in attachments),
+                note=note,
+            )
         )
 
     def check(
@@ -164,66 +222,32 @@ class Measure:
         """Record the outcome of a pass/fail check requirement (value 1 or 0)."""
         self._requirement(requirement_id, "check")
         requirement = self._recorder.spec.requirement(requirement_id)
-        verdict = decide_check(conforms)
-        return self._write(
-            requirement_id,
-            requirement.quantity,
-            1.0 if conforms else 0.0,
-            "",
-            0.0,
-            DEFAULT_K,
-            None,
-            None,
-            None,
-            "check",
-            verdict,
-            instruments,
-            conditions if conditions is not None else requirement.conditions,
-            attachments,
-            detail,
+        return self._record(
+            Taken(
+                requirement_id=requirement_id,
+                test_id=self.test_id,
+                quantity=requirement.quantity,
+                value=1.0 if conforms else 0.0,
+                unit="",
+                expanded_uncertainty=0.0,
+                coverage_factor=DEFAULT_K,
+                nominal=None,
+                lower_limit=None,
+                upper_limit=None,
+                decision_rule=CHECK,
+                verdict=decide_check(conforms),
+                conditions=_stringify(conditions, requirement.conditions),
+                instruments=tuple(instruments),
+                attachments=tuple(str(a) for a in attachments),
+                note=detail,
+            )
         )
 
-    def _write(
-        self,
-        requirement_id: str,
-        quantity: str,
-        value: float | None,
-        unit: str,
-        expanded: float,
-        k: float,
-        nominal: float | None,
-        lower: float | None,
-        upper: float | None,
-        rule: str,
-        verdict: Verdict,
-        instruments: Iterable[str],
-        conditions: Mapping[str, object],
-        attachments: Iterable[str | Path],
-        note: str,
-    ) -> Verdict:
-        m = self._recorder.write(
-            {
-                "requirement_id": requirement_id,
-                "test_id": self.test_id,
-                "quantity": quantity,
-                "value": value,
-                "unit": unit,
-                "expanded_uncertainty": abs(expanded),
-                "coverage_factor": k,
-                "nominal": nominal,
-                "lower_limit": lower,
-                "upper_limit": upper,
-                "decision_rule": rule,
-                "verdict": verdict.value,
-                "conditions": _stringify(conditions),
-                "instruments": list(instruments),
-                "attachments": [str(a) for a in attachments],
-                "note": note,
-                "taken_at": utc_now(),
-            }
-        )
+    def _record(self, taken: Taken) -> Verdict:
+        """Commit the row now (a crash cannot lose it) and keep it for the test's end."""
+        m = self._recorder.write(taken)
         self.recorded.append(m)
-        return verdict
+        return m.verdict
 
     def not_shown(self, reason: str) -> None:
         """The test ended before showing its requirements conform: record that as a FAIL.

@@ -8,17 +8,24 @@ expanded uncertainty, the limits it was judged against, the decision rule, the v
 the instruments it came from and the conditions it was taken under.
 
 Both are versioned, strict schemas (``extra="forbid"``): a reader refuses a version it
-does not know rather than guess at a field's meaning.
+does not know rather than guess at a field's meaning. The version is typed ``Literal[1]``,
+so that refusal is the schema's own, not a check each reader must remember. The verdict
+and the decision rule are the judging layer's enums, not free text: a row cannot carry a
+verdict the harness does not know. Both are ``str`` enums whose values are the text
+the store, Parquet and CSV have always held, so nothing written changes.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-RECORD_SCHEMA_VERSION = 1
+from harness.judging.verdict import RecordedRule, Verdict
+
+RECORD_SCHEMA_VERSION: Final = 1
+"""The version of both schemas below; a record of any other version is refused."""
 
 RunStatus = Literal[
     "running", "passed", "failed", "interrupted", "incomplete", "error", "sealing", "unsealed"
@@ -34,6 +41,17 @@ def utc_now() -> datetime:
     """The current UTC time truncated to the millisecond, as every record stores it."""
     now = datetime.now(UTC)
     return now.replace(microsecond=(now.microsecond // 1000) * 1000)
+
+
+def _verdict_text(value: object) -> object:
+    """``pass`` → ``PASS``: a verdict given in another case is still that verdict.
+
+    The harness writes the canonical text (``Verdict.value``); rows made by hand, in
+    tests or by other tools, sometimes spell it in lower case. Any other text is refused.
+    """
+    if isinstance(value, str) and not isinstance(value, Verdict):
+        return next((v for v in Verdict if v.value.casefold() == value.casefold()), value)
+    return value
 
 
 class _Strict(BaseModel):
@@ -64,7 +82,7 @@ class InstrumentIdentity(_Strict):
 class RunRecord(_Strict):
     """Everything that identifies one compliance run."""
 
-    schema_version: int = RECORD_SCHEMA_VERSION
+    schema_version: Literal[1] = RECORD_SCHEMA_VERSION
     run_id: str
     unit: UnitIdentity | None = None
     bench_id: str
@@ -93,7 +111,7 @@ class RunRecord(_Strict):
 class Measurement(_Strict):
     """One recorded number with everything needed to re-judge it later."""
 
-    schema_version: int = RECORD_SCHEMA_VERSION
+    schema_version: Literal[1] = RECORD_SCHEMA_VERSION
     run_id: str
     seq: int
     requirement_id: str
@@ -106,8 +124,9 @@ class Measurement(_Strict):
     nominal: float | None = None
     lower_limit: float | None = None
     upper_limit: float | None = None
-    decision_rule: str
-    verdict: str
+    decision_rule: RecordedRule
+    """The spec's decision rule the value was judged by, or ``check`` for a check."""
+    verdict: Annotated[Verdict, BeforeValidator(_verdict_text)]
     conditions: dict[str, str] = Field(default_factory=dict)
     instruments: list[str] = Field(default_factory=list)
     attachments: list[str] = Field(default_factory=list)

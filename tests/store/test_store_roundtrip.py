@@ -10,7 +10,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+from sqlalchemy import text, update
 
+from harness.judging.verdict import CHECK, DecisionRule, Verdict
 from harness.recording.record import (
     InstrumentIdentity,
     Measurement,
@@ -19,6 +22,7 @@ from harness.recording.record import (
     utc_now,
 )
 from harness.recording.store.results_store import ResultsStore, StoreError
+from harness.recording.store.schema import StoreSchemaError, measurements_table, runs_table
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
 PLUS_TWO = timezone(timedelta(hours=2))
@@ -40,7 +44,7 @@ def make_measurement(seq: int, run_id: str = "run-1", **changes: object) -> Meas
         "run_id": run_id, "seq": seq, "requirement_id": "REQ-OUT-1", "test_id": "t::a[2k]",
         "quantity": "output_current", "value": 1.0e-4 + seq * 1e-9, "unit": "A",
         "expanded_uncertainty": 2e-7, "nominal": 1e-4, "lower_limit": 9e-5,
-        "upper_limit": 1.1e-4, "decision_rule": "guarded", "verdict": "pass",
+        "upper_limit": 1.1e-4, "decision_rule": "guarded", "verdict": "PASS",
         "conditions": {"load": "2 kΩ", "battery": "3.7 V"}, "instruments": ["dmm"],
         "attachments": ["captures/a.npz"], "note": "ok", "taken_at": T0 + timedelta(seconds=seq),
     }  # fmt: skip
@@ -184,3 +188,69 @@ def test_append_rate(store: ResultsStore) -> None:
     per_row = (time.perf_counter() - start) / len(rows)
     assert per_row < 1e-3, f"{per_row * 1e6:.0f} µs per row"
     assert len(store.measurements()) == 2000
+
+
+# -- typed rows: verdict and decision rule are enums, stored as their text ---------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "verdict"),
+    [
+        (DecisionRule.NON_BINARY, Verdict.CONDITIONAL_PASS),
+        (DecisionRule.SIMPLE, Verdict.CONDITIONAL_FAIL),
+        (CHECK, Verdict.FAIL),
+    ],
+)
+def test_verdict_and_rule_are_stored_as_their_text(
+    store: ResultsStore, rule: DecisionRule | str, verdict: Verdict
+) -> None:
+    store.begin_run(make_run())
+    store.append(make_measurement(1, decision_rule=rule, verdict=verdict))
+    with store.reading() as conn:
+        stored = conn.execute(
+            text("SELECT decision_rule, verdict FROM measurements WHERE seq = 1")
+        ).one()
+    assert tuple(stored) == (str(rule), verdict.value)  # e.g. "CONDITIONAL PASS", not a name
+    (read,) = store.measurements("run-1")
+    assert read.verdict is verdict and read.decision_rule == rule
+    assert isinstance(read.decision_rule, DecisionRule) == (rule != CHECK)
+
+
+def test_rows_written_as_plain_text_read_back_as_enums(store: ResultsStore) -> None:
+    """Rows of schema version 1 written before the enums (plain strings) still parse."""
+    store.begin_run(make_run())
+    store.append(make_measurement(1))
+    with store.reading() as conn:
+        conn.execute(
+            update(measurements_table).values(
+                decision_rule="non-binary", verdict="CONDITIONAL FAIL"
+            )
+        )
+    (read,) = store.measurements("run-1")
+    assert (read.decision_rule, read.verdict) == (DecisionRule.NON_BINARY, Verdict.CONDITIONAL_FAIL)
+    assert read.schema_version == 1
+
+
+def test_a_verdict_in_another_case_is_that_verdict_and_others_are_refused() -> None:
+    assert make_measurement(1, verdict="conditional pass").verdict is Verdict.CONDITIONAL_PASS
+    with pytest.raises(ValidationError, match="verdict"):
+        make_measurement(1, verdict="MAYBE")
+    with pytest.raises(ValidationError, match="decision_rule"):
+        make_measurement(1, decision_rule="strict")
+
+
+def test_schema_version_other_than_1_is_refused(store: ResultsStore) -> None:
+    with pytest.raises(ValidationError, match="schema_version"):
+        make_measurement(1, schema_version=2)
+    with pytest.raises(ValidationError, match="schema_version"):
+        make_run(schema_version=2)
+    store.begin_run(make_run())
+    store.append(make_measurement(1))
+    with store.reading() as conn:
+        conn.execute(update(measurements_table).values(schema_version=2))
+        record = make_run().model_dump_json().replace('"schema_version":1', '"schema_version":2')
+        conn.execute(update(runs_table).values(record_json=record))
+    with pytest.raises(StoreSchemaError, match="measurement schema version 2"):
+        store.measurements("run-1")
+    with pytest.raises(StoreSchemaError, match="run record schema version 2"):
+        store.get_run("run-1")

@@ -446,8 +446,9 @@ class ResultsStore:
 def _plain(value: Any) -> Any:
     """A verdict or decision rule as the text the column holds (``Verdict.value``).
 
-    They are ``str`` enums, but a database driver may adapt an enum by its *name*
-    (``CONDITIONAL_PASS``) rather than its value; the column must keep the value.
+    They are ``str`` enums, which sqlite3 and psycopg 3 bind as their text; handing the
+    driver the plain value keeps the column's text the same for any driver (psycopg
+    dumps an ``Enum`` that is not a ``str`` by its *name*, ``CONDITIONAL_PASS``).
     """
     return value.value if isinstance(value, Enum) else value
 
