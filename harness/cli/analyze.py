@@ -167,11 +167,12 @@ def choose_load(
     """
     if recorded is None:
         if given is None:
-            raise InputError(
-                capture,
-                "--load-ohms",
-                f"the load resistance in ohms (a {source_format} file does not record it)",
+            why = (
+                "this capture records no load: an open-circuit or auxiliary-channel record"
+                if source_format in ("npz", "parquet")
+                else f"a {source_format} export does not record it"
             )
+            raise InputError(capture, "--load-ohms", f"the load resistance in ohms ({why})")
         return given, "--load-ohms", None
     if given is None or math.isclose(given, recorded, rel_tol=_LOAD_TOLERANCE):
         return recorded, "capture", None

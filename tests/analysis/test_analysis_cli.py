@@ -194,6 +194,16 @@ def test_a_csv_export_still_needs_the_load(
     assert "\n" not in err and f"{path}: --load-ohms: expected the load resistance" in err
 
 
+def test_a_harness_capture_without_a_load_needs_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    synth = rmd1()
+    relative = CaptureArchive(tmp_path).save("AUX", synth.t0, synth.dt, synth.volts)
+    assert cli.run(parse([str(tmp_path / relative)])) == 2
+    assert "records no load" in capsys.readouterr().err
+    assert cli.run(parse([str(tmp_path / relative), "--load-ohms", "2000"])) == 0
+
+
 def test_force_load_without_a_recorded_load_is_harmless(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
