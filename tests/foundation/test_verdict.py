@@ -4,7 +4,14 @@ import math
 
 import pytest
 
-from harness.judging.verdict import DecisionRule, Verdict, decide_check, decide_verdict, worst
+from harness.judging.verdict import (
+    CHECK,
+    DecisionRule,
+    Verdict,
+    decide_check,
+    decide_verdict,
+    worst,
+)
 
 L, U_LIM, U = 320.0, 480.0, 14.0
 
@@ -85,3 +92,14 @@ def test_conformity_and_worst():
     )
     assert worst([]) is None
     assert decide_check(True) is Verdict.PASS and decide_check(False) is Verdict.FAIL
+
+
+def test_the_text_of_verdicts_and_rules_is_what_the_store_holds():
+    """Rows store these exact strings (str enums); changing one changes every export."""
+    assert [v.value for v in Verdict] == ["PASS", "CONDITIONAL PASS", "CONDITIONAL FAIL", "FAIL"]
+    assert [r.value for r in DecisionRule] == ["simple", "guarded", "non-binary"]
+    assert f"{Verdict.CONDITIONAL_PASS}" == "CONDITIONAL PASS" == str(Verdict.CONDITIONAL_PASS)
+    # a check is recorded as "check" but is no rule a spec may give a limit requirement
+    assert CHECK == "check" and CHECK not in {r.value for r in DecisionRule}
+    with pytest.raises(ValueError):
+        decide_verdict(1.0, 0.0, 0.0, 2.0, CHECK)
