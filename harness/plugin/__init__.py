@@ -15,7 +15,7 @@ marked ``@pytest.mark.requirement("OUT-AMP-L5", ...)``. For such a session it
    if any of its measurements did not conform (``verdicts``);
 4. at the end, whatever happened, closes the run, writes its results, and builds and
    seals its evidence package (``evidence``); Allure results and the event log come
-   from ``allure``.
+   from ``allure``; the terminal ends with a statement of conformity (``summary``).
 
 The parts are modules of this package, each a pytest plugin of its own, registered here.
 """
@@ -26,6 +26,7 @@ pytest_plugins = [
     "harness.plugin.inputs",
     "harness.plugin.fixtures",
     "harness.plugin.verdicts",
+    "harness.plugin.summary",
     "harness.plugin.allure",
     "harness.plugin.evidence",
     "harness.plugin.bench_fixtures",

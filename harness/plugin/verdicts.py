@@ -14,6 +14,7 @@ from collections.abc import Generator
 
 import pytest
 
+from harness.plugin.conformity import failure_lines
 from harness.plugin.fixtures import measure_of
 from harness.plugin.session import MEASURE_KEY, compliance_run, declared
 
@@ -28,16 +29,7 @@ def pytest_runtest_makereport(
     m = item.stash.get(MEASURE_KEY, None)
     if m is None or call.when != "call" or not report.passed:
         return report
-    problems = [
-        f"{f.requirement_id}: {f.verdict}: {f.note}"
-        if f.decision_rule == "check"
-        else f"{f.requirement_id}: {f.verdict}: no value: {f.note or 'not measurable'}"
-        if f.value is None
-        else f"{f.requirement_id}: {f.verdict}: {f.value} {f.unit} "
-        f"(U = {f.expanded_uncertainty:.3g}, limits {f.lower_limit}..{f.upper_limit}, "
-        f"{f.decision_rule})"
-        for f in m.failures
-    ]
+    problems = failure_lines(m.recorded)
     problems += [
         f"{rid}: declared by the requirement marker but never measured" for rid in m.missing()
     ]

@@ -76,7 +76,10 @@ def test_measurements_recorded_judged_and_exported(pytester):
     result, reports = run(pytester)
     result.assert_outcomes(passed=2, failed=1)
     assert result.ret == 1
-    result.stdout.fnmatch_lines(["*OUT-AMP-L1: FAIL: 200.0 uA*"])
+    assert (
+        "OUT-AMP-L1 [load 500 ohm, level 1]: FAIL: 200.0 ± 1.0 uA: 104.0 uA above the upper "
+        "limit (64–96 uA)" in result.stdout.str()
+    )
     with ResultsStore.open(reports / "results.db") as store:
         rows = store.measurements("RUN-1")
         record = store.get_run("RUN-1")
@@ -100,6 +103,19 @@ def test_measurements_recorded_judged_and_exported(pytester):
     assert list(table["verdict"]) == ["PASS", "FAIL", "PASS", "PASS"]
     run_json = json.loads((reports / "RUN-1" / "run.json").read_text())
     assert run_json["status"] == "failed" and run_json["bench_id"] == "SIM-1"
+
+
+def test_the_run_ends_with_a_statement_of_conformity(pytester):
+    result, _ = run(pytester)
+    out = result.stdout.str()
+    summary = out[out.index("statement of conformity") :]
+    table = summary.splitlines()
+    assert table[1].split()[:3] == ["REQUIREMENT", "N", "VALUE"]
+    assert any(line.split()[:2] == ["OUT-AMP-L5", "1"] and "401.0 ± 5.0 uA" in line
+               and "320–480 uA" in line and "+79.0 uA" in line for line in table)  # fmt: skip
+    assert "SN-1: FAIL, 1 of 4 requirements do not conform (43 of the spec's 47 not tested" in out
+    # the same failing line as the test's own failure text
+    assert summary.count("OUT-AMP-L1 [load 500 ohm, level 1]: FAIL: 200.0 ± 1.0 uA") == 1
 
 
 def test_marker_naming_an_unknown_requirement_exits_2_before_anything_runs(pytester):
