@@ -1,21 +1,25 @@
-"""Where zero is, how tall the pulses are, and how noisy the trace is.
+"""Where zero is, where the pulses sit, how tall they are, and how noisy the trace is.
 
-Before a capture can be cut into phases the analysis needs three numbers, all taken
-from the signal itself rather than from the spec (a faulty unit must not be measured
-with the yardstick of a healthy one):
+Before a capture can be cut into phases the analysis needs these numbers, all but the
+first taken from the signal itself rather than from the spec (a faulty unit must not be
+measured with the yardstick of a healthy one):
 
-- the **zero level**: the scope's reading of *no current*. A real scope has a d.c.
-  offset of a few millivolts, so zero is estimated from the inter-pulse gaps, the
-  histogram peak nearest 0 V. (A true d.c. leak through the unit is indistinguishable
-  from scope offset on this trace; LKG-AUX-DC measures it with the ammeter instead.)
-  The one assumption: the offset is smaller than half the pulse height.
-- the **plateau** of each polarity: the median of the samples above half of a robust
-  extreme (the 0.5 / 99.5 percentiles), so overshoot spikes and the soft-start ramp
-  barely move it.
-- the **noise**: a robust standard deviation (1.4826 x MAD) of the gap samples.
+- the **zero** of current: *given*, never estimated. Zero current is zero: the scope's
+  own offset is a property of the bench (measured with the output off, or declared) and
+  is passed in as `zero_offset`. Estimating it from the gaps between pulses would
+  subtract exactly the d.c. leak that WAV-DC and LKG-AUX-DC exist to catch.
+- the **baseline**: the level of the gaps between pulses, the histogram peak nearest
+  zero. It is where a pulse starts from, so phases are found and their widths timed
+  against it; any difference from zero is a d.c. current and is reported as such.
+  The one assumption: the leak is smaller than half the pulse height.
+- the **step** of each polarity: the median of the samples beyond half of a robust
+  extreme (the 0.5 / 99.5 percentiles) measured from the baseline, so overshoot spikes
+  and the soft-start ramp barely move it.
+- the **noise**: a robust standard deviation (1.4826 x MAD) of the gap samples, and the
+  **quantum**: the smallest step between sample values (an 8-bit scope's code step).
 
-All three come from a random subsample of at most 2^18 points, so the cost does not
-grow with the record and a periodic signal cannot alias with the sampling pattern.
+All come from a random subsample of at most 2^18 points, so the cost does not grow with
+the record and a periodic signal cannot alias with the sampling pattern.
 """
 
 from __future__ import annotations
@@ -29,16 +33,24 @@ _SUBSAMPLE = 1 << 18
 _BINS = 128
 _MIN_PEAK_FRACTION = 0.02
 _PRESENT_FRACTION = 0.25
+_MIN_CODES = 16
 
 
 @dataclass(frozen=True)
 class Levels:
-    """Levels in the units of the signal; plateaus are magnitudes relative to zero."""
+    """Levels in the units of the signal; plateaus are step magnitudes from the baseline."""
 
     zero: float
     plateau_pos: float | None
     plateau_neg: float | None
     noise: float
+    baseline: float | None = None
+    """The gap level; None: the same as zero."""
+    quantum: float = 0.0
+
+    @property
+    def base(self) -> float:
+        return self.zero if self.baseline is None else self.baseline
 
     @property
     def amplitude(self) -> float:
@@ -54,20 +66,27 @@ def subsample(signal: npt.NDArray[np.floating], size: int = _SUBSAMPLE) -> npt.N
     return signal[index].astype(np.float64)
 
 
-def estimate_levels(signal: npt.NDArray[np.floating]) -> Levels:
-    """Zero level, plateau per polarity and noise of a pulse capture (see module doc)."""
+def estimate_levels(signal: npt.NDArray[np.floating], zero_offset: float = 0.0) -> Levels:
+    """Baseline, step per polarity, noise and quantum of a pulse capture (see module doc).
+
+    `zero_offset` is the reading of zero current (the bench's, never the record's).
+    """
+    zero = float(zero_offset)
     s = subsample(signal)
     if s.size == 0:
-        return Levels(0.0, None, None, 0.0)
+        return Levels(zero, None, None, 0.0, zero)
+    quantum = _quantum(s)
     lo, hi = (float(v) for v in np.percentile(s, [0.5, 99.5]))
     if not hi > lo:
-        return Levels(float(np.median(s)), None, None, 0.0)
-    zero_peak = _zero_peak(s, lo, hi)
-    reach = max(hi - zero_peak, zero_peak - lo)
-    gap = s[np.abs(s - zero_peak) < 0.25 * reach]
-    zero = float(np.median(gap)) if gap.size else zero_peak
-    noise = 1.4826 * float(np.median(np.abs(gap - zero))) if gap.size else 0.0
-    reach_pos, reach_neg = hi - zero, zero - lo
+        return Levels(zero, None, None, 0.0, float(np.median(s)), quantum)
+    base_peak = _base_peak(s, lo, hi, zero)
+    reach = max(hi - base_peak, base_peak - lo)
+    gap = s[np.abs(s - base_peak) < 0.25 * reach]
+    base = float(np.median(gap)) if gap.size else base_peak
+    noise = 1.4826 * float(np.median(np.abs(gap - base))) if gap.size else 0.0
+    if gap.size and noise == 0.0:
+        noise = float(np.std(gap))
+    reach_pos, reach_neg = hi - base, base - lo
     biggest = max(reach_pos, reach_neg)
 
     def plateau(values: npt.NDArray[np.float64], reach: float) -> float | None:
@@ -76,11 +95,27 @@ def estimate_levels(signal: npt.NDArray[np.floating]) -> Levels:
         top = values[values > 0.5 * reach]
         return float(np.median(top)) if top.size else None
 
-    return Levels(zero, plateau(s - zero, reach_pos), plateau(zero - s, reach_neg), noise)
+    return Levels(
+        zero, plateau(s - base, reach_pos), plateau(base - s, reach_neg), noise, base, quantum
+    )
 
 
-def _zero_peak(s: npt.NDArray[np.float64], lo: float, hi: float) -> float:
-    """The significant histogram peak nearest 0: the level of the gaps between pulses."""
+def _quantum(s: npt.NDArray[np.float64]) -> float:
+    """The smallest spacing of distinct values, when the record is visibly quantised.
+
+    A quantised record holds few distinct values; a float record (noise, no codes) as
+    many as samples, and then its resolution is not the error to worry about: 0.
+    """
+    values = np.unique(s[: 1 << 14])
+    if values.size < 2 or values.size > 4096:
+        return 0.0
+    step = float(np.min(np.diff(values)))
+    # a handful of levels 0, I/2, I of a clean synthetic record is not a quantised one
+    return step if (values[-1] - values[0]) >= _MIN_CODES * step else 0.0
+
+
+def _base_peak(s: npt.NDArray[np.float64], lo: float, hi: float, zero: float) -> float:
+    """The significant histogram peak nearest zero: the level of the gaps between pulses."""
     counts, edges = np.histogram(s, bins=_BINS, range=(lo, hi))
     smooth = np.convolve(counts, [1.0, 2.0, 1.0], mode="same")
     padded = np.concatenate(([-1.0], smooth, [-1.0]))
@@ -88,4 +123,4 @@ def _zero_peak(s: npt.NDArray[np.float64], lo: float, hi: float) -> float:
     is_peak &= smooth >= _MIN_PEAK_FRACTION * 4 * s.size
     centres = (edges[:-1] + edges[1:]) / 2
     candidates = centres[is_peak] if is_peak.any() else centres[[int(np.argmax(smooth))]]
-    return float(candidates[np.argmin(np.abs(candidates))])
+    return float(candidates[np.argmin(np.abs(candidates - zero))])

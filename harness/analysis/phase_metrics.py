@@ -1,21 +1,31 @@
-"""What each phase measures: plateau, width at 50 %, charge and peak.
+"""What each phase measures: plateau, width at 50 %, rise and fall, charge and peak.
 
 For every phase found by `harness.analysis.phases`:
 
-- **Plateau** (the "peak current" of a rectangular pulse): the median of up to 64
-  evenly spaced samples of the flat middle half of the phase. The median ignores the
-  edges, ringing and a noise spike; the middle half ignores the corners.
-- **Width at 50 %**: the time between the crossings of half that phase's own plateau,
-  each interpolated linearly between the two samples that straddle it. Using each
-  phase's own plateau keeps soft-start pulses honest.
-- **Charge**: the integral of the current against the zero level, trapezoid rule, from
-  a margin before the rising crossing to a margin after the falling one (so the edges
-  are counted) but never past the midpoint to a neighbouring phase. For a biphasic pulse
-  that midpoint is the zero crossing between its + and - phases.
-- **Peak**: the largest instantaneous magnitude in the same span (for overshoot).
+- **Plateau** (the "peak current" of a rectangular pulse): the mean of the middle half
+  of the phase, against zero. The middle half leaves out the edges, their ringing and
+  a first-order approach; the mean (not a median of a few points) is what lets noise
+  down to a signal-to-noise ratio of 3 average away.
+- **Step**: the same against the baseline (the gap level). Pulse timing is IEEE 181's:
+  crossings of a fraction of the step between the baseline and the plateau.
+- **Width at 50 %**: between the first upward and the last downward crossing of half the
+  step inside the phase, each interpolated linearly between the two samples that
+  straddle it. The crossings are searched outward from the phase's detection points in
+  windows that grow (64, 256, 1024 ... samples) until found, so an edge spanning
+  hundreds of samples (a first-order output filter) is timed as well as a sharp one.
+  Each phase's own step is used, which keeps soft-start pulses honest.
+- **Rise and fall** (10 % -> 90 % and back) by the same search from the 50 % points.
+- **Charge**: the charge above the baseline plus the baseline current over the width:
+  the trapezoid integral of (i - baseline) from well before the rising crossing to well
+  after the falling one (twice the distance from the detection point to the 50 % point,
+  which covers a first-order tail to under 1 %), never past the middle of the gap to a
+  neighbouring phase; for a gapless biphasic pulse that is its zero crossing. Adding
+  the baseline current over the width makes a d.c. leak count (zero is zero) without
+  making the charge depend on how far the integral reaches into the gaps.
+- **Peak**: the largest instantaneous magnitude against zero in the same span.
 
-All of it is gathers of a few samples per phase and `ufunc.reduceat` over the spans: no
-Python loop over samples or phases, and no full-size temporary.
+All of it is gathers of a few windows per phase and `ufunc.reduceat` over the spans:
+no Python loop over samples, and no full-size temporary.
 """
 
 from __future__ import annotations
@@ -28,9 +38,10 @@ import numpy.typing as npt
 from harness.analysis.phases import Phases
 
 FloatArray = npt.NDArray[np.float64]
-_PLATEAU_POINTS = 64
-_EDGE_WINDOW = 32
-"""Samples searched either side of a detected edge for the 50 % crossing (and margin)."""
+IntArray = npt.NDArray[np.int64]
+_FIRST_WINDOW = 64
+_GATHER = 1 << 22
+"""Most samples gathered at once by a crossing search (rows x window)."""
 _BLOCK = 1 << 20
 
 
@@ -38,6 +49,8 @@ _BLOCK = 1 << 20
 class PhaseMetrics:
     """Per-phase results in signal units and sample indices (fractional), NaN if unknown.
 
+    `plateau` is against zero, `step` against the baseline; `rise` and `fall` are the
+    50 % crossings, `rise_time` and `fall_time` the 10-90 % durations (samples).
     `valid` marks complete phases whose both 50 % crossings were found.
     """
 
@@ -47,6 +60,9 @@ class PhaseMetrics:
     charge: FloatArray
     peak: FloatArray
     valid: npt.NDArray[np.bool_]
+    step: FloatArray
+    rise_time: FloatArray
+    fall_time: FloatArray
 
     @property
     def width(self) -> FloatArray:
@@ -57,109 +73,137 @@ class PhaseMetrics:
         return (self.rise + self.fall) / 2
 
 
-def measure_phases(signal: npt.NDArray[np.floating], zero: float, phases: Phases) -> PhaseMetrics:
-    """Plateau, 50 % crossings, charge (signal x samples) and peak of every phase."""
-    n = signal.size
+def measure_phases(
+    signal: npt.NDArray[np.floating],
+    zero: float,
+    phases: Phases,
+    *,
+    baseline: float | None = None,
+    detect: npt.NDArray[np.floating] | None = None,
+) -> PhaseMetrics:
+    """Plateau, crossings, edges, charge (signal x samples) and peak of every phase.
+
+    `zero` is the reading of zero current, `baseline` the gap level (default: zero);
+    crossings are timed on `detect` (a smoothed copy for a noisy record, default the
+    signal itself), levels and charges on the raw `signal`.
+    """
+    base = zero if baseline is None else baseline
+    timed = signal if detect is None else detect
     sign = phases.polarity.astype(np.float64)
     start, stop = phases.start, phases.stop
-    plateau = _plateau(signal, zero, sign, start, stop)
-    half = plateau / 2
-    # The sample before a neighbour's end / after its start may hold our crossing when
-    # a biphasic transition is faster than one sample.
-    prev_stop = np.concatenate(([0], stop[:-1] - 1))
-    next_start = np.concatenate((start[1:] + 1, [n]))
-    rise = _crossing(
-        signal,
-        zero,
-        sign,
-        half,
-        np.maximum(start - _EDGE_WINDOW, prev_stop),
-        start + _EDGE_WINDOW,
-        upward=True,
-    )
-    fall_from = np.maximum(
-        stop - _EDGE_WINDOW, np.floor(np.nan_to_num(rise, nan=0.0)).astype(np.int64) + 1
-    )
-    fall = _crossing(
-        signal,
-        zero,
-        sign,
-        half,
-        fall_from,
-        np.minimum(stop + _EDGE_WINDOW, next_start),
-        upward=False,
-    )
-    valid = phases.complete & np.isfinite(rise) & np.isfinite(fall) & (plateau > 0)
+    length = stop - start
+    mean = _middle_mean(signal, start, stop)
+    plateau = (mean - zero) * sign
+    step = (mean - base) * sign
+    ok = step > 0
+
+    def at(fraction: float) -> FloatArray:
+        return np.where(ok, fraction * step, np.nan)
+
+    rise = _search(timed, base, sign, at(0.5), start - 1, length, forward=True, rising=True)
+    fall = _search(timed, base, sign, at(0.5), stop, length, forward=False, rising=False)
+    after_rise = np.floor(np.nan_to_num(rise, nan=-1.0)).astype(np.int64)
+    after_fall = np.floor(np.nan_to_num(fall, nan=-1.0)).astype(np.int64)
+    half = length // 2 + 1
+    r10 = _search(timed, base, sign, at(0.1), after_rise + 1, half, forward=False, rising=True)
+    r90 = _search(timed, base, sign, at(0.9), after_rise, half, forward=True, rising=True)
+    f90 = _search(timed, base, sign, at(0.9), after_fall + 1, half, forward=False, rising=False)
+    f10 = _search(timed, base, sign, at(0.1), after_fall, half, forward=True, rising=False)
+    valid = phases.complete & np.isfinite(rise) & np.isfinite(fall) & ok & (fall > rise)
     charge = np.full(len(phases), np.nan)
     peak = np.full(len(phases), np.nan)
     if valid.any():
-        charge[valid], peak[valid] = _integrate(signal, zero, sign, rise, fall, valid)
-    return PhaseMetrics(plateau, rise, fall, charge, peak, valid)
+        charge[valid], peak[valid] = _integrate(signal, zero, base, sign, phases, rise, fall, valid)
+    return PhaseMetrics(plateau, rise, fall, charge, peak, valid, step, r90 - r10, f10 - f90)
 
 
-def _plateau(
-    signal: npt.NDArray[np.floating],
-    zero: float,
-    sign: FloatArray,
-    start: npt.NDArray[np.int64],
-    stop: npt.NDArray[np.int64],
-) -> FloatArray:
+def _middle_mean(signal: npt.NDArray[np.floating], start: IntArray, stop: IntArray) -> FloatArray:
+    """Mean of the middle half of each [start, stop) span."""
+    if start.size == 0:
+        return np.zeros(0)
     length = stop - start
-    mid_start = start + length // 4
-    mid_len = np.maximum(length - 2 * (length // 4), 1)
-    steps = np.arange(_PLATEAU_POINTS)
-    index = mid_start[:, None] + (steps[None, :] * mid_len[:, None]) // _PLATEAU_POINTS
-    index = np.minimum(index, signal.size - 1)
-    values = signal[index].astype(np.float64)
-    return (np.median(values, axis=1) - zero) * sign
+    a = start + length // 4
+    c = np.maximum(stop - length // 4, a + 1)
+    c = np.minimum(c, signal.size - 1)
+    a = np.clip(np.minimum(a, c - 1), 0, None)
+    c = np.maximum(c, a + 1)
+    means: FloatArray = _span_sums(signal, a, c) / (c - a)
+    return means
 
 
-def _crossing(
+def _search(
     signal: npt.NDArray[np.floating],
-    zero: float,
+    base: float,
     sign: FloatArray,
     level: FloatArray,
-    lo: npt.NDArray[np.int64],
-    hi: npt.NDArray[np.int64],
+    anchor: IntArray,
+    limit: IntArray,
     *,
-    upward: bool,
+    forward: bool,
+    rising: bool,
 ) -> FloatArray:
-    """Fractional index of the first crossing of `level` in [lo, hi) per phase, else NaN."""
-    width = 2 * _EDGE_WINDOW + 1
-    index = lo[:, None] + np.arange(width)[None, :]
-    inside = index < np.minimum(hi, signal.size)[:, None]
-    v = (signal[np.minimum(index, signal.size - 1)].astype(np.float64) - zero) * sign[:, None]
-    v -= level[:, None]
-    beyond = (v >= 0) if upward else (v < 0)
-    beyond &= inside
-    beyond[:, 0] = False
-    found = beyond.any(axis=1)
-    j = np.argmax(beyond, axis=1)
-    rows = np.arange(lo.size)
-    before, after = v[rows, j - 1], v[rows, j]
-    step = before - after
-    frac = np.divide(before, step, out=np.zeros_like(step), where=step != 0)
-    found &= (before < 0) if upward else (before >= 0)
-    return np.where(found, lo + j - 1 + frac, np.nan)
+    """Fractional index of the crossing of `level` (from the baseline) nearest `anchor`.
+
+    Forward: the first pair of samples (j - 1, j) with j - 1 >= anchor that crosses;
+    backward: the last with j <= anchor. `rising` crossings go from below to at-or-above
+    the level, falling ones the other way. Windows grow fourfold until the crossing is
+    found or `limit` samples have been searched; not found: NaN.
+    """
+    n = signal.size
+    out = np.full(anchor.size, np.nan)
+    todo = np.flatnonzero((anchor >= 0) & (anchor < n) & np.isfinite(level) & (limit > 0))
+    window = _FIRST_WINDOW
+    while todo.size:
+        width = int(min(window, max(int(limit[todo].max()), 1)))
+        rows_per_block = max(1, _GATHER // (width + 1))
+        unresolved: list[IntArray] = []
+        for b in range(0, todo.size, rows_per_block):
+            rows = todo[b : b + rows_per_block]
+            offsets = np.arange(width + 1)
+            first = anchor[rows] if forward else anchor[rows] - width
+            index = first[:, None] + offsets[None, :]
+            inside = (index >= 0) & (index < n)
+            inside &= np.abs(index - anchor[rows, None]) <= limit[rows, None]
+            v = signal[np.clip(index, 0, n - 1)].astype(np.float64) - base
+            v *= sign[rows, None]
+            v -= level[rows, None]
+            before, after = v[:, :-1], v[:, 1:]
+            hit = (before < 0) & (after >= 0) if rising else (before >= 0) & (after < 0)
+            hit &= inside[:, :-1] & inside[:, 1:]
+            found = hit.any(axis=1)
+            k = np.argmax(hit, axis=1) if forward else width - 1 - np.argmax(hit[:, ::-1], axis=1)
+            r = np.arange(rows.size)
+            b0, b1 = before[r, k], after[r, k]
+            frac = np.divide(b0, b0 - b1, out=np.zeros_like(b0), where=b0 != b1)
+            out[rows[found]] = (index[r, k] + frac)[found]
+            more = ~found & (limit[rows] > width)
+            unresolved.append(rows[more])
+        todo = np.concatenate(unresolved) if unresolved else todo[:0]
+        window *= 4
+    return out
 
 
 def _integrate(
     signal: npt.NDArray[np.floating],
     zero: float,
+    base: float,
     sign: FloatArray,
+    phases: Phases,
     rise: FloatArray,
     fall: FloatArray,
     valid: npt.NDArray[np.bool_],
 ) -> tuple[FloatArray, FloatArray]:
-    """Trapezoid charge (signal x samples) and peak magnitude over each valid phase span."""
+    """Charge (signal x samples, see module doc) and peak magnitude of each valid phase."""
     n = signal.size
+    start, stop = phases.start, phases.stop
+    boundary = (stop[:-1] + start[1:]) // 2
+    left_limit = np.concatenate(([0], boundary))
+    right_limit = np.concatenate((boundary, [n - 1]))
     r = np.nan_to_num(rise, nan=0.0)
     f = np.nan_to_num(fall, nan=float(n - 1))
-    midpoint = np.floor((f[:-1] + r[1:]) / 2).astype(np.int64)
-    left_limit = np.concatenate(([0], midpoint))
-    right_limit = np.concatenate((midpoint, [n - 1]))
-    a = np.maximum(np.floor(r).astype(np.int64) - _EDGE_WINDOW, left_limit)[valid]
-    c = np.minimum(np.ceil(f).astype(np.int64) + _EDGE_WINDOW, right_limit)[valid]
+    reach = 2 * np.maximum(np.maximum(r - start, stop - f), 2.0).astype(np.int64) + 4
+    a = np.maximum(np.floor(r).astype(np.int64) - reach, left_limit)[valid]
+    c = np.minimum(np.ceil(f).astype(np.int64) + reach, right_limit)[valid]
     a = np.clip(a, 0, n - 1)
     c = np.clip(np.maximum(c, a + 1), 0, n - 1)
     bounds = np.empty(2 * a.size, dtype=np.int64)
@@ -168,10 +212,13 @@ def _integrate(
     a, c = bounds[0::2], bounds[1::2]
     sums = _span_sums(signal, a, c)
     ends = signal[a].astype(np.float64), signal[c].astype(np.float64)
-    charge = (sums + 0.5 * ends[1] - 0.5 * ends[0] - zero * (c - a)) * sign[valid]
+    s = sign[valid]
+    above_base = (sums + 0.5 * ends[1] - 0.5 * ends[0] - base * (c - a)) * s
+    width = (f - r)[valid]
+    charge = above_base + (base - zero) * s * width
     highs = np.maximum.reduceat(signal, bounds)[0::2].astype(np.float64)
     lows = np.minimum.reduceat(signal, bounds)[0::2].astype(np.float64)
-    peak = np.where(sign[valid] > 0, highs - zero, zero - lows)
+    peak = np.where(s > 0, highs - zero, zero - lows)
     return charge, peak
 
 

@@ -7,11 +7,18 @@ is a statistic of phases, so finding them robustly comes first.
 
 How a phase is found, and why:
 
-- **Thresholds from the signal.** A phase begins when the current rises above an
-  *enter* threshold and ends when it falls below a lower *exit* threshold (hysteresis),
-  so noise riding on an edge cannot chop one pulse into several. The enter threshold is
-  8 % of that polarity's plateau (low enough to see the first pulses of a soft start)
-  but at least 4 noise standard deviations; exit is half of enter.
+- **Thresholds from the signal.** A phase begins when the current moves away from the
+  baseline (the gap level, see `levels`) beyond an *enter* threshold and ends when it
+  comes back within a lower *exit* threshold (hysteresis), so noise riding on an edge
+  cannot chop one pulse into several. The enter threshold is 8 % of that polarity's
+  step (low enough to see the first pulses of a soft start) but at least 4 noise
+  standard deviations; exit is half of enter.
+- **Smoothing only where noise needs it.** When the noise is more than a few percent of
+  the step (down to a signal-to-noise ratio of 3), no threshold separates pulse from gap
+  sample by sample. `detection_signal` then applies a centred moving average just long
+  enough to bring the noise under a twelfth of the step; a centred average moves the 50 %
+  point of a rising and of a falling edge alike, so widths and periods keep their value.
+  Levels, charges and moments are still taken on the raw samples.
 - **Minimum lengths.** Runs shorter than `min_samples` are noise spikes and dropped;
   same-polarity runs separated by fewer than `min_samples` are one phase and merged.
 - **Incomplete phases.** A record that starts or ends mid-pulse has a phase whose true
@@ -26,6 +33,7 @@ keeping the first of each run of equal event kinds is exactly the hysteresis rul
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +45,9 @@ IntArray = npt.NDArray[np.int64]
 _CHUNK = 1 << 18
 ENTER_FRACTION = 0.08
 ENTER_NOISE_SIGMAS = 4.0
+SMOOTH_ABOVE = 0.03
+"""Noise (as a fraction of the step) above which detection runs on a smoothed trace."""
+MAX_SMOOTHING = 256
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +74,38 @@ def enter_exit(plateau: float, noise: float) -> tuple[float, float]:
     return enter, 0.5 * enter
 
 
+def smoothing_length(levels: Levels) -> int:
+    """Samples to average so the noise is at most a twelfth of the smaller step (1: none)."""
+    steps = [p for p in (levels.plateau_pos, levels.plateau_neg) if p]
+    if not steps or levels.noise <= 0:
+        return 1
+    ratio = levels.noise / min(steps)
+    if ratio < SMOOTH_ABOVE:
+        return 1
+    return int(min(MAX_SMOOTHING, math.ceil((12 * ratio) ** 2)))
+
+
+def detection_signal(signal: npt.NDArray[np.floating], length: int) -> npt.NDArray[np.floating]:
+    """`signal` under a centred moving average of `length` samples (itself when 1).
+
+    Running sums in float64, one chunk at a time; the result keeps the input's dtype.
+    """
+    if length <= 1 or signal.size < length:
+        return signal
+    half = length // 2
+    n = signal.size
+    out = np.empty_like(signal)
+    for a in range(0, n, _CHUNK):
+        b = min(n, a + _CHUNK)
+        lo, hi = max(0, a - half - 1), min(n, b + half)
+        c = np.concatenate(([0.0], np.cumsum(signal[lo:hi], dtype=np.float64)))
+        idx = np.arange(a, b)
+        left = np.clip(idx - half, 0, n) - lo
+        right = np.clip(idx - half + length, 0, n) - lo
+        out[a:b] = (c[right] - c[left]) / np.maximum(right - left, 1)
+    return out
+
+
 def find_phases(
     signal: npt.NDArray[np.floating],
     levels: Levels,
@@ -75,7 +118,7 @@ def find_phases(
         if plateau is None:
             continue
         enter, leave = enter_exit(plateau, levels.noise)
-        start, stop = _runs(signal, levels.zero, sign, enter, leave)
+        start, stop = _runs(signal, levels.base, sign, enter, leave)
         start, stop = _clean(start, stop, min_samples)
         parts.append((sign, start, stop))
     if not parts:

@@ -2,16 +2,29 @@
 
 An analysis routine can only be trusted if it recovers numbers that were put in on
 purpose. This module builds what a scope would record across the load resistor for a
-pulse train described by its *generating parameters* (`PulseTrain`), and computes the
-true metrics from those same parameters (never from the samples), so a test can compare
-the two.
+pulse train described by its *generating parameters* (`PulseTrain`); `synth_truth`
+computes the true metrics from those same parameters in closed form (never from the
+samples), so a test can compare the two.
 
-The waveform follows the RMD-1 model in `harness/sim/physics.py`: rectangular phases
-with linear edges (`edge_s`, 0 -> 100 %) whose 50 % points are exactly `width_s` apart,
-either *monophasic* (one phase per pulse, polarity reversing after
-`pulses_per_polarity` pulses, or never) or *biphasic* (a + phase immediately followed
-by a - phase). A soft-start envelope rises linearly 0 -> 100 % over `ramp_length_s`, and
-an optional setpoint-step overshoot decays exponentially. The recording adds a scope's
+The current is a sum of **edges**. Each pulse period holds the drive steps of one pulse:
+monophasic, ``+a`` at 0 and ``-a`` at ``width_s`` (``a`` reversing sign after
+`pulses_per_polarity` pulses); biphasic, ``+Ip`` at 0, ``-Ip`` at ``width_s``, ``-In``
+after the interphase `gap_s` and ``+In`` one width later. Each step is shaped by the
+output stage, either
+
+- **linear** (`edge_s`, 0 -> 100 %, centred on the step time, so the 50 % points of a
+  phase are exactly `width_s` apart), optionally followed by damped **ringing**
+  (`ring_fraction` of the step, `ring_hz`, decay `ring_tau_s`) starting where the edge
+  ends; or
+- **first order** (`edge_tau_s`): ``1 - exp(-t / tau)`` from the step time, as an RC
+  output filter or a slow current loop gives; each level is approached, never reached.
+
+Only the steps of the previous, present and next period are summed (a linear edge
+starts half an edge before its step): every period's steps add up to zero, so older
+periods contribute ``exp(-T / tau)`` at most. Bursts switch
+whole pulses off (`burst_pulses` on, `burst_off_pulses` off), a d.c. `leak_a` flows
+all the time, a soft-start envelope rises 0 -> 100 % over `ramp_length_s`, and an
+optional setpoint-step overshoot decays exponentially. The recording adds a scope's
 imperfections: Gaussian noise, a d.c. offset, and 8-bit quantisation described by an
 InfiniiVision-like preamble (``V = (code - yref) * yinc + yorig``). A negative
 `first_edge_s` makes the record start in the middle of a pulse.
@@ -35,7 +48,7 @@ class PulseTrain:
 
     frequency_hz: float
     width_s: float
-    """Width of each phase at 50 % of its plateau."""
+    """Duration of each phase's drive; for linear edges its width at 50 %."""
     amplitude_pos_a: float
     amplitude_neg_a: float | None = None
     """Magnitude of the negative phases; None means equal to the positive ones."""
@@ -44,12 +57,25 @@ class PulseTrain:
     """Monophasic only: the polarity reverses after this many pulses; None: never."""
     edge_s: float = 20e-6
     first_edge_s: float = 0.0
-    """Time of the first pulse's rising 50 % point; negative starts the record mid-pulse."""
+    """Time of the first pulse's rising step; negative starts the record mid-pulse."""
     ramp_start_s: float | None = None
     ramp_length_s: float = 1.25
     overshoot_at_s: float | None = None
     overshoot_fraction: float = 0.0
     overshoot_tau_s: float = 2e-3
+    gap_s: float = 0.0
+    """Biphasic only: interphase gap between the end of the + drive and the - drive."""
+    edge_tau_s: float | None = None
+    """First-order edges with this time constant instead of linear ones."""
+    ring_fraction: float = 0.0
+    ring_hz: float = 0.0
+    ring_tau_s: float = 1e-4
+    burst_pulses: int | None = None
+    """Pulses per burst; None: no pauses."""
+    burst_off_pulses: int = 0
+    """Pulse slots left empty after each burst (the pause)."""
+    leak_a: float = 0.0
+    """A d.c. current flowing all the time (a leaky output switch)."""
 
     @property
     def period_s(self) -> float:
@@ -66,78 +92,97 @@ class PulseTrain:
             return None
         return 2 * self.pulses_per_polarity * self.period_s
 
+    # Truth, from the parameters (closed forms in synth_truth).
+
     def phase_charge_c(self, positive: bool) -> float:
-        """Charge of one full-amplitude phase: a symmetric trapezoid has area I * width."""
-        return (self.amplitude_pos_a if positive else self.neg_a) * self.width_s
+        from harness.analysis.synth_truth import phase_truth
+
+        return phase_truth(self, positive).charge_c
 
     def mean_current_a(self) -> float:
-        """Mean over whole polarity cycles (or whole pulse periods), at full amplitude."""
-        ip, ineg, f, w = self.amplitude_pos_a, self.neg_a, self.frequency_hz, self.width_s
-        if self.biphasic:
-            return (ip - ineg) * w * f
-        if self.pulses_per_polarity is None:
-            return ip * w * f
-        return (ip - ineg) * w * f / 2
+        from harness.analysis.synth_truth import mean_current_a
+
+        return mean_current_a(self)
 
     def mean_square_current_a2(self) -> float:
-        """Mean of i^2 over whole cycles; linear edges of length e hold I^2 * e / 3 each."""
-        ip, ineg, f, w, e = (
-            self.amplitude_pos_a,
-            self.neg_a,
-            self.frequency_hz,
-            self.width_s,
-            self.edge_s,
-        )
-        if self.biphasic:
-            flat = (ip**2 + ineg**2) * (w - e)
-            outer = (ip**2 + ineg**2) * e / 3
-            transition = e * (ip**2 - ip * ineg + ineg**2) / 3
-            return (flat + outer + transition) * f
-        if self.pulses_per_polarity is None:
-            return ip**2 * (w - e / 3) * f
-        return (ip**2 + ineg**2) / 2 * (w - e / 3) * f
+        from harness.analysis.synth_truth import mean_square_a2
+
+        return mean_square_a2(self)
 
     def rms_current_a(self) -> float:
         return math.sqrt(self.mean_square_current_a2())
 
     def average_abs_current_a(self) -> float:
-        """Mean |i| over whole cycles; a symmetric trapezoid has mean |i| = I * w * f."""
-        ip, ineg, f, w, e = (
-            self.amplitude_pos_a,
-            self.neg_a,
-            self.frequency_hz,
-            self.width_s,
-            self.edge_s,
-        )
-        if self.biphasic:
-            transition = e * (ip**2 + ineg**2) / (2 * (ip + ineg))
-            return ((ip + ineg) * (w - e / 2) + transition) * f
-        if self.pulses_per_polarity is None:
-            return ip * w * f
-        return (ip + ineg) / 2 * w * f
+        from harness.analysis.synth_truth import average_abs_a
+
+        return average_abs_a(self)
 
     def ramp_10_90_s(self) -> float | None:
         return None if self.ramp_start_s is None else 0.8 * self.ramp_length_s
 
+    def edges(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Step times within a period, their sizes, and which carry the pulse's sign.
+
+        The third array is 1 for steps whose sign follows the monophasic polarity.
+        """
+        w, ip, ineg = self.width_s, self.amplitude_pos_a, self.neg_a
+        if self.biphasic:
+            g = self.gap_s
+            return (
+                np.array([0.0, w, w + g, 2 * w + g]),
+                np.array([ip, -ip, -ineg, ineg]),
+                np.zeros(4),
+            )
+        return np.array([0.0, w]), np.array([1.0, -1.0]), np.ones(2)
+
     def current(self, t: FloatArray) -> FloatArray:
         """The ideal current at times t (no noise, offset or quantisation)."""
-        period, w = self.period_s, self.width_s
-        e = max(self.edge_s, 1e-12 * period)
-        span = 2 * w if self.biphasic else w
-        gap_mid = (period - span) / 2
-        shifted = t - self.first_edge_s + gap_mid
+        period = self.period_s
+        times, steps, signed = self.edges()
+        shifted = t - self.first_edge_s
         k = np.floor(shifted / period)
-        u = shifted - k * period - gap_mid
-        if self.biphasic:
-            out = self.amplitude_pos_a * _trapezoid(u, w, e) - self.neg_a * _trapezoid(u - w, w, e)
+        u = shifted - k * period
+        out = np.zeros(t.shape)
+        for back in (1, 0, -1):
+            amp_pos, _, on = self._pulse(k - back)
+            for t_e, step, follows in zip(times, steps, signed, strict=True):
+                if follows:
+                    size = np.where(amp_pos, self.amplitude_pos_a, -self.neg_a) * step
+                else:
+                    size = np.full(t.shape, step)
+                out += np.where(on, size, 0.0) * self._response(u + back * period - t_e)
+        return out * self._envelope(t) + self.leak_a
+
+    def _pulse(
+        self, k: FloatArray
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """Per pulse index: positive?, negative?, delivered at all (bursts)?"""
+        if self.pulses_per_polarity is None:
+            positive = np.ones(k.shape, dtype=bool)
         else:
-            if self.pulses_per_polarity is None:
-                negative = np.zeros(t.shape, dtype=bool)
-            else:
-                negative = (np.floor_divide(k, self.pulses_per_polarity) % 2) == 1
-            amp = np.where(negative, -self.neg_a, self.amplitude_pos_a)
-            out = amp * _trapezoid(u, w, e)
-        return out * self._envelope(t)
+            positive = (np.floor_divide(k, self.pulses_per_polarity) % 2) == 0
+        on = np.ones(k.shape, dtype=bool)
+        if self.burst_pulses is not None:
+            on = np.mod(k, self.burst_pulses + self.burst_off_pulses) < self.burst_pulses
+        return positive, ~positive, on
+
+    def _response(self, d: FloatArray) -> FloatArray:
+        """Unit step response of the output stage at time d after the step."""
+        if self.edge_tau_s is not None:
+            y = np.where(d >= 0, -np.expm1(-np.maximum(d, 0.0) / self.edge_tau_s), 0.0)
+            ring_from = d
+        else:
+            e = max(self.edge_s, 1e-12 * self.period_s)
+            y = np.clip(d / e + 0.5, 0.0, 1.0)
+            ring_from = d - e / 2
+        if self.ring_fraction:
+            r = np.maximum(ring_from, 0.0)
+            y = y + self.ring_fraction * np.where(
+                ring_from >= 0,
+                np.exp(-r / self.ring_tau_s) * np.sin(2 * math.pi * self.ring_hz * r),
+                0.0,
+            )
+        return y
 
     def _envelope(self, t: FloatArray) -> FloatArray:
         env = np.ones_like(t)
@@ -148,13 +193,6 @@ class PulseTrain:
             decay = np.exp(-np.maximum(age, 0.0) / self.overshoot_tau_s) * (age >= 0)
             env = env + self.overshoot_fraction * decay
         return env
-
-
-def _trapezoid(u: FloatArray, width: float, edge: float) -> FloatArray:
-    """1 on the plateau, 0 outside, linear edges of length `edge` centred on 0 and width."""
-    rise = u / edge + 0.5
-    fall = (width - u) / edge + 0.5
-    return np.clip(np.minimum(rise, fall), 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -201,7 +239,10 @@ def synthesize(
     dt = 1.0 / sample_rate_hz
     n = round(duration_s * sample_rate_hz)
     rng = np.random.default_rng(seed)
-    peak_v = max(train.amplitude_pos_a, train.neg_a) * load_ohms * (1 + train.overshoot_fraction)
+    reach = max(train.amplitude_pos_a, train.neg_a) * (
+        1 + train.overshoot_fraction + train.ring_fraction
+    )
+    peak_v = (reach + abs(train.leak_a)) * load_ohms
     preamble = None
     if quantize_8bit:
         low = 0.0 if (not train.biphasic and train.pulses_per_polarity is None) else -peak_v

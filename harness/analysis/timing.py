@@ -1,9 +1,13 @@
 """Pulse rate, polarity reversal, and the stretch of record to average over.
 
 - **Pulses from phases.** In a monophasic train every phase is a pulse. In a biphasic
-  train a pulse is a pair: a phase immediately followed (gap under a fifth of its width)
-  by one of opposite polarity; the pulse starts at the leading phase's rising 50 %
-  crossing. A train is called biphasic when at least 40 % of its phases are in pairs.
+  train a pulse is a pair: a phase followed by one of opposite polarity after an
+  interphase gap that is shorter than half the gaps around the pair. That rule holds
+  for gaps from zero to longer than a phase (a biphasic pulse with a 1 ms gap between
+  3 ms phases at 5 Hz is one pulse, not two), and it never pairs the evenly spaced
+  phases of a monophasic train that alternates every pulse, whose gaps are all alike.
+  The pulse starts at the leading phase's rising 50 % crossing. A train is called
+  biphasic when at least 40 % of its phases are in pairs.
 - **Pulse repetition frequency.** From the intervals between consecutive pulse starts:
   the intervals within 20 % of their median are "in burst" (a pause between bursts, or
   a missing pulse, is not), and the period is their sum over their count. Summing
@@ -15,10 +19,17 @@
   between successive cycle starts (a + phase following a - phase). If the record holds
   fewer than two cycle starts, it is rebuilt from the lengths of whole bursts. Biphasic
   trains reverse within every pulse: None. A train that never reverses: None.
-- **Averaging window.** The d.c. (mean) current of a reversing train is only meaningful
-  over whole polarity cycles, so the window runs from the first to the last cycle start;
-  otherwise from the first to the last pulse start (whole pulse periods); failing that,
-  the whole record.
+- **The mean's window: whole cycles or nothing.** The d.c. component of a reversing
+  train is the mean over whole polarity cycles; over a fraction of one it is a fraction
+  of a pulse's charge, not a d.c. current (0.4 s of an RMD-1 train averages 200 uA,
+  1.5 cycles 65 uA, where the truth is 0). So the window runs from the first to the last
+  cycle start and needs `min_cycles` whole cycles; with fewer there is no window and a
+  reason says why. A biphasic train's cycle is its pulse period (each pair is a cycle),
+  as is a monophasic train's that is declared never to reverse (`reversing=False`);
+  with pauses, whole bursts. A monophasic record without a reversal is not evidence
+  that the unit never reverses, so unless declared it has no mean.
+- **The r.m.s. window** is the mean's when there is one, else whole pulse periods, else
+  the record; its kind is reported.
 
 Times here are fractional sample indices; the caller converts to seconds.
 """
@@ -35,8 +46,8 @@ from harness.analysis.phase_metrics import PhaseMetrics
 from harness.analysis.phases import Phases
 
 FloatArray = npt.NDArray[np.float64]
-WindowKind = Literal["polarity cycles", "pulse periods", "record"]
-_PAIR_GAP_FRACTION = 0.2
+WindowKind = Literal["polarity cycles", "pulse periods", "bursts", "record"]
+_PAIR_GAP_RATIO = 0.5
 _BIPHASIC_SHARE = 0.4
 _BURST_TOLERANCE = 0.2
 
@@ -51,14 +62,43 @@ class Timing:
     polarity_period: float | None
     window: tuple[int, int]
     window_kind: WindowKind
+    mean_window: tuple[int, int] | None = None
+    """Whole cycles for the mean (d.c.) current; None: see `mean_reason`."""
+    mean_reason: str | None = None
+    cycles: int = 0
+    """Whole cycles in `mean_window` (polarity cycles, pulse periods or bursts)."""
+    pair_gap: float | None = None
+    """Median interphase gap of a biphasic train (samples, 50 % to 50 %)."""
 
 
-def analyse_timing(phases: Phases, metrics: PhaseMetrics, n: int) -> Timing:
-    """Pulse period, polarity period and averaging window of a segmented record."""
+def pair_phases(phases: Phases, metrics: PhaseMetrics) -> npt.NDArray[np.bool_]:
+    """paired[i]: phases i and i + 1 form one biphasic pulse (see module doc)."""
     rise, fall, pol = metrics.rise, metrics.fall, phases.polarity
+    if pol.size < 2:
+        return np.zeros(0, dtype=bool)
     gap = rise[1:] - fall[:-1]
+    before = np.concatenate(([np.nan], gap[:-1]))
+    after = np.concatenate((gap[1:], [np.nan]))
+    around = np.fmin(before, after)
     width = fall[:-1] - rise[:-1]
-    paired = (pol[1:] != pol[:-1]) & (gap < _PAIR_GAP_FRACTION * width + 2)
+    lone = ~np.isfinite(around)
+    limit = np.where(lone, width, _PAIR_GAP_RATIO * around)
+    with np.errstate(invalid="ignore"):
+        paired: npt.NDArray[np.bool_] = (pol[1:] != pol[:-1]) & (gap < limit)
+    return paired
+
+
+def analyse_timing(
+    phases: Phases,
+    metrics: PhaseMetrics,
+    n: int,
+    *,
+    min_cycles: int = 1,
+    reversing: bool | None = None,
+) -> Timing:
+    """Pulse period, polarity period and averaging windows of a segmented record."""
+    rise, pol = metrics.rise, phases.polarity
+    paired = pair_phases(phases, metrics)
     measurable = int(np.isfinite(rise).sum())
     biphasic = measurable > 0 and 2 * int(paired.sum()) >= _BIPHASIC_SHARE * measurable
     if biphasic:
@@ -73,15 +113,77 @@ def analyse_timing(phases: Phases, metrics: PhaseMetrics, n: int) -> Timing:
     polarity_period, cycle_starts = (
         (None, starts[:0]) if biphasic else _polarity(phases, rise, period)
     )
-    if cycle_starts.size >= 2:
-        window = (round(cycle_starts[0]), round(cycle_starts[-1]))
-        kind: WindowKind = "polarity cycles"
-    elif starts.size >= 2 and period is not None:
-        window = (round(starts[0]), round(starts[-1]))
-        kind = "pulse periods"
+    pair_gap = None
+    if biphasic and paired.any():
+        gaps = (rise[1:] - metrics.fall[:-1])[paired]
+        gaps = gaps[np.isfinite(gaps)]
+        pair_gap = float(np.median(gaps)) if gaps.size else None
+    seen_reversal = bool((pol > 0).any() and (pol < 0).any())
+    periodic, periodic_kind = _whole_periods(starts, period)
+    mean_window: tuple[int, int] | None = None
+    reason: str | None = None
+    cycles = 0
+    if pol.size == 0:
+        mean_window = (0, n)  # no pulses: a steady current, whose every stretch is whole
+    elif biphasic or (reversing is False and not seen_reversal):
+        if periodic is None:
+            reason = "fewer than two pulse starts: no whole pulse period in the record"
+        else:
+            mean_window, cycles = periodic
+    elif seen_reversal or reversing:
+        cycles = max(int(cycle_starts.size) - 1, 0)
+        if cycles >= 1:
+            mean_window = (round(cycle_starts[0]), round(cycle_starts[-1]))
+        else:
+            reason = (
+                "the record holds no whole polarity cycle (a + burst after a - burst, "
+                "twice); a part of a cycle has a mean that is not its d.c. component"
+            )
+    else:
+        reason = (
+            "no polarity reversal in the record: it may be part of one polarity of a "
+            "reversing train; record whole polarity cycles, or declare reversing=False"
+        )
+    if mean_window is not None and pol.size and cycles < min_cycles:
+        reason = f"{cycles} whole cycles in the record, {min_cycles} needed"
+        mean_window = None
+    kind: WindowKind
+    if mean_window is not None:
+        window = mean_window
+        kind = "polarity cycles" if cycle_starts.size >= 2 and not biphasic else periodic_kind
+    elif periodic is not None:
+        window, kind = periodic[0], periodic_kind
     else:
         window, kind = (0, n), "record"
-    return Timing(biphasic, int(starts.size), period, polarity_period, window, kind)
+    return Timing(
+        biphasic,
+        int(starts.size),
+        period,
+        polarity_period,
+        window,
+        kind,
+        mean_window,
+        reason,
+        cycles,
+        pair_gap,
+    )
+
+
+def _whole_periods(
+    starts: FloatArray, period: float | None
+) -> tuple[tuple[tuple[int, int], int] | None, WindowKind]:
+    """Window over whole pulse periods (whole bursts when there are pauses), and count."""
+    if starts.size < 2 or period is None:
+        return None, "record"
+    d = np.diff(starts)
+    pause = d > (1 + _BURST_TOLERANCE) * period
+    if pause.any():
+        burst_starts = starts[1:][pause]
+        if burst_starts.size >= 2:
+            window = (round(burst_starts[0]), round(burst_starts[-1]))
+            return (window, int(burst_starts.size) - 1), "bursts"
+        return None, "record"
+    return ((round(starts[0]), round(starts[-1])), int(starts.size) - 1), "pulse periods"
 
 
 def _burst_period(starts: FloatArray) -> float | None:

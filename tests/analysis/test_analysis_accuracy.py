@@ -97,6 +97,11 @@ SCENARIOS = {
 }
 
 
+def offset_v(s: Scenario) -> float:
+    """The scope's offset, as the bench declares it (measured with the output off)."""
+    return s.offset_fraction * max(s.train.amplitude_pos_a, s.train.neg_a) * s.load_ohms
+
+
 def capture_for(s: Scenario):  # type: ignore[no-untyped-def]
     f = s.train.frequency_hz
     pp = s.train.polarity_period_s
@@ -126,6 +131,7 @@ def check(m: WaveformMetrics, s: Scenario, dt: float) -> None:
     assert m.peak_current_neg_a == pytest.approx(t.neg_a, rel=0.03)
     assert m.charge_per_phase_pos_c == pytest.approx(t.phase_charge_c(True), rel=0.04)
     assert m.charge_per_phase_neg_c == pytest.approx(t.phase_charge_c(False), rel=0.04)
+    assert m.mean_current_a is not None
     assert abs(m.mean_current_a - t.mean_current_a()) <= 0.01 * peak
     assert m.rms_current_a == pytest.approx(t.rms_current_a(), rel=0.03)
     if t.polarity_period_s is None:
@@ -145,7 +151,13 @@ def test_metrics_within_tolerance_in_every_format(name: str, fmt: str, tmp_path:
     assert capture.source_format == fmt
     assert capture.dt == pytest.approx(synth.dt, rel=1e-6)
     assert capture.volts.size == synth.volts.size
-    metrics = analyze_voltage(capture.t0, capture.dt, capture.volts, load_ohms=scenario.load_ohms)
+    metrics = analyze_voltage(
+        capture.t0,
+        capture.dt,
+        capture.volts,
+        load_ohms=scenario.load_ohms,
+        zero_offset=offset_v(scenario),
+    )
     check(metrics, scenario, capture.dt)
 
 
@@ -155,9 +167,11 @@ def test_current_and_voltage_entry_points_agree(name: str) -> None:
 
     scenario = SCENARIOS[name]
     synth = capture_for(scenario)
-    by_v = analyze_voltage(synth.t0, synth.dt, synth.volts, load_ohms=scenario.load_ohms)
+    offset = offset_v(scenario)
+    ohms = scenario.load_ohms
+    by_v = analyze_voltage(synth.t0, synth.dt, synth.volts, load_ohms=ohms, zero_offset=offset)
     by_i = analyze_current(
-        synth.t0, synth.dt, synth.volts / scenario.load_ohms, load_ohms=scenario.load_ohms
+        synth.t0, synth.dt, synth.volts / ohms, load_ohms=ohms, zero_offset=offset / ohms
     )
     assert by_i.rms_current_a == pytest.approx(by_v.rms_current_a, rel=1e-9)
     assert by_i.charge_per_phase_pos_c == pytest.approx(by_v.charge_per_phase_pos_c, rel=1e-9)

@@ -68,8 +68,11 @@ def test_unipolar_train_without_reversal() -> None:
     c = synthesize(
         train, sample_rate_hz=200e3, duration_s=0.5, load_ohms=2000.0, noise_v=0.003, offset_v=0.02
     )
-    m = analyze_voltage(c.t0, c.dt, c.volts, load_ohms=2000.0)
+    m = analyze_voltage(c.t0, c.dt, c.volts, load_ohms=2000.0, zero_offset=0.02, reversing=False)
     assert m.polarity_period_s is None and m.phase_count_neg == 0
     assert m.frequency_hz == pytest.approx(100.0, rel=0.005)
     assert m.mean_current_a == pytest.approx(train.mean_current_a(), abs=0.01 * 300e-6)
     assert m.averaging_window_kind == "pulse periods"
+    undeclared = analyze_voltage(c.t0, c.dt, c.volts, load_ohms=2000.0, zero_offset=0.02)
+    assert undeclared.mean_current_a is None
+    assert "no polarity reversal" in undeclared.reasons["mean_current_a"]

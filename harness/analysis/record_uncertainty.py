@@ -1,0 +1,125 @@
+"""How well the record itself pins each metric down: expanded uncertainties (k = 2).
+
+A decision rule (ILAC-G8 guarded acceptance, `judging/`) needs U in the metric's own
+unit. Part of U belongs to the bench: the scope's gain and timebase, the load's
+tolerance (`procedures/budgets.py`). This module gives the other part, the one only
+the record knows: how finely it was sampled, how coarsely quantised, how noisy, and
+over how many phases and periods the metric was averaged. The two parts combine in
+quadrature.
+
+Every term is a standard uncertainty; the result is doubled (k = 2).
+
+- **Crossing time** (one 50 % point): the noise divided by the edge's slope at that
+  point (a noisy level turned into a time), in quadrature with the interpolation error
+  of a straight line between two samples on a curved edge (a rectangular half sample).
+  Slope: 80 % of the step over the 10-90 % time, at least one step per sample.
+- **Frequency**: the period is a sum of intervals that telescopes, so its error is two
+  crossing errors divided by the number of intervals.
+- **Width, rise, fall**: two crossings per phase; the median over N phases scatters
+  1.25 / sqrt(N) as much as one phase. The larger of that model and the observed spread
+  is taken, so a record that scatters more than its noise explains says so.
+- **Plateau**: the noise of a mean over the middle half of a phase, and the quantum
+  (an 8-bit code) which does not average away without noise to dither it.
+- **Charge**: the noise over the integration span, the quantum over the width, and the
+  zero's own uncertainty over the width.
+- **Mean**: the noise and quantum over the window, a half-sample misplacement of each
+  window end on a rising edge, and the zero's uncertainty.
+- **R.m.s.**: the noise's contribution to the mean square is subtracted (it would add
+  sigma^2); what remains uncertain is that subtraction, the noise of the mean square,
+  and the zero's uncertainty times mean / r.m.s.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+K = 2.0
+_INTERPOLATION = 0.5 / math.sqrt(3.0)
+"""One crossing's interpolation error, in samples (rectangular over +-0.5 sample)."""
+_MEDIAN = 1.2533
+"""Scatter of a median of normal values relative to one value's, times sqrt(N)."""
+
+
+@dataclass(frozen=True)
+class RecordNoise:
+    """What limits the record: noise and quantum (signal units), smoothing (samples)."""
+
+    noise: float
+    quantum: float
+    smoothing: int
+    zero_u: float
+    """Standard uncertainty of the zero offset (signal units)."""
+
+    @property
+    def quantum_u(self) -> float:
+        return self.quantum / math.sqrt(12.0)
+
+    @property
+    def timed_noise(self) -> float:
+        """Noise of the trace the crossings are timed on (after any smoothing)."""
+        return math.hypot(self.noise / math.sqrt(self.smoothing), self.quantum_u)
+
+
+def crossing_u(rec: RecordNoise, step: float, edge_samples: float | None) -> float:
+    """Standard uncertainty of one 50 % crossing time, in samples."""
+    ramp = max(edge_samples or 0.0, 1.0) / 0.8
+    slope = step / ramp if step > 0 else math.inf
+    return math.hypot(rec.timed_noise / slope, _INTERPOLATION)
+
+
+def frequency_u(f: float, period: float, intervals: int, crossing: float) -> float:
+    """Expanded U of a frequency from `intervals` telescoped intervals (period in samples)."""
+    u_period = math.sqrt(2.0) * crossing / max(intervals, 1)
+    return K * f * u_period / period
+
+
+def spread_u(values: FloatArray, one: float) -> float:
+    """Standard uncertainty of a median of per-phase values, `one` per value."""
+    n = values.size
+    observed = float(np.std(values, ddof=1)) if n >= 2 else 0.0
+    return _MEDIAN * max(one, observed) / math.sqrt(max(n, 1))
+
+
+def plateau_u(rec: RecordNoise, lengths: FloatArray, values: FloatArray) -> float:
+    """Expanded U of a median plateau (signal units)."""
+    samples = float(np.median(lengths)) / 2 if lengths.size else 1.0
+    dither = rec.noise >= rec.quantum / 2
+    q = rec.quantum_u / math.sqrt(samples) if dither else rec.quantum_u
+    one = rec.noise / math.sqrt(max(samples, 1.0))
+    return K * math.sqrt(spread_u(values, one) ** 2 + q**2 + rec.zero_u**2)
+
+
+def charge_u(rec: RecordNoise, widths: FloatArray, spans: FloatArray, values: FloatArray) -> float:
+    """Expanded U of a median phase charge (signal x samples)."""
+    width = float(np.median(widths)) if widths.size else 0.0
+    span = float(np.median(spans)) if spans.size else width
+    one = rec.noise * math.sqrt(max(span, 1.0))
+    dither = rec.noise >= rec.quantum / 2
+    q = rec.quantum_u * (math.sqrt(span) if dither else width)
+    return K * math.sqrt(spread_u(values, one) ** 2 + q**2 + (rec.zero_u * width) ** 2)
+
+
+def mean_u(rec: RecordNoise, samples: int, step: float) -> float:
+    """Expanded U of a mean over `samples` whole-cycle samples (signal units)."""
+    w = max(samples, 1)
+    dither = rec.noise >= rec.quantum / 2
+    q = rec.quantum_u / math.sqrt(w) if dither else rec.quantum_u
+    ends = math.sqrt(2.0) * 0.5 * step * _INTERPOLATION * 2 / w
+    return K * math.sqrt((rec.noise / math.sqrt(w)) ** 2 + q**2 + ends**2 + rec.zero_u**2)
+
+
+def rms_u(rec: RecordNoise, samples: int, rms: float, mean: float, gap_samples: int) -> float:
+    """Expanded U of a noise-corrected r.m.s. (signal units)."""
+    if rms <= 0:
+        return K * rec.noise
+    w = max(samples, 1)
+    u_ms_noise = 2 * rms * rec.noise / math.sqrt(w)
+    u_correction = rec.noise**2 * math.sqrt(2.0 / max(gap_samples, 2))
+    u_ms = math.hypot(u_ms_noise, u_correction)
+    zero_term = abs(mean) / rms * rec.zero_u
+    return K * math.hypot(u_ms / (2 * rms), math.hypot(zero_term, rec.quantum_u / math.sqrt(w)))
