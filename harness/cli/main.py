@@ -74,6 +74,15 @@ def cmd_results(args: argparse.Namespace) -> int:
     from harness.recording.results import export
 
     store = args.store or str(DEFAULT_REPORTS / "results.db")
+    if args.out == "-":  # standard output, never a file named "-"
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="hil-export-") as folder:
+            path = export(store, args.run, args.format, Path(folder) / f"results.{args.format}")
+            sys.stdout.flush()
+            sys.stdout.buffer.write(path.read_bytes())
+            sys.stdout.flush()
+        return 0
     out = Path(args.out) if args.out else DEFAULT_REPORTS / args.run / f"results.{args.format}"
     path = export(store, args.run, args.format, out)
     print(path)
@@ -213,7 +222,12 @@ def check_run_inputs(
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from harness import __version__
+
     parser = argparse.ArgumentParser(prog="hil", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--version", action="version", version=f"hil {__version__}", help="print the version"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the compliance suites (extra options go to pytest)")
@@ -232,18 +246,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     spec = sub.add_parser("spec", help="validate or show a spec file")
-    spec.add_argument("action", choices=["check", "show"])
-    spec.add_argument("file")
+    spec.add_argument(
+        "action", choices=["check", "show"], help="check: validate (one line); show: a table"
+    )
+    spec.add_argument("file", help="the spec file (YAML), e.g. harness/data/specs/rmd1.yaml")
 
     bench = sub.add_parser("bench", help="identify and check a bench's instruments")
-    bench.add_argument("action", choices=["check"])
-    bench.add_argument("file", nargs="?", default=str(DEFAULT_BENCH))
-    bench.add_argument("--allow-expired-calibration", action="store_true")
+    bench.add_argument(
+        "action", choices=["check"], help="check: *IDN?, serials, calibration, error queues"
+    )
+    bench.add_argument(
+        "file", nargs="?", default=str(DEFAULT_BENCH), help="bench file (default: sim)"
+    )
+    bench.add_argument(
+        "--allow-expired-calibration",
+        action="store_true",
+        help="report an instrument past its calibration due date as a warning, not a failure",
+    )
 
     tr = sub.add_parser("trace", help="requirement -> tests -> latest verdict")
-    tr.add_argument("--spec", default=str(RMD1_SPEC))
+    tr.add_argument("--spec", default=str(RMD1_SPEC), help="spec file (default: RMD-1's)")
     tr.add_argument("--store", help="results store (default: reports/results.db)")
-    tr.add_argument("paths", nargs="*", default=[str(SUITES)])
+    tr.add_argument(
+        "paths", nargs="*", default=[str(SUITES)], help="test files or folders (test_suites/)"
+    )
 
     from harness.cli import analyze as analysis_cli
     from harness.cli import batch
@@ -262,11 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
     report_cmd.add_parser(sub)
 
     results = sub.add_parser("results", help="export a run's results")
-    results.add_argument("action", choices=["export"])
+    results.add_argument("action", choices=["export"], help="export: write the run's table")
     results.add_argument("--run", required=True, help="run id")
-    results.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    results.add_argument(
+        "--format", choices=["parquet", "csv"], default="parquet", help="file format (parquet)"
+    )
     results.add_argument("--store", help="results store (default: reports/results.db)")
-    results.add_argument("--out", help="output file (default: reports/<run>/results.<fmt>)")
+    results.add_argument(
+        "--out", help="output file ('-': standard output; default: reports/<run>/results.<fmt>)"
+    )
     return parser
 
 

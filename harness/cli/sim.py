@@ -1,5 +1,8 @@
 """``hil sim serve``: run a simulated bench as if it were a station on the network.
 
+``hil sim faults`` lists the faults a simulated unit can be given (``--sim-fault``),
+with the values each takes and the requirements that catch it.
+
     hil sim serve [--bench FILE] [--seed N] [--sim-fault F ...] [--serial SN]
                   [--device pty|socket] [--write-bench PATH]
                   [--max-connections N] [--idle-timeout S]
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import threading
@@ -58,10 +62,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     serve.add_argument("--bench", help="bench file with a simulation: block (default: sim.yaml)")
     serve.add_argument("--seed", type=int, help="model seed (default: the bench file's)")
     serve.add_argument(
-        "--sim-fault", action="append", default=[], metavar="NAME[=VALUE]", help="unit fault"
+        "--sim-fault",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="a fault of the simulated unit (repeatable; hil sim faults lists them)",
     )
     serve.add_argument("--serial", help="serial the simulated unit reports")
-    serve.add_argument("--device", choices=["pty", "socket"], default="pty")
+    serve.add_argument(
+        "--device",
+        choices=["pty", "socket"],
+        default="pty",
+        help="the unit's test port: a pseudo-terminal (default) or a loopback socket",
+    )
     serve.add_argument("--write-bench", metavar="PATH", help="write the bench file here")
     serve.add_argument(
         "--max-connections", type=int, default=16, metavar="N", help="clients per instrument"
@@ -73,7 +86,53 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="S",
         help="close a connection silent this long (0: never)",
     )
+    faults = actions.add_parser(
+        "faults", help="list the faults a simulated unit can have, with their values"
+    )
+    faults.set_defaults(sim_command="faults")
     return sim
+
+
+def fault_table() -> list[tuple[str, str, str, str]]:
+    """Every fault the simulated unit knows: name, values it takes, defect, requirements.
+
+    The names and value ranges come from the parser's own table of converters
+    (``harness.sim.faults``), so the list cannot drift from what ``--sim-fault``
+    accepts; what each fault does and what catches it from the module's documented
+    table. Imported here, when asked, so ``hil`` starts without the simulator.
+    """
+    from harness.sim import faults
+
+    described: dict[str, tuple[str, str]] = {}
+    written: dict[str, str] = {}
+    for line in (faults.__doc__ or "").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("| `") or len(cells) != 3:
+            continue
+        for name, value in re.findall(r"`([a-z_]+)(=[^`]*)?`", cells[0]):
+            described[name] = (cells[1], cells[2].replace("see below", "see harness/sim/faults.py"))
+            written[name] = f"{name}{value}"
+    numeric = faults._NUMERIC
+    rows = []
+    for name in faults.KNOWN_FAULTS:
+        if name in numeric:
+            values = f"{written.get(name, name + '=VALUE')}: {numeric[name][1]}"
+        elif name in faults._SWITCHES:
+            values = f"{name}=off (or =on)"
+        else:
+            values = f"{name} (a flag, no value)"
+        what, caught = described.get(name, ("", ""))
+        rows.append((name, values, what, caught.replace("`", "")))
+    return rows
+
+
+def print_faults() -> int:
+    """``hil sim faults``: the table, aligned, on standard output."""
+    rows = [("FAULT", "VALUES", "WHAT IS WRONG IN THE UNIT", "CAUGHT BY"), *fault_table()]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)) + "  " + row[3])
+    return 0
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -110,6 +169,8 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
     from harness.definitions.bench_file import load_bench
     from harness.sim.serve import serve_bench
 
+    if getattr(args, "sim_command", "serve") == "faults":
+        return print_faults()
     stop = stop if stop is not None else threading.Event()
     previous: dict[signal.Signals, Any] = {}
 

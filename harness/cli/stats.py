@@ -46,9 +46,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="REQ",
         help="requirement to chart (repeatable; 'all' for every one; default: key quantities)",
     )
-    p.add_argument("--aggregate", choices=["worst", "mean"], default="worst")
+    p.add_argument(
+        "--aggregate",
+        choices=["worst", "mean"],
+        default="worst",
+        help="one value per unit and requirement: the worst (default) or the mean",
+    )
     p.add_argument("--all-runs", action="store_true", help="capability over every run")
-    p.add_argument("--format", choices=["table", "csv"], default="table")
+    p.add_argument(
+        "--format",
+        choices=["table", "csv"],
+        default="table",
+        help="table (default) or CSV on standard output (the yield line on stderr)",
+    )
     p.set_defaults(func=run)
 
 
@@ -56,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
     """Print the yield and capability table; write the charts if asked."""
     from harness.reporting import control_charts, stats
 
+    if args.chart and not args.charts:
+        return _bad_input("--chart: needs --charts DIR (the folder the charts are written to)")
+    if args.charts == "-":
+        return _bad_input("--charts: expected a folder (charts are PNG files), got '-'")
     frame = stats.load_results(
         args.store or DEFAULT_STORE,
         spec_id=args.spec,
@@ -63,6 +77,13 @@ def run(args: argparse.Namespace) -> int:
         until=args.until,
         bench_id=args.bench,
     )
+    known = set(frame["requirement_id"])
+    unknown = [rid for rid in args.chart or [] if rid != "all" and rid not in known]
+    if unknown:  # a mistyped id would otherwise write nothing and exit 0
+        return _bad_input(
+            f"--chart: expected a requirement id measured in the store "
+            f"(e.g. {min(known) if known else 'OUT-AMP-L5'}), got {', '.join(unknown)}"
+        )
     table = stats.requirement_table(
         frame, aggregate=args.aggregate, first_run_only=not args.all_runs
     )
@@ -87,6 +108,12 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"charts: {len(written)} written to {args.charts}", file=sys.stderr)
     return 0
+
+
+def _bad_input(message: str) -> int:
+    """One line on stderr, exit status 2, as every ``hil`` input error."""
+    print(f"hil: input error: {message}", file=sys.stderr)
+    return 2
 
 
 def format_table(table: pd.DataFrame) -> str:

@@ -51,7 +51,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="an Ed25519 public key (PEM) the package must be signed by (repeatable)",
     )
     verify.add_argument("--lab", help="laboratory trust file: its trusted_keys are pinned")
-    verify.add_argument("--format", choices=("text", "json"), default="text")
+    verify.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default): the verdict first, a line per problem; json: one object",
+    )
     verify.set_defaults(func=run)
     tools = subparsers.add_parser("evidence", help="signing keys; seal a run folder by hand")
     actions = tools.add_subparsers(dest="evidence_action", required=True)
@@ -59,7 +64,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     keygen.add_argument("file", help="private key file to write (PEM PKCS#8, mode 0600)")
     keygen.add_argument("--force", action="store_true", help="replace an existing key")
     seal = actions.add_parser("seal", help="write results.csv, audit entry and manifest")
-    seal.add_argument("run_dir")
+    seal.add_argument("run_dir", help="the run folder, reports/<run-id>")
     seal.add_argument("--actor", default=None, help="who seals (default: login name)")
     seal.add_argument("--key", help="Ed25519 private key (PEM PKCS#8) to sign with")
     seal.add_argument("--lab", help="laboratory trust file whose signing_key signs")
