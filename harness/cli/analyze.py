@@ -41,6 +41,11 @@ _TABLE_UNITS: dict[str, tuple[str, float]] = {
     "polarity_period_s": ("s", 1.0),
     "pulse_width_pos_s": ("ms", 1e3),
     "pulse_width_neg_s": ("ms", 1e3),
+    "rise_time_pos_s": ("us", 1e6),
+    "fall_time_pos_s": ("us", 1e6),
+    "rise_time_neg_s": ("us", 1e6),
+    "fall_time_neg_s": ("us", 1e6),
+    "interphase_gap_s": ("us", 1e6),
     "peak_current_pos_a": ("uA", 1e6),
     "peak_current_neg_a": ("uA", 1e6),
     "charge_per_phase_pos_c": ("uC", 1e6),
@@ -54,6 +59,7 @@ _TABLE_UNITS: dict[str, tuple[str, float]] = {
     "power_density_w_per_cm2": ("W/cm2", 1.0),
     "zero_level_a": ("uA", 1e6),
     "zero_offset_a": ("uA", 1e6),
+    "baseline_current_a": ("uA", 1e6),
     "noise_rms_a": ("uA", 1e6),
     "ramp_time_s": ("s", 1.0),
     "overshoot_pct": ("%", 1.0),
@@ -217,8 +223,10 @@ def format_table(result: dict[str, Any]) -> str:
     """Two aligned columns: name, and value with an engineering unit (± its uncertainty).
 
     A None metric reads "not measurable: <reason>", the reason the analysis gives or,
-    failing that, what the command knows (no area given, a biphasic train). Uncertainty
-    and reason fields annotate their metric's row instead of getting rows of their own.
+    failing that, what the command knows (no area given, a biphasic train); a reason
+    beside a measured value is its caveat, in brackets. Uncertainty (``± U``, k = 2 as
+    the analysis gives it) and reason fields annotate their metric's row instead of
+    getting rows of their own.
     """
     annotations = _annotation_keys(result)
     rows = []
@@ -227,9 +235,16 @@ def format_table(result: dict[str, Any]) -> str:
             continue
         unit, factor = _TABLE_UNITS.get(key, ("", 1.0))
         if value is None:
-            text = f"not measurable: {_reason(key, result)}"
+            text = (
+                "not given"
+                if key == "electrode_area_cm2"
+                else f"not measurable: {_reason(key, result)}"
+            )
         elif isinstance(value, float):
             text = f"{value * factor:.6g}{_uncertainty(key, result, factor)} {unit}".rstrip()
+            note = _lookup(key, result, _REASON_SUFFIXES, _REASON_MAPS)
+            if note is not None:  # a caveat on a measured value, e.g. the r.m.s. window
+                text += f" ({note})"
         elif isinstance(value, dict | list):
             text = json.dumps(_plain(value), separators=(",", ":"))
         else:
@@ -285,6 +300,8 @@ def _reason(key: str, result: dict[str, Any]) -> str:
         return "no --area-cm2 given"
     if key == "polarity_period_s" and result.get("biphasic"):
         return "biphasic pulses have no polarity reversal period"
+    if key == "interphase_gap_s" and result.get("biphasic") is False:
+        return "monophasic pulses have no interphase gap"
     for polarity, name in (("_pos_", "positive"), ("_neg_", "negative")):
         if polarity in key:
             return f"no complete {name} phase in the record"

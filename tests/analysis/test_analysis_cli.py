@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from analysis_formats import write_as
 
 from harness.analysis.capture_io import Capture, write_capture
 from harness.analysis.synth import PulseTrain, SynthCapture, synthesize
+from harness.analysis.waveform import analyze_voltage
 from harness.cli import analyze as cli
 from harness.recording.captures import CaptureArchive
 
@@ -42,6 +44,11 @@ REQUIRED_KEYS = {
     "duration_s",
     "source_format",
 }
+
+
+def table_rows(out: str) -> dict[str, str]:
+    """Name -> printed value of each table row."""
+    return dict(line.split(None, 1) for line in out.splitlines())
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -87,8 +94,9 @@ def test_table_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     synth = synthesize(train, sample_rate_hz=10e3, duration_s=4.6, load_ohms=500.0)
     path = write_as("parquet", tmp_path, synth)
     assert cli.run(parse([str(path), "--load-ohms", "500", "--format", "table"])) == 0
-    out = capsys.readouterr().out
-    assert "peak_current_pos_a" in out and "400 uA" in out and "125 ms" in out
+    rows = table_rows(capsys.readouterr().out)
+    assert re.fullmatch(r"400( ± \S+)? uA", rows["peak_current_pos_a"])
+    assert re.fullmatch(r"125( ± \S+)? ms", rows["pulse_width_pos_s"])
 
 
 def test_malformed_capture_exits_2_with_one_line(
@@ -139,6 +147,9 @@ def test_a_harness_capture_is_analysed_at_the_load_it_records(
     assert err == ""
     assert result["load_ohms"] == 2000.0 and result["load_ohms_source"] == "capture"
     assert result["peak_current_pos_a"] == pytest.approx(400e-6, rel=0.03)
+    # whatever the analysis adds beside a metric (its uncertainty, its reason) reaches JSON
+    metrics = analyze_voltage(0.0, 5e-5, rmd1().volts, load_ohms=2000.0).to_dict()
+    assert result.keys() >= metrics.keys()
 
 
 def test_a_parquet_written_with_its_load_needs_no_option(
@@ -223,7 +234,10 @@ def test_a_terminal_gets_a_table(
     assert cli.run(parse([str(archived(tmp_path))])) == 0
     out = capsys.readouterr().out
     assert out.lstrip()[0] != "{"
-    assert "peak_current_pos_a" in out and "400 uA" in out and "50 ms" in out
+    rows = table_rows(out)
+    assert re.fullmatch(r"400( ± \S+)? uA", rows["peak_current_pos_a"])
+    assert re.fullmatch(r"50( ± \S+)? ms", rows["pulse_width_pos_s"])
+    assert rows["load_ohms"] == "2000 ohm" and rows["electrode_area_cm2"] == "not given"
 
 
 def test_json_on_a_terminal_when_asked(
@@ -247,7 +261,7 @@ def test_a_metric_that_is_none_says_why_in_the_table(
     synth = synthesize(train, sample_rate_hz=100e3, duration_s=0.5, load_ohms=500.0)
     path = write_as("npz", tmp_path, synth)
     assert cli.run(parse([str(path), "--load-ohms", "500", "--format", "table"])) == 0
-    rows = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    rows = table_rows(capsys.readouterr().out)
     assert rows["polarity_period_s"].startswith("not measurable: ")
     assert rows["rms_current_density_a_per_cm2"] == "not measurable: no --area-cm2 given"
     assert all(value.strip() not in ("-", "None") for value in rows.values())
@@ -275,6 +289,8 @@ ANNOTATED = {
     "reasons": {"ramp_time_s": "record starts after the soft start"},
     "zero_offset_a": 1e-7,
     "noise_rms_a": float("nan"),
+    "average_abs_current_a": 2.0e-4,
+    "average_abs_current_a_reason": "over 3 pulse periods",
 }
 
 
@@ -299,11 +315,12 @@ def test_uncertainty_and_reason_fields_annotate_their_table_rows(
 ) -> None:
     _annotated(monkeypatch)
     assert cli.run(parse([str(archived(tmp_path)), "--format", "table"])) == 0
-    rows = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    rows = table_rows(capsys.readouterr().out)
     assert rows["peak_current_pos_a"] == "400 ± 6 uA"
     assert rows["rms_current_a"] == "100 ± 2 uA"
     assert rows["peak_current_neg_a"] == "not measurable: clipped at the bottom of the screen"
     assert rows["ramp_time_s"] == "not measurable: record starts after the soft start"
+    assert rows["average_abs_current_a"] == "200 uA (over 3 pulse periods)"
     assert "peak_current_pos_a_uncertainty" not in rows and "reasons" not in rows
 
 
