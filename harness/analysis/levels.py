@@ -14,7 +14,9 @@ measured with the yardstick of a healthy one):
   The one assumption: the leak is smaller than half the pulse height.
 - the **step** of each polarity: the median of the samples beyond half of a robust
   extreme (the 0.5 / 99.5 percentiles) measured from the baseline, so overshoot spikes
-  and the soft-start ramp barely move it.
+  and the soft-start ramp barely move it. When the pulses stand less than ten noise
+  deviations above the baseline (SNR down to 3), single samples would put the extremes
+  at the noise peaks; means of 32 consecutive samples are used instead.
 - the **noise**: a robust standard deviation (1.4826 x MAD) of the gap samples, and the
   **quantum**: the smallest step between sample values (an 8-bit scope's code step).
 
@@ -34,6 +36,9 @@ _BINS = 128
 _MIN_PEAK_FRACTION = 0.02
 _PRESENT_FRACTION = 0.25
 _MIN_CODES = 16
+_LOW_SNR = 10.0
+"""Below this reach-to-noise ratio the steps are taken from block means."""
+_BLOCK = 32
 
 
 @dataclass(frozen=True)
@@ -86,11 +91,18 @@ def estimate_levels(signal: npt.NDArray[np.floating], zero_offset: float = 0.0) 
     noise = 1.4826 * float(np.median(np.abs(gap - base))) if gap.size else 0.0
     if gap.size and noise == 0.0:
         noise = float(np.std(gap))
+    if noise > 0 and max(hi - base, base - lo) < _LOW_SNR * noise:
+        # Pulses barely above the noise: their levels from short averages instead.
+        s = _block_means(signal)
+        lo, hi = (float(v) for v in np.percentile(s, [0.5, 99.5]))
+        detect_noise = noise / np.sqrt(_BLOCK)
+    else:
+        detect_noise = noise
     reach_pos, reach_neg = hi - base, base - lo
     biggest = max(reach_pos, reach_neg)
 
     def plateau(values: npt.NDArray[np.float64], reach: float) -> float | None:
-        if reach < _PRESENT_FRACTION * biggest or reach <= 6 * noise:
+        if reach < _PRESENT_FRACTION * biggest or reach <= 6 * detect_noise:
             return None
         top = values[values > 0.5 * reach]
         return float(np.median(top)) if top.size else None
@@ -98,6 +110,16 @@ def estimate_levels(signal: npt.NDArray[np.floating], zero_offset: float = 0.0) 
     return Levels(
         zero, plateau(s - base, reach_pos), plateau(base - s, reach_neg), noise, base, quantum
     )
+
+
+def _block_means(signal: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+    """Means of `_BLOCK` consecutive samples at reproducible random places."""
+    count = min(1 << 13, max(signal.size // _BLOCK, 1))
+    rng = np.random.default_rng(54321)
+    starts = np.sort(rng.integers(0, max(signal.size - _BLOCK, 1), count))
+    index = starts[:, None] + np.arange(min(_BLOCK, signal.size))[None, :]
+    means: npt.NDArray[np.float64] = signal[index].astype(np.float64).mean(axis=1)
+    return means
 
 
 def _quantum(s: npt.NDArray[np.float64]) -> float:

@@ -21,6 +21,8 @@ How a phase is found, and why:
   Levels, charges and moments are still taken on the raw samples.
 - **Minimum lengths.** Runs shorter than `min_samples` are noise spikes and dropped;
   same-polarity runs separated by fewer than `min_samples` are one phase and merged.
+  Runs shorter than a fifth of the polarity's long runs (its 90th percentile) are the
+  ringing after an edge of the other polarity, and dropped too.
 - **Incomplete phases.** A record that starts or ends mid-pulse has a phase whose true
   width and charge are unknown; it is kept (it still marks the polarity sequence) but
   flagged `complete = False` and left out of per-phase statistics.
@@ -48,6 +50,7 @@ ENTER_NOISE_SIGMAS = 4.0
 SMOOTH_ABOVE = 0.03
 """Noise (as a fraction of the step) above which detection runs on a smoothed trace."""
 MAX_SMOOTHING = 256
+SLIVER_FRACTION = 0.2
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,6 +123,7 @@ def find_phases(
         enter, leave = enter_exit(plateau, levels.noise)
         start, stop = _runs(signal, levels.base, sign, enter, leave)
         start, stop = _clean(start, stop, min_samples)
+        start, stop = _drop_slivers(start, stop)
         parts.append((sign, start, stop))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
@@ -176,6 +180,20 @@ def _runs(
     if stops.size < starts.size:
         stops = np.append(stops, n)
     return starts.astype(np.int64), stops.astype(np.int64)
+
+
+def _drop_slivers(start: IntArray, stop: IntArray) -> tuple[IntArray, IntArray]:
+    """Drop runs far shorter than this polarity's pulses: ringing after an opposite edge.
+
+    An edge that rings by 15 % dips past the other polarity's enter threshold for half
+    a ring period; that is not a phase. A soft-start pulse is small, not short, so it
+    stays.
+    """
+    if start.size < 4:
+        return start, stop
+    length = stop - start
+    keep = length >= SLIVER_FRACTION * np.percentile(length, 90)
+    return start[keep], stop[keep]
 
 
 def _clean(start: IntArray, stop: IntArray, min_samples: int) -> tuple[IntArray, IntArray]:

@@ -242,7 +242,7 @@ def synthesize(
     reach = max(train.amplitude_pos_a, train.neg_a) * (
         1 + train.overshoot_fraction + train.ring_fraction
     )
-    peak_v = (reach + abs(train.leak_a)) * load_ohms
+    peak_v = (reach + abs(train.leak_a)) * load_ohms + 3 * noise_v
     preamble = None
     if quantize_8bit:
         low = 0.0 if (not train.biphasic and train.pulses_per_polarity is None) else -peak_v
