@@ -91,7 +91,8 @@ def smoothing_length(levels: Levels) -> int:
 def detection_signal(signal: npt.NDArray[np.floating], length: int) -> npt.NDArray[np.floating]:
     """`signal` under a centred moving average of `length` samples (itself when 1).
 
-    Running sums in float64, one chunk at a time; the result keeps the input's dtype.
+    Running sums in float64 one chunk at a time, differenced by slicing; the record's
+    ends are padded with their edge values. The result keeps the input's dtype.
     """
     if length <= 1 or signal.size < length:
         return signal
@@ -100,12 +101,14 @@ def detection_signal(signal: npt.NDArray[np.floating], length: int) -> npt.NDArr
     out = np.empty_like(signal)
     for a in range(0, n, _CHUNK):
         b = min(n, a + _CHUNK)
-        lo, hi = max(0, a - half - 1), min(n, b + half)
-        c = np.concatenate(([0.0], np.cumsum(signal[lo:hi], dtype=np.float64)))
-        idx = np.arange(a, b)
-        left = np.clip(idx - half, 0, n) - lo
-        right = np.clip(idx - half + length, 0, n) - lo
-        out[a:b] = (c[right] - c[left]) / np.maximum(right - left, 1)
+        lo, hi = a - half, b - half + length
+        piece = signal[max(lo, 0) : min(hi, n)]
+        if lo < 0 or hi > n:
+            piece = np.pad(piece, (max(-lo, 0), max(hi - n, 0)), mode="edge")
+        c = np.empty(piece.size + 1)
+        c[0] = 0.0
+        np.cumsum(piece, dtype=np.float64, out=c[1:])
+        out[a:b] = (c[length : length + b - a] - c[: b - a]) / length
     return out
 
 

@@ -51,7 +51,7 @@ from harness.analysis.phase_metrics import PhaseMetrics, measure_phases
 from harness.analysis.phases import Phases, detection_signal, find_phases, smoothing_length
 from harness.analysis.timing import Timing, analyse_timing
 
-_CHUNK = 1 << 18
+_CHUNK = 1 << 20
 REPORTED = (
     "frequency_hz",
     "polarity_period_s",
@@ -419,7 +419,7 @@ def _moments(
     """Mean (whole cycles only), mean |i| and noise-corrected r.m.s., in amperes."""
     k, pk = out.k, out.polarity_k
     a, b = timing.window
-    mean_raw, mean_abs, mean_sq = _window_moments(signal, levels.zero, a, b)
+    mean_raw, mean_sq = _window_moments(signal, levels.zero, a, b)
     step = max(levels.plateau_pos or 0.0, levels.plateau_neg or 0.0)
     out.put("baseline_current_a", (levels.base - levels.zero) * k * pk, 0.0)
     gap_u = ru.mean_u(rec, 1 << 12, 0.0)
@@ -438,9 +438,9 @@ def _moments(
         out.reasons["rms_current_a"] = f"over {timing.window_kind}, not whole polarity cycles: " + (
             timing.mean_reason or ""
         )
-    abs_from_charges = _abs_from_charges(pm, phases, levels, a, b)
-    if abs_from_charges is not None:
-        mean_abs = abs_from_charges
+    mean_abs = _abs_from_charges(pm, phases, levels, a, b)
+    if mean_abs is None:
+        mean_abs = _window_abs(signal, levels.zero, a, b)
     return mean, mean_abs * k, rms * k, (a, b)
 
 
@@ -461,16 +461,32 @@ def _abs_from_charges(
 
 def _window_moments(
     signal: npt.NDArray[np.floating], zero: float, a: int, b: int
-) -> tuple[float, float, float]:
-    """Mean, mean |x - zero| and mean (x - zero)^2 over [a, b), chunked in float64."""
+) -> tuple[float, float]:
+    """Mean and mean square of (x - zero) over [a, b): two passes, no copy.
+
+    Sums of blocks of 2^20 samples in the record's own dtype (numpy's pairwise sum and
+    BLAS dot keep float32 well inside the 1e-4 this needs) are added in float64; the
+    zero comes out algebraically: sum((x - z)^2) = sum(x^2) - 2 z sum(x) + n z^2.
+    """
     if b <= a:
-        return 0.0, 0.0, 0.0
-    total = total_abs = total_sq = 0.0
+        return 0.0, 0.0
+    total = total_sq = 0.0
+    for lo in range(a, b, _CHUNK):
+        chunk = signal[lo : min(b, lo + _CHUNK)]
+        total += float(chunk.sum())
+        total_sq += float(np.dot(chunk, chunk))
+    count = b - a
+    mean = total / count
+    return mean - zero, total_sq / count - 2 * zero * mean + zero * zero
+
+
+def _window_abs(signal: npt.NDArray[np.floating], zero: float, a: int, b: int) -> float:
+    """Mean |x - zero| over [a, b) (only when the phase charges cannot give it)."""
+    if b <= a:
+        return 0.0
+    total = 0.0
     for lo in range(a, b, _CHUNK):
         chunk = signal[lo : min(b, lo + _CHUNK)].astype(np.float64)
         chunk -= zero
-        total += float(chunk.sum())
-        total_sq += float(np.dot(chunk, chunk))
-        total_abs += float(np.abs(chunk, out=chunk).sum())
-    count = b - a
-    return total / count, total_abs / count, total_sq / count
+        total += float(np.abs(chunk, out=chunk).sum())
+    return total / (b - a)
