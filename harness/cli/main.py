@@ -173,9 +173,51 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
             "hil run", "test paths", f"test files or folders, or a {SUITES}/ folder in "
             f"{Path.cwd()}", got="neither",
         )  # fmt: skip
+    _refuse_unknown_options(pytest_args, [Path(t.split("::", 1)[0]) for t in targets] or [SUITES])
     argv += pytest_args if targets else [*pytest_args, str(SUITES)]
     print(f"hil: run {run_id} on bench {bench.id} -> {reports / run_id}", flush=True)
-    return int(pytest.main(argv))
+    status = int(pytest.main(argv))
+    folders = run_dirs_of(run_id, reports, args.workers)
+    if status == 2:
+        # an input error only the session could see (the serial the unit reports):
+        # pytest has said it in one line; the folder it left holds no run
+        _remove_unrun(folders)
+    return status
+
+
+def _refuse_unknown_options(pytest_args: list[str], folders: list[Path]) -> None:
+    """A ``--name`` neither ``hil run`` nor pytest knows is an input error, before any
+    announcement (``harness.cli.pytest_options``)."""
+    from harness.cli.pytest_options import (
+        declares_options,
+        known_long_options,
+        suggestion,
+        unknown_long_options,
+    )
+
+    if not any(a.startswith("--") for a in pytest_args):
+        return  # nothing to ask pytest about: keep the start fast
+    known = known_long_options()
+    unknown = unknown_long_options(pytest_args, known)
+    if unknown and not declares_options(folders):
+        raise InputError(
+            "hil run", "option", "an option of hil run or of pytest (hil run --help, "
+            "pytest --help)", got=unknown[0] + suggestion(unknown[0], known),
+        )  # fmt: skip
+
+
+def _remove_unrun(folders: list[Path]) -> None:
+    """Remove run folders this invocation created but no run was written to.
+
+    ``check_run_inputs`` made sure none existed before, so what is there now (the Allure
+    results folder, the event log of asking the unit who it is) belongs to this
+    invocation; a folder with ``run.json`` holds a run and is never touched.
+    """
+    import shutil
+
+    for folder in folders:
+        if folder.is_dir() and not folder.is_symlink() and not (folder / "run.json").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_dirs_of(run_id: str, reports: Path, workers: int) -> list[Path]:
@@ -210,6 +252,7 @@ def check_run_inputs(
 
         parse_serials(args.serials)
     signing_key_for(args.sign_key, bench)
+    _check_bench_inputs(args, bench)
     from harness.recording.store.check import check_store
 
     check_store(args.store or reports / "results.db", unreachable_ok=True)
@@ -219,6 +262,39 @@ def check_run_inputs(
                 "--run-id", "run id", "a run id not used before (a run id names one run forever)",
                 got=f"{folder.name} (its folder {folder} exists)",
             )  # fmt: skip
+
+
+def _check_bench_inputs(args: argparse.Namespace, bench: BenchFile) -> None:
+    """The simulated faults and the calibration dates, checked before pytest starts.
+
+    The plugin checks both again inside the session (a plain ``pytest`` run has no
+    ``hil run`` in front of it), but there a problem can only end the session after its
+    banner; here it is one line and nothing else. A line's benches come from its pool,
+    and each worker checks its own.
+    """
+    import datetime as dt
+
+    if args.bench_pool:
+        return
+    simulation = bench.document.simulation
+    if args.sim_fault and simulation is None:
+        raise InputError(
+            "--sim-fault", "sim-fault", f"a simulated bench (bench {bench.id} is real)"
+        )
+    if simulation is not None:
+        from harness.sim.faults import parse_fault
+
+        for text in [*simulation.faults, *args.sim_fault]:
+            parse_fault(text, source="--sim-fault")
+    expired = bench.expired(dt.date.today())
+    if expired and not args.allow_expired_calibration:
+        names = ", ".join(
+            f"{i.name} ({i.model} {i.serial}, due {i.calibration_due})" for i in expired
+        )
+        raise InputError(
+            bench.path, "calibration_due",
+            "instruments within calibration (or --allow-expired-calibration)", got=names,
+        )  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,7 +35,7 @@ import logging
 import re
 from collections.abc import Generator, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -163,23 +163,31 @@ def _guard(item: pytest.Item) -> None:
         log.keep_out_of_captured_logs()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_collection_modifyitems(config: pytest.Config) -> Generator[None, Any, None]:
+# The wrappers below are pluggy's new-style ones (``wrapper=True``): an exception from
+# the hooks they wrap (Ctrl-C, SIGTERM as KeyboardInterrupt) passes through them as it
+# is, where an old-style ``hookwrapper`` re-raising it from ``get_result()`` made pluggy
+# add a PluggyTeardownRaisedWarning to every interrupted run.
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config) -> Generator[None, None, None]:
     yield  # the harness plugin has now created the run (or not)
     run = compliance_run(config)
     if run is not None and _EVENTS_KEY not in config.stash:
         config.stash[_EVENTS_KEY] = _EventLog(run.run_dir / "events.jsonl")
 
 
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, Any, None]:
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     """Name the running test in each event (teardown of session fixtures included)."""
     log = item.config.stash.get(_EVENTS_KEY, None)
     if log is not None:
         log.test = item.nodeid
-    yield
-    if log is not None:
-        log.handler.flush()
+    try:
+        return (yield)
+    finally:
+        if log is not None:
+            log.handler.flush()
 
 
 @pytest.hookimpl(trylast=True)
@@ -200,12 +208,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 # --- one test ---------------------------------------------------------------------------
 
 
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, Any, None]:
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    _describe_report(item, report)
+    return report
+
+
+def _describe_report(item: pytest.Item, report: pytest.TestReport) -> None:
     run = compliance_run(item.config)
     ids = declared_ids(item)
     if run is None or not ids or _alluredir(item.config) is None:

@@ -26,6 +26,8 @@ def pytest_runtest_makereport(
     report = yield
     if report.failed and call.excinfo is not None and declared(item):
         _record_not_shown(item, report, call.excinfo)
+    if report.failed and call.excinfo is not None:
+        _one_line_for_device_errors(item, report, call.excinfo)
     m = item.stash.get(MEASURE_KEY, None)
     if m is None or call.when != "call" or not report.passed:
         return report
@@ -37,6 +39,27 @@ def pytest_runtest_makereport(
         report.outcome = "failed"
         report.longrepr = "non-conforming measurements:\n  " + "\n  ".join(problems)
     return report
+
+
+def _one_line_for_device_errors(
+    item: pytest.Item, report: pytest.TestReport, excinfo: pytest.ExceptionInfo[BaseException]
+) -> None:
+    """A unit that restarted (or stopped answering its port) is one line on the terminal.
+
+    The error names the port, the boot banner and what may not have been executed; the
+    forty lines of driver frames above it say nothing an operator acts on. They are kept
+    where an engineer looks: the run's event log (``events.jsonl``), as one event.
+    """
+    from harness.errors import DeviceCommError
+    from harness.events.steps import EVENTS_LOGGER
+
+    if not isinstance(excinfo.value, DeviceCommError):
+        return
+    logging.getLogger(EVENTS_LOGGER).error(
+        "%s: %s in %s; traceback:\n%s", item.nodeid, excinfo.typename, report.when,
+        report.longreprtext,
+    )  # fmt: skip
+    report.longrepr = f"{excinfo.typename}: {excinfo.value}"
 
 
 def _record_not_shown(
