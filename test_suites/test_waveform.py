@@ -3,13 +3,13 @@
 Every number here except WAV-DC comes from a scope record of the load current analysed
 by `harness.analysis` (phases split at a threshold set from the signal; per-phase
 widths at 50 % of the plateau, plateaus, charges; record values over whole polarity
-cycles). WAV-DC has two parts that no single instrument reads well: the charge imbalance
-between the phases, from the scope over at least five whole polarity cycles *of the
-unit's own timing* (measured against the level between pulses, so the scope's offset of
-a few millivolts, microamps at 500 Ω, cannot enter), plus the current that flows between
-pulses, from the ammeter sampling the gaps (a leak through the output switch). An
-integrating ammeter alone would need its aperture locked to the unit's polarity cycle,
-which a drifting unit clock breaks.
+cycles). WAV-DC is the scope's mean current over at least five whole polarity cycles *of
+the unit's own timing*, measured against zero current: the bench first measures the
+scope's own offset (unit off, load path open, same settings; `procedures/zero.py`), so a
+leak between the pulses counts, as it must. The ammeter cross-checks the scope on the
+current between pulses (the leak): when the two disagree the bench is suspect and the
+d.c. value is not shown. An integrating ammeter alone would need its aperture locked to
+the unit's polarity cycle, which a drifting unit clock breaks.
 
 Timing budgets: the timebase accuracy (±50 ppm) and the edge resolution of the record;
 amplitude budgets: the scope's vertical accuracy and the load tolerance (bench file).
@@ -17,15 +17,19 @@ amplitude budgets: the scope's vertical accuracy and the load tolerance (bench f
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
-from harness.analysis.waveform import WaveformMetrics
+from harness.analysis.waveform import WaveformMetrics, analyze_current
 from harness.bench.station import Bench
 from harness.dut import testport
 from harness.judging.spec import Spec
 from harness.judging.uncertainty import UncertaintyBudget
 from harness.judging.units import parse_quantity
 from harness.plugin.fixtures import MeasureForCurrentTest
+from harness.procedures.budgets import scope_gain
 from harness.procedures.capture import (
     LOAD_CHANNEL,
     CurrentCapture,
@@ -36,10 +40,15 @@ from harness.procedures.capture import (
 )
 from harness.procedures.dmm import sample_output
 from harness.procedures.treatment import Conditions, conditions_for, start_treatment
+from harness.procedures.zero import measure_scope_zero
 from harness.recording.captures import CaptureArchive
 
 TIMEBASE_FRACTION = 50e-6
 DC_RANGE_A = 1e-3
+DC_MIN_CYCLES = 5
+"""WAV-DC is taken over at least five whole polarity cycles of the unit's own timing."""
+DC_RECORD_S = 12.5
+"""Five whole 2 s cycles wherever the record starts, with room for a slow unit clock."""
 
 
 def nominal_peak_a(spec: Spec, level: int) -> float:
@@ -187,23 +196,34 @@ def test_dc_component(
     load_ohms: float,
 ) -> None:
     c = conditions_for(spec, spec.requirement("WAV-DC")).but(load_ohms=load_ohms, level=5)
+    peak = nominal_peak_a(spec, c.level)
+    zero = measure_scope_zero(bench, load_ohms, peak_a=peak)
     start_treatment(bench, c)
-    cap = capture_current(
-        bench, load_ohms, peak_a=nominal_peak_a(spec, c.level), duration_s=10.5, resolution_s=10e-6
-    )
-    m = analyse(cap)
-    evidence = [keep(captures, f"WAV-DC-{load_ohms:g}ohm", cap)]
+    cap = capture_current(bench, load_ohms, peak_a=peak, duration_s=DC_RECORD_S, resolution_s=10e-6)
+    m = analyze_current(
+        cap.t0, cap.dt, cap.current_a, load_ohms=cap.load.ohms,
+        zero_offset=zero.offset_a, zero_offset_u=zero.expanded_u_a,
+        min_polarity_cycles=DC_MIN_CYCLES,
+    )  # fmt: skip
+    evidence = [
+        keep(captures, f"WAV-DC-{load_ohms:g}ohm", cap),
+        keep(captures, f"WAV-DC-{load_ohms:g}ohm-zero", zero.capture),
+    ]
     gaps = sample_output(bench, range_a=DC_RANGE_A)
-    imbalance = m.mean_current_a  # over whole polarity cycles, against the gap level
-    value = imbalance + gaps.gap_a
-    phases = max(m.phase_count_pos + m.phase_count_neg, 1)
-    budget = (
-        UncertaintyBudget()
-        .add_accuracy("scope gain on the imbalance", imbalance, 3.0, 0.0, 0.0)
-        .add_quantisation("8-bit step over the phases averaged", cap.step_a / phases**0.5)
-        .add_rectangular("ammeter offset on the gap level (0.005 % of range)", 5e-5 * DC_RANGE_A)
-        .add_repeatability("gap readings", list(gaps.gaps))
-    )
+    conditions = {
+        **c.as_record(),
+        "scope_zero": zero.describe(),
+        "whole_polarity_cycles": str(m.whole_cycles),
+    }
+    value = m.mean_current_a
+    if value is None:
+        reason = m.reasons.get("mean_current_a", "the record shows no d.c. component")
+        measure("WAV-DC", None, "A", instruments=["scope", "switch"], attachments=evidence,
+                conditions=conditions, note=f"not measurable: {reason}")  # fmt: skip
+        return
+    budget = scope_gain(UncertaintyBudget(), bench.file, value)
+    budget.add_normal("record: noise, 8-bit step, zero (k = 2 / 2)", m.uncertainty.get(
+        "mean_current_a", 0.0) / 2.0)  # fmt: skip
     measure(
         "WAV-DC",
         value,
@@ -211,12 +231,19 @@ def test_dc_component(
         uncertainty=budget,
         instruments=["scope", "dmm", "switch"],
         attachments=evidence,
-        conditions={
-            **c.as_record(),
-            "window": f"{m.averaging_window_s:.2f} s ({m.averaging_window_kind})",
-            "imbalance_uA": f"{imbalance * 1e6:.3f}",
-            "gap_current_uA": f"{gaps.gap_a * 1e6:.3f}",
-        },
+        conditions={**conditions, "window": f"{m.averaging_window_s:.2f} s"},
+    )
+    # the two instruments must agree on the current between pulses (a leak): the scope
+    # against its measured zero, the ammeter sampling the gaps; if they do not, the bench
+    # (a probe, a shunt, the zero) is suspect and the d.c. value above is not shown
+    scope_gap = m.baseline_current_a
+    allowed = 2.0 * math.hypot(
+        zero.expanded_u_a, m.uncertainty.get("baseline_current_a", 0.0), 0.03 * abs(scope_gap),
+        5e-5 * DC_RANGE_A, 2.0 * float(np.std(gaps.gaps)) if len(gaps.gaps) > 1 else 0.0,
+    )  # fmt: skip
+    assert abs(scope_gap - gaps.gap_a) <= max(allowed, 0.2e-6), (
+        f"scope ({scope_gap * 1e6:.3f} uA) and ammeter ({gaps.gap_a * 1e6:.3f} uA) disagree "
+        "on the current between pulses: the bench is suspect"
     )
 
 
