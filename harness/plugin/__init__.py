@@ -23,6 +23,7 @@ The parts are modules of this package, each a pytest plugin of its own, register
 pytest_plugins = [
     "harness.plugin.options",
     "harness.plugin.process",
+    "harness.plugin.selection",
     "harness.plugin.inputs",
     "harness.plugin.fixtures",
     "harness.plugin.verdicts",
