@@ -140,9 +140,18 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
 
     bench_file = bench_path(args.bench) if args.bench else DEFAULT_BENCH
     bench = load_bench(bench_file)
-    load_spec(Path(args.spec) if args.spec else bench.spec_path)
+    spec = load_spec(Path(args.spec) if args.spec else bench.spec_path)
     run_id = args.run_id or new_run_id()
     reports = Path(args.reports_dir) if args.reports_dir else DEFAULT_REPORTS
+    if any(a in ("--lf", "--last-failed", "--ff", "--failed-first") for a in pytest_args):
+        raise InputError(
+            "hil run", "option", "--retest RUN_ID (hil run keeps no pytest cache: a run's "
+            "evidence says what failed)", got="--lf",
+        )  # fmt: skip
+    if args.retest:
+        again = retest_requirements(reports, args.retest, set(spec.requirements))
+        args.req = [*args.req, *again]
+        args.env = [*args.env, f"retest_of={args.retest}"]
     check_run_inputs(args, run_id, reports, bench)
     args.bench, args.run_id, args.reports_dir = str(bench_file), run_id, str(reports)
     argv = [
@@ -218,6 +227,36 @@ def _remove_unrun(folders: list[Path]) -> None:
     for folder in folders:
         if folder.is_dir() and not folder.is_symlink() and not (folder / "run.json").exists():
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def retest_requirements(reports: Path, run_id: str, in_spec: set[str]) -> list[str]:
+    """The requirements of run ``run_id`` to test again: those that did not conform, and,
+    when the run did not complete, those it never measured.
+
+    Read from the run's own ``results.parquet`` (written whatever the outcome, and
+    rebuilt from the store for a run found incomplete), so a retest needs nothing but
+    the folder of the run it repeats. InputError when there is nothing to retest.
+    """
+    from harness.judging.names import check_identifier
+
+    check_identifier(run_id, source="--retest", field="run id")
+    table = reports / run_id / "results.parquet"
+    if not table.is_file():
+        raise InputError("--retest", "run id", f"a run with {table}", got=run_id)
+    import pandas as pd
+
+    frame = pd.read_parquet(table, columns=["requirement_id", "verdict", "run_status"])
+    conforming = frame["verdict"].isin(["PASS", "CONDITIONAL PASS"])
+    failed = set(frame.loc[~conforming, "requirement_id"])
+    status = set(frame["run_status"]) if len(frame) else {"incomplete"}
+    if not status <= {"passed", "failed"}:
+        failed |= in_spec - set(frame["requirement_id"])
+    if not failed:
+        raise InputError(
+            "--retest", "run id", "a run with requirements that did not conform or were "
+            "not measured", got=f"{run_id} (every requirement conformed)",
+        )  # fmt: skip
+    return sorted(failed)
 
 
 def run_dirs_of(run_id: str, reports: Path, workers: int) -> list[Path]:
@@ -314,6 +353,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the HTML/PDF compliance report (the evidence is still sealed)",
     )
     run.add_argument("--no-allure", action="store_true", help="write no Allure results")
+    run.add_argument(
+        "--retest",
+        metavar="RUN_ID",
+        help="a new run of only the requirements that did not conform or were not measured "
+        "in run RUN_ID (recorded as environment retest_of=RUN_ID); pytest's --lf is off",
+    )
     run.add_argument(
         "--workers",
         type=int,
