@@ -5,10 +5,15 @@
               [--all-runs] [--format table|csv]
 
 prints one line of overall first-pass yield and a table per requirement (units tested,
-passed first time, FPY, n, mean, sd, limits, Cp, Cpk; see ``harness.reporting.stats``)
-and, with ``--charts DIR``, writes an I-MR chart per key quantity
-(``harness.reporting.control_charts``). ``--format csv`` prints the table as CSV (for a
-spreadsheet) with the yield line on stderr, so stdout stays one clean table.
+passed first time, FPY, n, mean, sd, limits, Cp, Cpk with its 95 % confidence interval,
+and "insufficient data" below 25 units; see ``harness.reporting.stats``), then a
+control table per requirement (I-MR centre and limits, "provisional" below 20 units,
+points beyond the limits, Western Electric run rules that fired; see
+``harness.reporting.control_charts``) and, with ``--charts DIR``, writes an I-MR chart
+per key quantity. Numbers are rounded to 4 significant digits (Cp/Cpk to 3): more would
+be noise. ``--format csv`` prints the capability table as CSV (for a spreadsheet, full
+precision, no control table) with the yield line on stderr, so stdout stays one clean
+table.
 
 Dates are ISO 8601 (``2026-11-24`` or ``2026-11-24T09:30``); without a timezone they
 are UTC. ``--since`` includes its moment, ``--until`` excludes it, except that a bare
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,9 +105,18 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(headline)
         print(format_table(table))
+    sample = frame if args.all_runs else stats.first_runs(frame)
+    values = stats.per_run_values(sample, args.aggregate)
+    if args.format == "table":
+        control = control_charts.control_table(values)
+        if not control.empty:
+            print()
+            print(
+                f"control (I-MR in test order; limits provisional below "
+                f"{control_charts.MIN_IMR_POINTS} units; run rules: Western Electric 1-4):"
+            )
+            print(format_control(control))
     if args.charts:
-        sample = frame if args.all_runs else stats.first_runs(frame)
-        values = stats.per_run_values(sample, args.aggregate)
         wanted = args.chart or list(control_charts.KEY_REQUIREMENTS)
         written = control_charts.write_charts(
             values, args.charts, None if "all" in wanted else wanted
@@ -118,10 +133,13 @@ def _bad_input(message: str) -> int:
 
 def format_table(table: pd.DataFrame) -> str:
     """The requirement table as aligned text; missing numbers print as '-'."""
+    from harness.reporting.stats import MIN_CAPABILITY_N
+
     header = ("REQUIREMENT", "UNIT", "UNITS", "PASS", "FPY", "N", "MEAN", "SD",
-              "LSL", "USL", "CP", "CPK")  # fmt: skip
+              "LSL", "USL", "CP", "CPK", "CPK 95% CI", "NOTE")  # fmt: skip
     rows = [header]
     for r in table.itertuples(index=False):
+        note = r.note if isinstance(r.note, str) and r.note else ""
         rows.append(
             (
                 str(r.requirement_id),
@@ -136,15 +154,50 @@ def format_table(table: pd.DataFrame) -> str:
                 _num(r.upper_limit),
                 _num(r.cp, 3),
                 _num(r.cpk, 3),
+                _interval(r.cpk_low, r.cpk_high),
+                f"{note} (n<{MIN_CAPABILITY_N})" if note else "",
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return _align(rows, left=2)
+
+
+def format_control(control: pd.DataFrame) -> str:
+    """The I-MR control table as aligned text (``control_charts.control_table``)."""
+    header = ("REQUIREMENT", "UNIT", "N", "CL", "LCL", "UCL", "LIMITS", "BEYOND", "RUN RULES")
+    rows = [header]
+    for r in control.itertuples(index=False):
+        rows.append(
+            (
+                str(r.requirement_id),
+                str(r.unit),
+                str(r.n),
+                _num(r.center),
+                _num(r.lcl),
+                _num(r.ucl),
+                "provisional" if r.provisional else "established",
+                str(r.beyond),
+                str(r.rules) or "-",
+            )
+        )
+    return _align(rows, left=2)
+
+
+def _align(rows: Sequence[tuple[str, ...]], *, left: int) -> str:
+    """Columns padded to width: the first ``left`` left-aligned, the rest right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for row in rows:
         pairs = enumerate(zip(row, widths, strict=True))
-        cells = [c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in pairs]
+        cells = [c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in pairs]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def _interval(low: object, high: object) -> str:
+    """ "[low,high]" to 3 significant digits, "-" when there is none."""
+    if _float(low) is None or _float(high) is None:
+        return "-"
+    return f"[{_num(low, 3)},{_num(high, 3)}]"
 
 
 def _moment(text: str) -> datetime:
@@ -170,9 +223,11 @@ def _float(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _num(value: object, digits: int = 5) -> str:
-    number = _float(value)
-    return "-" if number is None else f"{number:.{digits}g}"
+def _num(value: object, digits: int = 4) -> str:
+    """Rounded for reading (``stats.format_number``): 12.02, 0.001234, σ 0 as "0"."""
+    from harness.reporting.stats import format_number
+
+    return format_number(_float(value), digits)
 
 
 def _int(value: object) -> str:

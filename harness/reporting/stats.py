@@ -41,6 +41,26 @@ non-finite values are left out of capability (the verdict already failed them).
 Capability uses the same sample as FPY (each unit's first run) unless
 ``first_run_only=False``. The limits are those recorded with the newest measurement;
 filter by spec so versions with other limits are not mixed.
+
+**How sure is a Cpk?** Cpk is *estimated* from n units, and with few units the estimate
+is wild: three units that happen to lie close together give a Cpk of 3 from a process
+whose true Cpk may be below 1. So every Cpk comes with a 95 % confidence interval
+(Bissell's normal approximation, ``cpk_interval``)::
+
+    Cpk ± z₀.₉₇₅ · sqrt(1 / (9n) + Cpk² / (2(n − 1)))
+
+Read it as a QA engineer: "a process like this one, sampled n units at a time, gives an
+interval that covers its true Cpk 95 times in 100". The *lower* end is the number to
+hold against a requirement: a Cpk of 1.5 whose interval is [0.6, 2.4] has **not**
+shown 1.33; one of 1.5 with [1.37, 1.63] has. The interval assumes roughly normal
+values from a stable process (check the I-MR chart first).
+
+Below ``MIN_CAPABILITY_N`` = 25 units the table still shows Cp, Cpk and the interval,
+but marks the row "insufficient data": 25 is the smallest sample the usual guidance
+(AIAG SPC manual, ISO 22514-2 discussions) accepts for a preliminary capability
+study; at n = 25 and Cpk = 1.33 the 95 % interval is still about ±0.4 wide, so a
+qualifying study wants 50-100 units. The limit is a reporting threshold, not a
+statistical cliff: the interval says how much (or how little) the number is worth.
 """
 
 from __future__ import annotations
@@ -50,6 +70,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
@@ -62,31 +83,92 @@ Aggregate = Literal["worst", "mean"]
 ROUNDING = 1e-12
 """Scatter below this fraction of the values' size is floating-point rounding of equal
 readings (one reading computed along two paths), not process variation: σ counts as 0."""
+MIN_CAPABILITY_N = 25
+"""Fewer units than this: capability is reported with the note "insufficient data"."""
+CONFIDENCE = 0.95
+"""Two-sided confidence level of the Cpk interval."""
+INSUFFICIENT = "insufficient data"
 CONFORMING = ("PASS", "CONDITIONAL PASS")
 """Verdicts that let a test pass (``harness.judging.verdict.Verdict.conforms``)."""
 
 VALUE_COLUMNS = [
     "run_id", "unit_serial", "spec_id", "bench_id", "run_started_at", "requirement_id",
-    "unit", "value", "lower_limit", "upper_limit", "measurements",
+    "unit", "value", "lower_limit", "upper_limit", "measurements", "taken_at",
 ]  # fmt: skip
 _CAPABILITY_COLUMNS = [
     "requirement_id", "unit", "n", "mean", "sd", "lower_limit", "upper_limit", "cp", "cpk",
+    "cpk_low", "cpk_high", "note",
 ]  # fmt: skip
 TABLE_COLUMNS = [
     "requirement_id", "unit", "units", "first_pass", "fpy", "n", "mean", "sd",
-    "lower_limit", "upper_limit", "cp", "cpk",
+    "lower_limit", "upper_limit", "cp", "cpk", "cpk_low", "cpk_high", "note",
 ]  # fmt: skip
+"""``note`` is "insufficient data" for a capability from fewer than ``MIN_CAPABILITY_N``
+values, else empty; ``cpk_low``/``cpk_high`` bound the 95 % interval of ``cpk``."""
 
 
 @dataclass(frozen=True)
 class Capability:
-    """n, mean, sample sd and the indices of one requirement's values."""
+    """n, mean, sample sd and the indices of one requirement's values.
+
+    ``cpk_low``/``cpk_high`` bound the 95 % confidence interval of ``cpk``
+    (``cpk_interval``); None when Cpk is. ``sufficient`` is False below
+    ``MIN_CAPABILITY_N`` values: the indices are then a rough guide, not evidence.
+    """
 
     n: int
     mean: float | None
     sd: float | None
     cp: float | None
     cpk: float | None
+    cpk_low: float | None = None
+    cpk_high: float | None = None
+
+    @property
+    def sufficient(self) -> bool:
+        """Enough values for the capability to be quoted without a caveat."""
+        return self.n >= MIN_CAPABILITY_N
+
+    @property
+    def note(self) -> str:
+        """ "insufficient data" when there is a Cpk from too few values, else ""."""
+        return INSUFFICIENT if self.cpk is not None and not self.sufficient else ""
+
+
+def cpk_interval(cpk: float, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Bissell's approximate two-sided confidence interval of an estimated Cpk.
+
+    ``Cpk ± z · sqrt(1/(9n) + Cpk²/(2(n−1)))`` with z the normal quantile of
+    (1 + confidence)/2 (1.960 for 95 %). The first term is the uncertainty of the mean,
+    the second that of σ, which dominates: with n = 3 and Cpk = 1 the interval is about
+    [−0.1, 2.1], i.e. three units say nothing about capability. The lower bound is what
+    a capability claim can rest on. Needs n ≥ 2.
+    """
+    if n < 2:
+        raise ValueError(f"a Cpk interval needs at least two values, got n = {n}")
+    z = NormalDist().inv_cdf((1.0 + confidence) / 2.0)
+    half = z * math.sqrt(1.0 / (9.0 * n) + cpk * cpk / (2.0 * (n - 1)))
+    return cpk - half, cpk + half
+
+
+def format_number(value: float | None, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits, for people: "-" when missing.
+
+    Fixed-point between 1e-4 and 1e9 (so 12.02, 0.001234, 400.1, 12345), scientific
+    outside; rounding noise prints as 0 (``round_noise`` first where it can arise).
+    """
+    if value is None or not math.isfinite(value):
+        return "-"
+    if value == 0.0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    if -4 <= magnitude < 9:
+        decimals = max(0, digits - 1 - magnitude)
+        text = f"{value:.{decimals}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+    return f"{value:.{digits - 1}e}"
 
 
 def capability(
@@ -105,14 +187,18 @@ def capability(
     lsl = finite_or_none(lsl)
     usl = finite_or_none(usl)
     scale = max(abs(mean), abs(lsl or 0.0), abs(usl or 0.0))
-    if sd <= ROUNDING * scale or (lsl is None and usl is None):
+    if sd <= ROUNDING * scale:
+        sd = 0.0  # rounding noise of equal readings: no scatter (prints 0, not 5e-16)
+    if sd == 0.0 or (lsl is None and usl is None):
         return Capability(n, mean, sd, None, None)
     cp = (usl - lsl) / (6.0 * sd) if lsl is not None and usl is not None else None
     nearer = min(
         (usl - mean) if usl is not None else math.inf,
         (mean - lsl) if lsl is not None else math.inf,
     )
-    return Capability(n, mean, sd, cp, nearer / (3.0 * sd))
+    cpk = nearer / (3.0 * sd)
+    low, high = cpk_interval(cpk, n)
+    return Capability(n, mean, sd, cp, cpk, low, high)
 
 
 def load_results(
@@ -160,6 +246,8 @@ def first_runs(frame: pd.DataFrame) -> pd.DataFrame:
 def per_run_values(frame: pd.DataFrame, aggregate: Aggregate = "worst") -> pd.DataFrame:
     """One value per (run, numeric requirement): the worst or the mean of its readings."""
     numeric = frame[(frame["decision_rule"] != "check") & np.isfinite(frame["value"])]
+    if "taken_at" not in numeric.columns:  # a hand-made table: the run's start stands in
+        numeric = numeric.assign(taken_at=numeric["run_started_at"])
     if numeric.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in VALUE_COLUMNS})
     numeric = numeric.assign(_margin=_margin(numeric)).sort_values(["run_started_at", "seq"])
@@ -207,7 +295,8 @@ def requirement_table(
 ) -> pd.DataFrame:
     """Yield and capability per requirement (``TABLE_COLUMNS``), sorted by requirement id.
 
-    A capability that ``capability`` gives as None is NaN here (pandas' missing number).
+    A capability that ``capability`` gives as None is NaN here (pandas' missing number);
+    ``note`` says "insufficient data" below ``MIN_CAPABILITY_N`` values.
     """
     yields = yield_by_requirement(frame)
     sample = first_runs(frame) if first_run_only else frame
@@ -219,13 +308,18 @@ def requirement_table(
         cap = capability(group["value"].to_numpy(dtype=np.float64), lsl, usl)
         rows.append({"requirement_id": rid, "unit": newest["unit"], "n": cap.n,
                      "mean": cap.mean, "sd": cap.sd, "lower_limit": lsl,
-                     "upper_limit": usl, "cp": cap.cp, "cpk": cap.cpk})  # fmt: skip
+                     "upper_limit": usl, "cp": cap.cp, "cpk": cap.cpk,
+                     "cpk_low": cap.cpk_low, "cpk_high": cap.cpk_high,
+                     "note": cap.note})  # fmt: skip
     caps = pd.DataFrame(rows, columns=_CAPABILITY_COLUMNS)
     table = yields.merge(caps, on="requirement_id", how="outer")
     table["n"] = table["n"].fillna(0).astype("int64")
-    floats = ["fpy", "mean", "sd", "lower_limit", "upper_limit", "cp", "cpk"]
+    floats = ["fpy", "mean", "sd", "lower_limit", "upper_limit", "cp", "cpk", "cpk_low",
+              "cpk_high"]  # fmt: skip
     table[floats] = table[floats].astype("float64")  # None -> NaN, pandas' missing number
-    table = table.astype({"units": "Int64", "first_pass": "Int64", "unit": "string"})
+    table["note"] = table["note"].fillna("")
+    table = table.astype({"units": "Int64", "first_pass": "Int64", "unit": "string",
+                          "note": "string"})  # fmt: skip
     return table.sort_values("requirement_id", ignore_index=True)[TABLE_COLUMNS]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import math
 import os
 import socket
 from datetime import UTC, datetime, timedelta
@@ -86,7 +87,12 @@ def test_hil_stats_prints_yield_and_capability(db: Path, capsys: pytest.CaptureF
     vcomp = next(line for line in lines if line.startswith("OUT-VCOMP")).split()
     # sample sd of VCOMP is sqrt(0.1/5) = 0.14142; Cp = 2.4 / (6 * 0.14142) = 2.8284
     assert vcomp[:6] == ["OUT-VCOMP", "V", "6", "6", "100.0", "%"]
-    assert vcomp[-2:] == ["2.83", "2.83"]
+    assert vcomp[6:9] == ["6", "12", "0.1414"]  # n, mean, sd to 4 significant digits
+    # Bissell, by hand: 2.8284 -+ 1.96 * sqrt(1/54 + 2.8284^2/10) = 1.0552 .. 4.6016
+    cpk = 1.2 / (3 * math.sqrt(0.02))
+    half = 1.959964 * math.sqrt(1 / 54 + cpk**2 / 10)
+    assert (round(cpk - half, 2), round(cpk + half, 2)) == (1.06, 4.60)
+    assert vcomp[-6:] == ["2.83", "2.83", "[1.06,4.6]", "insufficient", "data", "(n<25)"]
 
 
 def test_hil_stats_csv_is_one_clean_table(db: Path, capsys: pytest.CaptureFixture) -> None:
@@ -107,13 +113,22 @@ def test_hil_stats_writes_charts(db: Path, tmp_path: Path, capsys: pytest.Captur
     charts = tmp_path / "charts"
     code, _, err = _hil_stats(
         ["--store", str(db), "--bench", "SIM-1", "--charts", str(charts),
-         "--chart", "OUT-VCOMP", "--chart", "OUT-AMP-L5", "--chart", "NOT-THERE"],
+         "--chart", "OUT-VCOMP", "--chart", "OUT-AMP-L5"],
         capsys,
     )  # fmt: skip
     assert code == 0 and "charts: 2 written" in err
     names = sorted(p.name for p in charts.iterdir())
     assert names == ["imr_OUT-AMP-L5.png", "imr_OUT-VCOMP.png"]
     assert (charts / "imr_OUT-VCOMP.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_mistyped_chart_id_is_an_input_error(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    code, _, err = _hil_stats(
+        ["--store", str(db), "--charts", str(tmp_path / "c"), "--chart", "NOT-THERE"], capsys
+    )
+    assert code == 2 and "NOT-THERE" in err and not (tmp_path / "c").exists()
 
 
 def test_charts_are_deterministic(db: Path, tmp_path: Path) -> None:
