@@ -163,17 +163,21 @@ def format_table(table: pd.DataFrame) -> str:
 
 def format_control(control: pd.DataFrame) -> str:
     """The I-MR control table as aligned text (``control_charts.control_table``)."""
+    from harness.reporting.control_charts import IMRLimits, limit_digits
+
     header = ("REQUIREMENT", "UNIT", "N", "CL", "LCL", "UCL", "LIMITS", "BEYOND", "RUN RULES")
     rows = [header]
     for r in control.itertuples(index=False):
+        center, ucl = _float(r.center) or 0.0, _float(r.ucl) or 0.0
+        digits = limit_digits(IMRLimits(center, ucl, 2.0 * center - ucl, 0.0, 0.0))
         rows.append(
             (
                 str(r.requirement_id),
                 str(r.unit),
                 str(r.n),
-                _num(r.center),
-                _num(r.lcl),
-                _num(r.ucl),
+                _num(r.center, digits),
+                _num(r.lcl, digits),
+                _num(r.ucl, digits),
                 "provisional" if r.provisional else "established",
                 str(r.beyond),
                 str(r.rules) or "-",

@@ -177,6 +177,18 @@ def describe_rules(flags: dict[int, BoolArray]) -> str:
     return " ".join(f"WE{rule}×{int(hit.sum())}" for rule, hit in flags.items() if hit.any())
 
 
+def limit_digits(limits: IMRLimits) -> int:
+    """Significant digits that keep LCL, x̄ and UCL apart when printed (4 at least).
+
+    A tight process (10.0003 ± 0.0002 Hz) would print all three as "10" at 4 digits.
+    """
+    half = limits.ucl - limits.center
+    if half <= 0.0 or limits.center == 0.0:
+        return 4
+    extra = math.floor(math.log10(abs(limits.center))) - math.floor(math.log10(half))
+    return min(12, 4 + max(0, extra))
+
+
 def y_range(
     values: FloatArray, limits: IMRLimits, lower_spec: float | None, upper_spec: float | None
 ) -> tuple[tuple[float, float], list[str], list[str]]:
@@ -231,6 +243,7 @@ def imr_figure(
     else:
         pos = np.arange(1, x.size + 1, dtype=np.float64)
     provisional = " (provisional)" if limits.provisional else ""
+    digits = limit_digits(limits)
     with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 7.5}):
         fig = Figure(figsize=FIGSIZE_IN, dpi=DPI)
         FigureCanvasAgg(fig)
@@ -251,9 +264,9 @@ def imr_figure(
             top.annotate(fired, (pos[i], x[i]), xytext=(0, 5), textcoords="offset points",
                          ha="center", fontsize=6, color=_OUT)  # fmt: skip
         for level, style, name in (
-            (limits.center, "-", f"x̄ {format_number(limits.center)}"),
-            (limits.ucl, "--", f"UCL {format_number(limits.ucl)}{provisional}"),
-            (limits.lcl, "--", f"LCL {format_number(limits.lcl)}{provisional}"),
+            (limits.center, "-", f"x̄ {format_number(limits.center, digits)}"),
+            (limits.ucl, "--", f"UCL {format_number(limits.ucl, digits)}{provisional}"),
+            (limits.lcl, "--", f"LCL {format_number(limits.lcl, digits)}{provisional}"),
         ):
             top.axhline(level, color=_CONTROL, linestyle=style, linewidth=0.9, label=name)
         (y_low, y_high), drawn, marked = y_range(x, limits, lower_spec, upper_spec)
@@ -263,6 +276,7 @@ def imr_figure(
             elif spec is not None and name in marked:
                 _mark_off_axis(top, name, spec, above=spec > y_high)
         top.set_ylim(y_low, y_high)
+        top.ticklabel_format(axis="y", useOffset=False, style="plain")
         if labels is not None and len(labels) == x.size:
             every = x.size <= SERIAL_LABELS_MAX
             for i in range(x.size):
@@ -290,7 +304,7 @@ def imr_figure(
         bottom.axhline(limits.mr_bar, color=_CONTROL, linewidth=0.9,
                        label=f"MR̄ {format_number(limits.mr_bar)}")  # fmt: skip
         bottom.axhline(limits.mr_ucl, color=_CONTROL, linestyle="--", linewidth=0.9,
-                       label=f"UCL {format_number(limits.mr_ucl)}{provisional}")  # fmt: skip
+                       label=f"UCL {format_number(limits.mr_ucl)}")  # fmt: skip
         bottom.set_ylim(0.0, max(float(mr.max()), limits.mr_ucl) * 1.1 or 1.0)
         bottom.set_ylabel(f"moving range{f' ({unit})' if unit else ''}")
         bottom.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=6.5, frameon=False)

@@ -156,6 +156,15 @@ def test_rules_show_in_hil_stats_and_on_the_chart() -> None:
     assert any("no run-rule signals" in t for t in texts(quiet))
 
 
+def test_close_limits_print_with_enough_digits_to_differ() -> None:
+    x = [10.0003, 10.0004, 10.0002, 10.0003]  # centre 10.0003, MR-bar 0.0004/3
+    limits = cc.imr_limits(x)  # limits 10.0003 -+ 2.66 * 0.000133 = -+ 0.000355
+    assert cc.limit_digits(limits) == 4 + (1 - (-4))  # 10 is 1e1, the half-width 3.5e-4
+    values = stats.per_run_values(values_frame("R", x, 9.8, 10.2))
+    row = stats_cmd.format_control(cc.control_table(values)).splitlines()[1].split()
+    assert row[3:6] == ["10.0003", "9.99994533", "10.0006547"]
+
+
 # --- axes -----------------------------------------------------------------------------------
 
 
