@@ -242,7 +242,7 @@ def imr_figure(
         pos = np.asarray(mdates.date2num(stamps), dtype=np.float64)  # type: ignore[no-untyped-call]
     else:
         pos = np.arange(1, x.size + 1, dtype=np.float64)
-    provisional = " (provisional)" if limits.provisional else ""
+    provisional = "\n(provisional)" if limits.provisional else ""
     digits = limit_digits(limits)
     with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 7.5}):
         fig = Figure(figsize=FIGSIZE_IN, dpi=DPI)
