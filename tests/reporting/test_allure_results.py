@@ -118,7 +118,8 @@ def test_limit_failure_has_the_message_its_category_matches(runs):
     result = result_of(runs, "test_peak_current_at_each_level[L5]", "RMD1-SIM-0002")
     assert result["status"] == "failed"
     message = result["statusDetails"]["message"]
-    assert message.startswith("non-conforming measurements") and "OUT-AMP-L5: FAIL" in message
+    assert message.startswith("non-conforming measurements")
+    assert "OUT-AMP-L5 [polarity +, load 500 ohm, level L5]: FAIL" in message
     matched = [
         c["name"]
         for c in CATEGORIES

@@ -58,7 +58,7 @@ def test_a_restart_mid_test_is_a_device_error_and_the_run_goes_on(tmp_path: Path
     failed = {name: case.find("failure") for name, case in cases.items()}
     assert [n for n, f in failed.items() if f is not None] == [SESSION_TEST], log
     message = failed[SESSION_TEST].get("message", "")  # type: ignore[union-attr]
-    assert message.startswith("harness.dut.testport.DeviceResetError: device port dut"), message
+    assert message.startswith("DeviceResetError: device port dut"), message
     assert "boot 2, reset cause watchdog" in message
     assert _category(message) == "Device communication errors"
 
@@ -67,7 +67,9 @@ def test_a_restart_mid_test_is_a_device_error_and_the_run_goes_on(tmp_path: Path
     assert verdicts["OUT-AMP-L1"] == "PASS" and verdicts["WAV-REV"] == "PASS"  # after it too
 
     events = [json.loads(line) for line in (tmp_path / "R" / "events.jsonl").open()]
-    steps = [(e["instrument"], e["action"], e["outcome"], e["test"]) for e in events]
+    steps = [
+        (e["instrument"], e["action"], e["outcome"], e["test"]) for e in events if "instrument" in e
+    ]
     in_session_test = [s[:3] for s in steps if SESSION_TEST in s[3]]
     restart = in_session_test.index(("dut", "status", "error"))
     made_safe = in_session_test[restart:]
