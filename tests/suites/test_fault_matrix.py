@@ -19,7 +19,15 @@ can have":
   timer never pauses, and contact is made with the output already at full swing into
   the open spheres (no soft start, a capacitive spike).
 * ``leak_ua=20``: 20 uA of d.c. flows in every state, through every d.c. requirement,
-  and the output never falls below the 10 uA that ends an over-current trip.
+  and the output never falls below the 10 uA that ends an over-current trip. Measured
+  against zero current, the leak also makes the negative phases 20 uA weaker: level 1's
+  80 uA is 60 uA there, under OUT-AMP-L1's 64 uA (levels 2-5 keep their margin).
+* ``slew_us=50``: first-order output edges of 50 us, as a real output stage and probe
+  give: no RMD-1 number moves beyond its uncertainty, so the unit passes everything; the
+  case proves the analysis holds on edges that span many samples.
+* ``biphasic_gap_ms=1``: biphasic pairs instead of RMD-1's reversing monophasic pulses:
+  each phase is about half RMD-1's width (WAV-PW) and nothing reverses (WAV-REV); the
+  pulse rate (one pair is one pulse) and the d.c. component (balanced pairs) conform.
 * ``charger_interlock=off``: stimulation goes on while charging, so the 200 ms windows of
   SAF-CHG-DC see it (LKG-AUX-DC, a whole-cycle mean, does not: stimulation is not
   auxiliary current).
@@ -74,6 +82,7 @@ EXPECTED: dict[str, set[str]] = {
     "stuck_polarity": OUT_AMP | WAV_PW | {"WAV-DC", "WAV-REV"},
     "phase_asymmetry=0.05": {"WAV-DC"},
     "leak_ua=20": {
+        "OUT-AMP-L1",
         "OUT-MIN",
         "WAV-DC",
         "LKG-AUX-DC",
@@ -96,6 +105,8 @@ EXPECTED: dict[str, set[str]] = {
     },
     "soft_start=off": {"WAV-RAMP", "WAV-OVS", "SAF-RECONTACT"},
     "clock_error=0.03": WAV_FREQ | {"WAV-REV", "TIM-BEEP", "TIM-SESSION", "TIM-AUTOOFF"},
+    "slew_us=50": set(),
+    "biphasic_gap_ms=1": WAV_PW | {"WAV-REV"},
     "session_s=250": {"TIM-SESSION"},
     "autooff_s=1000": {"TIM-AUTOOFF"},
     "lowbatt_cutoff=off": {"SAF-LOWBAT-CUT", "SAF-LOWBAT-HYST"},
