@@ -24,6 +24,7 @@ SUITES = [
 ]
 
 
+@pytest.mark.slow
 def test_in_process_and_loopback_record_identical_values(tmp_path):
     tables = {}
     for name, bench in (("inproc", "sim.yaml"), ("loopback", "sim-loopback.yaml")):

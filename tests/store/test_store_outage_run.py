@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from store_backends import Proxy, postgres_url  # noqa: F401  (fixture)
 
 from harness.recording.store.results_store import ResultsStore
@@ -35,6 +36,7 @@ def central_seqs(url: str) -> list[int]:
         return [m.seq for m in store.measurements(RUN_ID)]
 
 
+@pytest.mark.slow
 def test_database_cut_mid_run_then_flush_uploads_every_row_once(
     postgres_url: str,  # noqa: F811
     tmp_path: Path,
