@@ -25,7 +25,7 @@ import contextlib
 import logging
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -179,19 +179,12 @@ class Bench:
 
     def safe_state(self) -> list[str]:
         """Stimulation off, supplies off, relays open; every step tried; problems returned."""
-        problems: list[str] = []
         steps: list[tuple[str, Callable[[], None]]] = [
             ("stimulation off", self.dut.safe_state),
             ("supplies off", self.supply.all_off),
             ("relays open", self.switch.open_all),
         ]
-        for label, step in steps:
-            try:
-                step()
-            except Exception as exc:  # safe state must try every step
-                problems.append(f"{label}: {exc}")
-                log.error("safe state: %s failed: %s", label, exc)
-        return problems
+        return try_each_safe_step(steps)
 
     def close(self) -> None:
         for inst in self.instruments.values():
@@ -337,14 +330,7 @@ class OpenedParts:
                 steps.append((f"{name}: supplies off", cast(PowerSupply, inst).all_off))
             elif roles.get(name) == "load_switch":
                 steps.append((f"{name}: relays open", cast(LoadSwitch, inst).open_all))
-        problems: list[str] = []
-        for label, step in steps:
-            try:
-                step()
-            except Exception as exc:  # safe state must try every step
-                problems.append(f"{label}: {exc}")
-                log.error("safe state: %s failed: %s", label, exc)
-        return problems
+        return try_each_safe_step(steps)
 
     def close(self) -> None:
         for inst in self.instruments.values():
@@ -477,3 +463,19 @@ def open_bench(
 
 
 __all__ = ["Bench", "BenchOpenError", "HilError", "OpenedParts", "open_bench", "open_parts"]
+
+
+def try_each_safe_step(steps: Sequence[tuple[str, Callable[[], object]]]) -> list[str]:
+    """Run every safe-state step, whatever the ones before it did; the problems, named.
+
+    A bench is safe only when stimulation is off, supplies are off and relays are open:
+    one instrument that fails to answer must not keep the others from being switched off.
+    """
+    problems: list[str] = []
+    for label, step in steps:
+        try:
+            step()
+        except Exception as exc:  # safe state must try every step
+            problems.append(f"{label}: {exc}")
+            log.error("safe state: %s failed: %s", label, exc)
+    return problems
