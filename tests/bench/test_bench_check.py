@@ -15,9 +15,7 @@ SIM = SIM_BENCH
 
 
 def edited(tmp_path: Path, old: str, new: str) -> Path:
-    text = SIM.read_text().replace(
-        "spec: ../specs/rmd1.yaml", f"spec: {RMD1_SPEC}"
-    )
+    text = SIM.read_text().replace("spec: ../specs/rmd1.yaml", f"spec: {RMD1_SPEC}")
     assert old in text
     path = tmp_path / "bench.yaml"
     path.write_text(text.replace(old, new, 1))

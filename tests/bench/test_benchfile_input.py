@@ -117,5 +117,8 @@ def test_the_real_station_template_is_a_valid_bench_file():
     assert bench.document.simulation is None
     assert bench.spec_path == RMD1_SPEC
     assert {i.role for i in bench.document.instruments} == {
-        "ammeter", "oscilloscope", "power_supply", "load_switch"
+        "ammeter",
+        "oscilloscope",
+        "power_supply",
+        "load_switch",
     }
