@@ -26,6 +26,11 @@ class _Collector:
     """A pytest plugin object that records each collected item's requirement ids."""
 
     covered: dict[str, list[str]] = field(default_factory=dict)
+    stopped: str = ""
+    """Why the collection session ended early, if it did (an input error, an interrupt)."""
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        self.stopped = excinfo.exconly().strip().splitlines()[-1] if excinfo else "interrupted"
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -50,7 +55,8 @@ def collect_coverage(
     ]
     code = pytest.main(args, plugins=[collector])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        raise RuntimeError(f"collecting {paths} failed with pytest exit code {int(code)}")
+        why = f": {collector.stopped}" if collector.stopped else ""
+        raise RuntimeError(f"collecting {paths} failed with pytest exit code {int(code)}{why}")
     return collector.covered
 
 
