@@ -20,7 +20,7 @@ def test_every_requirement_of_the_reference_spec_has_a_test(capsys):
 
 
 def test_untested_requirement_is_listed_and_fails(tmp_path, capsys):
-    suite = tmp_path / "test_one.py"
+    suite = tmp_path / "test_trace_untested_sample.py"  # a name no other test module takes
     suite.write_text(
         "import pytest\n\n@pytest.mark.requirement('OUT-AMP-L1')\n"
         "def test_one(measure):\n    measure('OUT-AMP-L1', 80.0)\n"
