@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from harness.data import RMD1_SPEC, SIM_BENCH, bench_path
 from harness.definitions.run_options import add_to_argparse, forward
 from harness.errors import HilError, InputError
+from harness.events.interrupts import sigterm_as_interrupt
 
 if TYPE_CHECKING:
     from harness.definitions.bench_file import BenchFile
@@ -433,7 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command != "run" and rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "run":
-        _sigterm_as_interrupt()
+        sigterm_as_interrupt()  # the whole of hil run, before and after pytest too
     try:
         if args.command == "run":
             return cmd_run(args, rest)
@@ -462,16 +463,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hil: interrupted", file=sys.stderr)
         return 130
-
-
-def _sigterm_as_interrupt() -> None:
-    """SIGTERM ends ``hil run`` the way Ctrl-C does (see the plugin), never half-way."""
-    import signal
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupt)
 
 
 if __name__ == "__main__":

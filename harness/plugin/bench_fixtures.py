@@ -15,9 +15,7 @@ that test.
 from __future__ import annotations
 
 import logging
-import signal
 from collections.abc import Iterator
-from types import FrameType
 
 import pytest
 
@@ -31,10 +29,6 @@ from harness.plugin.session import compliance_run
 from harness.recording.record import InstrumentIdentity
 
 log = logging.getLogger(__name__)
-
-
-def _sigterm_to_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _check_hint(request: pytest.FixtureRequest) -> str:
@@ -59,8 +53,6 @@ def bench(request: pytest.FixtureRequest) -> Iterator[Bench]:
         opened = open_bench(file, faults=faults, serial=serial)
     except HilError as error:  # one message and exit 2, not one error per test
         pytest.exit(f"cannot start the session: {error}{_check_hint(request)}", returncode=2)
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
     try:
         problems = opened.safe_state()
         if problems:
@@ -77,7 +69,6 @@ def bench(request: pytest.FixtureRequest) -> Iterator[Bench]:
         if problems:
             log.error("bench %s: safe state incomplete: %s", opened.file.id, problems)
         opened.close()
-        signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ from contextlib import nullcontext
 
 import pytest
 
+from harness.events.interrupts import sigterm_as_interrupt
+
 _PROGRESS = pytest.StashKey["_ProgressToTerminal"]()
 
 
@@ -74,31 +76,8 @@ def pytest_configure(config: pytest.Config) -> None:
         progress.removeHandler(handler)
 
     config.add_cleanup(remove)
-    _sigterm_as_interrupt(config)
-
-
-def _sigterm_as_interrupt(config: pytest.Config) -> None:
-    """SIGTERM behaves like Ctrl-C for the whole session, evidence included.
-
-    A service manager or a line controller stops a run with SIGTERM; its default action
-    ends the process at once, without the bench's safe state, the run's results or a
-    word about the evidence package. As a ``KeyboardInterrupt`` it takes the same path
-    as Ctrl-C: bench made safe, results written, the run marked interrupted or unsealed.
-    """
-    import signal
-
-    if threading.current_thread() is not threading.main_thread():
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-
-    def restore() -> None:
-        signal.signal(signal.SIGTERM, previous)
-
-    config.add_cleanup(restore)
+    # SIGTERM behaves like Ctrl-C for the whole session, evidence included
+    config.add_cleanup(sigterm_as_interrupt())
 
 
 @pytest.hookimpl(trylast=True)
