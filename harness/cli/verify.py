@@ -87,9 +87,10 @@ def run(args: argparse.Namespace) -> int:
             key = _seal_key(args)
             actor = args.actor or getpass.getuser()
             before = _signer(Path(args.run_dir))
-            _refuse_while_sealing(Path(args.run_dir), getattr(args, "store", None))
+            stored = _stored_run(Path(args.run_dir), getattr(args, "store", None))
+            _refuse_while_sealing(Path(args.run_dir), stored)
             print(evidence.seal_run(Path(args.run_dir), actor=actor, key_file=key, late=True))
-            settled = _settle_store(Path(args.run_dir), getattr(args, "store", None))
+            settled = _settle_store(stored)
             if settled:
                 print(settled)
             if before and key is None:
@@ -145,11 +146,10 @@ def _stored_run(run_dir: Path, store: str | None) -> tuple[str, RunRecord] | Non
         opened.close()
 
 
-def _refuse_while_sealing(run_dir: Path, store: str | None) -> None:
+def _refuse_while_sealing(run_dir: Path, found: tuple[str, RunRecord] | None) -> None:
     """A run whose own process is still sealing it is not sealed a second time by hand."""
     from harness.recording.provenance import host_name, process_alive
 
-    found = _stored_run(run_dir, store)
     if found is None:
         return
     record = found[1]
@@ -161,11 +161,11 @@ def _refuse_while_sealing(run_dir: Path, store: str | None) -> None:
         )  # fmt: skip
 
 
-def _settle_store(run_dir: Path, store: str | None) -> str | None:
-    """After a late seal, the stored run leaves ``unsealed``/``sealing`` for its outcome."""
+def _settle_store(found: tuple[str, RunRecord] | None) -> str | None:
+    """After a late seal, the stored run (as read before it) leaves ``unsealed``/``sealing``
+    for its outcome."""
     from harness.recording.store.results_store import ResultsStore
 
-    found = _stored_run(run_dir, store)
     if found is None:
         return None
     where, record = found
