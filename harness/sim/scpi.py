@@ -409,6 +409,7 @@ class ScpiEngine:
                 *self.questionable.commands("STATus:QUEStionable"),
             ]
         self._table = [_Entry(*parse_pattern(c.pattern), c.handler) for c in (*commands, *common)]
+        self._looked_up: dict[tuple[bool, tuple[str, ...]], tuple[_Entry, list[int]] | None] = {}
 
     def push_error(self, code: int) -> None:
         """Queue an error; a full queue turns its last entry into -350 Queue overflow."""
@@ -482,15 +483,31 @@ class ScpiEngine:
             candidates.insert(0, path + words)
         args = [a.strip() for a in split_message(params, ",")] if params else []
         for candidate in candidates:
-            for entry in self._table:
-                if entry.query != query:
-                    continue
-                suffixes = _match(entry.nodes, candidate)
-                if suffixes is not None:
-                    reply = entry.handler(Call(header, suffixes, args))
-                    common = candidate[0].startswith("*")
-                    return reply, path if common else candidate[:-1]
+            found_entry = self._lookup(query, candidate)
+            if found_entry is not None:
+                entry, suffixes = found_entry
+                reply = entry.handler(Call(header, list(suffixes), args))
+                common = candidate[0].startswith("*")
+                return reply, path if common else candidate[:-1]
         raise ScpiError(-113, header)
+
+    def _lookup(self, query: bool, words: list[str]) -> tuple[_Entry, list[int]] | None:
+        """The table entry `words` names, and its numeric suffixes; remembered per header.
+
+        A bench run sends tens of thousands of commands but only a few hundred distinct
+        headers, and walking the table costs more than everything else a command does.
+        """
+        key = (query, tuple(words))
+        if key in self._looked_up:
+            return self._looked_up[key]
+        result: tuple[_Entry, list[int]] | None = None
+        for entry in self._table:
+            if entry.query == query and (suffixes := _match(entry.nodes, words)) is not None:
+                result = (entry, suffixes)
+                break
+        if len(self._looked_up) < 4096:  # a fuzzer's endless new headers stay unremembered
+            self._looked_up[key] = result
+        return result
 
     def _read_esr(self) -> int:
         value, self.esr = self.esr, 0

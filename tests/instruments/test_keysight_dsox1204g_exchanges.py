@@ -29,6 +29,7 @@ def test_configure_channel_timebase_and_trigger() -> None:
         (":CHAN1:DISP 1", None),
         ("*OPC?", "1"),
         (":TIM:MODE MAIN", None),
+        (":TIM:REF CENT", None),
         (":TIM:SCAL 0.01", None),
         (":TIM:POS 0", None),
         ("*OPC?", "1"),
@@ -61,6 +62,30 @@ def test_single_acquisition_polls_run_bit_on_the_bench_clock() -> None:
         scope.arm_single()
         scope.wait_acquired(timeout_s=1.0)
     assert clock.sleeps == [0.05, 0.05]
+
+
+def test_polls_start_when_the_post_trigger_part_can_have_been_recorded() -> None:
+    """10 ms/div with the trigger 5 ms right of centre: 55 ms of signal after the trigger,
+    so no record is complete before then and the first poll waits for it."""
+    exchanges = [
+        (":TIM:MODE MAIN", None),
+        (":TIM:REF CENT", None),
+        (":TIM:SCAL 0.01", None),
+        (":TIM:POS 0.005", None),
+        ("*OPC?", "1"),
+        (":SING", None),
+        (":OPER:COND?", "+8"),
+        (":OPER:COND?", "+8"),
+        (":OPER:COND?", "+0"),
+    ]
+    clock = SteppedClock()
+    with expected_exchanges(exchanges, name="scope") as link:
+        scope = KeysightDSOX1204G(link, clock=clock, poll_interval_s=0.02)
+        scope.configure_timebase(0.01, 0.005)
+        scope.arm_single()
+        clock.sleep(0.015)  # the procedure causes its event meanwhile
+        scope.wait_acquired(timeout_s=1.0)
+    assert clock.sleeps == pytest.approx([0.015, 0.04, 0.02])
 
 
 def test_wait_acquired_times_out_without_trigger() -> None:

@@ -96,12 +96,19 @@ class EdgeTrigger:
     level: float
     slope: str  # POSITIVE, NEGATIVE, EITHER, ALTERNATE
 
-    def find(self, sim: BenchModel, start: float, stop: float, step: float) -> float | None:
-        """Time of the first qualifying edge in [start, stop], searched in chunks."""
+    def find(
+        self, sim: BenchModel, start: float, stop: float, step: float
+    ) -> tuple[float | None, float]:
+        """(time of the first qualifying edge in [start, stop], last sample time examined).
+
+        The search walks the grid ``start + k·step`` in chunks and never samples past
+        `stop`, so a caller may resume an unsuccessful search from the returned time (the
+        scope's status polls do: each looks only at the signal since the last one).
+        """
         signal = channel_signal(sim, self.source)
         t = start
-        while t < stop:
-            n = int(min(CHUNK_POINTS, max(2.0, (stop - t) / step + 1)))
+        while stop - t >= step:
+            n = int(min(CHUNK_POINTS, (stop - t) / step))
             times: FloatArray = t + step * np.arange(n + 1, dtype=np.float64)
             v = signal(times)
             above = v >= self.level
@@ -110,9 +117,9 @@ class EdgeTrigger:
             hits = {"POSITIVE": rising, "NEGATIVE": falling}.get(self.slope, rising | falling)
             index = np.flatnonzero(hits)
             if index.size:
-                return float(times[index[0] + 1])
+                return float(times[index[0] + 1]), float(times[index[0] + 1])
             t = float(times[-1])
-        return None
+        return None, t
 
 
 def sample(
