@@ -337,7 +337,10 @@ def _check_bench_inputs(args: argparse.Namespace, bench: BenchFile) -> None:
         )  # fmt: skip
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, run_only: bool = False) -> argparse.ArgumentParser:
+    """The ``hil`` parser; with `run_only` just ``hil run``, whose start-up is the one that
+    counts (the other commands' modules import pandas, cryptography and the reporting
+    layer: half a second an operator waits for nothing before the first test)."""
     from harness import __version__
 
     parser = argparse.ArgumentParser(prog="hil", description=__doc__.split("\n\n")[0])
@@ -366,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="test this many units at once, one bench each (pytest-xdist)",
     )
+    if run_only:
+        return parser
 
     spec = sub.add_parser("spec", help="validate or show a spec file")
     spec.add_argument(
@@ -429,8 +434,9 @@ def db_cmd_run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(run_only=arguments[:1] == ["run"])
+    args, rest = parser.parse_known_args(arguments)
     if args.command != "run" and rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "run":

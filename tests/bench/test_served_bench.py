@@ -89,6 +89,7 @@ def test_identity_suite_passes_with_hil_run(served_file: Path, tmp_path: Path) -
     hil = Path(sys.executable).with_name("hil")
     command = [str(hil), "run", "--bench", str(served_file), "--serial", SERIAL]
     command += ["--reports-dir", str(tmp_path), "--store", str(tmp_path / "results.db")]
+    command += ["--no-report", "--no-allure"]  # the served bench is the point, not reports
     command += [str(ROOT / "test_suites" / "test_identity.py"), "-q"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

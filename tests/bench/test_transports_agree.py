@@ -34,6 +34,8 @@ def test_in_process_and_loopback_record_identical_values(tmp_path):
                 f"--bench={BENCHES / bench}",
                 f"--reports-dir={tmp_path}",
                 f"--run-id={name}",
+                "--no-report",  # the readings are the point; the reports are tested elsewhere
+                "--no-allure",
                 "-q",
                 *SUITES,
             ]

@@ -105,6 +105,8 @@ def test_results_export_csv(tmp_path):
             "--run-id=R-CLI",
             f"--reports-dir={reports}",
             "--serial=SN-CLI-9",
+            "--no-report",  # the export is the point here
+            "--no-allure",
             "-q",
             "-p",
             "no:randomly",

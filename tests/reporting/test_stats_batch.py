@@ -16,6 +16,9 @@ from harness.reporting import stats
 from harness.sim.unit_spread import draw_unit
 
 ONE_TEST = "test_suites/test_output_current.py::test_peak_current_at_each_level"
+NO_REPORTS = ("--no-report", "--no-allure")
+"""The batch is about runs and the store: each unit's report (tested elsewhere) would
+triple the cost of these tests. The evidence is still sealed."""
 """A short slice of the suite (OUT-AMP-L1..L5), so the batch test stays quick."""
 
 
@@ -38,7 +41,7 @@ def test_spread_becomes_faults_and_explicit_faults_win() -> None:
 @pytest.mark.slow
 def test_a_small_batch_makes_one_run_per_unit_in_one_store(tmp_path: Path) -> None:
     lines: list[str] = []
-    result = batch.run_batch(3, reports_dir=tmp_path, pytest_args=[ONE_TEST], echo=lines.append)
+    result = batch.run_batch(3, reports_dir=tmp_path, pytest_args=[ONE_TEST, *NO_REPORTS], echo=lines.append)
     serials = ["RMD1-SIM-0001", "RMD1-SIM-0002", "RMD1-SIM-0003"]
     assert [u.serial for u in result.units] == serials
     assert all(u.passed and u.exit_code == 0 for u in result.units), lines
@@ -71,7 +74,7 @@ def test_the_command_exits_1_when_a_unit_fails(tmp_path: Path) -> None:
     batch.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args([
         "batch", "1", "--reports-dir", str(tmp_path), "--sim-fault", "gain=0.5",
-        "--pytest-args", ONE_TEST,
+        "--pytest-args", " ".join([ONE_TEST, *NO_REPORTS]),
     ])  # fmt: skip
     assert args.func(args) == 1
     frame = stats.load_results(tmp_path / "results.db")
