@@ -41,7 +41,9 @@ def test_spread_becomes_faults_and_explicit_faults_win() -> None:
 @pytest.mark.slow
 def test_a_small_batch_makes_one_run_per_unit_in_one_store(tmp_path: Path) -> None:
     lines: list[str] = []
-    result = batch.run_batch(3, reports_dir=tmp_path, pytest_args=[ONE_TEST, *NO_REPORTS], echo=lines.append)
+    result = batch.run_batch(
+        3, reports_dir=tmp_path, pytest_args=[ONE_TEST, *NO_REPORTS], echo=lines.append
+    )
     serials = ["RMD1-SIM-0001", "RMD1-SIM-0002", "RMD1-SIM-0003"]
     assert [u.serial for u in result.units] == serials
     assert all(u.passed and u.exit_code == 0 for u in result.units), lines
