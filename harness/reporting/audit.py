@@ -23,7 +23,7 @@ accidents and careless edits; the Ed25519 signature over the manifest, which rec
 head, is what makes a deliberate rewrite visible (see ``harness/reporting/signing.py``).
 
 Appending opens the file in append mode, writes one line and fsyncs it: earlier lines are
-never rewritten. Appenders on one host are serialised by an advisory lock on the log.
+never rewritten. Appenders on one host are serialised by a lock (filelock, any OS).
 """
 
 from __future__ import annotations
@@ -32,12 +32,13 @@ import hashlib
 import json
 import os
 import stat
-import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from filelock import FileLock
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_serializer
 
 from harness.errors import InputError
@@ -118,31 +119,31 @@ def append(
     path.parent.mkdir(parents=True, exist_ok=True)
     if os.path.lexists(path):
         os.close(run_folder.open_regular(path))  # a link, FIFO or device is never written
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
-    fd = os.open(path, flags, 0o644)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise InputError(path, "file", "a regular file")
-        _lock(fd)
-        entries = read_chain(run_dir)
-        last = entries[-1] if entries else None
-        body: dict[str, Any] = {
-            "schema_version": AUDIT_SCHEMA_VERSION,
-            "seq": 1 if last is None else last.seq + 1,
-            "time": format_utc_ms(utc_now()),
-            "actor": actor,
-            "action": action,
-            "details": details or {},
-            "prev_hash": GENESIS_HASH if last is None else last.hash,
-        }
+    with _appenders_lock(path):
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+        fd = os.open(path, flags, 0o644)
         try:
-            entry = AuditEntry.model_validate({**body, "hash": entry_hash(body)})
-        except (ValidationError, ValueError) as error:
-            raise InputError(path, "entry", f"a valid audit entry ({error})") from None
-        os.write(fd, canonical_json(entry.model_dump(mode="json")) + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)  # closing the descriptor also releases the lock
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise InputError(path, "file", "a regular file")
+            entries = read_chain(run_dir)
+            last = entries[-1] if entries else None
+            body: dict[str, Any] = {
+                "schema_version": AUDIT_SCHEMA_VERSION,
+                "seq": 1 if last is None else last.seq + 1,
+                "time": format_utc_ms(utc_now()),
+                "actor": actor,
+                "action": action,
+                "details": details or {},
+                "prev_hash": GENESIS_HASH if last is None else last.hash,
+            }
+            try:
+                entry = AuditEntry.model_validate({**body, "hash": entry_hash(body)})
+            except (ValidationError, ValueError) as error:
+                raise InputError(path, "entry", f"a valid audit entry ({error})") from None
+            os.write(fd, canonical_json(entry.model_dump(mode="json")) + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     return entry
 
 
@@ -228,9 +229,13 @@ def verify_chain(entries: Sequence[AuditEntry], lines: Sequence[int] | None = No
     return problems
 
 
-def _lock(fd: int) -> None:
-    """Exclusive advisory lock on the open log (POSIX), so two appenders never share a seq."""
-    if sys.platform != "win32":
-        import fcntl
+def _appenders_lock(path: Path) -> FileLock:
+    """The lock that serialises appenders of one log on this host, so no two share a seq.
 
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    A lock file in the system's temporary folder, named by the log's resolved path: not
+    in the run folder, whose every file is sealed in its manifest, and not the log
+    itself, which Windows would then refuse to let ``read_chain`` read (its byte-range
+    locks are mandatory). filelock takes ``flock`` on POSIX and ``LockFileEx`` on Windows.
+    """
+    key = hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:32]
+    return FileLock(Path(tempfile.gettempdir()) / f"microcurrent-hil-audit-{key}.lock")

@@ -7,6 +7,8 @@ kernel's buffering, partial reads and timing. A pseudo-terminal can: its slave s
 socket stands in for a networked serial server (`socket://127.0.0.1:<port>`), and lets
 `hil sim serve` offer the device to another process.
 
+The pseudo-terminal exists on POSIX only; the socket everywhere (``docs/windows.md``).
+
 Either way one background thread plays the device: it reads what the host sends, hands
 each complete line to the bench's test-port firmware (`firmware_for(sim)`, the same one
 `hilsim://` uses, so faults injected there show here too) and writes the reply back.
@@ -25,7 +27,6 @@ import os
 import selectors
 import socket
 import threading
-import tty
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
@@ -80,6 +81,10 @@ def _write_all(write: Callable[[bytes], int], data: bytes) -> None:
 
 
 def _serve_pty(sim: SimBench) -> ServedDevice:
+    # POSIX only (tty needs termios): imported here, so that importing this module (hil
+    # sim serve, the loopback bench) works on Windows, where only the socket is served
+    import tty
+
     firmware = firmware_for(sim)
     master, slave = os.openpty()
     # Raw mode before anyone opens it: otherwise the line discipline echoes the device's

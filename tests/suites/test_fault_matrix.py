@@ -54,7 +54,6 @@ waits for the lock and reads them.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
@@ -63,6 +62,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from filelock import FileLock
 
 from harness.data import RMD1_SPEC
 
@@ -244,8 +244,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     # every worker's basetemp is a folder of this session's own temporary root
     session_root = tmp_path_factory.getbasetemp().parent
     results = session_root / "fault-matrix.json"
-    with (session_root / "fault-matrix.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+    with FileLock(session_root / "fault-matrix.lock"):
         if not results.exists():
             _dump(_all_runs(tmp_path_factory.mktemp("fault-matrix")), results)
         return _load(results)

@@ -16,7 +16,7 @@ holds until it ends (the kernel frees it even after SIGKILL).
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -26,6 +26,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import IO
 
+from filelock import lock_descriptor
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.engine import Connection
 
@@ -227,12 +228,17 @@ def _locked(path: Path) -> Iterator[bool]:
 def lock_file(path: Path) -> IO[str] | None:
     """An exclusive lock held while the file stays open; None when another holds it.
 
-    The kernel releases it when its process dies, even by SIGKILL.
+    The kernel releases it when its process dies, even by SIGKILL. The lock is
+    filelock's native one (``flock`` on POSIX, ``LockFileEx`` on Windows), so a bench PC
+    on either keeps two processes off one journal.
     """
     handle = path.open("a")
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        locked = lock_descriptor(handle.fileno(), blocking=False)
+    except BaseException:
+        handle.close()
+        raise
+    if not locked:
         handle.close()
         return None
     return handle
@@ -241,7 +247,10 @@ def lock_file(path: Path) -> IO[str] | None:
 def remove_journal(path: Path) -> None:
     for suffix in ("-wal", "-shm", ""):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    path.with_suffix(".lock").unlink(missing_ok=True)
+    # Windows refuses to remove the file of a lock still held (ours, released just after);
+    # an empty lock file left behind is harmless
+    with contextlib.suppress(PermissionError):
+        path.with_suffix(".lock").unlink(missing_ok=True)
 
 
 def close_quietly(store: ResultsStore) -> None:
