@@ -17,7 +17,8 @@ Clock instrument commands (defined by this project's simulator, SCPI-shaped):
 ``SYST:CLOC?``                virtual seconds since the bench started
 ``SYST:CLOC:ADV <s>``         advance the virtual clock by ``s`` seconds
 ``*OPC?``                     answers once the advance (and everything the
-                              bench simulates during it) is done
+                              bench simulates during it) is done; the driver
+                              sends both as one message, ``ADV <s>;*OPC?``
 ``SYST:ERR?``, ``*IDN?``      error queue, identity
 ===========================  ==============================================
 """
@@ -59,8 +60,7 @@ class SimClockInstrument(ScpiInstrument):
         """Advance virtual time by ``seconds`` and wait until the simulator has."""
         if not (math.isfinite(seconds) and seconds >= 0.0):
             raise InstrumentError(self.name, f"cannot advance the clock by {seconds} s")
-        self.link.write(f"SYST:CLOC:ADV {seconds:.12g}")
-        self.link.sync()
+        self.link.send_and_sync(f"SYST:CLOC:ADV {seconds:.12g}")
 
     @bench_step
     def safe_state(self) -> None:
