@@ -434,6 +434,9 @@ def db_cmd_run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from harness.cli.pipe import guard_stdout
+
+    guard_stdout()  # `hil run | head` goes on measuring and seals its evidence
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(run_only=arguments[:1] == ["run"])
     args, rest = parser.parse_known_args(arguments)
