@@ -54,14 +54,18 @@ def finish_evidence(
     done: list[str] = []
     if report:
         from harness.reporting.compliance import build_compliance_report
+        from harness.reporting.pdf import PdfUnavailable
 
-        _html, pdf = build_compliance_report(
-            run_dir,
-            laboratory=lab.name if lab else None,
-            location=lab.address if lab else None,
-            signing_fingerprint=fingerprint,
-        )
-        done.append(f"compliance report {pdf}")
+        try:
+            _html, pdf = build_compliance_report(
+                run_dir,
+                laboratory=lab.name if lab else None,
+                location=lab.address if lab else None,
+                signing_fingerprint=fingerprint,
+            )
+            done.append(f"compliance report {pdf}")
+        except PdfUnavailable as missing:  # report.html is there; the package is sealed
+            done.append(f"compliance report {run_dir / 'report.html'} ({missing})")
     manifest = seal_run(run_dir, actor=actor, key_file=key_file, late=late)
     done.append(f"evidence sealed {manifest}")
     return done
