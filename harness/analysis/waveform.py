@@ -31,8 +31,10 @@ Every metric has an expanded uncertainty (k = 2) from the record itself
 None with a reason in `reasons[name]`; `to_dict` puts both beside the value as
 ``<name>_u`` and ``<name>_reason``.
 
-Cost: a handful of vectorised passes over the samples, processed in chunks so that
-no full-size temporary is made (see benchmarks/bench_analysis.py).
+Cost: a long record is summed once in blocks and its phases are found on the block
+means, then timed at full rate only around their edges (`coarse`); the moments take
+one more pass (a dot product). No full-size temporary is made (see
+benchmarks/bench_analysis.py).
 """
 
 from __future__ import annotations
@@ -45,32 +47,16 @@ import numpy as np
 import numpy.typing as npt
 
 from harness.analysis import record_uncertainty as ru
+from harness.analysis.coarse import detect_phases
+from harness.analysis.collect import REPORTED, Collector, polarity_metrics, pulse_metrics
 from harness.analysis.envelope import analyse_envelope
-from harness.analysis.levels import Levels, estimate_levels
-from harness.analysis.phase_metrics import PhaseMetrics, measure_phases
-from harness.analysis.phases import Phases, detection_signal, find_phases, smoothing_length
-from harness.analysis.timing import Timing, analyse_timing
+from harness.analysis.levels import estimate_levels
+from harness.analysis.moments import moments
+from harness.analysis.phase_metrics import measure_phases
+from harness.analysis.phases import smoothing_length
+from harness.analysis.timing import analyse_timing
 
-_CHUNK = 1 << 20
-REPORTED = (
-    "frequency_hz",
-    "polarity_period_s",
-    "pulse_width_pos_s",
-    "pulse_width_neg_s",
-    "rise_time_pos_s",
-    "fall_time_pos_s",
-    "rise_time_neg_s",
-    "fall_time_neg_s",
-    "peak_current_pos_a",
-    "peak_current_neg_a",
-    "charge_per_phase_pos_c",
-    "charge_per_phase_neg_c",
-    "max_charge_per_phase_c",
-    "mean_current_a",
-    "baseline_current_a",
-    "rms_current_a",
-)
-"""Metrics that carry an uncertainty and, when None, a reason."""
+__all__ = ["REPORTED", "WaveformMetrics", "analyze_current", "analyze_signal", "analyze_voltage"]
 
 
 @dataclass(frozen=True)
@@ -227,16 +213,24 @@ def analyze_signal(
     n = int(signal.size)
     levels = estimate_levels(signal, zero_offset)
     m = smoothing_length(levels)
-    detect = detection_signal(signal, m)
-    phases = find_phases(detect, levels)
-    pm = measure_phases(signal, levels.zero, phases, baseline=levels.base, detect=detect)
+    found = detect_phases(signal, levels, m)
+    phases = found.phases
+    pm = measure_phases(
+        signal,
+        levels.zero,
+        phases,
+        baseline=levels.base,
+        detect=found.timed,
+        smoothing=found.smoothing,
+        sums=found.sums,
+    )
     timing = analyse_timing(phases, pm, n, min_cycles=min_polarity_cycles, reversing=reversing)
     rec = ru.RecordNoise(levels.noise, levels.quantum, m, zero_offset_u / 2)
-    out = _Collector(dt, k, polarity_k)
-    _pulses(out, timing, pm, phases, rec, n)
+    out = Collector(dt, k, polarity_k)
+    pulse_metrics(out, timing, pm, phases, rec, n)
     for sign, tag in ((1, "pos"), (-1, "neg")):
-        _polarity_metrics(out, tag, sign, phases, pm, rec, m)
-    mean, mean_abs, rms, (a, b) = _moments(out, signal, levels, timing, pm, phases, rec)
+        polarity_metrics(out, tag, sign, phases, pm, rec, m)
+    mean, mean_abs, rms, (a, b) = moments(out, signal, levels, timing, pm, phases, rec, found.sums)
     env = analyse_envelope(
         t0 + pm.centre[pm.valid] * dt,
         phases.polarity[pm.valid],
@@ -301,192 +295,3 @@ def analyze_signal(
         uncertainty=out.uncertainty,
         reasons=out.reasons,
     )
-
-
-class _Collector:
-    """Values, uncertainties and reasons by metric name, scaled to SI on the way in."""
-
-    def __init__(self, dt: float, k: float, polarity_k: float) -> None:
-        self.dt, self.k, self.polarity_k = dt, k, polarity_k
-        self.values: dict[str, float | None] = dict.fromkeys(REPORTED)
-        self.uncertainty: dict[str, float] = {}
-        self.reasons: dict[str, str] = {}
-
-    def put(self, name: str, value: float, u: float) -> None:
-        self.values[name] = value
-        self.uncertainty[name] = u
-
-    def none(self, name: str, reason: str) -> None:
-        self.values[name] = None
-        self.reasons[name] = reason
-
-
-def _pulses(
-    out: _Collector, timing: Timing, pm: PhaseMetrics, phases: Phases, rec: ru.RecordNoise, n: int
-) -> None:
-    """Frequency and polarity period with their uncertainties, or the reasons."""
-    dt = out.dt
-    valid = pm.valid
-    step = float(np.median(pm.step[valid])) if valid.any() else 0.0
-    edge = pm.rise_time[valid & np.isfinite(pm.rise_time)]
-    crossing = ru.crossing_u(rec, step, float(np.median(edge)) if edge.size else None)
-    period = timing.pulse_period
-    if period is None:
-        reason = "no pulses found" if len(phases) == 0 else "fewer than two regular pulse starts"
-        out.none("frequency_hz", reason)
-    else:
-        f = 1.0 / (period * dt)
-        intervals = max(timing.pulse_count - 1, 1)
-        out.put("frequency_hz", f, ru.frequency_u(f, period, intervals, crossing))
-    if timing.polarity_period is not None:
-        cycles = max(timing.cycles, 1)
-        u = ru.K * math.sqrt(2.0) * crossing / cycles * dt
-        out.put("polarity_period_s", timing.polarity_period * dt, u)
-    elif timing.biphasic:
-        out.none("polarity_period_s", "biphasic: the polarity reverses within every pulse")
-    elif len(phases) and ((phases.polarity > 0).all() or (phases.polarity < 0).all()):
-        out.none("polarity_period_s", "no polarity reversal in the record")
-    else:
-        out.none("polarity_period_s", "too few whole polarity bursts to time a cycle")
-
-
-def _polarity_metrics(
-    out: _Collector,
-    tag: str,
-    sign: int,
-    phases: Phases,
-    pm: PhaseMetrics,
-    rec: ru.RecordNoise,
-    smoothing: int,
-) -> None:
-    """Median width, edges, plateau and charge of one polarity, with U or reasons."""
-    dt, k = out.dt, out.k
-    if out.polarity_k < 0:  # a negative amperes_per_unit swaps which polarity is which
-        tag = "neg" if tag == "pos" else "pos"
-    names: tuple[str, ...] = (
-        f"pulse_width_{tag}_s",
-        f"rise_time_{tag}_s",
-        f"fall_time_{tag}_s",
-        f"peak_current_{tag}_a",
-        f"charge_per_phase_{tag}_c",
-    )
-    polarity = sign * out.polarity_k
-    mine = pm.valid & (phases.polarity == sign)
-    label = "+" if polarity > 0 else "-"
-    if not mine.any():
-        present = bool((phases.polarity == sign).any())
-        why = (
-            f"no complete {label} phase: the record starts or ends inside it, or its "
-            "50 % points were not found"
-            if present
-            else f"no {label} phases in the record"
-        )
-        for name in names:
-            out.none(name, why)
-        return
-    step = float(np.median(pm.step[mine]))
-    widths = pm.width[mine]
-    edges = pm.rise_time[mine]
-    edge = float(np.nanmedian(edges)) if np.isfinite(edges).any() else None
-    one = math.sqrt(2.0) * ru.crossing_u(rec, step, edge)
-    out.put(names[0], float(np.median(widths)) * dt, ru.K * ru.spread_u(widths, one) * dt)
-    for name, values in ((names[1], pm.rise_time[mine]), (names[2], pm.fall_time[mine])):
-        values = values[np.isfinite(values)]
-        if smoothing > 1:
-            out.none(name, f"noise needed a {smoothing}-sample average to find the phases; "
-                     "10 % and 90 % points are not located in it")  # fmt: skip
-        elif values.size == 0:
-            out.none(name, "10 % or 90 % crossing not found")
-        else:
-            out.put(name, float(np.median(values)) * dt, ru.K * ru.spread_u(values, one) * dt)
-    lengths = (phases.stop - phases.start)[mine].astype(np.float64)
-    plateaus = pm.plateau[mine]
-    out.put(names[3], float(np.median(plateaus)) * k, ru.plateau_u(rec, lengths, plateaus) * k)
-    charges = pm.charge[mine]
-    u_q = ru.charge_u(rec, widths, lengths, charges)
-    out.put(names[4], float(np.median(charges)) * dt * k, u_q * dt * k)
-
-
-def _moments(
-    out: _Collector,
-    signal: npt.NDArray[np.floating],
-    levels: Levels,
-    timing: Timing,
-    pm: PhaseMetrics,
-    phases: Phases,
-    rec: ru.RecordNoise,
-) -> tuple[float | None, float, float, tuple[int, int]]:
-    """Mean (whole cycles only), mean |i| and noise-corrected r.m.s., in amperes."""
-    k, pk = out.k, out.polarity_k
-    a, b = timing.window
-    mean_raw, mean_sq = _window_moments(signal, levels.zero, a, b)
-    step = max(levels.plateau_pos or 0.0, levels.plateau_neg or 0.0)
-    out.put("baseline_current_a", (levels.base - levels.zero) * k * pk, 0.0)
-    gap_u = ru.mean_u(rec, 1 << 12, 0.0)
-    out.uncertainty["baseline_current_a"] = gap_u * k
-    mean: float | None = None
-    if timing.mean_window is None:
-        out.none("mean_current_a", timing.mean_reason or "no whole cycle in the record")
-    else:
-        mean = mean_raw * k * pk
-        out.put("mean_current_a", mean, ru.mean_u(rec, b - a, step) * k)
-    # the scope's noise adds its power to the pulses'; a record of noise alone keeps it
-    ms = max(mean_sq - levels.noise**2, 0.0) if len(phases) else mean_sq
-    rms = math.sqrt(ms)
-    out.put("rms_current_a", rms * k, ru.rms_u(rec, b - a, rms, mean_raw, 1 << 12) * k)
-    if timing.mean_window is None:
-        out.reasons["rms_current_a"] = f"over {timing.window_kind}, not whole polarity cycles: " + (
-            timing.mean_reason or ""
-        )
-    mean_abs = _abs_from_charges(pm, phases, levels, a, b)
-    if mean_abs is None:
-        mean_abs = _window_abs(signal, levels.zero, a, b)
-    return mean, mean_abs * k, rms * k, (a, b)
-
-
-def _abs_from_charges(
-    pm: PhaseMetrics, phases: Phases, levels: Levels, a: int, b: int
-) -> float | None:
-    """Mean |i - zero| over [a, b) from the phase charges: no rectified noise in the gaps."""
-    if b <= a:
-        return None
-    inside = np.isfinite(pm.rise) & (pm.rise >= a - 0.5) & (pm.rise < b - 0.5)
-    if not inside.any() or not pm.valid[inside].all():
-        return None
-    charge = float(np.abs(pm.charge[inside]).sum())
-    covered = float(pm.width[inside].sum())
-    gaps = max(b - a - covered, 0.0) * abs(levels.base - levels.zero)
-    return (charge + gaps) / (b - a)
-
-
-def _window_moments(
-    signal: npt.NDArray[np.floating], zero: float, a: int, b: int
-) -> tuple[float, float]:
-    """Mean and mean square of (x - zero) over [a, b): two passes, no copy.
-
-    Sums of blocks of 2^20 samples in the record's own dtype (numpy's pairwise sum and
-    BLAS dot keep float32 well inside the 1e-4 this needs) are added in float64; the
-    zero comes out algebraically: sum((x - z)^2) = sum(x^2) - 2 z sum(x) + n z^2.
-    """
-    if b <= a:
-        return 0.0, 0.0
-    total = total_sq = 0.0
-    for lo in range(a, b, _CHUNK):
-        chunk = signal[lo : min(b, lo + _CHUNK)]
-        total += float(chunk.sum())
-        total_sq += float(np.dot(chunk, chunk))
-    count = b - a
-    mean = total / count
-    return mean - zero, total_sq / count - 2 * zero * mean + zero * zero
-
-
-def _window_abs(signal: npt.NDArray[np.floating], zero: float, a: int, b: int) -> float:
-    """Mean |x - zero| over [a, b) (only when the phase charges cannot give it)."""
-    if b <= a:
-        return 0.0
-    total = 0.0
-    for lo in range(a, b, _CHUNK):
-        chunk = signal[lo : min(b, lo + _CHUNK)].astype(np.float64)
-        chunk -= zero
-        total += float(np.abs(chunk, out=chunk).sum())
-    return total / (b - a)

@@ -1,0 +1,116 @@
+"""The record's moments: mean (d.c.) current, mean |i| and r.m.s., over whole cycles.
+
+The mean is only a d.c. current over whole polarity cycles (`timing` chooses the
+window, or says there is none and why); the r.m.s. is corrected for the power the
+scope's noise adds. Both come from two copy-free passes over the window (a sum and a
+BLAS dot), or from the block sums when the record was summed in blocks already
+(`blocks`); mean |i| comes from the phase charges, so the rectified noise of the gaps
+does not inflate it, with a pass over the samples only when the charges cannot give it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from harness.analysis import record_uncertainty as ru
+from harness.analysis.blocks import BlockSums
+from harness.analysis.collect import Collector
+from harness.analysis.levels import Levels
+from harness.analysis.phase_metrics import PhaseMetrics
+from harness.analysis.phases import Phases
+from harness.analysis.timing import Timing
+
+_CHUNK = 1 << 20
+
+
+def moments(
+    out: Collector,
+    signal: npt.NDArray[np.floating],
+    levels: Levels,
+    timing: Timing,
+    pm: PhaseMetrics,
+    phases: Phases,
+    rec: ru.RecordNoise,
+    sums: BlockSums | None = None,
+) -> tuple[float | None, float, float, tuple[int, int]]:
+    """Mean (whole cycles only), mean |i| and noise-corrected r.m.s., in amperes."""
+    k, pk = out.k, out.polarity_k
+    a, b = timing.window
+    mean_raw, mean_sq = _window_moments(signal, levels.zero, a, b, sums)
+    step = max(levels.plateau_pos or 0.0, levels.plateau_neg or 0.0)
+    out.put("baseline_current_a", (levels.base - levels.zero) * k * pk, 0.0)
+    gap_u = ru.mean_u(rec, 1 << 12, 0.0)
+    out.uncertainty["baseline_current_a"] = gap_u * k
+    mean: float | None = None
+    if timing.mean_window is None:
+        out.none("mean_current_a", timing.mean_reason or "no whole cycle in the record")
+    else:
+        mean = mean_raw * k * pk
+        out.put("mean_current_a", mean, ru.mean_u(rec, b - a, step) * k)
+    # the scope's noise adds its power to the pulses'; a record of noise alone keeps it
+    ms = max(mean_sq - levels.noise**2, 0.0) if len(phases) else mean_sq
+    rms = math.sqrt(ms)
+    out.put("rms_current_a", rms * k, ru.rms_u(rec, b - a, rms, mean_raw, 1 << 12) * k)
+    if timing.mean_window is None:
+        out.reasons["rms_current_a"] = f"over {timing.window_kind}, not whole polarity cycles: " + (
+            timing.mean_reason or ""
+        )
+    mean_abs = _abs_from_charges(pm, phases, levels, a, b)
+    if mean_abs is None:
+        mean_abs = _window_abs(signal, levels.zero, a, b)
+    return mean, mean_abs * k, rms * k, (a, b)
+
+
+def _abs_from_charges(
+    pm: PhaseMetrics, phases: Phases, levels: Levels, a: int, b: int
+) -> float | None:
+    """Mean |i - zero| over [a, b) from the phase charges: no rectified noise in the gaps."""
+    if b <= a:
+        return None
+    inside = np.isfinite(pm.rise) & (pm.rise >= a - 0.5) & (pm.rise < b - 0.5)
+    if not inside.any() or not pm.valid[inside].all():
+        return None
+    charge = float(np.abs(pm.charge[inside]).sum())
+    covered = float(pm.width[inside].sum())
+    gaps = max(b - a - covered, 0.0) * abs(levels.base - levels.zero)
+    return (charge + gaps) / (b - a)
+
+
+def _window_moments(
+    signal: npt.NDArray[np.floating], zero: float, a: int, b: int, sums: BlockSums | None
+) -> tuple[float, float]:
+    """Mean and mean square of (x - zero) over [a, b): two passes, no copy.
+
+    Sums of blocks of 2^20 samples in the record's own dtype (numpy's pairwise sum and
+    BLAS dot keep float32 well inside the 1e-4 this needs) are added in float64; the
+    zero comes out algebraically: sum((x - z)^2) = sum(x^2) - 2 z sum(x) + n z^2.
+    With block sums the plain sum is read from them and only the dot is a pass.
+    """
+    if b <= a:
+        return 0.0, 0.0
+    total = total_sq = 0.0
+    for lo in range(a, b, _CHUNK):
+        chunk = signal[lo : min(b, lo + _CHUNK)]
+        if sums is None:
+            total += float(chunk.sum())
+        total_sq += float(np.dot(chunk, chunk))
+    if sums is not None:
+        total = float(sums.span_sums(np.array([a]), np.array([b]))[0])
+    count = b - a
+    mean = total / count
+    return mean - zero, total_sq / count - 2 * zero * mean + zero * zero
+
+
+def _window_abs(signal: npt.NDArray[np.floating], zero: float, a: int, b: int) -> float:
+    """Mean |x - zero| over [a, b) (only when the phase charges cannot give it)."""
+    if b <= a:
+        return 0.0
+    total = 0.0
+    for lo in range(a, b, _CHUNK):
+        chunk = signal[lo : min(b, lo + _CHUNK)].astype(np.float64)
+        chunk -= zero
+        total += float(np.abs(chunk, out=chunk).sum())
+    return total / (b - a)
