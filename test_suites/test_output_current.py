@@ -45,6 +45,7 @@ from harness.procedures.capture import (
 )
 from harness.procedures.dmm import SampledOutput, read_dc_current, sample_output
 from harness.procedures.treatment import Conditions, conditions_for, set_battery, start_treatment
+from harness.procedures.unit_control import power_off
 from harness.recording.captures import CaptureArchive
 
 RATIO_RANGE_A = 1e-3
@@ -237,7 +238,7 @@ def test_output_when_stimulation_is_off(
     measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
 ) -> None:
     c = conditions_for(spec, spec.requirement("OUT-MIN"))
-    bench.dut.power_off()
+    power_off(bench)  # over the port, or POWER pressed and the off-current seen
     bench.select_load(c.load_ohms)
     bench.clock.sleep(0.5)
     reading = read_dc_current(bench, range_a=RATIO_RANGE_A, nplc=10.0, count=5)

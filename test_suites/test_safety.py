@@ -135,7 +135,8 @@ def _screen_a(spec: Spec) -> float:
     return _upper(spec, "OUT-AMP-L5", "A")
 
 
-def _period_s(spec: Spec, frequency: int) -> float:
+def _period_s(spec: Spec, frequency: int | None) -> float:
+    assert frequency is not None, "the RMD-1's safety timing needs its frequency settings"
     return 1.0 / _nominal(spec, f"WAV-FREQ-F{frequency}", "Hz")
 
 

@@ -19,6 +19,7 @@ from harness.plugin.fixtures import MeasureForCurrentTest
 from harness.procedures.activity import output_active, unit_is_on
 from harness.procedures.capture import BUZZER_CHANNEL, capture_channel, keep, timing_budget
 from harness.procedures.treatment import conditions_for, start_treatment
+from harness.procedures.unit_control import power_cycle
 from harness.procedures.waiting import WaitResult, poll_until
 from harness.recording.captures import CaptureArchive
 
@@ -83,8 +84,7 @@ def test_session_length_pauses_while_contact_is_lost(
 ) -> None:
     req = spec.requirement("TIM-SESSION")
     c = conditions_for(spec, req)
-    start_treatment(bench, c, settle_s=0.0)
-    t_contact = bench.clock.now()
+    t_contact = start_treatment(bench, c, settle_s=0.0)
     peak_v = 0.5e-3 * (c.load_ohms or 500.0)
     bench.clock.sleep(100.0)
     # lift the unit off the skin for 20 s: the session timer must stop while suspended
@@ -182,8 +182,7 @@ def test_idle_off_when_never_touched(
 ) -> None:
     c = conditions_for(spec, spec.requirement("TIM-IDLE-OFF"))
     bench.select_load(None)
-    bench.dut.power_off()
-    bench.dut.power_on()
+    power_cycle(bench)  # over the port, or POWER pressed twice, each press confirmed
     _measure_power_off(
         measure,
         bench,

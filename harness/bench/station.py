@@ -22,36 +22,34 @@ uses :func:`open_parts` with ``keep_going`` to try every part and report each.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 import pyvisa
 
+from harness.bench.drivers import Connection, DevicePortRequest, device_model, instrument_model
+from harness.bench.unit_buttons import buttons_of, operator_of
 from harness.definitions.bench_file import BenchFile, InstrumentEntry, LoadEntry
-from harness.dut.rmd1_port import Rmd1TestPort
+from harness.dut.no_port import NoTestPort
+from harness.dut.operator import Operator
 from harness.dut.testport import TestPort
 from harness.errors import HilError, InputError, InstrumentError
-from harness.instruments.clock import SimClockInstrument, WallClock
-from harness.instruments.keithley_2450 import Keithley2450
-from harness.instruments.keysight_34465a import Keysight34465A
-from harness.instruments.keysight_34980a import Keysight34980A
-from harness.instruments.keysight_dsox1204g import KeysightDSOX1102G, KeysightDSOX1204G
-from harness.instruments.keysight_e36312a import KeysightE36312A
+from harness.instruments.clock import WallClock
 from harness.instruments.protocols import (
     Ammeter,
+    ButtonActuator,
     Clock,
     Instrument,
     LoadSwitch,
     Oscilloscope,
     PowerSupply,
 )
-from harness.instruments.rigol_dp832 import RigolDP832
-from harness.instruments.rigol_ds1054z import RigolDS1054Z
-from harness.instruments.serial_relay_board import open_serial_relay_board
 from harness.instruments.visa import ScpiLink, open_scpi
 from harness.recording.record import InstrumentIdentity
 
@@ -66,29 +64,35 @@ SIM_ROLES = {
     "clock": "clock",
 }
 
-Driver = Callable[[ScpiLink, InstrumentEntry, Any], Instrument]
 
+class _VisaLinks:
+    """The bench's one VISA resource manager, loaded when the first instrument needs it.
 
-def _line_hz(entry: InstrumentEntry) -> float:
-    return float(entry.options.get("line_frequency_hz", 50.0))
+    A bench whose instruments all have their own transport (a serial relay board) never
+    loads a VISA library; one that fails to load is named for each instrument needing it.
+    """
 
+    def __init__(self, library: str, cleanup: list[Callable[[], None]]) -> None:
+        self.library = library
+        self._cleanup = cleanup
+        self._manager: pyvisa.ResourceManager | None = None
+        self._error: str | None = None
 
-DRIVERS: dict[str, Driver] = {
-    "Keysight 34465A": lambda link, e, clk: Keysight34465A(link, line_frequency_hz=_line_hz(e)),
-    "Keithley 2450": lambda link, e, clk: Keithley2450(link, line_frequency_hz=_line_hz(e)),
-    "Keysight DSOX1204G": lambda link, e, clk: KeysightDSOX1204G(link, clock=clk),
-    "Keysight DSOX1102G": lambda link, e, clk: KeysightDSOX1102G(link, clock=clk),
-    "Rigol DS1054Z": lambda link, e, clk: RigolDS1054Z(link, clock=clk),
-    "Keysight E36312A": lambda link, e, clk: KeysightE36312A(link),
-    "Rigol DP832": lambda link, e, clk: RigolDP832(link),
-    "Keysight 34980A": lambda link, e, clk: Keysight34980A(
-        link,
-        channels=tuple(
-            int(c) for c in str(e.options.get("channels", "1001,1002,1003,1004")).split(",")
-        ),
-    ),
-    "microcurrent-hil SIMCLOCK": lambda link, e, clk: SimClockInstrument(link),
-}
+    def open(self, entry: InstrumentEntry, resource: str) -> ScpiLink:
+        if self._manager is None and self._error is None:
+            try:
+                self._manager = pyvisa.ResourceManager(self.library)
+                self._cleanup.append(self._manager.close)
+            except Exception as exc:  # pyvisa raises what its backend raised
+                self._error = f"VISA library {self.library!r} did not load: {exc}"
+        if self._manager is None:
+            raise BenchOpenError(entry.name, resource, str(self._error))
+        return open_scpi(
+            resource,
+            name=entry.name,
+            resource_manager=self._manager,
+            timeout_s=float(entry.options.get("timeout_s", 5.0)),
+        )
 
 
 @dataclass
@@ -102,10 +106,19 @@ class Bench:
     switch: LoadSwitch
     clock: Clock
     dut: TestPort
+    """The unit's test port; a ``NoTestPort`` for a unit without one (``buttons``)."""
     instruments: dict[str, Instrument]
     sim: Any = None
     resources: dict[str, str] = field(default_factory=dict)
     _cleanup: list[Callable[[], None]] = field(default_factory=list)
+    buttons: ButtonActuator | None = None
+    """Who presses the buttons of a unit without a test port (relay or operator)."""
+    operator: Operator | None = None
+    """The person (or script) at the bench, when the bench has one."""
+
+    @property
+    def has_port(self) -> bool:
+        return self.buttons is None
 
     def entry(self, name: str) -> InstrumentEntry:
         return next(i for i in self.file.document.instruments if i.name == name)
@@ -214,12 +227,17 @@ def _sim_setup(
     sim_entry = file.document.simulation
     assert sim_entry is not None
     spread = bool(getattr(sim_entry, "unit_spread", False)) if unit_spread is None else unit_spread
+    unit = file.document.device
     sim = SimBench(
         seed=sim_entry.seed,
         faults=faults,
         serial=serial or sim_entry.unit_serial,
         fault_source="--sim-fault",
         unit_spread=spread,
+        model=unit.model,
+        button_channels={
+            b.channel: name for name, b in unit.buttons.items() if b.channel is not None
+        },
     )
     cleanup: list[Callable[[], None]] = []
     resources = {i.name: i.resource for i in file.document.instruments}
@@ -363,7 +381,7 @@ def open_parts(
     check_options(file)
     resources = {i.name: i.resource for i in file.document.instruments}
     library = file.document.bench.visa_library
-    port = file.document.device.port
+    port = file.document.device.port or ""
     sim: Any = None
     cleanup: list[Callable[[], None]] = []
     if file.document.simulation is not None:
@@ -382,31 +400,17 @@ def open_parts(
 
 def _open_each(parts: OpenedParts, library: str, keep_going: bool) -> None:
     file = parts.file
-    manager: pyvisa.ResourceManager | None = None
-    library_error: str | None = None
+    visa = _VisaLinks(library, parts.cleanup)
     clock_entry = file.instrument("clock")
     for entry in sorted(file.document.instruments, key=lambda i: i.role != "clock"):
         resource = parts.resources[entry.name]
         inst: Instrument
         try:
-            if entry.model == "Serial relay board":
-                inst = open_serial_relay_board(resource, name=entry.name)
-            else:
-                if manager is None and library_error is None:
-                    try:
-                        manager = pyvisa.ResourceManager(library)
-                        parts.cleanup.append(manager.close)
-                    except Exception as exc:  # pyvisa raises what its backend raised
-                        library_error = f"VISA library {library!r} did not load: {exc}"
-                if manager is None:
-                    raise BenchOpenError(entry.name, resource, str(library_error))
-                link = open_scpi(
-                    resource,
-                    name=entry.name,
-                    resource_manager=manager,
-                    timeout_s=float(entry.options.get("timeout_s", 5.0)),
-                )
-                inst = DRIVERS[entry.model](link, entry, parts.clock)
+            # the model's driver, as installed (entry point): the harness's or a package's
+            connection = Connection(
+                entry, resource, parts.clock, functools.partial(visa.open, entry, resource)
+            )
+            inst = instrument_model(entry.model).open(connection)
         except Exception as exc:  # any stack's failure to open is this part's failure
             failure = _open_failure(entry.name, resource, exc)
             if not keep_going:
@@ -416,8 +420,12 @@ def _open_each(parts: OpenedParts, library: str, keep_going: bool) -> None:
         parts.instruments[entry.name] = inst
         if clock_entry is not None and entry.name == clock_entry.name:
             parts.clock = cast(Clock, inst)
+    if file.document.device.how_controlled != "port":
+        return  # a unit without a test port: nothing to open, its buttons are pressed
     try:
-        parts.dut = Rmd1TestPort(parts.port, timeout_s=file.document.device.timeout_s, name="dut")
+        driver = device_model(file.document.device.model)  # installed, as the model's
+        request = DevicePortRequest(parts.port, file.document.device.timeout_s, name="dut")
+        parts.dut = driver.open(request)
     except Exception as exc:  # pyserial raises what the OS or the URL handler raised
         failure = _open_failure("dut", parts.port, exc)
         if not keep_going:
@@ -431,12 +439,15 @@ def open_bench(
     faults: list[str] | None = None,
     serial: str | None = None,
     unit_spread: bool | None = None,
+    operator_input: Path | None = None,
 ) -> Bench:
     """Open every instrument and the unit's port, or raise one error.
 
     A part that cannot be opened is a :class:`BenchOpenError` naming it, its resource and
     the reason; what was opened before it is put in its safe state and closed.
-    ``unit_spread`` applies to a simulated bench only (see ``_sim_setup``).
+    ``unit_spread`` applies to a simulated bench only (see ``_sim_setup``). A unit
+    without a test port gets its button actuator (``harness.bench.unit_buttons``);
+    ``operator_input`` scripts the operator's answers (read before anything is opened).
     """
     roles = {e.role for e in file.document.instruments}
     missing = [
@@ -444,8 +455,10 @@ def open_bench(
     ]
     if missing:
         raise InputError(file.path, "instruments", f"an instrument for roles {missing}")
+    operator = operator_of(file, operator_input)
     parts = open_parts(file, faults=faults, serial=serial, unit_spread=unit_spread)
-    assert parts.dut is not None  # open_parts raised otherwise
+    if parts.dut is None:  # a unit without a test port (open_parts raised otherwise)
+        parts.dut = NoTestPort(file.document.device.model)
     by_role = {e.role: parts.instruments[e.name] for e in file.document.instruments}
     return Bench(
         file=file,
@@ -459,6 +472,8 @@ def open_bench(
         sim=parts.sim,
         resources=parts.resources,
         _cleanup=parts.cleanup,
+        buttons=buttons_of(file, parts.instruments, parts.clock, parts.sim, operator),
+        operator=operator,
     )
 
 

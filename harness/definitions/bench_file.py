@@ -19,32 +19,33 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pyvisa import rname
 
+from harness.definitions import installed_models
 from harness.errors import InputError
 from harness.judging.units import UnitParseError, parse_quantity
-from harness.judging.yamlfile import FieldError, load_yaml, require_unique, validate
+from harness.judging.yamlfile import (
+    FieldError,
+    YamlDocument,
+    load_yaml,
+    require_unique,
+    validate,
+)
 
 BENCH_SCHEMA_VERSION = 1
 
 Role = Literal["ammeter", "oscilloscope", "power_supply", "load_switch", "clock"]
 
-#: model name → the role it can play. The drivers live in harness.instruments.
-KNOWN_MODELS: dict[str, Role] = {
-    "Keysight 34465A": "ammeter",
-    "Keithley 2450": "ammeter",
-    "Keysight DSOX1204G": "oscilloscope",
-    "Keysight DSOX1102G": "oscilloscope",
-    "Rigol DS1054Z": "oscilloscope",
-    "Keysight E36312A": "power_supply",
-    "Rigol DP832": "power_supply",
-    "Keysight 34980A": "load_switch",
-    "Serial relay board": "load_switch",
-    "microcurrent-hil SIMCLOCK": "clock",
-}
+#: the roles, in the order a bench file lists them (the ``role:`` values)
+ROLES: tuple[Role, ...] = get_args(Role)
+
+
+def _windows_serial_port(value: str) -> bool:
+    """``COM3``: a serial port on Windows (a serial relay board there)."""
+    return value.startswith("COM") and value[3:].isdigit()
 
 
 class _Strict(BaseModel):
@@ -59,6 +60,33 @@ class AccuracySpec(_Strict):
     range_pct: float = Field(ge=0)
 
 
+class CalibrationEntry(_Strict):
+    """The last calibration of an instrument or reference standard, from its certificate.
+
+    ISO/IEC 17025 6.4 and 6.5 ask a report's reader to be able to follow each measuring
+    device to its calibration: when (``date``), by whom (``laboratory``), which
+    certificate, and how it is traceable to SI (``traceability``: the national or
+    accredited chain the certificate states).
+    """
+
+    date: dt.date
+    certificate: str = Field(min_length=1)
+    laboratory: str = Field(min_length=1)
+    traceability: str = Field(min_length=1)
+    due: dt.date | None = None
+    """When the next calibration is due: a reference standard's due date. An instrument
+    states its own as ``calibration_due`` (checked before every run); given here too, it
+    must be the same date."""
+
+
+CALIBRATION_EXPECTED = (
+    "a calibration block {date, certificate, laboratory, traceability; due for a reference "
+    "standard}, required for every measuring instrument and reference standard of a real bench"
+)
+CALIBRATION_EXEMPT_ROLES: frozenset[str] = frozenset({"load_switch"})
+"""Roles that measure nothing: a relay matrix selects a load, the load is the standard."""
+
+
 class InstrumentEntry(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     role: Role
@@ -66,14 +94,16 @@ class InstrumentEntry(_Strict):
     resource: str
     serial: str
     calibration_due: dt.date
+    calibration: CalibrationEntry | None = None
+    """Required on a real bench for every measuring role (see ``BenchDocument``)."""
     accuracy: list[AccuracySpec] = Field(default_factory=list)
     options: dict[str, str | float | int | bool] = Field(default_factory=dict)
 
     @field_validator("model")
     @classmethod
     def _model_known(cls, value: str) -> str:
-        if value not in KNOWN_MODELS:
-            raise ValueError(f"one of the supported models ({', '.join(sorted(KNOWN_MODELS))})")
+        # an installed model (entry point; unknown, clashing or broken: RegistryError)
+        installed_models.instrument_role(value, ROLES)
         return value
 
     @field_validator("resource")
@@ -87,14 +117,22 @@ class InstrumentEntry(_Strict):
                     f"a VISA resource string such as TCPIP0::host::5025::SOCKET ({exc})"
                 ) from None
             return value
-        if "://" in value or value.startswith("/dev/"):
+        if "://" in value or value.startswith("/dev/") or _windows_serial_port(value):
             return value  # a pyserial URL or device path (serial relay board)
         raise ValueError("a VISA resource string such as TCPIP0::host::5025::SOCKET")
 
     @model_validator(mode="after")
     def _role_matches_model(self) -> InstrumentEntry:
-        if KNOWN_MODELS[self.model] != self.role:
-            raise FieldError("role", f"role {KNOWN_MODELS[self.model]!r} for model {self.model}")
+        role = installed_models.instrument_role(self.model, ROLES)
+        if role != self.role:
+            raise FieldError("role", f"role {role!r} for model {self.model}")
+        return self
+
+    @model_validator(mode="after")
+    def _one_due_date(self) -> InstrumentEntry:
+        due = None if self.calibration is None else self.calibration.due
+        if due is not None and due != self.calibration_due:
+            raise FieldError(("calibration", "due"), f"calibration_due {self.calibration_due}")
         return self
 
     def accuracy_for(self, range_value: float, unit: str) -> AccuracySpec | None:
@@ -109,10 +147,20 @@ class InstrumentEntry(_Strict):
 
 
 class LoadEntry(_Strict):
+    """A load resistor: the reference standard of every current taken as i = v/R."""
+
     name: str
     nominal: str | float
     tolerance: str | float
     channel: int
+    model: str | None = Field(default=None, min_length=1)
+    serial: str | None = Field(default=None, min_length=1)
+    calibration: CalibrationEntry | None = None
+    """model, serial and calibration (with its ``due`` date): required on a real bench."""
+
+    @property
+    def calibration_due(self) -> dt.date | None:
+        return None if self.calibration is None else self.calibration.due
 
     @model_validator(mode="after")
     def _values_parse(self) -> LoadEntry:
@@ -132,10 +180,71 @@ class LoadEntry(_Strict):
         return parse_quantity(self.tolerance, "%") / 100.0
 
 
+class ButtonEntry(_Strict):
+    """One button of a unit without a test port: how long a press lasts, and (for a
+    relay actuator) the relay channel wired across its contacts."""
+
+    press_s: float = Field(default=0.2, gt=0, le=10)
+    channel: int | None = None
+    label: str | None = None
+    """What the operator is told to press (default: the button's name in capitals)."""
+
+
+Control = Literal["port", "operator", "relay"]
+"""How the harness works the unit's buttons: over its factory test port, by asking the
+operator, or by a relay channel across each button's contacts (``actuator``)."""
+
+
 class DeviceEntry(_Strict):
-    port: str
+    """The unit under test: its test port, or its buttons and who presses them.
+
+    A unit without a test port has ``control: operator`` or ``control: relay`` and a
+    ``buttons`` table; every state change is then confirmed by measurement
+    (``harness.procedures.unit_control``), never taken on trust.
+    """
+
+    port: str | None = None
     model: str = "RMD-1"
     timeout_s: float = Field(default=1.0, gt=0)
+    control: Control | None = None
+    """Default: ``port`` when a port is given."""
+    buttons: dict[str, ButtonEntry] = Field(default_factory=dict)
+    actuator: str | None = None
+    """The instrument (a relay: Keysight 34980A or serial relay board) whose channels press
+    the buttons, for ``control: relay``."""
+    operator_timeout_s: float = Field(default=300.0, gt=0)
+    """How long an operator prompt waits for an answer before the step fails."""
+
+    @model_validator(mode="after")
+    def _control_complete(self) -> DeviceEntry:
+        control = self.how_controlled
+        if control == "port" and self.port is None:
+            raise FieldError("port", "the unit's test port (or control: operator or relay)")
+        if control != "port" and "power" not in self.buttons:
+            raise FieldError("buttons", "a 'power' button (and 'level' if the unit has levels)")
+        if control == "relay":
+            if self.actuator is None:
+                raise FieldError("actuator", "the name of the relay instrument that presses")
+            for name, button in self.buttons.items():
+                if button.channel is None:
+                    raise FieldError(("buttons", name, "channel"), "the relay channel")
+        return self
+
+    @model_validator(mode="after")
+    def _driver_installed(self) -> DeviceEntry:
+        """A unit driven over its port needs a driver for ``model`` (an entry point)."""
+        if self.how_controlled == "port":
+            try:
+                installed_models.load(installed_models.DEVICES_GROUP, self.model)
+            except installed_models.RegistryError as error:
+                raise FieldError("model", str(error)) from None
+        return self
+
+    @property
+    def how_controlled(self) -> Control:
+        if self.control is not None:
+            return self.control
+        return "port" if self.port is not None else "operator"
 
 
 class SimulationEntry(_Strict):
@@ -164,6 +273,37 @@ class BenchDocument(_Strict):
     loads: list[LoadEntry] = Field(default_factory=list)
     device: DeviceEntry
     simulation: SimulationEntry | None = None
+
+    @model_validator(mode="after")
+    def _real_bench_is_traceable(self) -> BenchDocument:
+        """A real bench names the calibration of everything a number depends on.
+
+        A simulated bench may leave these out (its values are the model's); a real one
+        may not, because the report must list each instrument and reference standard
+        with its certificate and traceability (ISO/IEC 17025 7.8.2.1, 6.5).
+        """
+        if self.simulation is not None:
+            return self
+        for index, inst in enumerate(self.instruments):
+            if inst.role not in CALIBRATION_EXEMPT_ROLES and inst.calibration is None:
+                raise FieldError(("instruments", index, "calibration"), CALIBRATION_EXPECTED)
+        for index, load in enumerate(self.loads):
+            for name in ("model", "serial"):
+                if getattr(load, name) is None:
+                    raise FieldError(
+                        ("loads", index, name),
+                        f"the load resistor's {name} "
+                        "(required for every reference standard of a real bench)",
+                    )
+            if load.calibration is None:
+                raise FieldError(("loads", index, "calibration"), CALIBRATION_EXPECTED)
+            if load.calibration.due is None:
+                raise FieldError(
+                    ("loads", index, "calibration", "due"),
+                    "the date the standard's next calibration is due "
+                    "(required for every reference standard of a real bench)",
+                )
+        return self
 
 
 @dataclass(frozen=True)
@@ -213,4 +353,40 @@ def load_bench(path: str | Path) -> BenchFile:
     require_unique(
         doc, "loads", "channel", [ld.channel for ld in parsed.loads], "a switch channel used once"
     )
+    _check_actuator(doc, parsed)
     return BenchFile(path=doc.source.resolve(), document=parsed)
+
+
+RELAY_MODELS = ("Keysight 34980A", "Serial relay board")
+
+
+def _check_actuator(doc: YamlDocument, parsed: BenchDocument) -> None:
+    """A relay actuator is a relay instrument of this bench whose button channels are its
+    own and no load's: a button wired to a load's relay would press on every load change."""
+    device = parsed.device
+    if device.how_controlled != "relay":
+        return
+    field = ("device", "actuator")
+    entry = next((i for i in parsed.instruments if i.name == device.actuator), None)
+    if entry is None or entry.model not in RELAY_MODELS:
+        raise InputError(
+            doc.source, "device.actuator",
+            f"the name of a relay instrument ({' or '.join(RELAY_MODELS)})",
+            line=doc.line_of(field), got=device.actuator,
+        )  # fmt: skip
+    loads = {ld.channel for ld in parsed.loads}
+    listed = str(entry.options.get("channels", ""))
+    own = {int(c) for c in listed.split(",") if c.strip().isdigit()}
+    for name, button in device.buttons.items():
+        where = ("device", "buttons", name, "channel")
+        if button.channel in loads:
+            raise InputError(
+                doc.source, f"device.buttons.{name}.channel", "a channel no load uses",
+                line=doc.line_of(where), got=button.channel,
+            )  # fmt: skip
+        if entry.model == "Keysight 34980A" and button.channel not in own:
+            raise InputError(
+                doc.source, f"device.buttons.{name}.channel",
+                f"one of the channels of {entry.name}'s options.channels ({listed or 'none'})",
+                line=doc.line_of(where), got=button.channel,
+            )  # fmt: skip

@@ -62,6 +62,8 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
               "(default: the bench's laboratory file's signing_key, if any)"),
     RunOption("--bench-pool", "bench pool file or name: worker k of a line uses bench k"),
     RunOption("--serials", "unit serials of a line's workers: SN1,SN2 or @file"),
+    RunOption("--operator-input", "YAML/JSON list of the operator's scripted answers "
+              "({prompt, answer, times}) for a unit without a test port (CI, dry runs)"),
     RunOption("--req", "run only the tests declaring a requirement matching this glob, "
               "e.g. 'OUT-AMP*' (repeatable; -k matches requirement ids too)",
               repeat=True, metavar="PATTERN"),

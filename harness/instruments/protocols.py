@@ -196,6 +196,27 @@ class LoadSwitch(Instrument, Protocol):
         ...
 
 
+class ButtonActuator(Protocol):
+    """Presses the buttons of a unit that has no test port.
+
+    Served by a relay channel across each button's contacts (a load-switch mainframe or
+    a relay board, ``harness.instruments.relay_buttons``) or by the operator
+    (``harness.dut.buttons``). A press is an action, not a result: whether the unit
+    reacted is confirmed by measurement (``harness.procedures.unit_control``).
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def press(self, button: str) -> None:
+        """Press ``button`` for its press length (bench file) and release it."""
+        ...
+
+    def has(self, button: str) -> bool:
+        """Whether the unit has ``button`` (the bench file lists it)."""
+        ...
+
+
 class Clock(Protocol):
     """The bench's time: wall time on real hardware, virtual time on the simulator.
 

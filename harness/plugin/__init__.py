@@ -24,6 +24,7 @@ pytest_plugins = [
     "harness.plugin.options",
     "harness.plugin.process",
     "harness.plugin.selection",
+    "harness.plugin.applicability",
     "harness.plugin.inputs",
     "harness.plugin.fixtures",
     "harness.plugin.verdicts",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -50,7 +51,10 @@ def bench(request: pytest.FixtureRequest) -> Iterator[Bench]:
             path = bench_path(option) if option else SIM_BENCH
             file = load_bench(path)
             faults, serial = list(request.config.getoption("sim_fault", []) or []), None
-        opened = open_bench(file, faults=faults, serial=serial)
+        given = request.config.getoption("operator_input", None)
+        opened = open_bench(
+            file, faults=faults, serial=serial, operator_input=Path(given) if given else None
+        )
     except HilError as error:  # one message and exit 2, not one error per test
         pytest.exit(f"cannot start the session: {error}{_check_hint(request)}", returncode=2)
     try:

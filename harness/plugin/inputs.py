@@ -56,6 +56,7 @@ def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: boo
                         got=rid,
                     )
         faults = _check_faults(config, bench)
+        _check_operator_input(config, bench)
         overrides = _calibration_overrides(config, bench)
         sign_key = signing_key_for(config.getoption("sign_key", None), bench)
     except HilError as error:
@@ -177,3 +178,24 @@ def _calibration_overrides(config: pytest.Config, bench: Any) -> list[str]:
             got=names,
         )
     return [f"instrument past calibration used by operator override: {names}"]
+
+
+def _check_operator_input(config: pytest.Config, bench: Any) -> None:
+    """The operator-input file is read whole before the bench is opened (InputError
+    naming file, entry and field); a unit worked by an operator, with no file and no
+    terminal to ask on, is refused here rather than at its first prompt."""
+    given = config.getoption("operator_input", None)
+    if given:
+        from harness.dut.operator import load_operator_input
+
+        load_operator_input(given)
+        return
+    import sys
+
+    stdin = sys.__stdin__
+    if bench.document.device.how_controlled == "operator" and not (stdin and stdin.isatty()):
+        raise InputError(
+            "--operator-input", "operator-input",
+            f"an operator-input file, or a terminal to ask on (bench {bench.id}: "
+            "device.control is operator)",
+        )  # fmt: skip

@@ -19,15 +19,18 @@ next test's ``fresh_unit`` sets everything up again, so the run goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 
 import pytest
 
 from harness.bench.station import Bench
+from harness.dut.buttons import DECLARED, declared
+from harness.dut.operator import OperatorAbort, OperatorScriptError
 from harness.dut.testport import DeviceResetError, TestPort
 from harness.errors import DeviceCommError
 from harness.judging.spec import Spec, load_spec
 from harness.plugin.session import compliance_run
+from harness.procedures.unit_control import power_cycle
 from harness.recording.record import UnitIdentity
 
 BATTERY_CH, CHARGER_CH = 1, 2
@@ -51,9 +54,12 @@ def power_battery(bench: Bench, spec: Spec, volts: float | None = None) -> None:
 
 
 @pytest.fixture(scope="session")
-def unit_identity(bench: Bench, spec: Spec) -> UnitIdentity:
-    """The unit as it reports itself (COM-ID), read with the battery connected."""
+def unit_identity(request: pytest.FixtureRequest, bench: Bench, spec: Spec) -> UnitIdentity:
+    """The unit as it reports itself (COM-ID), read with the battery connected; a unit
+    without a test port as the bench file, the label and the operator declare it."""
     power_battery(bench, spec)
+    if not bench.has_port:
+        return declared_identity(bench, request.config.getoption("serial", None))
     ident = bench.dut.identify()
     return UnitIdentity(
         model=ident.model, serial=ident.serial, firmware=ident.firmware, hardware=ident.hardware
@@ -75,6 +81,9 @@ def fresh_unit(bench: Bench, spec: Spec, unit_identity: UnitIdentity) -> TestPor
         bench.select_load(None)
         bench.supply.enable(CHARGER_CH, False)
         power_battery(bench, spec)
+        if not bench.has_port:  # buttons: each press confirmed by measurement
+            stop_on_operator(bench, lambda: power_cycle(bench))
+            return
         bench.dut.power_off()
         bench.dut.power_on()
         bench.dut.status()
@@ -95,6 +104,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     bench = funcargs.get("bench")
     if "fresh_unit" not in funcargs or not isinstance(bench, Bench):
         return (yield)
+    if not bench.has_port:  # no port to ask whether it restarted; the operator may stop
+        return (yield from _stopping_on_operator(bench))
     try:
         outcome = yield
     except DeviceCommError:
@@ -105,6 +116,53 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         raise
     _raise_if_restarted(bench, None)
     return outcome
+
+
+def _stopping_on_operator(bench: Bench) -> Generator[None, object, object]:
+    try:
+        return (yield)
+    except (OperatorAbort, OperatorScriptError) as stop:
+        _stop_session(bench, stop)
+        raise
+
+
+def stop_on_operator(bench: Bench, action: Callable[[], None]) -> None:
+    """Run ``action``; an operator's abort, or a script that does not answer what is
+    asked, makes the bench safe and ends the session (one line, no test verdicts)."""
+    try:
+        action()
+    except (OperatorAbort, OperatorScriptError) as stop:
+        _stop_session(bench, stop)
+
+
+def _stop_session(bench: Bench, stop: Exception) -> None:
+    _make_safe(bench)
+    code = 2 if isinstance(stop, OperatorScriptError) else 1
+    pytest.exit(f"stopped safely (bench {bench.file.id} made safe): {stop}", returncode=code)
+
+
+def declared_identity(bench: Bench, expected_serial: str | None) -> UnitIdentity:
+    """A unit without a test port: the model from the bench file, the serial from its
+    label (``--serial``, or the operator, or the simulated unit's), and what only its
+    firmware could tell (firmware version, hardware revision) declared by the operator
+    and marked so, or "not known"."""
+    device = bench.file.document.device
+    timeout_s = device.operator_timeout_s
+    serial = expected_serial
+    if serial is None and bench.operator is not None:
+        answer = declared(
+            bench.operator, "serial", "Type the serial on the unit's label", timeout_s
+        )
+        serial = answer.removesuffix(f" ({DECLARED})")
+    if serial is None and bench.file.document.simulation is not None:
+        serial = bench.file.document.simulation.unit_serial
+    firmware = declared(
+        bench.operator, "firmware", "Type the firmware version (box or menu)", timeout_s
+    )
+    hardware = declared(bench.operator, "hardware", "Type the hardware revision", timeout_s)
+    return UnitIdentity(
+        model=device.model, serial=serial or "unknown", firmware=firmware, hardware=hardware
+    )
 
 
 def _raise_if_restarted(bench: Bench, failure: BaseException | None) -> None:

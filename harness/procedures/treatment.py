@@ -29,18 +29,17 @@ class Conditions:
 
     load_ohms: float | None = 500.0
     level: int = 3
-    frequency: int = 2
+    frequency: int | None = 2
+    """None for a unit with one pulse rate (a spec without a nominal ``frequency``)."""
     battery_v: float = 3.8
 
     def as_record(self) -> dict[str, str]:
         """The conditions as the measurement record stores them."""
         load = "open" if self.load_ohms is None else f"{self.load_ohms:g} ohm"
-        return {
-            "load": load,
-            "level": f"L{self.level}",
-            "frequency": f"F{self.frequency}",
-            "battery": f"{self.battery_v:g} V",
-        }
+        record = {"load": load, "level": f"L{self.level}"}
+        if self.frequency is not None:
+            record["frequency"] = f"F{self.frequency}"
+        return record | {"battery": f"{self.battery_v:g} V"}
 
     def but(self, **changes: object) -> Conditions:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -58,7 +57,7 @@ def nominal_conditions(spec: Spec) -> Conditions:
     return Conditions(
         load_ohms=parse_quantity(nominal.get("load", "500 ohm"), "ohm"),
         level=int(nominal.get("level", 3)),
-        frequency=frequency_index(nominal.get("frequency", "F2")),
+        frequency=frequency_index(nominal["frequency"]) if "frequency" in nominal else None,
         battery_v=spec.header.nominal("battery", "V"),
     )
 
@@ -101,15 +100,27 @@ def set_charger(bench: Bench, volts: float | None) -> None:
 
 def start_treatment(
     bench: Bench, conditions: Conditions, settle_s: float = SOFT_START_SETTLE_S
-) -> None:
-    """Battery, charger off, unit on at level/frequency, then contact, then settle."""
+) -> float:
+    """Battery, charger off, unit on at level/frequency, then contact, then settle.
+
+    Returns the bench time of contact (the load connected), where treatment timers
+    start. A unit without a test port is worked by its buttons instead
+    (``unit_control.start_by_buttons``: each change confirmed by measurement).
+    """
     bench.select_load(None)
     set_charger(bench, None)
     set_battery(bench, conditions.battery_v)
+    if not bench.has_port:
+        from harness.procedures.unit_control import start_by_buttons
+
+        return start_by_buttons(bench, conditions, settle_s)
     bench.dut.power_off()
     bench.dut.power_on()
     bench.dut.set_level(conditions.level)
-    bench.dut.set_frequency(conditions.frequency)
+    if conditions.frequency is not None:
+        bench.dut.set_frequency(conditions.frequency)
     bench.select_load(conditions.load_ohms)
+    contact = bench.clock.now()
     if settle_s > 0:
         bench.clock.sleep(settle_s)
+    return contact

@@ -37,9 +37,11 @@ from harness.sim.clock import VirtualClock
 from harness.sim.device import SimDevice
 from harness.sim.faults import Fault, FaultProfile
 from harness.sim.firmware import Firmware
+from harness.sim.firmware_rmd2 import Rmd2Firmware
 from harness.sim.physics import IDLE, FloatArray, OutputStage, Segment, Spike
+from harness.sim.rmd2 import Rmd2Device
 from harness.sim.timeline import IntervalSet, SegmentHistory, StepHistory
-from harness.sim.unit_spread import draw_unit, fault_names
+from harness.sim.unit_spread import UnitSpread, draw_unit, fault_names
 
 LOAD_BANK_OHMS: dict[int, float] = {1001: 499.8, 1002: 2001.5, 1003: 9994.0, 1004: 100_020.0}
 """Actual resistances behind the switch channels (nominal 500, 2k, 10k, 100k ohms)."""
@@ -74,16 +76,58 @@ class SimBench:
         clock: VirtualClock | None = None,
         fault_source: str = "faults",
         unit_spread: bool = False,
+        model: str = "RMD-1",
+        button_channels: dict[int, str] | None = None,
     ) -> None:
+        """`model` is the unit on the bench (RMD-1, or RMD-2: no test port, buttons only);
+        `button_channels` maps the switch channels wired across an RMD-2's button
+        contacts to the button's name (`relays_changed`)."""
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         self.lock = threading.RLock()
         self.clock = clock if clock is not None else VirtualClock()
         self.seed = seed
         faults = list(faults)
+        self.model = model
+        self.button_channels = dict(button_channels or {})
+        self._closed: set[int] = set()
+        if model == "RMD-2":
+            self._build_rmd2(faults, fault_source, serial)
+        else:
+            self._build_rmd1(faults, fault_source, serial, unit_spread)
+        self.load_bank = dict(LOAD_BANK_OHMS)
+        self._load: float | None = None
+        self._burden = 0.0
+        self._spike: Spike | None = None
+        self._supplies = {ch: SupplyOutput() for ch in SUPPLY_CHANNELS}
+        self._supply_history = {ch: StepHistory(0.0) for ch in SUPPLY_CHANNELS}
+        start = Segment(self.clock.now(), IDLE, None, 0.0)
+        self._history = SegmentHistory(start, history_s)
+        self._rngs: dict[str, np.random.Generator] = {}
+
+    device: SimDevice
+    """The RMD-1's buttons and self-report, as its test port reaches them (RMD-1 only)."""
+    unit: Rmd2Device | None = None
+    """The RMD-2's buttons (RMD-2 only): it has no test port."""
+    _firmware: Firmware | Rmd2Firmware
+
+    def _build_rmd2(self, faults: list[Fault | str], source: str, serial: str) -> None:
+        from harness.sim.rmd2 import build_rmd2
+
+        self.faults = FaultProfile()  # the RMD-1's knobs; the RMD-2's are unit_faults
+        self.unit_spread: UnitSpread | None = None
+        self.unit_faults, self.stage, self._firmware, self.unit = build_rmd2(
+            self, self.clock, faults, source, serial
+        )
+        self.serial = serial
+
+    def _build_rmd1(
+        self, faults: list[Fault | str], fault_source: str, serial: str, unit_spread: bool
+    ) -> None:
+        self.serial = serial
         self.faults = FaultProfile.from_faults(faults, source=fault_source)
         # unit_spread: this serial's drawn analog properties; explicit faults win
-        self.unit_spread = draw_unit(serial, seed) if unit_spread else None
+        self.unit_spread = draw_unit(serial, self.seed) if unit_spread else None
         if self.unit_spread is not None:
             self.faults = self.unit_spread.apply(self.faults, fault_names(faults, fault_source))
         self.stage = OutputStage(
@@ -97,17 +141,9 @@ class SimBench:
             if self.faults.biphasic_gap_ms is None
             else self.faults.biphasic_gap_ms * 1e-3,
         )
-        self.load_bank = dict(LOAD_BANK_OHMS)
-        self._load: float | None = None
-        self._burden = 0.0
-        self._spike: Spike | None = None
-        self._supplies = {ch: SupplyOutput() for ch in SUPPLY_CHANNELS}
-        self._supply_history = {ch: StepHistory(0.0) for ch in SUPPLY_CHANNELS}
-        self._firmware = Firmware(self.faults)
-        self.device = SimDevice(self, self._firmware, self.clock, serial)
-        start = Segment(self.clock.now(), IDLE, None, 0.0)
-        self._history = SegmentHistory(start, history_s)
-        self._rngs: dict[str, np.random.Generator] = {}
+        firmware = Firmware(self.faults)
+        self._firmware = firmware
+        self.device = SimDevice(self, firmware, self.clock, serial)
 
     # --- inputs ----------------------------------------------------------------------
 
@@ -147,6 +183,26 @@ class SimBench:
             self._supplies[channel] = setting
             self._supply_history[channel].set(t, setting.present_v)
             self._apply(t)
+
+    def relays_changed(self, closed: Iterable[int]) -> None:
+        """The switch's closed channels now: those wired across a button's contacts
+        press it (down when closed, released when opened)."""
+        closed = set(closed)
+        with self.lock:
+            for channel, button in sorted(self.button_channels.items()):
+                was, now = channel in self._closed, channel in closed
+                if was != now and self.unit is not None:
+                    self.unit.button(button, now)
+            self._closed = closed
+
+    def press_button(self, button: str, hold_s: float) -> None:
+        """A finger on an RMD-2 button for `hold_s` (the simulated operator's hands)."""
+        if self.unit is None:
+            raise ValueError(f"the simulated {self.model} has no buttons to press by hand")
+        with self.lock:
+            self.unit.button(button, True)
+            self.advance(hold_s)
+            self.unit.button(button, False)
 
     @property
     def load_ohms(self) -> float | None:
@@ -269,7 +325,7 @@ class SimBench:
         """
         with self.lock:
             if name not in self._rngs:
-                key = f"{name}@{self.device.identity.serial}".encode()
+                key = f"{name}@{self.serial}".encode()
                 digest = int.from_bytes(hashlib.sha256(key).digest()[:16], "little")
                 self._rngs[name] = np.random.default_rng(
                     np.random.SeedSequence([self.seed, digest])

@@ -73,6 +73,9 @@ class Keysight34980A(SimInstrument):
             self.sim.clock.advance(OPERATE_TIME_S)
             self.closed = after
             self.sim.set_load(self.load_ohms())
+            pressed = getattr(self.sim, "relays_changed", None)
+            if pressed is not None:  # channels wired across a unit's button contacts
+                pressed(after)
 
     def _state(self, call: Call, *, closed: bool) -> str:
         return ",".join(str(int((ch in self.closed) == closed)) for ch in self._channel_list(call))
