@@ -205,9 +205,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--prefix", default=DEFAULT_PREFIX, help="serial prefix")
     p.add_argument("--start", type=int, default=1, help="number of the first serial")
     p.add_argument("--no-spread", action="store_true", help="every unit nominal")
-    p.add_argument("--sim-fault", action="append", default=[], metavar="NAME[=VALUE]")
+    p.add_argument(
+        "--sim-fault",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="a fault every unit of the batch has, on top of its own spread (repeatable; "
+        "`hil sim faults` lists them)",
+    )
     p.add_argument("--jobs", type=int, default=1, help="units tested at once (default 1)")
-    p.add_argument("--pytest-args", default="", help="extra pytest arguments, one string")
+    p.add_argument(
+        "--pytest-args",
+        default="",
+        help="extra arguments for each unit's `hil run` (its options or pytest's), one string",
+    )
     p.set_defaults(func=run)
 
 
