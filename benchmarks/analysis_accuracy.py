@@ -51,7 +51,27 @@ def render() -> str:
                 text = f"{value:.3f}"
                 cells.append(f"**{text}**" if value > TARGETS[key] else text)
         lines.append(f"| {cls} | {counts[cls]} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + FOOTER
+
+
+FOOTER = """
+## The stated uncertainties
+
+Each metric carries an expanded uncertainty (k = 2) from the record alone
+(`harness/analysis/record_uncertainty.py`). `tests/analysis/test_analysis_uncertainty.py`
+holds it to the truth on the unequal-width and leak classes with an interphase gap:
+every width, plateau, charge and the frequency (and the mean, with a leak) within
+value ± U, and U under 1 % of the value (0.1 % for the frequency; for a width, or one
+sample). Known gaps, not yet carried by U:
+
+- a gapless biphasic pair's charges: the lobes are split at a sample, not at the
+  interpolated crossing, ~1 % at 40 samples per phase;
+- records without noise: U from the record alone is then ~0, while sampling a sharp
+  edge and the middle half of a ringing or first-order phase leave errors of 1e-6 to
+  1e-3 of the value;
+- the r.m.s.: its U leaves out the sampling of the edges (truth ~2-5 U away);
+- a first-order pair with a leak has no closed-form truth in `synth_truth` yet.
+"""
 
 
 def main(argv: list[str]) -> int:

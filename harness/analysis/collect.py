@@ -126,7 +126,8 @@ def polarity_metrics(
     edges = pm.rise_time[mine]
     edge = float(np.nanmedian(edges)) if np.isfinite(edges).any() else None
     one = math.sqrt(2.0) * ru.crossing_u(rec, step, edge)
-    out.put(names[0], float(np.median(widths)) * dt, ru.K * ru.spread_u(widths, one) * dt)
+    u_width = math.hypot(ru.spread_u(widths, one), ru.locked_grid_u(edge))
+    out.put(names[0], float(np.median(widths)) * dt, ru.K * u_width * dt)
     for name, values in ((names[1], pm.rise_time[mine]), (names[2], pm.fall_time[mine])):
         values = values[np.isfinite(values)]
         if smoothing > 1:

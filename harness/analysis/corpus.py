@@ -76,6 +76,15 @@ def cases() -> list[Case]:
         out.append(Case("first-order edges to 20 % of the width", mono, 180, 1000))
         pair = _bi(0.0, edge_tau_s=tau_share * 2e-3)
         out.append(Case("first-order edges to 20 % of the width", pair, 40, 1000))
+    for gap_fraction, seed in ((0.25, 5), (1.0, 6)):
+        # charge-balanced: a short tall + phase, a long low - phase (2.5 x, 40 %)
+        unequal = replace(_bi(gap_fraction), width_neg_s=5e-3, amplitude_neg_a=120e-6)
+        out.append(
+            Case("biphasic unequal widths (- 2.5x, 40 %)", unequal, 40, 500, 30.0, True, seed)
+        )
+    for gap_fraction, seed in ((0.5, 7), (0.0, 8)):
+        leaky = _bi(gap_fraction, leak_a=20e-6, first_edge_s=-0.0005)
+        out.append(Case("biphasic with 20 uA d.c. leak", leaky, 40, 500, 30.0, True, seed))
     ringing = _rmd1(40.0, edge_s=0.2 * 12.5e-3, ring_fraction=0.15, ring_hz=4e3, ring_tau_s=2e-4)
     out.append(Case("linear edges 20 %, ringing 15 %", ringing, 180, 1000))
     bursts = PulseTrain(40.0, 5e-3, 300e-6, biphasic=True, gap_s=1e-3, burst_pulses=8)

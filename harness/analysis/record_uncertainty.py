@@ -16,7 +16,9 @@ Every term is a standard uncertainty; the result is doubled (k = 2).
 - **Frequency**: the period is a sum of intervals that telescopes, so its error is two
   crossing errors divided by the number of intervals.
 - **Width, rise, fall**: two crossings per phase; the median over N phases scatters
-  1.25 / sqrt(N) as much as one phase. The larger of that model and the observed spread
+  1.25 / sqrt(N) as much as one phase. For a width, an edge shorter than two samples
+  adds its interpolation error undivided (`locked_grid_u`): on a sample grid locked
+  to the pulse rate every phase makes the same one. The larger of that model and the observed spread
   is taken, so a record that scatters more than its noise explains says so.
 - **Plateau**: the noise of a mean over the middle half of a phase, and the quantum
   (an 8-bit code) which does not average away without noise to dither it.
@@ -70,6 +72,21 @@ def crossing_u(rec: RecordNoise, step: float, edge_samples: float | None) -> flo
     ramp = max(edge_samples or 0.0, 1.0) / 0.8
     slope = step / ramp if step > 0 else math.inf
     return math.hypot(rec.timed_noise / slope, _INTERPOLATION)
+
+
+def locked_grid_u(edge_samples: float | None) -> float:
+    """Standard uncertainty of a width (samples) that no number of phases averages away.
+
+    An edge shorter than two samples is known only to lie between the two samples that
+    straddle it; when the sample rate is a multiple of the pulse rate (a scope's
+    timebase and a stimulator's clock often are), every phase is sampled at the same
+    place and the median of N phases keeps the one phase's interpolation error. Two
+    edges per width, each rectangular over +-0.5 sample. A slower edge is interpolated
+    on its slope, which this error does not reach.
+    """
+    if edge_samples is not None and edge_samples >= 2.0:
+        return 0.0
+    return math.sqrt(2.0) * _INTERPOLATION
 
 
 def frequency_u(f: float, period: float, intervals: int, crossing: float) -> float:

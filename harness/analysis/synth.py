@@ -76,10 +76,16 @@ class PulseTrain:
     """Pulse slots left empty after each burst (the pause)."""
     leak_a: float = 0.0
     """A d.c. current flowing all the time (a leaky output switch)."""
+    width_neg_s: float | None = None
+    """Biphasic only: the - phase's drive duration; None: the same as `width_s`."""
 
     @property
     def period_s(self) -> float:
         return 1.0 / self.frequency_hz
+
+    @property
+    def neg_width_s(self) -> float:
+        return self.width_s if self.width_neg_s is None else self.width_neg_s
 
     @property
     def neg_a(self) -> float:
@@ -129,7 +135,7 @@ class PulseTrain:
         if self.biphasic:
             g = self.gap_s
             return (
-                np.array([0.0, w, w + g, 2 * w + g]),
+                np.array([0.0, w, w + g, w + g + self.neg_width_s]),
                 np.array([ip, -ip, -ineg, ineg]),
                 np.zeros(4),
             )

@@ -27,7 +27,7 @@ the rising edge's ring and the falling edge's ring are equal and opposite.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.analysis.synth import PulseTrain
 
@@ -58,12 +58,24 @@ def phase_truth(train: PulseTrain, positive: bool) -> PhaseTruth:
     mine = ip if positive else ineg
     plateau = mine + (leak if positive else -leak)
     tau, e = train.edge_tau_s, train.edge_s
+    if train.width_neg_s is not None:
+        if not train.biphasic or tau is not None or train.gap_s < e:
+            raise ValueError(
+                "unequal widths: closed form only for a biphasic pair whose "
+                "phases are separated by a gap of at least the linear edge"
+            )
+        d = d if positive else train.neg_width_s
     if not train.biphasic or (tau is None and train.gap_s >= e):
         if tau is not None:
             return PhaseTruth(plateau, d, plateau * d, tau * LN9, tau * LN9)
         return PhaseTruth(plateau, d, plateau * d, 0.8 * e, 0.8 * e)
     if tau is None:
-        return _linear_gapless(ip, ineg, d, e, positive)
+        lobe = _linear_gapless(ip, ineg, d, e, positive)
+        # a leak moves the baseline with the levels: the crossings stay, the plateau
+        # and the charge (above the baseline, plus the leak over the width) move with it
+        shift = leak if positive else -leak
+        return replace(lobe, plateau_a=lobe.plateau_a + shift,
+                       charge_c=lobe.charge_c + shift * lobe.width_s)  # fmt: skip
     return _first_order_pair(ip, ineg, d, train.gap_s, tau, positive)
 
 
@@ -108,7 +120,7 @@ def mean_current_a(train: PulseTrain) -> float:
     ip, ineg, f, d = train.amplitude_pos_a, train.neg_a, train.frequency_hz, train.width_s
     duty = burst_duty(train)
     if train.biphasic:
-        pulses = (ip - ineg) * d * f
+        pulses = (ip * d - ineg * train.neg_width_s) * f
     elif train.pulses_per_polarity is None:
         pulses = ip * d * f
     else:
@@ -116,9 +128,9 @@ def mean_current_a(train: PulseTrain) -> float:
     return pulses * duty + train.leak_a
 
 
-def _square_per_phase(train: PulseTrain, amplitude: float) -> float:
+def _square_per_phase(train: PulseTrain, amplitude: float, d: float | None = None) -> float:
     """Integral of i^2 over one settled monophasic phase (or a biphasic phase with gap)."""
-    d = train.width_s
+    d = train.width_s if d is None else d
     if train.edge_tau_s is not None:
         return amplitude**2 * (d - train.edge_tau_s)
     flat = amplitude**2 * (d - train.edge_s / 3)
@@ -132,6 +144,10 @@ def _square_per_phase(train: PulseTrain, amplitude: float) -> float:
 
 def _square_per_pair(train: PulseTrain) -> float:
     """Integral of i^2 over one biphasic pair."""
+    if train.width_neg_s is not None and (
+        train.edge_tau_s is not None or train.gap_s < train.edge_s
+    ):
+        raise ValueError("unequal widths: closed form only with a gap of at least the edge")
     ip, ineg, d, g, e = train.amplitude_pos_a, train.neg_a, train.width_s, train.gap_s, train.edge_s
     tau = train.edge_tau_s
     if tau is not None:
@@ -146,7 +162,7 @@ def _square_per_pair(train: PulseTrain) -> float:
             + ineg**2 * tau / 2
         )
     if g >= e:
-        return _square_per_phase(train, ip) + _square_per_phase(train, ineg)
+        return _square_per_phase(train, ip) + _square_per_phase(train, ineg, train.neg_width_s)
     flat = (ip**2 + ineg**2) * (d - e)
     outer = (ip**2 + ineg**2) * e / 3
     return flat + outer + e * (ip**2 - ip * ineg + ineg**2) / 3
