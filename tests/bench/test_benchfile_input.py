@@ -42,7 +42,7 @@ def test_default_bench_loads():
             "model: Keysight 99999Z",
             "99999Z",
             "instruments[0].model",
-            "one of the supported models",
+            "an installed instrument model, one of: Keithley 2450, Keysight 34465A",
         ),
         (
             "resource: TCPIP0::dmm.sim::5025::SOCKET",

@@ -88,9 +88,9 @@ def test_the_harness_modules_a_windows_bench_loads_import_nothing_posix_only(
 
 def test_hil_run_passes_and_seals_without_posix_modules_or_pdf(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
+    command = [str(HIL), "run", "--req", "COM-ID", "--no-allure", "--reports-dir", str(reports)]
     done = subprocess.run(
-        [str(HIL), "run", "--req", "COM-ID", "--reports-dir", str(reports), "--no-allure"]
-        + [str(ROOT / "test_suites")],
+        [*command, str(ROOT / "test_suites")],
         env=_env(FIRST_PARTY, no_weasyprint=True),
         cwd=tmp_path,
         capture_output=True,

@@ -57,8 +57,8 @@ def _importer(globals_: Mapping[str, Any] | None) -> str | None:
 
 def _guarded_import(
     name: str,
-    globals: Mapping[str, Any] | None = None,  # noqa: A002 - __import__'s own names
-    locals: Mapping[str, Any] | None = None,  # noqa: A002
+    globals: Mapping[str, Any] | None = None,
+    locals: Mapping[str, Any] | None = None,
     fromlist: Sequence[str] = (),
     level: int = 0,
 ) -> ModuleType:
