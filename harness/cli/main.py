@@ -322,10 +322,10 @@ def _check_bench_inputs(args: argparse.Namespace, bench: BenchFile) -> None:
             "--sim-fault", "sim-fault", f"a simulated bench (bench {bench.id} is real)"
         )
     if simulation is not None:
-        from harness.sim.faults import parse_fault
+        from harness.sim.faults_rmd2 import parse_fault_of_model
 
         for text in [*simulation.faults, *args.sim_fault]:
-            parse_fault(text, source="--sim-fault")
+            parse_fault_of_model(bench.document.device.model, text, source="--sim-fault")
     expired = bench.expired(dt.date.today())
     if expired and not args.allow_expired_calibration:
         names = ", ".join(

@@ -38,7 +38,9 @@ def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: boo
         ComplianceRun,
         RunOptions,
         check_options,
+        laboratory_for,
         new_run_id,
+        operator_for,
         signing_key_for,
     )
 
@@ -59,13 +61,13 @@ def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: boo
         _check_operator_input(config, bench)
         overrides = _calibration_overrides(config, bench)
         sign_key = signing_key_for(config.getoption("sign_key", None), bench)
+        laboratory = laboratory_for(bench)
+        operator = operator_for(config.getoption("operator"), bench)
     except HilError as error:
         exit_on_input_error(error)
         return
     if check_only:
         return
-    from harness.recording.provenance import login_name
-
     root = Path(str(config.rootpath))
     reports = Path(config.getoption("reports_dir") or root / "reports")
     env = {}
@@ -99,7 +101,7 @@ def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: boo
             serial = f"{bench.document.simulation.unit_serial.rsplit('-', 1)[0]}-{index + 1:04d}"
     options = RunOptions(
         run_id=run_id,
-        operator=config.getoption("operator") or login_name(),
+        operator=operator,
         station=config.getoption("station"),
         expected_serial=serial,
         reports_dir=reports,
@@ -108,6 +110,7 @@ def _prepare(config: pytest.Config, items: list[pytest.Item], *, check_only: boo
         overrides=overrides,
         sim_faults=faults,
         sign_key=sign_key,
+        laboratory=laboratory,
     )
     run = ComplianceRun(options, bench, spec)
     try:
@@ -155,11 +158,11 @@ def _check_faults(config: pytest.Config, bench: Any) -> list[str]:
     if sim is not None:
         faults = [*sim.faults, *faults]
         try:
-            from harness.sim.faults import parse_fault
+            from harness.sim.faults_rmd2 import parse_fault_of_model
         except ImportError:
             return faults
         for text in faults:
-            parse_fault(text, source="--sim-fault")
+            parse_fault_of_model(bench.document.device.model, text, source="--sim-fault")
     return faults
 
 

@@ -116,3 +116,12 @@ def rmd2_faults(faults: Iterable[Fault | str], source: str | Path = "faults") ->
         changes: dict[str, object] = {_FIELD.get(fault.name, fault.name): fault.value}
         profile = replace(profile, **changes)  # type: ignore[arg-type]
     return profile
+
+
+def parse_fault_of_model(model: str, text: str, source: str | Path = "faults") -> Fault:
+    """A fault of the simulated `model` (RMD-2 here, else the RMD-1's faults)."""
+    if model == "RMD-2":
+        return parse_fault(text, source=source)
+    from harness.sim.faults import parse_fault as parse_rmd1_fault
+
+    return parse_rmd1_fault(text, source=source)
