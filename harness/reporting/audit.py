@@ -120,7 +120,8 @@ def append(
     if os.path.lexists(path):
         os.close(run_folder.open_regular(path))  # a link, FIFO or device is never written
     with _appenders_lock(path):
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        flags |= run_folder.O_NOFOLLOW | run_folder.O_NONBLOCK | run_folder.O_BINARY
         fd = os.open(path, flags, 0o644)
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):

@@ -46,7 +46,13 @@ SMALL_FILE_LIMIT = 64 * 1024 * 1024
 """The largest manifest, audit log or run record that is read into memory."""
 RUN_RECORD = "run.json"
 RESULTS_PARQUET = "results.parquet"
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+O_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
+"""Windows has no such flag: there the ``lstat`` checks before each open refuse links."""
+O_NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)
+"""Windows has none (and no FIFOs to hang on): the ``fstat`` check still refuses them."""
+O_BINARY: int = getattr(os, "O_BINARY", 0)
+"""Windows only: without it ``os.open`` translates line ends, and a hash would change."""
+_READ_FLAGS = os.O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_BINARY | getattr(os, "O_CLOEXEC", 0)
 
 
 def kind_of(status: os.stat_result) -> str | None:
@@ -189,7 +195,10 @@ def replace_file(target: Path, data: bytes, *, mode: int = 0o644) -> None:
     """
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     try:
-        os.fchmod(fd, mode)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
+        else:  # Windows before Python 3.13: by name (only the read-only bit means anything)
+            os.chmod(name, mode)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]

@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from harness.errors import InputError
+from harness.reporting import run_folder
 from harness.reporting.run_folder import replace_file
 
 ALGORITHM = "Ed25519"
@@ -123,12 +124,14 @@ def _read_key_file(path: Path) -> bytes:
     Opened non-blocking and checked with ``fstat`` first, so a FIFO or device given as a
     key is an ``InputError`` instead of a hang.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    flags = os.O_RDONLY | run_folder.O_NONBLOCK | run_folder.O_BINARY
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > 65536:
             raise InputError(path, "key file", "a regular file of at most 64 KiB")
-        os.set_blocking(fd, True)
+        if run_folder.O_NONBLOCK:
+            os.set_blocking(fd, True)
         return os.read(fd, 65537)
     finally:
         os.close(fd)

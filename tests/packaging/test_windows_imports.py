@@ -24,12 +24,16 @@ FIRST_PARTY = [ROOT / "harness", ROOT / "pyvisa_hilsim", ROOT / "test_suites"]
 HIL = Path(sys.executable).with_name("hil")
 
 
-def _env(first_party: list[Path], *, no_weasyprint: bool = False) -> dict[str, str]:
+def _env(
+    first_party: list[Path], *, no_weasyprint: bool = False, no_posix_os: bool = False
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HIL_"))}
     env["PYTHONPATH"] = os.pathsep.join([str(WINDOWS_LIKE), env.get("PYTHONPATH", "")])
     env["HIL_FIRST_PARTY"] = os.pathsep.join(str(p) for p in first_party)
     if no_weasyprint:
         env["HIL_NO_WEASYPRINT"] = "1"
+    if no_posix_os:
+        env["HIL_NO_POSIX_OS"] = "1"
     return env
 
 
@@ -91,7 +95,7 @@ def test_hil_run_passes_and_seals_without_posix_modules_or_pdf(tmp_path: Path) -
     command = [str(HIL), "run", "--req", "COM-ID", "--no-allure", "--reports-dir", str(reports)]
     done = subprocess.run(
         [*command, str(ROOT / "test_suites")],
-        env=_env(FIRST_PARTY, no_weasyprint=True),
+        env=_env(FIRST_PARTY, no_weasyprint=True, no_posix_os=True),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -110,3 +114,13 @@ def test_hil_run_passes_and_seals_without_posix_modules_or_pdf(tmp_path: Path) -
     assert "Traceback" not in output
     files = {f["path"] for f in json.loads((run_dir / "manifest.json").read_text())["files"]}
     assert "report.html" in files and "report.pdf" not in files
+    # the package reads back intact with the same os module (no O_NOFOLLOW, O_NONBLOCK)
+    verify = subprocess.run(
+        [str(HIL), "verify", str(run_dir)],
+        env=_env(FIRST_PARTY, no_posix_os=True),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert verify.returncode == 3 and "UNSIGNED" in verify.stdout, verify.stdout + verify.stderr

@@ -9,6 +9,10 @@ and any process it starts) runs this before anything else is imported:
   them raises ``ModuleNotFoundError``, as it would on Windows, naming the module.
 * ``HIL_NO_WEASYPRINT=1``: importing ``weasyprint`` raises ``OSError``, as it does on a
   Windows PC without GTK's runtime (Pango, GObject).
+* ``HIL_NO_POSIX_OS=1``: first-party code that imports ``os`` gets an ``os`` without what
+  Windows' lacks: ``O_NOFOLLOW``, ``O_NONBLOCK`` and (before Python 3.13) ``fchmod``
+  (libraries keep the real one: their POSIX branches use these, their Windows branches
+  do not).
 
 Why only first-party importers: on Linux the standard library and the libraries the
 harness uses import these modules themselves (``subprocess`` imports ``fcntl``,
@@ -55,6 +59,21 @@ def _importer(globals_: Mapping[str, Any] | None) -> str | None:
     return str(globals_.get("__name__", where))
 
 
+NOT_ON_WINDOWS = frozenset({"O_NOFOLLOW", "O_NONBLOCK", "fchmod"})
+
+
+class _WindowsOs(ModuleType):
+    """``os`` as first-party code sees it on Windows: the real one less NOT_ON_WINDOWS."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name in NOT_ON_WINDOWS:
+            raise AttributeError(f"module 'os' has no attribute {name!r} (as on Windows)")
+        return getattr(os, name)
+
+
+_WINDOWS_OS = _WindowsOs("os") if os.environ.get("HIL_NO_POSIX_OS") == "1" else None
+
+
 def _guarded_import(
     name: str,
     globals: Mapping[str, Any] | None = None,
@@ -70,6 +89,9 @@ def _guarded_import(
                 "(it would fail on Windows)",
                 name=name,
             )
+    first_party_os = _WINDOWS_OS is not None and level == 0 and name.partition(".")[0] == "os"
+    if first_party_os and (name == "os" or not fromlist) and _importer(globals) is not None:
+        return _WINDOWS_OS
     return _real_import(name, globals, locals, fromlist, level)
 
 
