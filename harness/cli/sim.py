@@ -72,8 +72,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     serve.add_argument(
         "--device",
         choices=["pty", "socket"],
-        default="pty",
-        help="the unit's test port: a pseudo-terminal (default) or a loopback socket",
+        default="socket" if os.name == "nt" else "pty",
+        help="the unit's test port: a pseudo-terminal (default; Windows has none, so there "
+        "the default is socket) or a loopback socket",
     )
     serve.add_argument("--write-bench", metavar="PATH", help="write the bench file here")
     serve.add_argument(
