@@ -29,9 +29,20 @@ from harness.definitions.bench_file import BenchFile
 from harness.errors import InputError
 from harness.judging.names import check_identifier, check_person_or_place
 from harness.judging.spec import Spec
+from harness.recording.equipment import reference_standards, with_calibration
 from harness.recording.measure import Recorder
 from harness.recording.provenance import git_commit, host_name, package_versions, python_version
-from harness.recording.record import InstrumentIdentity, RunRecord, RunStatus, UnitIdentity, utc_now
+from harness.recording.record import (
+    Accreditation,
+    Approver,
+    EnvironmentReading,
+    InstrumentIdentity,
+    LaboratoryRecord,
+    RunRecord,
+    RunStatus,
+    UnitIdentity,
+    utc_now,
+)
 from harness.recording.store import Store, open_store
 from harness.recording.store.results_store import ResultsStore
 
@@ -60,6 +71,10 @@ class RunOptions:
     sim_faults: list[str] = field(default_factory=list)
     sign_key: Path | None = None
     """The private key the evidence package is signed with (None: unsigned)."""
+    laboratory: LaboratoryRecord | None = None
+    """The laboratory of the bench's lab file (name, address, accreditation, approvers)."""
+    measured_conditions: list[EnvironmentReading] = field(default_factory=list)
+    """Conditions read from the bench's environment sensor; they replace entered ones."""
 
 
 def signing_key_for(option: str | None, bench: BenchFile) -> Path | None:
@@ -78,6 +93,47 @@ def signing_key_for(option: str | None, bench: BenchFile) -> Path | None:
     from harness.reporting.trust import load_lab
 
     return load_lab(bench.lab_path).usable_signing_key()
+
+
+def laboratory_for(bench: BenchFile) -> LaboratoryRecord | None:
+    """The laboratory of the bench's lab file, copied into the run record at its start.
+
+    The report prints it (name, address, accreditation) and lists its approvers in the
+    signature block; None when the bench names no lab file.
+    """
+    if bench.lab_path is None:
+        return None
+    from harness.reporting.trust import load_lab
+
+    lab = load_lab(bench.lab_path)
+    acc = lab.accreditation
+    return LaboratoryRecord(
+        name=lab.name,
+        address=lab.address,
+        accreditation=None
+        if acc is None
+        else Accreditation(body=acc.body, number=acc.number, scope=acc.scope),
+        approvers=[Approver(name=a.name, role=a.role) for a in lab.approvers],
+    )
+
+
+def operator_for(option: str | None, bench: BenchFile) -> str:
+    """Who performs the run: ``--operator``; on a simulated bench the login by default.
+
+    A report names the person who performed the test (ISO/IEC 17025 7.8.2.1 o). On a
+    real bench the login of a shared test PC is not that person, so the name must be
+    given; a simulated run may fall back to the login, as it tests no unit.
+    """
+    if option:
+        return option
+    if bench.document.simulation is None:
+        raise InputError(
+            "--operator", "operator",
+            f"the name of the person performing the test (required on real bench {bench.id})",
+        )  # fmt: skip
+    from harness.recording.provenance import login_name
+
+    return login_name()
 
 
 def check_serial(expected: str | None, reported: str | None, source: str) -> str:
@@ -176,6 +232,13 @@ class ComplianceRun:
         unit = unit.model_copy(update={"serial": serial})
         header = self.bench.document.bench
         environment = {**header.environment, **self.options.environment}
+        measured = {c.quantity: c for c in self.options.measured_conditions}
+        conditions = [*measured.values()] + [
+            EnvironmentReading(quantity=name, value=value, source="entered")
+            for name, value in environment.items()
+            if name not in measured
+        ]
+        environment.update({c.quantity: c.value for c in measured.values()})
         store = self.store or self.open_store()
         self.record = RunRecord(
             run_id=self.options.run_id,
@@ -190,8 +253,11 @@ class ComplianceRun:
             git_commit=git_commit(Path(__file__).parent),
             python_version=python_version(),
             packages=package_versions(),
-            instruments=instruments,
+            instruments=with_calibration(instruments, self.bench),
+            reference_standards=reference_standards(self.bench),
+            laboratory=self.options.laboratory,
             environment=environment,
+            conditions=conditions,
             overrides=list(self.options.overrides),
             sim_faults=list(self.options.sim_faults),
             started_at=utc_now(),

@@ -8,7 +8,10 @@ expanded uncertainty, the limits it was judged against, the decision rule, the v
 the instruments it came from and the conditions it was taken under.
 
 Both are versioned, strict schemas (``extra="forbid"``): a reader refuses a version it
-does not know rather than guess at a field's meaning. The version is typed ``Literal[1]``,
+does not know rather than guess at a field's meaning. Fields added later (the
+calibration of instruments and reference standards, the laboratory, the environment's
+source, the uncertainty budget) have defaults, so a version-1 record written before
+them still reads as version 1. The version is typed ``Literal[1]``,
 so that refusal is the schema's own, not a check each reader must remember. The verdict
 and the decision rule are the judging layer's enums, not free text: a row cannot carry a
 verdict the harness does not know. Both are ``str`` enums whose values are the text
@@ -67,6 +70,15 @@ class UnitIdentity(_Strict):
     hardware: str
 
 
+class CalibrationRecord(_Strict):
+    """An instrument's or reference standard's last calibration, as its certificate says."""
+
+    date: str
+    certificate: str
+    laboratory: str
+    traceability: str
+
+
 class InstrumentIdentity(_Strict):
     """One instrument of the bench, as the bench file declares and `*IDN?` confirms."""
 
@@ -77,6 +89,72 @@ class InstrumentIdentity(_Strict):
     resource: str
     calibration_due: str | None = None
     firmware: str | None = None
+    calibration: CalibrationRecord | None = None
+
+
+class ReferenceStandard(_Strict):
+    """A reference standard of the bench (a load resistor): every i = v/R rests on it."""
+
+    name: str
+    kind: str
+    nominal: str
+    tolerance: str
+    model: str | None = None
+    serial: str | None = None
+    calibration_due: str | None = None
+    calibration: CalibrationRecord | None = None
+
+
+class Accreditation(_Strict):
+    """Who accredited the laboratory, under which number, for what scope."""
+
+    body: str
+    number: str
+    scope: str
+
+
+class Approver(_Strict):
+    """A person the laboratory authorises to approve (sign off) a test report."""
+
+    name: str
+    role: str
+
+
+class LaboratoryRecord(_Strict):
+    """The laboratory that issued the run, copied from its lab file when the run began,
+    so a report rebuilt years later names the laboratory as it was then."""
+
+    name: str
+    address: str | None = None
+    accreditation: Accreditation | None = None
+    approvers: list[Approver] = Field(default_factory=list)
+
+
+class EnvironmentReading(_Strict):
+    """One environmental condition of the run and whether it was measured or typed in."""
+
+    quantity: str
+    value: str
+    source: Literal["measured", "entered"]
+    instrument: str | None = None
+    """The sensor's instrument name when measured."""
+
+
+class BudgetLine(_Strict):
+    """One component of a measurement's uncertainty budget (GUM 8), in the measurand's unit.
+
+    ``standard_uncertainty`` is u(x_i) expressed in the measurand's unit and
+    ``sensitivity`` c_i the factor that carries it into the result, so the component's
+    contribution is |c_i|·u(x_i). ``degrees_of_freedom`` None means infinite (a Type B
+    bound taken as exactly known, GUM G.4.3).
+    """
+
+    name: str
+    standard_uncertainty: float
+    sensitivity: float = 1.0
+    distribution: str
+    degrees_of_freedom: float | None = None
+    note: str = ""
 
 
 class RunRecord(_Strict):
@@ -96,7 +174,12 @@ class RunRecord(_Strict):
     python_version: str
     packages: dict[str, str] = Field(default_factory=dict)
     instruments: list[InstrumentIdentity] = Field(default_factory=list)
+    reference_standards: list[ReferenceStandard] = Field(default_factory=list)
+    laboratory: LaboratoryRecord | None = None
     environment: dict[str, str] = Field(default_factory=dict)
+    conditions: list[EnvironmentReading] = Field(default_factory=list)
+    """The environment with its source (measured by a sensor or entered); ``environment``
+    keeps the plain name → value text every older reader knows."""
     overrides: list[str] = Field(default_factory=list)
     sim_faults: list[str] = Field(default_factory=list)
     started_at: datetime
@@ -132,3 +215,5 @@ class Measurement(_Strict):
     attachments: list[str] = Field(default_factory=list)
     note: str = ""
     taken_at: datetime
+    uncertainty_budget: list[BudgetLine] = Field(default_factory=list)
+    """The components behind ``expanded_uncertainty``; empty when U was given as a number."""

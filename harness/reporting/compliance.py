@@ -4,16 +4,21 @@ A *test report* is what a laboratory hands over: ISO/IEC 17025 clause 7.8.2.1 li
 what it must hold, and this module gathers each item from the run folder:
 
 - a title and a unique identification on every page: ``CR-<run-id>``, "page x of y";
-- the laboratory and its location (arguments, else ``HIL_LABORATORY``/``HIL_LOCATION``,
-  else the bench station);
+- the laboratory, its address and accreditation and the people who may approve the
+  report (the lab file the run recorded; else arguments, ``HIL_LABORATORY``/
+  ``HIL_LOCATION``, else the bench station);
 - the item tested (model, serial, firmware, hardware as the unit reported them) and its
   condition; the dates of testing (UTC) and of issue;
 - the method: the spec (id, version, SHA-256 of its bytes), the suites at a git commit,
-  the harness, Python and package versions; the bench (each instrument's role, model,
-  serial, firmware, calibration due date) and the environmental conditions;
-- the results with their units and expanded uncertainty U (k = 2), the limits, the
-  decision rule and the verdict; a requirement measured several times (both polarities,
-  each load) shows every row under one heading carrying the *worst* verdict;
+  the harness, Python and package versions; the equipment (each instrument and each
+  reference standard: model, serial, calibration date, certificate, calibrating
+  laboratory, due date, traceability; ``equipment_view``) and the environmental
+  conditions, each marked measured or entered;
+- the results with their units and expanded uncertainty U (k = 2), rounded to U
+  (``wording``), the limits, the decision rule and the verdict, each requirement with
+  its source clause; the uncertainty budget of every number in an annex; a requirement
+  measured several times (both polarities, each load) shows every row under one heading
+  carrying the *worst* verdict;
 - a statement of conformity naming the decision rules used (7.8.6, ILAC-G8:2019);
 - deviations: overrides (an instrument past calibration), injected simulation faults,
   an interrupted run, a spec file that is not the one the run was judged by;
@@ -32,7 +37,6 @@ repeated on each page).
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -49,7 +53,19 @@ from harness.judging.spec import Spec, load_spec
 from harness.judging.verdict import Verdict
 from harness.recording.record import RunRecord
 from harness.recording.results import finite_or_none
+from harness.reporting.budget_annex import annex_entries
+from harness.reporting.equipment_view import (
+    condition_rows,
+    instrument_rows,
+    laboratory_view,
+    standard_rows,
+)
+from harness.reporting.pdf import write_pdf
 from harness.reporting.plots import PlotFile, make_figures
+from harness.reporting.wording import format_measured, plain_number, plain_text, pretty_unit
+
+__all__ = ["build_compliance_report", "format_measured", "pretty_unit", "render_html",
+           "report_context"]  # fmt: skip
 
 TEMPLATES = Path(__file__).parent / "templates"
 COMPLETE = ("passed", "failed")
@@ -87,6 +103,7 @@ class RequirementResult:
 
     id: str
     title: str
+    source: str = ""
     verdict: str = "PASS"
     rows: list[ResultRow] = field(default_factory=list)
 
@@ -105,8 +122,6 @@ def build_compliance_report(
     ``signing_fingerprint``: the key (``sha256:...``) the package will be sealed and signed
     with; None prints the UNSIGNED notice on the first page.
     """
-    from weasyprint import HTML  # imported late: it loads Pango, ~0.5 s
-
     run_dir = Path(run_dir)
     context = report_context(run_dir, spec_path=spec_path, laboratory=laboratory,
                              location=location, issued_at=issued_at,
@@ -114,7 +129,8 @@ def build_compliance_report(
     html = render_html(context)
     html_path, pdf_path = run_dir / "report.html", run_dir / "report.pdf"
     _write_atomic(html_path, html.encode("utf-8"))
-    _write_atomic(pdf_path, HTML(string=html, base_url=str(run_dir)).write_pdf() or b"")
+    # PdfUnavailable when WeasyPrint's libraries are missing: report.html is written
+    write_pdf(html, str(run_dir), pdf_path, _write_atomic)
     return html_path, pdf_path
 
 
@@ -149,12 +165,17 @@ def report_context(
                                           {g.id for g in groups}]  # fmt: skip
     started = record.started_at.date()
     overdue = [i for i in record.instruments if _due(i.calibration_due, started)]
+    overdue_standards = [s for s in record.reference_standards
+                         if _due(s.calibration_due, started)]  # fmt: skip
     simulated = bool(record.sim_faults) or any("SIMCLOCK" in i.model for i in record.instruments)
     rules = sorted({str(r) for r in frame["decision_rule"].dropna()}) if len(frame) else []
-    deviations = [f"Override: {o}" for o in record.overrides]
+    deviations = [f"Override: {plain_text(o)}" for o in record.overrides]
     deviations += [f"Instrument {i.name} ({i.model}, s/n {i.serial}) was past its "
                    f"calibration due date {i.calibration_due} on the test date {started}"
                    for i in overdue]  # fmt: skip
+    deviations += [f"Reference standard {s.name} ({s.model}, s/n {s.serial}) was past its "
+                   f"calibration due date {s.calibration_due} on the test date {started}"
+                   for s in overdue_standards]  # fmt: skip
     deviations += [f"Simulated unit with injected fault {f}" for f in record.sim_faults]
     if spec is None:
         deviations.append(f"No spec file with SHA-256 {record.spec_sha256} was found; "
@@ -166,15 +187,27 @@ def report_context(
         deviations.append(f"The run did not complete (status '{record.status}')")
     issued = (issued_at or datetime.now(UTC)).astimezone(UTC)
     env = dict(record.environment)
+    unit_condition = env.pop("unit_condition", "as received; no remark recorded")
+    site = env.pop("location", None)
+    lab = laboratory_view(
+        record.laboratory, laboratory or os.environ.get("HIL_LABORATORY"),
+        location or os.environ.get("HIL_LOCATION") or site,
+        f"Test station {record.station}", f"{record.station} (host {record.host})",
+    )  # fmt: skip
+    conditions = [c for c in record.conditions
+                  if c.quantity not in ("unit_condition", "location")]  # fmt: skip
     return {
         "report_id": f"CR-{record.run_id}",
         "record": record,
-        "laboratory": laboratory or os.environ.get("HIL_LABORATORY")
-        or f"Test station {record.station}",
-        "location": location or os.environ.get("HIL_LOCATION") or env.get("location")
-        or f"{record.station} (host {record.host})",
-        "unit_condition": env.pop("unit_condition", "as received; no remark recorded"),
-        "environment": env,
+        "laboratory": lab.name,
+        "location": lab.address,
+        "lab": lab,
+        "unit_condition": plain_text(unit_condition),
+        "conditions": condition_rows(conditions, env),
+        "instrument_rows": instrument_rows(record.instruments, started),
+        "standard_rows": standard_rows(record.reference_standards, started),
+        "annex": annex_entries(frame),
+        "overrides": [plain_text(o) for o in record.overrides],
         "started": _when(record.started_at),
         "ended": _when(record.ended_at),
         "issued": _when(issued),
@@ -225,7 +258,7 @@ def _group(frame: pd.DataFrame, spec: Spec | None) -> list[RequirementResult]:
         present = set(frame["requirement_id"]) if len(frame) else set()
         for rid, req in spec.requirements.items():
             if rid in present:
-                groups[rid] = RequirementResult(rid, req.title)
+                groups[rid] = RequirementResult(rid, req.title, plain_text(req.source))
     conditions = [c for c in frame.columns if c.startswith("cond_")]
     for _, row in frame.iterrows():
         rid = str(row["requirement_id"])
@@ -248,11 +281,13 @@ def _row(row: pd.Series, conditions: list[str]) -> ResultRow:
     else:
         text, u_text = format_measured(value, u)
         limits = _limits(finite_or_none(row["lower_limit"]), finite_or_none(row["upper_limit"]))
-    cond = "; ".join(_condition(c[5:], str(row[c])) for c in conditions if pd.notna(row[c]))
+    cond = "; ".join(_condition(c[5:], plain_text(row[c])) for c in conditions
+                     if pd.notna(row[c]))  # fmt: skip
     k = finite_or_none(row["coverage_factor"]) or 2.0
     quantity = str(row["quantity"]).replace("_", " ")
+    note = pretty_unit(plain_text(row["note"] if pd.notna(row["note"]) else ""))
     return ResultRow(quantity, text, u_text if k == 2.0 else f"{u_text} (k = {k:g})", unit,
-                     limits, rule, str(row["verdict"]), cond, str(row["note"] or ""))  # fmt: skip
+                     limits, rule, str(row["verdict"]), cond, note)  # fmt: skip
 
 
 def _condition(name: str, value: str) -> str:
@@ -263,35 +298,19 @@ def _condition(name: str, value: str) -> str:
     return f"{name.replace('_', ' ')} {pretty_unit(value)}"
 
 
-def format_measured(value: float | None, u: float) -> tuple[str, str]:
-    """Value and U rounded together: U to two significant digits (GUM 7.2.6).
-
-    ``(520.834, 19.03)`` gives ``("521", "19")``; ``(3.5, 0.0137)`` gives
-    ``("3.500", "0.014")``. Without an uncertainty the value keeps 4 significant
-    digits. A missing or non-finite value prints as "no valid reading".
-    """
-    if value is None:
-        return "no valid reading", "—"
-    if not u > 0:
-        return f"{value:.4g}", "0"
-    exponent = math.floor(math.log10(u)) - 1
-    decimals = max(0, -exponent)
-    step = 10.0**exponent
-    return f"{round(value / step) * step:.{decimals}f}", f"{round(u / step) * step:.{decimals}f}"
-
-
-def pretty_unit(text: str) -> str:
-    """``uA`` → ``µA``, ``ohm`` → ``Ω``, ``cm^2`` → ``cm²``, ``degC`` → ``°C``: display only."""
-    text = re.sub(r"(?<![A-Za-z])u(?=(?:[AVCFW]|s)\b)", "µ", text)
-    return text.replace("ohm", "Ω").replace("^2", "²").replace("degC", "°C")
-
-
 def _limits(lower: float | None, upper: float | None) -> str:
+    """Limits as the spec states them, in positional notation (``1e-05`` never shows)."""
     if lower is not None and upper is not None:
-        return f"{lower:g} … {upper:g}"
+        return f"{_spec_number(lower)} … {_spec_number(upper)}"
     if upper is not None:
-        return f"≤ {upper:g}"
-    return "—" if lower is None else f"≥ {lower:g}"
+        return f"≤ {_spec_number(upper)}"
+    return "—" if lower is None else f"≥ {_spec_number(lower)}"
+
+
+def _spec_number(value: float) -> str:
+    """A limit exactly as the spec gives it (shortest form), never in ``e`` notation."""
+    text = f"{value:.12g}"
+    return plain_number(value) if "e" in text else text
 
 
 def _due(text: str | None, on: date) -> bool:

@@ -8,7 +8,11 @@ module follows those links and draws three kinds of figure:
 - **waveform**: the load current of a capture whose measurement is a current (the
   OUT-AMP levels, OUT-ABSMAX at each load, the BOOST amplitude), with the requirement's
   limits as dashed lines at ± the limit (the output alternates polarity) and, under the
-  guarded decision rule, the acceptance limits shrunk by U as dotted lines;
+  guarded decision rule, the acceptance limits shrunk by U as dotted lines. A long
+  record (more than ``LONG_RECORD_PULSES`` pulses, e.g. OUT-BOOST-AMP's 13 s of 40 Hz
+  pulses) drawn whole is a solid block in which no pulse can be seen, so it is drawn as
+  its envelope (the largest and smallest current of each short slice) with zoomed
+  windows at its start, middle and end showing the pulses themselves;
 - **soft start** (WAV-RAMP): |i| with the pulse envelope the analysis measured, the
   10 % and 90 % levels of the final plateau, and the 10 → 90 % interval shaded;
 - **event** (any SAF-* capture with a time result): |i| against time from the
@@ -44,6 +48,7 @@ from harness.analysis.phase_metrics import measure_phases
 from harness.analysis.phases import find_phases
 from harness.judging.units import UnitParseError, convert, parse_quantity
 from harness.recording.results import finite_or_none
+from harness.reporting.wording import format_measured
 
 FloatArray = npt.NDArray[np.float64]
 FIGSIZE_IN = (7.2, 3.0)
@@ -52,6 +57,11 @@ _BINS = 1500
 PEAK_QUANTITIES = frozenset({"peak_current"})
 """Quantities read off the trace itself, so their limits can be drawn on it."""
 _TRACE, _LIMIT, _GUARD = "#1f4e79", "#c0392b", "#7f8c8d"
+LONG_RECORD_PULSES = 60
+"""More pulses than this in one figure 7 inches wide merge into a block: draw an envelope."""
+ENVELOPE_SLICES = 400
+ZOOM_PERIODS = 4.0
+"""Each zoomed window spans this many pulse periods."""
 
 
 @dataclass(frozen=True)
@@ -192,11 +202,67 @@ def _pretty(unit: str) -> str:
     return unit.replace("uA", "µA").replace("uC", "µC").replace("ohm", "Ω").replace("^2", "²")
 
 
+def pulse_starts(t: FloatArray, y: FloatArray) -> FloatArray:
+    """Times at which |y| rises through half its largest value: one per pulse."""
+    size = float(np.abs(y).max()) if y.size else 0.0
+    if not size > 0:
+        return np.zeros(0, dtype=np.float64)
+    on = np.abs(y) > 0.5 * size
+    return np.asarray(t[np.flatnonzero(on[1:] & ~on[:-1]) + 1], dtype=np.float64)
+
+
+def envelope(t: FloatArray, y: FloatArray, slices: int = ENVELOPE_SLICES) -> tuple[
+        FloatArray, FloatArray, FloatArray]:  # fmt: skip
+    """Centre time, smallest and largest value of each of ``slices`` equal slices."""
+    n = y.size // slices * slices
+    if n == 0:
+        return t, y, y
+    yb, tb = y[:n].reshape(slices, -1), t[:n].reshape(slices, -1)
+    return tb.mean(axis=1), yb.min(axis=1), yb.max(axis=1)
+
+
+def _draw_long(record: _Record, y: FloatArray, starts: FloatArray, unit: str) -> tuple[
+        Figure, Axes]:  # fmt: skip
+    """Envelope on top, three zoomed windows (start, middle, end) below it."""
+    with _style():
+        fig = Figure(figsize=(FIGSIZE_IN[0], 4.6), dpi=DPI, layout="constrained")
+        FigureCanvasAgg(fig)
+        grid = fig.add_gridspec(2, 3, height_ratios=(1.5, 1.0))
+        ax = fig.add_subplot(grid[0, :])
+        zooms = [fig.add_subplot(grid[1, i]) for i in range(3)]
+    ax.grid(True, linewidth=0.3, alpha=0.5)
+    tc, lo, hi = envelope(record.t, y)
+    ax.plot(tc, hi, color=_TRACE, linewidth=0.8, label="envelope (largest, smallest per slice)")
+    ax.plot(tc, lo, color=_TRACE, linewidth=0.8)
+    period = float(np.median(np.diff(starts))) if starts.size > 1 else 0.0
+    span = ZOOM_PERIODS * period if period > 0 else (record.t[-1] - record.t[0]) / 50
+    first, last = float(record.t[0]), float(record.t[-1])
+    centres = (first + span / 2, (first + last) / 2, last - span / 2)
+    for index, (zoom, centre) in enumerate(zip(zooms, centres, strict=True)):
+        lo_t, hi_t = centre - span / 2, centre + span / 2
+        inside = (record.t >= lo_t) & (record.t <= hi_t)
+        zoom.plot(record.t[inside], y[inside], color=_TRACE, linewidth=0.6)
+        zoom.set_ylim(*(1.15 * v for v in (float(lo.min()), float(hi.max()))))
+        zoom.grid(True, linewidth=0.3, alpha=0.5)
+        zoom.set_title(("start", "middle", "end")[index], fontsize=7, loc="left")
+        zoom.set_xlabel("time from trigger (s)", fontsize=6.5)
+        zoom.tick_params(labelsize=6)
+        ax.axvspan(lo_t, hi_t, color="#f5cba7", alpha=0.6,
+                   label="zoomed windows" if index == 0 else None)  # fmt: skip
+    zooms[0].set_ylabel(f"current ({_pretty(unit)})")
+    return fig, ax
+
+
 def _draw_waveform(record: _Record, rows: pd.DataFrame, target: Path) -> str:
     unit = str(rows["unit"].iloc[0])
     y = record.amps * convert(1.0, "A", unit)
-    fig, ax = _figure()
-    ax.plot(*_decimate(record.t, y), color=_TRACE, linewidth=0.6, label="load current")
+    starts = pulse_starts(record.t, y)
+    long_record = starts.size > LONG_RECORD_PULSES
+    if long_record:
+        fig, ax = _draw_long(record, y, starts, unit)
+    else:
+        fig, ax = _figure()
+        ax.plot(*_decimate(record.t, y), color=_TRACE, linewidth=0.6, label="load current")
     first = rows.iloc[0]
     lower, upper = finite_or_none(first["lower_limit"]), finite_or_none(first["upper_limit"])
     guard = float(rows["expanded_uncertainty"].max())
@@ -220,11 +286,18 @@ def _draw_waveform(record: _Record, rows: pd.DataFrame, target: Path) -> str:
     ax.set_xlabel("time from trigger (s)")
     ax.set_ylabel(f"current ({_pretty(unit)})")
     ids = ", ".join(dict.fromkeys(str(r) for r in rows["requirement_id"]))
-    measured = ", ".join(f"{v:.4g}" for v in rows["value"].dropna().unique())
+    measured = ", ".join(dict.fromkeys(
+        format_measured(finite_or_none(v), finite_or_none(u) or 0.0)[0]
+        for v, u in zip(rows["value"], rows["expanded_uncertainty"], strict=True)
+        if finite_or_none(v) is not None))  # fmt: skip
     caption = (
         f"{ids}: load current at {load_text(record.load_ohms)}; measured {measured} "
         f"{_pretty(unit)}; limits {_limits(lower, upper, unit)}"
     )
+    if long_record:
+        duration = float(record.t[-1] - record.t[0])
+        caption += (f". A {duration:.1f} s record of {starts.size} pulses, drawn as its "
+                    "envelope with three zoomed windows")  # fmt: skip
     title = f"{ids}, {load_text(record.load_ohms)}"
     ax.set_title(title, loc="left", fontsize=8.5)
     _legend(ax)
@@ -260,7 +333,7 @@ def _draw_ramp(record: _Record, rows: pd.DataFrame, target: Path) -> str:
         ax.axvspan(crossings[0], crossings[1], color="#f5cba7", alpha=0.5,
                    label=f"10 → 90 %: {crossings[1] - crossings[0]:.4g} s as drawn")  # fmt: skip
     row = rows.iloc[0] if not rows.empty else None
-    recorded = "" if row is None else f"; recorded rise time {float(row['value']):.4g} s"
+    recorded = "" if row is None else f"; recorded rise time {_rounded(row)} s"
     limits = "" if row is None else "; limits " + _limits(
         finite_or_none(row["lower_limit"]), finite_or_none(row["upper_limit"]), "s")  # fmt: skip
     caption = f"WAV-RAMP: soft start at {load_text(record.load_ohms)}{recorded}{limits}"
@@ -289,7 +362,7 @@ def _draw_event(record: _Record, timed: pd.DataFrame, current: pd.DataFrame, tar
         if upper is not None:
             ax.axvline(convert(upper, unit, "ms"), color=_LIMIT, linestyle="--", linewidth=0.9,
                        label=f"limit {upper:g} {unit}")  # fmt: skip
-        parts.append(f"{row['requirement_id']} {'—' if value is None else f'{value:.4g}'} {unit}")
+        parts.append(f"{row['requirement_id']} {'—' if value is None else _rounded(row)} {unit}")
     for _, row in current.iterrows():
         upper, unit = finite_or_none(row["upper_limit"]), str(row["unit"])
         if upper is not None:
@@ -313,6 +386,12 @@ def _draw_event(record: _Record, timed: pd.DataFrame, current: pd.DataFrame, tar
     _legend(ax)
     _save(fig, target)
     return caption
+
+
+def _rounded(row: pd.Series) -> str:
+    """A row's value rounded to its U (two significant digits of U), as the tables print it."""
+    value = finite_or_none(row["value"])
+    return format_measured(value, finite_or_none(row["expanded_uncertainty"]) or 0.0)[0]
 
 
 def _first_crossing(t: FloatArray, frac: FloatArray, level: float) -> float | None:

@@ -6,8 +6,11 @@ re-sign it with a key of their own and record that one. So ``hil verify`` trusts
 *pinned* keys: ``--public-key FILE`` or the ``trusted_keys`` of a laboratory trust file
 given with ``--lab``::
 
-    schema_version: 1
+    schema_version: 2
     laboratory: {name: "Example Test Lab", address: "1 Example Road, Town"}
+    accreditation: {body: UKAS, number: "0000", scope: "IEC 60601-2-10 output tests"}
+    approvers:                         # who may approve (sign off) a test report
+      - {name: "A. Example", role: "Technical manager"}
     signing_key: keys/lab.key          # optional; benches using this lab sign every run
     trusted_keys:
       - {name: "lab 2026", public_key: keys/lab.key.pub, valid_from: 2026-01-01,
@@ -24,7 +27,9 @@ destroyed*; a stolen key can sign with any ``created_at`` it likes, so a stolen 
 revoked, not merely expired.
 
 The file is strict (unknown fields are errors) and versioned; every error names the
-file, the line and the field.
+file, the line and the field. Version 2 adds ``accreditation`` (body, number, scope) and
+``approvers`` (name, role), which the test report prints in its header and signature
+block (ISO/IEC 17025 7.8.2.1 b, o); a version-1 file still reads, without them.
 """
 
 from __future__ import annotations
@@ -42,7 +47,9 @@ from harness.errors import InputError
 from harness.judging.yamlfile import FieldError, load_yaml, require_unique, validate
 from harness.reporting import signing
 
-LAB_SCHEMA_VERSION: Literal[1] = 1
+LAB_SCHEMA_VERSION: Literal[2] = 2
+LAB_SCHEMA_VERSIONS = (1, 2)
+"""Every version this harness reads; it writes none, a laboratory keeps its file by hand."""
 
 
 class _Strict(BaseModel):
@@ -67,11 +74,30 @@ class LaboratoryEntry(_Strict):
     address: str | None = None
 
 
+class AccreditationEntry(_Strict):
+    body: str = Field(min_length=1)
+    number: str = Field(min_length=1)
+    scope: str = Field(min_length=1)
+
+
+class ApproverEntry(_Strict):
+    name: str = Field(min_length=1)
+    role: str = Field(min_length=1)
+
+
 class LabFile(_Strict):
-    schema_version: Literal[1]
+    schema_version: Literal[1, 2]
     laboratory: LaboratoryEntry
+    accreditation: AccreditationEntry | None = None
+    approvers: list[ApproverEntry] = Field(default_factory=list)
     signing_key: str | None = None
     trusted_keys: list[KeyEntry] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _version_has_fields(self) -> Self:
+        if self.schema_version == 1 and (self.accreditation or self.approvers):
+            raise FieldError("schema_version", "2 for a lab file with accreditation or approvers")
+        return self
 
 
 @dataclass(frozen=True)
@@ -109,6 +135,8 @@ class LabTrust:
     keys: list[PinnedKey]
     signing_key: Path | None = None
     signing_key_line: int | None = field(default=None, compare=False)
+    accreditation: AccreditationEntry | None = None
+    approvers: tuple[ApproverEntry, ...] = ()
 
     def usable_signing_key(self) -> Path | None:
         """``signing_key`` checked to be an Ed25519 private key; None when not configured.
@@ -137,9 +165,10 @@ def load_lab(path: str | Path) -> LabTrust:
     doc = load_yaml(path)
     data = doc.data
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version != LAB_SCHEMA_VERSION:
+    if version not in LAB_SCHEMA_VERSIONS:
         raise InputError(
-            doc.source, "schema_version", f"{LAB_SCHEMA_VERSION} (the version this harness reads)",
+            doc.source, "schema_version",
+            f"{' or '.join(map(str, LAB_SCHEMA_VERSIONS))} (the versions this harness reads)",
             line=doc.line_of(("schema_version",)), got=version,
         )  # fmt: skip
     lab = validate(LabFile, doc)
@@ -165,6 +194,8 @@ def load_lab(path: str | Path) -> LabTrust:
         keys=keys,
         signing_key=None if lab.signing_key is None else folder / lab.signing_key,
         signing_key_line=doc.line_of(("signing_key",)),
+        accreditation=lab.accreditation,
+        approvers=tuple(lab.approvers),
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -20,27 +19,29 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from report_readback import pdf_pages, python_forms, squeezed, table_rows
 
 from harness.cli import report as report_cmd
 from harness.data import RMD1_SPEC
+from harness.judging.spec import load_spec
 from harness.judging.verdict import Verdict
-from harness.recording.record import InstrumentIdentity, RunRecord, UnitIdentity
+from harness.recording.record import (
+    Accreditation,
+    Approver,
+    CalibrationRecord,
+    InstrumentIdentity,
+    LaboratoryRecord,
+    ReferenceStandard,
+    RunRecord,
+    UnitIdentity,
+)
+from harness.recording.results import load
 from harness.reporting.compliance import build_compliance_report, format_measured, pretty_unit
 
 ROOT = Path(__file__).resolve().parents[2]
 ISSUED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SUITES = ("test_output_current.py", "test_waveform.py")
 """Enough for level, load and soft-start captures at a third of a whole run's time."""
-
-
-def pdf_pages(pdf: Path) -> list[str]:
-    """The text of each page of ``pdf``; skips the test when no extractor is installed."""
-    if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
-                              capture_output=True, text=True).stdout  # fmt: skip
-        return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
-    pypdf = pytest.importorskip("pypdf", reason="neither pdftotext nor pypdf is installed")
-    return [page.extract_text() for page in pypdf.PdfReader(pdf).pages]
 
 
 def _hil_run(folder: Path, run_id: str, *faults: str) -> Path:
@@ -209,3 +210,141 @@ def test_first_page_says_whether_the_evidence_will_be_signed(hand_run: Path) -> 
     assert "UNSIGNED" not in html
     first = re.sub(r"\s+", "", pdf_pages(pdf_path)[0])  # a long key may wrap anywhere
     assert fingerprint in first
+
+
+# -- read back from the PDF (ISO/IEC 17025 7.8: what a reader of the issued report sees) --
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["good", "bad"])
+def test_pdf_holds_no_python_representation(runs, which):
+    text = "\n".join(pdf_pages(runs[which] / "report.pdf"))
+    assert python_forms(text) == []
+
+
+@pytest.mark.slow
+def test_every_instrument_and_reference_standard_row_is_complete(runs):
+    run = runs["good"]
+    record = RunRecord.model_validate_json((run / "run.json").read_text())
+    assert record.reference_standards, "the load resistors are the references of i = v/R"
+    rows = table_rows((run / "report.html").read_text(), "equipment-row")
+    assert len(rows) == len(record.instruments) + len(record.reference_standards)
+    for cells in rows:
+        assert len(cells) == 8 and all(cells), cells
+    text = squeezed("".join(pdf_pages(run / "report.pdf")))
+    for item in [*record.instruments, *record.reference_standards]:
+        assert item.calibration is not None, item
+        for value in (item.serial, item.calibration_due, item.calibration.date,
+                      item.calibration.certificate, item.calibration.traceability):  # fmt: skip
+            assert value and squeezed(value) in text, (item.name, value)
+
+
+@pytest.mark.slow
+def test_signature_block_is_on_one_page(runs):
+    for run in runs.values():
+        pages = pdf_pages(run / "report.pdf")
+        holding = [i for i, page in enumerate(pages) if "Authorisation" in page]
+        assert len(holding) == 1
+        page = pages[holding[0]]
+        for part in ("Tested by", "Approved by", "authorise its release", "End of report"):
+            assert part in page, part
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["good", "bad"])
+def test_statement_of_conformity_matches_the_stored_verdicts(runs, which):
+    run = runs[which]
+    stored = load(run.parent / "results.db", run.name)
+    worst = stored.groupby("requirement_id")["verdict"].agg(
+        lambda v: max((Verdict(x) for x in v), key=lambda x: x.severity).value)  # fmt: skip
+    failing = sorted(rid for rid, v in worst.items() if not Verdict(v).conforms)
+    text = re.sub(r"\s+", " ", " ".join(pdf_pages(run / "report.pdf")))
+    if failing:
+        assert f"FAIL: {len(failing)} of {len(worst)} requirements do not conform" in text
+        assert "The item does not conform" in text
+        statement = text[text.index("The item does not conform"):]
+        for rid in failing:
+            assert rid in statement[:2000], rid
+    else:
+        assert f"PASS: all {len(worst)} requirements tested conform" in text
+        assert "does not conform" not in text
+        whole = "No statement of conformity to the whole specification can be made"
+        spec = load_spec(RMD1_SPEC)
+        if set(spec.requirements) - set(worst.index):  # only some suites ran
+            assert whole in text and "Every requirement that has a result conforms" in text
+        else:
+            assert "The item conforms" in text and whole not in text
+
+
+@pytest.mark.slow
+def test_each_requirement_shows_its_source_clause(runs):
+    spec = load_spec(RMD1_SPEC)
+    run = runs["good"]
+    text = re.sub(r"\s+", " ", " ".join(pdf_pages(run / "report.pdf")))
+    table = pd.read_parquet(run / "results.parquet")
+    for rid in sorted(set(table["requirement_id"])):
+        source = pretty_unit(spec.requirement(rid).source)
+        assert f"Source: {source}" in text, rid
+
+
+@pytest.mark.slow
+def test_long_capture_is_an_envelope_with_zoomed_windows(runs):
+    html = (runs["good"] / "report.html").read_text()
+    caption = re.search(r"Figure \d+\. OUT-BOOST-AMP:[^<]*", html)
+    assert caption and "envelope with three zoomed windows" in caption.group(0)
+    short = re.search(r"Figure \d+\. OUT-AMP-L1:[^<]*", html)
+    assert short and "envelope" not in short.group(0)
+
+
+def _lab() -> LaboratoryRecord:
+    return LaboratoryRecord(
+        name="Example Test Lab", address="1 Example Road, Town",
+        accreditation=Accreditation(body="UKAS", number="0000", scope="IEC 60601-2-10 tests"),
+        approvers=[Approver(name=f"Approver {i}", role="Technical manager") for i in range(3)],
+    )  # fmt: skip
+
+
+def test_remarks_written_as_python_read_as_words(hand_run: Path) -> None:
+    """The remarks the suites write with str() (test_identity, test_safety) and a lab."""
+    record = _record(laboratory=_lab(), reference_standards=[ReferenceStandard(
+        name="R500", kind="load resistor", nominal="500 ohm", tolerance="0.1 %", model="VHP",
+        serial="R-1", calibration_due="2027-01-01", calibration=CalibrationRecord(
+            date="2026-01-01", certificate="C-9", laboratory="Cal Lab",
+            traceability="to SI via NPL"))])  # fmt: skip
+    (hand_run / "run.json").write_text(record.model_dump_json())
+    notes = [
+        "{'model': 'RMD-1', 'serial': 'S-42', 'firmware': '1.0'}; empty or unprintable: []; "
+        "stable: True; serial matches the run record: True",
+        "output after the self-test (3 looks over 2 s, load connected): off [False, False, "
+        "False]; after a power cycle: on",
+        "overshoot 2.5000000000000133",
+        "largest |reading| of 12; signed 2.170e-08 A",
+    ]
+    frame = pd.DataFrame([{**_measurement("OUT-AMP-L4", 350.0, "PASS", note=n,
+                                          cond_window_s="10.000000000001"), "seq": i}
+                          for i, n in enumerate(notes)])  # fmt: skip
+    frame.to_parquet(hand_run / "results.parquet")
+    html_path, pdf_path = build_compliance_report(hand_run, spec_path=RMD1_SPEC, issued_at=ISSUED)
+    pages = pdf_pages(pdf_path)
+    text = re.sub(r"\s+", " ", " ".join(pages))
+    assert python_forms("\n".join(pages)) == []
+    assert "model RMD-1, serial S-42, firmware 1.0; empty or unprintable: none" in text
+    assert "off no, no, no" in text and "overshoot 2.500" in text
+    assert "signed 2.170 × 10⁻⁸ A" in text
+    assert "Example Test Lab" in text and "1 Example Road, Town" in text
+    assert "UKAS, accreditation 0000; scope: IEC 60601-2-10 tests" in text
+    signing = [p for p in pages if "Authorisation" in p]
+    assert len(signing) == 1
+    for i in range(3):
+        assert f"Approver {i}" in signing[0]
+    row = table_rows(html_path.read_text(), "equipment-row")[-1]
+    assert row == ["load resistor R500: 500 Ω ±0.1 %", "VHP", "R-1", "2026-01-01", "C-9",
+                   "Cal Lab", "2027-01-01", "to SI via NPL"]  # fmt: skip
+
+
+def test_python_forms_are_found_where_they_are() -> None:
+    """The read-back check itself: it finds each form, and not ordinary report text."""
+    for bad in ("{'a': 1}", "[False, True]", "['x']", "x True", "2.5000000000000133",
+                "2.170e-08 A", "[]"):  # fmt: skip
+        assert python_forms(bad), bad
+    assert python_forms("levels 1-5; 0.95 … 1.05; 2.170 × 10⁻⁸ A; (3 looks over 2 s)") == []

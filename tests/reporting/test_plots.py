@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.reporting.plots import DPI, FIGSIZE_IN, make_figures, make_plots
+from harness.reporting.plots import (
+    DPI,
+    FIGSIZE_IN,
+    LONG_RECORD_PULSES,
+    envelope,
+    make_figures,
+    make_plots,
+    pulse_starts,
+)
 
 DT = 1e-4
 
@@ -74,8 +82,8 @@ def test_draws_levels_soft_start_and_events_and_skips_the_rest(run: Path) -> Non
     ]  # fmt: skip
     assert all(f.path.parent == run / "plots" and f.path.is_file() for f in figures)
     assert "320 – 480 µA" in figures[0].caption and "500 Ω" in figures[0].caption
-    assert "recorded rise time 1 s" in figures[1].caption
-    assert "SAF-OC-TRIP 12 ms" in figures[2].caption
+    assert "recorded rise time 1.000 s" in figures[1].caption  # rounded to its U
+    assert "SAF-OC-TRIP 12.00 ms" in figures[2].caption
 
 
 def test_same_data_gives_the_same_bytes_and_a_fixed_size(run: Path) -> None:
@@ -95,3 +103,21 @@ def test_a_folder_without_results_or_captures_gives_no_plots(tmp_path: Path) -> 
         tmp_path / "results.parquet"
     )
     assert make_plots(tmp_path) == []
+
+
+def test_long_record_is_drawn_as_envelope_and_windows(tmp_path: Path) -> None:
+    """OUT-BOOST-AMP's 13 s of 40 Hz pulses: an envelope plus zoomed windows, not a block."""
+    t = np.arange(0, 13.0, 1e-4)
+    name = _save(tmp_path, "boost.npz", _pulses(t, 40.0, 300e-6), 500.0)
+    rows = [_row("OUT-BOOST-AMP", "peak_current", 300.0, "uA", 256.0, 384.0, [name])]
+    pd.DataFrame([{**r, "seq": i} for i, r in enumerate(rows)]).to_parquet(
+        tmp_path / "results.parquet"
+    )
+    (figure,) = make_figures(tmp_path)
+    assert "envelope with three zoomed windows" in figure.caption
+    assert pulse_starts(t, _pulses(t, 40.0, 300e-6)).size > LONG_RECORD_PULSES
+    _, lo, hi = envelope(t, _pulses(t, 40.0, 300e-6))
+    # every slice holds a pulse: its larger |value| is the pulse amplitude, no gap, no block
+    assert np.maximum(np.abs(lo), np.abs(hi)) == pytest.approx(np.full(hi.size, 300e-6))
+    short = np.arange(0, 2.2, 1e-4)
+    assert pulse_starts(short, _pulses(short, 10.0, 300e-6)).size <= LONG_RECORD_PULSES

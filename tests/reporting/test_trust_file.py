@@ -47,7 +47,7 @@ def test_a_good_file_resolves_paths_beside_itself(lab_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "field", "line"),
     [
-        ("schema_version: 1", "schema_version: 2", "schema_version", 1),
+        ("schema_version: 1", "schema_version: 3", "schema_version", 1),
         ('address: "1 Example Road, Town"}', 'address: "x", phone: 1}', "laboratory.phone", 2),
         ("keys/lab2027.pub", "keys/none.pub", "trusted_keys[1].public_key", 7),
         ("valid_from: 2026-12-01", "valid_from: tomorrow", "trusted_keys[1].valid_from", 7),
