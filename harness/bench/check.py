@@ -86,10 +86,13 @@ def check_bench(
         parts.make_safe()
         parts.close()
     port = parts.failures.get("dut")
+    control = file.document.device.how_controlled
     device = (
         CheckLine("dut", "fail", port.detail)
         if port is not None
         else CheckLine("dut", "ok", f"device port {parts.port} opened")
+        if control == "port"
+        else CheckLine("dut", "ok", f"no test port: buttons pressed by the {control}")
     )
     return [*(lines[e.name] for e in file.document.instruments), device]
 
