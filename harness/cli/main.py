@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -267,6 +267,22 @@ def run_dirs_of(run_id: str, reports: Path, workers: int) -> list[Path]:
     return [reports / f"{run_id}-gw{k}" for k in range(workers)]
 
 
+def ask_operator(bench_id: str, *, ask: Callable[[str], str] = input) -> str | None:
+    """On a real bench without ``--operator``: the operator's name, asked at a terminal.
+
+    The report names the person who performed the test (ISO/IEC 17025 7.8.2.1); the login
+    of a shared test PC is not that person. Asked only when someone can answer (standard
+    input is a terminal); otherwise None, and the plugin refuses the run in one line.
+    """
+    if not sys.stdin.isatty():
+        return None
+    try:
+        answer = ask(f"hil: operator on bench {bench_id} (your name, printed on the report): ")
+    except EOFError:
+        return None
+    return answer.strip() or None
+
+
 def check_run_inputs(
     args: argparse.Namespace, run_id: str, reports: Path, bench: BenchFile
 ) -> None:
@@ -280,6 +296,8 @@ def check_run_inputs(
     from harness.plugin.run import signing_key_for
 
     check_identifier(run_id, source="--run-id", field="run id")
+    if not args.operator and bench.document.simulation is None:
+        args.operator = ask_operator(bench.id)
     if args.serial:
         check_identifier(args.serial, source="--serial", field="serial")
     for name in ("operator", "station"):

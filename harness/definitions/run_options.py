@@ -46,7 +46,8 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
               "(default: sim, the simulated RMD-1 bench)"),
     RunOption("--spec", "spec file (default: the one the bench file names)"),
     RunOption("--serial", "serial the unit must report (checked before any test runs)"),
-    RunOption("--operator", "who runs the test, as printed on the report (default: login)"),
+    RunOption("--operator", "who performs the test, as printed on the report (required on "
+              "a real bench, where hil run asks at a terminal; simulated: the login)"),
     RunOption("--station", "station name (default: the bench file's)"),
     RunOption("--run-id", "run id (default: UTC start time + random); a used one is refused"),
     RunOption("--reports-dir", "where reports/<run-id>/ is written (default: ./reports)"),

@@ -135,3 +135,26 @@ def test_a_real_bench_needs_the_operators_name(tmp_path: Path) -> None:
     assert info.value.field == "operator" and "--operator" in str(info.value)
     assert operator_for("Jane Tester", real) == "Jane Tester"
     assert operator_for(None, load_bench(SIM_BENCH)) == login_name()
+
+
+def test_hil_run_asks_a_person_at_a_terminal_for_their_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from harness.cli.main import ask_operator
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    asked: list[str] = []
+    name = ask_operator("LAB-3", ask=lambda prompt: asked.append(prompt) or "  Ana Ruiz ")
+    assert name == "Ana Ruiz" and "LAB-3" in asked[0]
+    assert ask_operator("LAB-3", ask=lambda prompt: "   ") is None  # nothing typed
+
+
+def test_without_a_terminal_nobody_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.cli.main import ask_operator
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+
+    def never(prompt: str) -> str:
+        raise AssertionError("asked without a terminal")
+
+    assert ask_operator("LAB-3", ask=never) is None
