@@ -20,6 +20,7 @@ from harness.sim.instruments.keysight_34465a import Keysight34465A
 from harness.sim.instruments.keysight_34980a import Keysight34980A
 from harness.sim.instruments.keysight_dsox1204g import KeysightDSOX1204G
 from harness.sim.instruments.keysight_e36312a import KeysightE36312A
+from harness.sim.instruments.rigol_ds1054z import RigolDS1054Z
 from harness.sim.instruments.sim_clock import SimClock
 
 MODELS: dict[str, Callable[[BenchModel], SimInstrument]] = {
@@ -29,8 +30,10 @@ MODELS: dict[str, Callable[[BenchModel], SimInstrument]] = {
     "switch": Keysight34980A,
     "clock": SimClock,
     "smu": Keithley2450,
+    "rigol-scope": RigolDS1054Z,
 }
-"""Role -> simulated model. `smu` is the alternate ammeter (2450 at 0 V)."""
+"""Role -> simulated model. `smu` is the alternate ammeter (2450 at 0 V); `rigol-*` are
+the alternate scope and supply of the sim-rigol bench (harness/data/benches)."""
 
 DEFAULT_ROLES = ("dmm", "scope", "psu", "switch", "clock")
 
