@@ -344,14 +344,11 @@ def _check_bench_inputs(args: argparse.Namespace, bench: BenchFile) -> None:
 
         for text in [*simulation.faults, *args.sim_fault]:
             parse_fault_of_model(bench.document.device.model, text, source="--sim-fault")
-    expired = bench.expired(dt.date.today())
-    if expired and not args.allow_expired_calibration:
-        names = ", ".join(
-            f"{i.name} ({i.model} {i.serial}, due {i.calibration_due})" for i in expired
-        )
+    names = bench.expired_names(dt.date.today())
+    if names and not args.allow_expired_calibration:
         raise InputError(
-            bench.path, "calibration_due",
-            "instruments within calibration (or --allow-expired-calibration)", got=names,
+            bench.path, "calibration_due", "instruments and reference standards within "
+            "calibration (or --allow-expired-calibration)", got=names,
         )  # fmt: skip
 
 

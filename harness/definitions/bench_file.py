@@ -336,9 +336,21 @@ class BenchFile:
                 return load
         raise KeyError(f"bench {self.id} has no {ohms:g} ohm load")
 
-    def expired(self, today: dt.date) -> list[InstrumentEntry]:
-        """Instruments whose calibration due date is before ``today``."""
-        return [i for i in self.document.instruments if i.calibration_due < today]
+    def expired(self, today: dt.date) -> list[InstrumentEntry | LoadEntry]:
+        """Instruments and reference standards (loads) whose calibration was due before
+        ``today``: a current taken as v/R is only as traceable as the R."""
+        items: list[InstrumentEntry | LoadEntry] = list(self.document.instruments)
+        items += self.document.loads
+        return [i for i in items if i.calibration_due is not None and i.calibration_due < today]
+
+    def expired_names(self, today: dt.date) -> str:
+        """The expired equipment as one line for an error or a deviation ('' if none)."""
+        return ", ".join(
+            f"{i.name} ({i.model or 'load'} {i.serial or ''}, due {i.calibration_due})".replace(
+                " ,", ","
+            )
+            for i in self.expired(today)
+        )
 
 
 def load_bench(path: str | Path) -> BenchFile:

@@ -169,18 +169,18 @@ def _check_faults(config: pytest.Config, bench: Any) -> list[str]:
 def _calibration_overrides(config: pytest.Config, bench: Any) -> list[str]:
     import datetime as dt
 
-    expired = bench.expired(dt.date.today())
-    if not expired:
+    names = bench.expired_names(dt.date.today())
+    if not names:
         return []
-    names = ", ".join(f"{i.name} ({i.model} {i.serial}, due {i.calibration_due})" for i in expired)
     if not config.getoption("allow_expired_calibration"):
         raise InputError(
             bench.path,
             "calibration_due",
-            "instruments within calibration (or --allow-expired-calibration)",
+            "instruments and reference standards within calibration "
+            "(or --allow-expired-calibration)",
             got=names,
         )
-    return [f"instrument past calibration used by operator override: {names}"]
+    return [f"equipment past calibration used by operator override: {names}"]
 
 
 def _check_operator_input(config: pytest.Config, bench: Any) -> None:

@@ -45,6 +45,18 @@ def test_expired_calibration_is_one_line_before_the_banner(tmp_path, capsys):
     assert not (tmp_path / "reports" / "R-ERR").exists()
 
 
+def test_a_load_resistor_past_calibration_is_refused_like_an_instrument(tmp_path, capsys):
+    """The loads are the reference standards of every i = v/R: their due date counts."""
+    text = SIM_BENCH.read_text().replace("spec: ../specs/rmd1.yaml", f"spec: {RMD1_SPEC}")
+    assert "date: 2026-09-30, due: 2027-09-30" in text
+    text = text.replace("date: 2026-09-30, due: 2027-09-30", "date: 2000-01-01, due: 2001-01-01")
+    bench = tmp_path / "expired-load.yaml"
+    bench.write_text(text)
+    assert _hil_run(tmp_path, f"--bench={bench}") == 2
+    _one_line_before_any_banner(capsys, "reference standards", "R500", "due 2001-01-01")
+    assert not (tmp_path / "reports" / "R-ERR").exists()
+
+
 def test_a_typo_of_a_harness_option_is_refused_before_the_run_is_announced(tmp_path, capsys):
     assert _hil_run(tmp_path, "--seriall", "X") == 2
     _one_line_before_any_banner(capsys, "--seriall", "did you mean --serial?")
