@@ -2,7 +2,7 @@
 
 A small selection (OUT-AMP-L*, five captures of 2.2 s) keeps this to a few seconds of
 CPU. It must pass, and run.json must show that the Rigol models answered, not the
-Keysight ones of the default bench.
+Keysight ones of the default bench (scope and supply).
 """
 
 from __future__ import annotations
@@ -37,3 +37,4 @@ def test_output_amplitude_passes_on_the_rigol_bench(tmp_path: Path) -> None:
     run = json.loads(next(tmp_path.glob("*/run.json")).read_text())
     models = {i["name"]: i["model"] for i in run["instruments"]}
     assert models["scope"] == "RIGOL TECHNOLOGIES DS1054Z", models
+    assert models["psu"] == "RIGOL TECHNOLOGIES DP832", models

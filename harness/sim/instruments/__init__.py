@@ -20,6 +20,7 @@ from harness.sim.instruments.keysight_34465a import Keysight34465A
 from harness.sim.instruments.keysight_34980a import Keysight34980A
 from harness.sim.instruments.keysight_dsox1204g import KeysightDSOX1204G
 from harness.sim.instruments.keysight_e36312a import KeysightE36312A
+from harness.sim.instruments.rigol_dp832 import RigolDP832
 from harness.sim.instruments.rigol_ds1054z import RigolDS1054Z
 from harness.sim.instruments.sim_clock import SimClock
 
@@ -31,6 +32,7 @@ MODELS: dict[str, Callable[[BenchModel], SimInstrument]] = {
     "clock": SimClock,
     "smu": Keithley2450,
     "rigol-scope": RigolDS1054Z,
+    "rigol-psu": RigolDP832,
 }
 """Role -> simulated model. `smu` is the alternate ammeter (2450 at 0 V); `rigol-*` are
 the alternate scope and supply of the sim-rigol bench (harness/data/benches)."""
