@@ -53,6 +53,7 @@ from harness.judging.spec import Spec, load_spec
 from harness.judging.verdict import Verdict
 from harness.recording.record import RunRecord
 from harness.recording.results import finite_or_none
+from harness.reporting.applicability_view import read_applicability
 from harness.reporting.budget_annex import annex_entries
 from harness.reporting.equipment_view import (
     condition_rows,
@@ -216,6 +217,7 @@ def report_context(
         "counts": {v.value: verdicts.count(v.value) for v in Verdict},
         "failing": failing,
         "not_tested": not_tested,
+        "applicability": read_applicability(run_dir),
         "incomplete": record.status not in COMPLETE,
         "simulated": simulated,
         "overdue": {i.name for i in overdue},

@@ -9,6 +9,7 @@ PDF text checks skip and the HTML checks still run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -348,3 +349,31 @@ def test_python_forms_are_found_where_they_are() -> None:
                 "2.170e-08 A", "[]"):  # fmt: skip
         assert python_forms(bad), bad
     assert python_forms("levels 1-5; 0.95 … 1.05; 2.170 × 10⁻⁸ A; (3 looks over 2 s)") == []
+
+
+def test_requirements_the_device_lacks_are_named_not_applicable(hand_run: Path) -> None:
+    """A unit run by relays: its report says so, and lists what the shared suites hold
+    for other devices as not applicable (never as tested, never as a pass)."""
+    from harness.reporting.compliance import render_html, report_context
+
+    (hand_run / "applicability.json").write_text(
+        json.dumps({
+            "spec": "RMD-2-SPEC 1.0.0", "unit_control": "relay",
+            "not_applicable": {
+                "OUT-BOOST": {"reason": "not a requirement of RMD-2-SPEC", "tests": ["t"]},
+                "COM-ID": {"reason": "not a requirement of RMD-2-SPEC", "tests": ["u"]},
+            },
+        })
+    )  # fmt: skip
+    html = re.sub(r"\s+", " ", render_html(report_context(hand_run, spec_path=RMD1_SPEC)))
+    assert "2 requirement(s) of the shared suites are not applicable to this unit" in html
+    assert "OUT-BOOST" in html and "not a requirement of RMD-2-SPEC" in html
+    assert "controlled by relays across its buttons" in html
+    assert "(as reported by the unit)" not in html
+
+
+def test_a_run_from_before_applicability_records_reads_as_before(hand_run: Path) -> None:
+    from harness.reporting.compliance import render_html, report_context
+
+    html = render_html(report_context(hand_run, spec_path=RMD1_SPEC))
+    assert "not applicable to this unit" not in html and "(as reported by the unit)" in html
