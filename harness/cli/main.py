@@ -164,6 +164,11 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         # and its plugin costs every run process (and each worker of a line) ~0.7 s
         "-p",
         "no:hypothesispytest",
+        # pytest's unraisable-exception check runs gc.collect() over and over at the end
+        # of the session (~0.4 s of every run with pandas and matplotlib loaded) to find
+        # exceptions raised in __del__: a diagnostic for test code, not evidence
+        "-p",
+        "no:unraisableexception",
         f"--evidence={'seal' if args.no_report else 'report'}",
     ]
     if args.workers > 1:
