@@ -206,13 +206,15 @@ def test_killed_run_keeps_its_measurements_and_is_marked_incomplete(tmp_path):
     assert os.path.exists(reports / "NEXT" / "results.parquet")
 
 
-def test_option_values_are_not_taken_for_test_paths(monkeypatch):
+def test_option_values_are_not_taken_for_test_paths(monkeypatch, tmp_path):
     """`hil run -p no:cacheprovider -k X` still runs the compliance suites, not tests/."""
     import harness.cli.main as cli
 
     seen: list[list[str]] = []
     monkeypatch.setattr("pytest.main", lambda argv: seen.append(argv) or 0)
-    assert cli.main(["run", "--no-report", "-p", "no:cacheprovider", "-k", "OUT-AMP"]) == 0
+    reports = f"--reports-dir={tmp_path}"  # not the checkout's own reports/ and its store
+    assert cli.main(["run", reports, "--no-report", "-p", "no:cacheprovider", "-k", "OUT-AMP"]) == 0
     assert seen[0][-1] == str(cli.SUITES)
-    assert cli.main(["run", "--no-report", str(ROOT / "test_suites" / "test_identity.py")]) == 0
+    tests = str(ROOT / "test_suites" / "test_identity.py")
+    assert cli.main(["run", reports, "--no-report", tests]) == 0
     assert seen[1][-1].endswith("test_identity.py") and str(cli.SUITES) not in seen[1]
