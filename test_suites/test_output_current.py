@@ -153,8 +153,13 @@ def ratio_budget(
         for comp in reading.budget.components:
             if comp.name == "ammeter accuracy":
                 continue  # gain common to both readings on one range
-            rel = comp.standard_uncertainty / reading.plateau_a if reading.plateau_a else 0.0
-            budget.add_normal(f"{name}: {comp.name}", scale * (ratio or 0.0) * rel)
+            rel = comp.contribution / reading.plateau_a if reading.plateau_a else 0.0
+            budget.add_normal(
+                f"{name}: {comp.name}",
+                scale * (ratio or 0.0) * rel,
+                degrees_of_freedom=comp.degrees_of_freedom,  # a Type A line keeps its n - 1
+                evaluation=comp.evaluation,
+            )
         budget.add_rectangular(
             f"{name}: ammeter offset (0.005 % of range)",
             scale * (ratio or 0.0) * 5e-5 * RATIO_RANGE_A / max(reading.plateau_a, 1e-12),

@@ -104,10 +104,13 @@ def sample_output(
         plateau = abs(float(np.median(one)) - gap) if one.size else 0.0
     budget = ammeter_accuracy(UncertaintyBudget(), bench.file, plateau, range_a)
     for name, group in (("positive plateau", pos), ("negative plateau", neg)):
-        if group.size >= 2:
-            budget.add_normal(
-                f"{name} repeatability", float(np.std(group, ddof=1)) / np.sqrt(group.size) / 2.0
-            )
+        # Type A from the plateau's readings; c = 1/2, the plateau being half the difference
+        budget.add_type_a(
+            f"{name} repeatability",
+            float(np.std(group, ddof=1)) / np.sqrt(group.size) if group.size >= 2 else 0.0,
+            int(group.size),
+            sensitivity=0.5,
+        )
     return SampledOutput(
         plateau_a=plateau,
         gap_a=gap,

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Protocol
 
 from harness.judging.spec import Spec
-from harness.judging.uncertainty import DEFAULT_K, UncertaintyBudget
+from harness.judging.uncertainty import COVERAGE_PROBABILITY, DEFAULT_K, UncertaintyBudget
 from harness.judging.units import UnitParseError, convert
 from harness.judging.verdict import CHECK, RecordedRule, Verdict, decide_check, decide_verdict
-from harness.recording.record import Measurement, utc_now
+from harness.recording.record import BudgetLine, Measurement, RecordedBudget, utc_now
 
 
 class MeasurementUsageError(Exception):
@@ -75,6 +75,7 @@ class Taken:
     attachments: tuple[str, ...]
     note: str
     taken_at: datetime = field(default_factory=utc_now)
+    uncertainty_budget: RecordedBudget | None = None
 
     def row(self, run_id: str, seq: int) -> Measurement:
         """The measurement row: this number, placed in its run."""
@@ -98,6 +99,7 @@ class Taken:
             attachments=list(self.attachments),
             note=self.note,
             taken_at=self.taken_at,
+            uncertainty_budget=self.uncertainty_budget,
         )
 
 
@@ -119,6 +121,33 @@ class Recorder:
             self.store.append(m)
             self.measurements.append(m)
         return m
+
+
+def recorded_budget(budget: UncertaintyBudget, k: float, scale: float) -> RecordedBudget:
+    """The budget as the row keeps it, its values multiplied by ``scale`` (the factor from
+    the unit the test gave to the requirement's), so its lines add up to the row's U."""
+    lines = [
+        BudgetLine(
+            name=c.name,
+            value=c.value * scale,
+            distribution=c.distribution,
+            divisor=c.divisor,
+            sensitivity=c.sensitivity,
+            standard_uncertainty=c.standard_uncertainty * scale,
+            degrees_of_freedom=c.degrees_of_freedom,
+            evaluation=c.evaluation,
+            note=c.note,
+        )
+        for c in budget.components
+    ]
+    nu = budget.effective_dof()
+    return RecordedBudget(
+        lines=lines,
+        combined_standard_uncertainty=budget.combined() * scale,
+        effective_degrees_of_freedom=None if math.isinf(nu) else nu,
+        coverage_factor=k,
+        coverage_probability=COVERAGE_PROBABILITY,
+    )
 
 
 def _stringify(given: Mapping[str, object] | None, default: Mapping[str, object]) -> dict[str, str]:
@@ -161,27 +190,35 @@ class Measure:
         unit: str | None = None,
         *,
         uncertainty: UncertaintyBudget | float = 0.0,
-        k: float = DEFAULT_K,
+        k: float | None = None,
         instruments: Iterable[str] = (),
         conditions: Mapping[str, object] | None = None,
         attachments: Iterable[str | Path] = (),
         note: str = "",
     ) -> Verdict:
-        """Record ``value`` (in ``unit``, default the requirement's) and return its verdict."""
+        """Record ``value`` (in ``unit``, default the requirement's) and return its verdict.
+
+        ``k`` defaults to the budget's own coverage factor (Student's t at its effective
+        degrees of freedom; 2 for a budget of Type B bounds) or 2 for a plain number; a
+        budget is kept in the row, converted to the requirement's unit.
+        """
         self._requirement(requirement_id, "limit")
         requirement = self._recorder.spec.requirement(requirement_id)
         target = requirement.unit
         given = target if unit is None else unit
-        expanded = (
-            uncertainty.expanded(k)
-            if isinstance(uncertainty, UncertaintyBudget)
-            else float(uncertainty)
-        )
+        if isinstance(uncertainty, UncertaintyBudget):
+            budget: UncertaintyBudget | None = uncertainty
+            k = uncertainty.coverage_factor() if k is None else k
+            expanded = uncertainty.expanded(k)
+        else:
+            budget, k = None, DEFAULT_K if k is None else k
+            expanded = float(uncertainty)
         try:
             converted = (
                 None if value is None or not math.isfinite(value) else convert(value, given, target)
             )
             expanded = convert(expanded, given, target) if expanded else 0.0
+            scale = convert(1.0, given, target) if budget is not None and given != target else 1.0
         except UnitParseError as exc:
             raise MeasurementUsageError(f"{requirement_id}: {exc}") from None
         rule = self._recorder.spec.decision_rule(requirement)
@@ -206,6 +243,7 @@ class Measure:
                 instruments=tuple(instruments),
                 attachments=tuple(str(a) for a in attachments),
                 note=note,
+                uncertainty_budget=None if budget is None else recorded_budget(budget, k, scale),
             )
         )
 

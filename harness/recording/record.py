@@ -131,30 +131,67 @@ class LaboratoryRecord(_Strict):
 
 
 class EnvironmentReading(_Strict):
-    """One environmental condition of the run and whether it was measured or typed in."""
+    """One environmental condition of the run and whether it was measured or typed in.
+
+    A measured condition names the sensor (bench name, model, serial: the equipment
+    table gives its calibration), when in the run it was read (``start``, ``end``) and
+    its expanded uncertainty from the sensor's stated accuracy. ``allowed`` and
+    ``within`` say whether it lay inside the range the bench's laboratory allows
+    (``within`` None: no range stated, or a value that could not be read).
+    """
 
     quantity: str
     value: str
     source: Literal["measured", "entered"]
     instrument: str | None = None
     """The sensor's instrument name when measured."""
+    moment: Literal["start", "end"] | None = None
+    model: str | None = None
+    serial: str | None = None
+    uncertainty: str | None = None
+    """Expanded uncertainty (k = 2) with its unit, e.g. ``0.23 degC``."""
+    taken_at: datetime | None = None
+    allowed: str | None = None
+    """The allowed range in words and its basis, when the bench file states one."""
+    within: bool | None = None
+    note: str = ""
+    """Why there is no value (a sensor that did not answer at the end of the run)."""
 
 
 class BudgetLine(_Strict):
-    """One component of a measurement's uncertainty budget (GUM 8), in the measurand's unit.
+    """One component of a measurement's uncertainty budget (GUM 8), in the result's unit.
 
-    ``standard_uncertainty`` is u(x_i) expressed in the measurand's unit and
-    ``sensitivity`` c_i the factor that carries it into the result, so the component's
-    contribution is |c_i|·u(x_i). ``degrees_of_freedom`` None means infinite (a Type B
-    bound taken as exactly known, GUM G.4.3).
+    ``value`` is the component as stated (a bound's half-width, a standard deviation of
+    the mean), ``divisor`` what makes it the standard uncertainty u(x_i) =
+    value / divisor, ``sensitivity`` the (dimensionless) c_i carrying it into the
+    result, so the line contributes |c_i|·u(x_i). ``degrees_of_freedom`` None means
+    infinite (a Type B bound taken as exactly known, GUM G.4.3).
     """
 
     name: str
-    standard_uncertainty: float
-    sensitivity: float = 1.0
+    value: float
     distribution: str
+    divisor: float = 1.0
+    sensitivity: float = 1.0
+    standard_uncertainty: float
     degrees_of_freedom: float | None = None
+    evaluation: Literal["A", "B"] = "B"
     note: str = ""
+
+
+class RecordedBudget(_Strict):
+    """The uncertainty budget behind one measurement's U, as it was when judged.
+
+    Kept whole so an assessor can re-check U without the code that made it (ISO/IEC
+    17025 7.6.3): the lines, u_c, the Welch–Satterthwaite ν_eff (None: infinite), and
+    the coverage factor and probability. Numbers are in the measurement's unit.
+    """
+
+    lines: list[BudgetLine]
+    combined_standard_uncertainty: float
+    effective_degrees_of_freedom: float | None = None
+    coverage_factor: float
+    coverage_probability: float
 
 
 class RunRecord(_Strict):
@@ -215,5 +252,6 @@ class Measurement(_Strict):
     attachments: list[str] = Field(default_factory=list)
     note: str = ""
     taken_at: datetime
-    uncertainty_budget: list[BudgetLine] = Field(default_factory=list)
-    """The components behind ``expanded_uncertainty``; empty when U was given as a number."""
+    uncertainty_budget: RecordedBudget | None = None
+    """The budget behind ``expanded_uncertainty``; None when U was given as a number, for
+    a check, and for every row recorded before budgets were kept."""

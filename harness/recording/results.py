@@ -9,8 +9,9 @@ version, run status). Each test condition becomes its own column, ``cond_<name>`
 "load = 2k" is a column filter, not a dictionary lookup.
 
 Types do not depend on the data: text columns are pandas ``string``, numbers ``float64``
-(a missing value is NaN), ``seq`` ``int64``, times UTC-aware ``datetime64[us, UTC]``, and
-``instruments``/``attachments`` are lists of names. An empty result has the same columns.
+(a missing value is NaN), ``seq`` ``int64``, times UTC-aware ``datetime64[us, UTC]``,
+``instruments``/``attachments`` are lists of names, and ``uncertainty_budget`` is JSON
+text (``harness.recording.record.RecordedBudget``). An empty result has the same columns.
 
 ``export`` writes one run's table to Parquet (types kept) or CSV (lists as JSON text),
 through a temporary file renamed into place, so a reader never sees half a file.
@@ -40,9 +41,13 @@ MEASUREMENT_COLUMNS: dict[str, str] = {
     "coverage_factor": "float64", "nominal": "float64", "lower_limit": "float64",
     "upper_limit": "float64", "decision_rule": "string", "verdict": "string",
     "instruments": "object", "attachments": "object", "note": "string",
-    "taken_at": "datetime64[us, UTC]",
+    "taken_at": "datetime64[us, UTC]", "uncertainty_budget": "string",
 }  # fmt: skip
-"""Every ``Measurement`` field except ``conditions`` (which becomes ``cond_*`` columns)."""
+"""Every ``Measurement`` field except ``conditions`` (which becomes ``cond_*`` columns).
+
+``uncertainty_budget`` is the ``RecordedBudget`` as JSON text (lines, u_c, ν_eff, k), the
+same in Parquet and CSV; missing (NA) where none was recorded: U given as a number, a
+check, or a row from before budgets were kept."""
 
 RUN_COLUMNS: dict[str, str] = {
     "unit_serial": "string", "unit_model": "string", "unit_firmware": "string",
@@ -126,6 +131,8 @@ def _frame(rows: Any) -> pd.DataFrame:
         for name in MEASUREMENT_COLUMNS:
             if name in _LIST_COLUMNS:
                 columns[name].append(json.loads(row[f"{name}_json"]))
+            elif name == "uncertainty_budget":
+                columns[name].append(row["uncertainty_budget_json"])
             else:
                 columns[name].append(row[name])
         conditions.append(json.loads(row["conditions_json"]))

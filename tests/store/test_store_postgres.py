@@ -182,25 +182,28 @@ def test_db_upgrade_creates_then_migrates_step_by_step(
     else:
         with pytest.raises(StoreError, match="no results store"):
             db("status", store_url, capsys)
-    assert db("upgrade", store_url, capsys)[1].endswith("created the results layout, version 1\n")
+    current = STORE_SCHEMA_VERSION
+    created = db("upgrade", store_url, capsys)[1]
+    assert created.endswith(f"created the results layout, version {current}\n")
     assert db("status", store_url, capsys)[0] == 0
     assert "already current" in db("upgrade", store_url, capsys)[1]
 
-    steps: list[int] = []  # a version 2 as it would be added: one step, run once
+    steps: list[int] = []  # the next version as it would be added: one step, run once
+    nxt = current + 1
 
-    def v1_to_v2(conn: Connection) -> None:
-        steps.append(2)
-        conn.execute(text("CREATE TABLE added_in_v2 (id INTEGER)"))
+    def next_step(conn: Connection) -> None:
+        steps.append(nxt)
+        conn.execute(text("CREATE TABLE added_next (id INTEGER)"))
 
-    monkeypatch.setattr(store_schema, "STORE_SCHEMA_VERSION", 2)
-    monkeypatch.setattr(store_schema, "MIGRATIONS", {2: v1_to_v2})
+    monkeypatch.setattr(store_schema, "STORE_SCHEMA_VERSION", nxt)
+    monkeypatch.setattr(store_schema, "MIGRATIONS", {**store_schema.MIGRATIONS, nxt: next_step})
     code, out = db("status", store_url, capsys)
-    assert code == 1 and "schema version 1, older than this harness (2)" in out
-    assert "upgraded schema version 1 -> 2" in db("upgrade", store_url, capsys)[1]
+    assert code == 1 and f"schema version {current}, older than this harness ({nxt})" in out
+    assert f"upgraded schema version {current} -> {nxt}" in db("upgrade", store_url, capsys)[1]
     assert "already current" in db("upgrade", store_url, capsys)[1]
-    assert steps == [2]
+    assert steps == [nxt]
     with ResultsStore.open(store_url, check_schema=False) as store, store.reading() as conn:
-        assert conn.execute(text("SELECT count(*) FROM added_in_v2")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM added_next")).scalar() == 0
     monkeypatch.undo()
     code, out = db("status", store_url, capsys)
     assert code == 1 and "NEWER than this harness" in out

@@ -71,6 +71,7 @@ from harness.recording.store.schema import (
     UTCDateTime,
     check_status,
     create_schema,
+    json_text,
     lock_schema,
     measurement_from_row,
     measurements_table,
@@ -365,9 +366,7 @@ class ResultsStore:
         require_aware(m.taken_at, "taken_at")
         fields = m.__dict__
         return [
-            convert(
-                json.dumps(fields[name], separators=(",", ":")) if is_json else _plain(fields[name])
-            )
+            convert(json_text(fields[name]) if is_json else _plain(fields[name]))
             for name, is_json, convert in self._insert_plan
         ]
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import BaseModel
 from sqlalchemy import (
     Column,
     DateTime,
@@ -43,8 +44,10 @@ from sqlalchemy.types import TypeDecorator
 from harness.errors import HilError, InputError
 from harness.recording.record import RECORD_SCHEMA_VERSION, Measurement, RunRecord, RunStatus
 
-STORE_SCHEMA_VERSION = 1
-"""Version of the table layout below; bump it (and write a migration) on any change."""
+STORE_SCHEMA_VERSION = 2
+"""Version of the table layout below; bump it (and write a migration) on any change.
+
+2: ``measurements.uncertainty_budget_json``, each measurement's uncertainty budget."""
 
 SCHEMA_NAME = "microcurrent-hil results"
 A_STORE = "a results database (microcurrent-hil)"
@@ -162,10 +165,23 @@ measurements_table = Table(
     Column("attachments_json", Text, nullable=False),
     Column("note", Text, nullable=False),
     Column("taken_at", UTCDateTime, nullable=False),
+    Column("uncertainty_budget_json", Text),  # version 2; NULL: no budget recorded
     PrimaryKeyConstraint("run_id", "seq", name="pk_measurements_run_seq"),
 )  # fmt: skip
 JSON_FIELDS = {"conditions_json": "conditions", "instruments_json": "instruments",
-                "attachments_json": "attachments"}  # fmt: skip
+                "attachments_json": "attachments",
+                "uncertainty_budget_json": "uncertainty_budget"}  # fmt: skip
+NULLABLE_JSON = frozenset({"uncertainty_budget_json"})
+"""JSON columns whose NULL means the field is absent (rows written before it existed)."""
+
+
+def json_text(value: Any) -> str | None:
+    """A ``Measurement`` field as its JSON column holds it (a model by its JSON form)."""
+    if value is None:
+        return None
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    return json.dumps(value, separators=(",", ":"))
 
 
 # -- run states ------------------------------------------------------------------------
@@ -227,7 +243,8 @@ def measurement_from_row(row: dict[str, Any]) -> Measurement:
     if row["schema_version"] != RECORD_SCHEMA_VERSION:
         raise StoreSchemaError(f"measurement schema version {row['schema_version']} unknown")
     for column, field in JSON_FIELDS.items():
-        row[field] = json.loads(row.pop(column))
+        text = row.pop(column, None)  # absent: a query over a version-1 layout
+        row[field] = None if text is None and column in NULLABLE_JSON else json.loads(text)
     return Measurement.model_validate(row)
 
 
@@ -258,15 +275,23 @@ def require_aware(moment: datetime, field: str) -> None:
 
 Migration = Callable[[Connection], None]
 
-MIGRATIONS: dict[int, Migration] = {}
+
+def _v1_to_v2(conn: Connection) -> None:
+    """Version 2 keeps each measurement's uncertainty budget; older rows get NULL, read as
+    "no budget recorded" (``Measurement.uncertainty_budget`` None), never invented."""
+    conn.execute(text("ALTER TABLE measurements ADD COLUMN uncertainty_budget_json TEXT"))
+
+
+MIGRATIONS: dict[int, Migration] = {2: _v1_to_v2}
 """The step that turns a layout of version N-1 into version N, keyed by N.
 
 Version 1 is the baseline: an empty database is given the current layout at once
 (``create_schema``), so no step leads to it. To change the layout: edit the tables above,
-bump ``STORE_SCHEMA_VERSION`` to 2 and add ``2: _v1_to_v2``, a function that issues the
-``ALTER``/``CREATE`` statements on the connection it is given. ``upgrade_schema`` runs
-each step in its own transaction together with the version it records (PostgreSQL and
-SQLite both roll DDL back), so an interrupted upgrade leaves a consistent version.
+bump ``STORE_SCHEMA_VERSION`` and add ``N: _v<N-1>_to_v<N>``, a function that issues the
+``ALTER``/``CREATE`` statements on the connection it is given (as ``_v1_to_v2`` does).
+``upgrade_schema`` runs each step in its own transaction together with the version it
+records (PostgreSQL and SQLite both roll DDL back), so an interrupted upgrade leaves a
+consistent version.
 """
 
 _PG_SCHEMA_LOCK = 0x68696C  # "hil": serialises schema changes between benches

@@ -35,6 +35,7 @@ from harness.recording.record import Measurement
 from harness.recording.store.results_store import ResultsStore, StaleRuns, measurement_from_row
 from harness.recording.store.schema import (
     FIXED_RUN_FIELDS,
+    STORE_SCHEMA_VERSION,
     StoreError,
     measurements_table,
     runs_table,
@@ -185,7 +186,7 @@ def flush_journals(
                 if not held or not path.exists():
                     continue  # its run is still going, or another flush just took it
                 try:
-                    local = ResultsStore.open(path, create=False)
+                    local = _open_journal(path)
                 except StoreError as exc:  # a damaged journal: kept, the others go on
                     results.append(FlushResult(path, 0, False, str(exc)))
                     continue
@@ -204,6 +205,20 @@ def flush_journals(
                     remove_journal(path)
                 results.append(FlushResult(path, inserted, complete, error, stale))
     return results
+
+
+def _open_journal(path: Path) -> ResultsStore:
+    """A journal, its layout first brought to this harness's version.
+
+    A journal is the harness's own file, not a shared database: one left by an older
+    harness during an outage is migrated here, so its rows are not stranded after an
+    upgrade (a newer one is still refused). Its older rows read as they were written.
+    """
+    with ResultsStore.open(path, create=False, check_schema=False) as raw:
+        version = raw.schema_version()
+        if version is not None and version < STORE_SCHEMA_VERSION:
+            raw.upgrade_schema()
+    return ResultsStore.open(path, create=False)
 
 
 @contextmanager
