@@ -41,6 +41,7 @@ import pytest
 
 from harness.events import steps
 from harness.plugin.allure_files import (
+    CapturePlotter,
     allure_hook,
     attach_evidence,
     unit_serial,
@@ -74,6 +75,7 @@ EPICS = (
 DESIGN_EPIC = "design"
 _EVENTS_KEY = pytest.StashKey["_EventLog"]()
 _STEPS_KEY = pytest.StashKey[bool]()
+_PLOTTER_KEY = pytest.StashKey[CapturePlotter]()
 
 
 def epic_of(source: str) -> str:
@@ -228,7 +230,8 @@ def _describe_report(item: pytest.Item, report: pytest.TestReport) -> None:
         measure = item.stash.get(MEASURE_KEY, None)
         recorded: list[Measurement] = list(measure.recorded) if measure is not None else []
         _conditions(run, ids, recorded)
-        attach_evidence(run, recorded)
+        plotter = item.config.stash.setdefault(_PLOTTER_KEY, CapturePlotter())
+        attach_evidence(run, recorded, plotter)
         if report.failed and str(report.longrepr).startswith("non-conforming measurements"):
             _set_status_message(item.config, str(report.longrepr))
 
