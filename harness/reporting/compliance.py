@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -54,7 +55,7 @@ from harness.judging.verdict import Verdict
 from harness.recording.record import RunRecord
 from harness.recording.results import finite_or_none
 from harness.reporting.applicability_view import read_applicability
-from harness.reporting.budget_annex import annex_entries
+from harness.reporting.budget_annex import build_annex
 from harness.reporting.equipment_view import (
     condition_rows,
     instrument_rows,
@@ -207,7 +208,7 @@ def report_context(
         "conditions": condition_rows(conditions, env),
         "instrument_rows": instrument_rows(record.instruments, started),
         "standard_rows": standard_rows(record.reference_standards, started),
-        "annex": annex_entries(frame),
+        "annex": build_annex(frame, [(g.id, g.title) for g in groups], _describer(frame)),
         "overrides": [plain_text(o) for o in record.overrides],
         "started": _when(record.started_at),
         "ended": _when(record.ended_at),
@@ -283,13 +284,24 @@ def _row(row: pd.Series, conditions: list[str]) -> ResultRow:
     else:
         text, u_text = format_measured(value, u)
         limits = _limits(finite_or_none(row["lower_limit"]), finite_or_none(row["upper_limit"]))
-    cond = "; ".join(_condition(c[5:], plain_text(row[c])) for c in conditions
-                     if pd.notna(row[c]))  # fmt: skip
+    cond = _conditions_text(row, conditions)
     k = finite_or_none(row["coverage_factor"]) or 2.0
     quantity = str(row["quantity"]).replace("_", " ")
     note = pretty_unit(plain_text(row["note"] if pd.notna(row["note"]) else ""))
     return ResultRow(quantity, text, u_text if k == 2.0 else f"{u_text} (k = {k:g})", unit,
                      limits, rule, str(row["verdict"]), cond, note)  # fmt: skip
+
+
+def _conditions_text(row: pd.Series, conditions: list[str]) -> str:
+    """A row's test conditions as the results table prints them."""
+    return "; ".join(_condition(c[5:], plain_text(row[c])) for c in conditions
+                     if pd.notna(row[c]))  # fmt: skip
+
+
+def _describer(frame: pd.DataFrame) -> Callable[[pd.Series], str]:
+    """``_conditions_text`` over this table's condition columns (for the budget annex)."""
+    conditions = [c for c in frame.columns if c.startswith("cond_")]
+    return lambda row: _conditions_text(row, conditions)
 
 
 def _condition(name: str, value: str) -> str:

@@ -263,7 +263,7 @@ def test_statement_of_conformity_matches_the_stored_verdicts(runs, which):
     if failing:
         assert f"FAIL: {len(failing)} of {len(worst)} requirements do not conform" in text
         assert "The item does not conform" in text
-        statement = text[text.index("The item does not conform"):]
+        statement = text[text.index("The item does not conform") :]
         for rid in failing:
             assert rid in statement[:2000], rid
     else:
@@ -377,3 +377,24 @@ def test_a_run_from_before_applicability_records_reads_as_before(hand_run: Path)
 
     html = render_html(report_context(hand_run, spec_path=RMD1_SPEC))
     assert "not applicable to this unit" not in html and "(as reported by the unit)" in html
+
+
+@pytest.mark.slow
+def test_annex_prints_the_stored_budget_of_every_budgeted_value(runs):
+    """Every row the suite recorded with a budget has its block in Annex A of the PDF,
+    under its requirement, with the k and U the row was judged with."""
+    run = runs["good"]
+    table = pd.read_parquet(run / "results.parquet")
+    budgeted = table[table["uncertainty_budget"].notna()]
+    assert len(budgeted) >= 10, "the suites' measurements should carry their budgets"
+    text = "\n".join(pdf_pages(run / "report.pdf"))
+    annex = squeezed(text[text.index("Annex A Uncertainty budgets") :])
+    for _, row in budgeted.iterrows():
+        kept = json.loads(row["uncertainty_budget"])
+        assert kept["coverage_factor"] == pytest.approx(row["coverage_factor"])
+        assert row["expanded_uncertainty"] == pytest.approx(
+            kept["coverage_factor"] * kept["combined_standard_uncertainty"], rel=1e-9)  # fmt: skip
+        assert squeezed(f"#{row['seq']} {row['quantity'].replace('_', ' ')} =") in annex
+        assert squeezed(str(row["requirement_id"])) in annex
+        assert squeezed(kept["lines"][0]["name"]) in annex
+    assert "∞" in annex and not python_forms(text[text.index("Annex A") :])
