@@ -19,10 +19,13 @@ test ends or aborts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:  # scope_settings imports this module's Literals
+    from harness.instruments.scope_settings import ScopeLimits
 
 Coupling = Literal["DC", "AC"]
 Slope = Literal["rising", "falling"]
@@ -159,6 +162,16 @@ class Oscilloscope(Instrument, Protocol):
     @property
     def record_duration_s(self) -> float:
         """Time spanned by one acquisition (divisions × seconds per division)."""
+        ...
+
+    @property
+    def limits(self) -> ScopeLimits:
+        """The model's data-sheet limits, the same table its arguments are checked against.
+
+        A procedure reads what differs between models from here rather than assuming
+        one: a screen is 10 divisions wide on an InfiniiVision but 12 on a DS1000Z, so
+        a record ``duration`` long needs ``limits.seconds_per_div_for(duration)``.
+        """
         ...
 
 

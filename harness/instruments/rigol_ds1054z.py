@@ -19,6 +19,8 @@ Commands used (RIGOL MSO1000Z/DS1000Z Series Programming Guide):
 =======================================  ========================================
 ``:CHANnel<n>:PROBe / :COUPling``         probe ratio (fixed set), coupling
 ``:CHANnel<n>:SCALe / :OFFSet / :DISPlay``  volts per div, offset, channel on
+``:CHANnel<n>:DISPlay?``                   channels on, which set the depths
+``:RUN``, ``:ACQuire:MDEPth``              memory depth (a fixed set per channels on)
 ``:TIMebase:MODE MAIN``,                   horizontal setup
 ``:TIMebase:MAIN:SCALe / :OFFSet``
 ``:TRIGger:MODE EDGE``, ``:TRIGger:EDGe:``  edge trigger source, slope, level
@@ -56,7 +58,22 @@ LIMITS = ScopeLimits(
     volts_per_div_at_1x=VOLTS_PER_DIV_AT_1X,
     probe_choices=PROBE_RATIOS,
 )
+#: ``:ACQuire:MDEPth`` values with one channel on; two channels on halve each, three
+#: or four quarter each (MSO1000Z/DS1000Z Programming Guide, :ACQuire:MDEPth).
+ONE_CHANNEL_DEPTHS = (12_000, 120_000, 1_200_000, 12_000_000, 24_000_000)
 _SLOPE = {"rising": "POS", "falling": "NEG"}
+
+
+def memory_depths(channels_on: int) -> tuple[int, ...]:
+    """The depths the guide allows with ``channels_on`` channels switched on.
+
+    With none on the scope still acquires the way it does with one (the smallest
+    divisor), so zero counts as one rather than being refused here.
+    """
+    divisor = 1 if channels_on <= 1 else 2 if channels_on == 2 else 4
+    return tuple(depth // divisor for depth in ONE_CHANNEL_DEPTHS)
+
+
 _SWEEP = {"normal": "NORM", "auto": "AUTO"}
 
 
@@ -126,18 +143,42 @@ class RigolDS1054Z(ScpiInstrument):
 
     @bench_step
     def configure_record(self, points: int) -> None:
-        """Memory depth (``:ACQuire:MDEPth``) of at least ``points``, one channel on.
+        """Memory depth (``:ACQuire:MDEPth``) of at least ``points`` per channel.
 
-        The DS1000Z offers fixed depths (12k, 120k, 1.2M, 12M, 24M points for one
-        channel); the smallest that holds ``points`` is chosen. Set it while running.
+        The DS1000Z offers fixed depths that depend on how many channels are switched
+        on (the channels share the acquisition memory): the guide lists 12k, 120k,
+        1.2M, 12M and 24M points for one channel, half of each for two, a quarter for
+        three or four; any other number is refused (-224). A channel a previous
+        capture left on counts as much as one set up now, so the driver asks the scope
+        (``:CHANnel<n>:DISPlay?``) instead of assuming one channel, and takes the
+        smallest allowed depth that holds ``points``. Set it while running.
         """
-        depths = (12_000, 120_000, 1_200_000, 12_000_000, 24_000_000)
+        if points < 1:
+            raise self._reject(f"points must be positive, got {points}")
+        if points > ONE_CHANNEL_DEPTHS[-1]:  # too deep whatever is on: ask nothing
+            raise self._reject(
+                f"{points} points exceed the deepest memory {ONE_CHANNEL_DEPTHS[-1]}"
+            )
+        channels_on = sum(
+            self._display_on(channel) for channel in range(1, self.limits.channel_count + 1)
+        )
+        depths = memory_depths(channels_on)
         depth = next((d for d in depths if d >= points), None)
         if depth is None:
-            raise self._reject(f"{points} points exceed the deepest memory {depths[-1]}")
+            raise self._reject(
+                f"{points} points exceed the deepest memory {depths[-1]}"
+                f" with {channels_on} channels on"
+            )
         self.link.write(":RUN")
         self.link.write(f":ACQ:MDEP {depth}")
         self.link.sync()
+
+    def _display_on(self, channel: int) -> bool:
+        """``:CHAN<n>:DISP?``: the guide's answer is 1 or 0; anything else is an error."""
+        answer = self.link.query(f":CHAN{channel}:DISP?").strip()
+        if answer not in ("0", "1"):
+            raise self._reject(f":CHAN{channel}:DISP? answered {answer!r}")
+        return answer == "1"
 
     @bench_step
     def arm_single(self) -> None:

@@ -113,6 +113,17 @@ class ScopeLimits:
         for channel in channels:
             self.check_channel(channel, instrument=instrument)
 
+    def seconds_per_div_for(self, duration_s: float) -> float:
+        """The s/div at which the screen (and so the record) spans ``duration_s``.
+
+        A record covers every horizontal division, and their number is the model's (10
+        on an InfiniiVision, 12 on a DS1000Z): dividing by a fixed 10 made a DS1000Z
+        record 20 % longer than asked, at 20 % fewer samples per second. The result is
+        not checked against the s/div span here: ``check_timebase`` does that when it
+        is set.
+        """
+        return duration_s / self.horizontal_divisions
+
     def record_duration_s(self, seconds_per_div: float | None, *, instrument: str) -> float:
         """Divisions × the configured s/div; ``None`` (no time base set yet) is an error."""
         if seconds_per_div is None:

@@ -3,9 +3,10 @@
 The scope's channel 1 sits across the load resistor, so the device's current is the
 voltage divided by the resistor's value. ``capture_current`` picks a vertical scale that
 keeps the expected peak on screen in both polarities (about 3 of the 4 divisions each
-side), a timebase that covers the requested duration, and the record length that gives
-at least the requested resolution, then acquires (free-running, or armed on an edge and
-released by the test's own action) and returns the record as current.
+side), a timebase whose screen spans the requested duration (duration over the model's
+own number of divisions: 10 on an InfiniiVision, 12 on a DS1000Z), and the record length
+that gives at least the requested resolution, then acquires (free-running, or armed on an
+edge and released by the test's own action) and returns the record as current.
 
 Every value derived from a capture carries a budget built by ``scope_budget``: the
 scope's vertical accuracy (bench file), the load resistor's tolerance (bench file), the
@@ -88,7 +89,7 @@ def capture_current(
     scale = peak_a
     for _attempt in range(AUTORANGE_TRIES):
         configure_current_channel(bench, load, scale)
-        bench.scope.configure_timebase(duration_s / 10.0, position)
+        bench.scope.configure_timebase(bench.scope.limits.seconds_per_div_for(duration_s), position)
         bench.scope.configure_record(points)
         if trigger is None:
             free_run(bench)
@@ -154,7 +155,7 @@ def capture_channel(
     """Digitise one auxiliary channel (buzzer, charger, battery) free-running."""
     points = _points_for(duration_s, resolution_s)
     bench.scope.configure_channel(channel, volts_per_div, offset_v)
-    bench.scope.configure_timebase(duration_s / 10.0, 0.0)
+    bench.scope.configure_timebase(bench.scope.limits.seconds_per_div_for(duration_s), 0.0)
     bench.scope.configure_record(points)
     free_run(bench, channel)
     bench.scope.digitize((channel,))

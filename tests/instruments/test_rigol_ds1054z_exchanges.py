@@ -139,9 +139,55 @@ def test_error_drain_and_probe_check() -> None:
         assert scope.check_errors() == ['-113,"Undefined header"']
 
 
+def displayed(*on: int) -> list[tuple[str, str | bytes | None]]:
+    """The four ``:CHAN<n>:DISP?`` answers (1 or 0, as the guide gives them)."""
+    return [(f":CHAN{n}:DISP?", "1" if n in on else "0") for n in (1, 2, 3, 4)]
+
+
 def test_memory_depth_is_the_smallest_that_holds_the_record() -> None:
-    exchanges = [(":RUN", None), (":ACQ:MDEP 120000", None), ("*OPC?", "1")]
+    exchanges = [*displayed(1), (":RUN", None), (":ACQ:MDEP 120000", None), ("*OPC?", "1")]
     with expected_exchanges(exchanges, name="scope") as link:
         RigolDS1054Z(link).configure_record(100_000)
     with expected_exchanges([], name="scope") as link, pytest.raises(InstrumentError):
         RigolDS1054Z(link).configure_record(50_000_000)
+
+
+@pytest.mark.parametrize(
+    ("on", "points", "depth"),
+    [
+        ((1, 2), 100_000, 600_000),  # two channels: 6k, 60k, 600k, 6M, 12M
+        ((2, 4), 6_000, 6_000),
+        ((1, 2), 12_000_000, 12_000_000),
+        ((1, 2, 3), 100_000, 300_000),  # three or four: 3k, 30k, 300k, 3M, 6M
+        ((1, 2, 3, 4), 3_000, 3_000),
+        ((3,), 12_001, 120_000),
+        ((), 1_000, 12_000),  # nothing on: the scope's one-channel depths
+    ],
+)
+def test_memory_depth_is_one_the_guide_allows_for_the_channels_on(
+    on: tuple[int, ...], points: int, depth: int
+) -> None:
+    """MDEPth with two channels on takes half the one-channel values, with three or four
+    a quarter; a one-channel depth would be refused by the scope (-224)."""
+    exchanges = [*displayed(*on), (":RUN", None), (f":ACQ:MDEP {depth}", None), ("*OPC?", "1")]
+    with expected_exchanges(exchanges, name="scope") as link:
+        RigolDS1054Z(link).configure_record(points)
+
+
+def test_a_record_too_deep_for_the_channels_on_is_refused_before_setting_anything() -> None:
+    with (
+        pytest.raises(
+            InstrumentError,
+            match="12000001 points exceed the deepest memory 12000000 with 2 channels on",
+        ),
+        expected_exchanges(displayed(1, 4), name="scope") as link,
+    ):
+        RigolDS1054Z(link).configure_record(12_000_001)
+
+
+def test_a_display_answer_other_than_0_or_1_is_an_error() -> None:
+    with (
+        pytest.raises(InstrumentError, match=r":CHAN1:DISP\? answered 'ON'"),
+        expected_exchanges([(":CHAN1:DISP?", "ON")], name="scope") as link,
+    ):
+        RigolDS1054Z(link).configure_record(1_000)

@@ -176,6 +176,8 @@ def test_rigol_record_lengths_are_its_memory_depths() -> None:
     assert message == "scope: 24000001 points exceed the deepest memory 24000000"
     message = refusal(lambda link: RigolDS1054Z(link).read_waveform(1, points=0), name="scope")
     assert message == "scope: points must be positive, got 0"
+    message = refusal(lambda link: RigolDS1054Z(link).configure_record(0), name="scope")
+    assert message == "scope: points must be positive, got 0"
 
 
 @pytest.mark.parametrize(
