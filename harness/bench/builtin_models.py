@@ -16,6 +16,7 @@ from harness.instruments.clock import SimClockInstrument
 from harness.instruments.keithley_2450 import Keithley2450
 from harness.instruments.keysight_34465a import Keysight34465A
 from harness.instruments.keysight_34980a import Keysight34980A
+from harness.instruments.keysight_daq970a import DEFAULT_OPTIONS, KeysightDAQ970A
 from harness.instruments.keysight_dsox1204g import KeysightDSOX1102G, KeysightDSOX1204G
 from harness.instruments.keysight_e36312a import KeysightE36312A
 from harness.instruments.rigol_dp832 import RigolDP832
@@ -62,6 +63,21 @@ KEYSIGHT_34980A = InstrumentModel(
 )
 SERIAL_RELAY_BOARD = InstrumentModel("load_switch", _open_relay_board)
 SIMCLOCK = InstrumentModel("clock", lambda c: SimClockInstrument(c.scpi()))
+
+
+def _open_daq970a(c: Connection) -> KeysightDAQ970A:
+    # options checked before opening (station.check_options: keysight_daq970a.option_problems)
+    options = {**DEFAULT_OPTIONS, **c.entry.options}
+    return KeysightDAQ970A(
+        c.scpi(),
+        temperature_channel=int(options["temperature_channel"]),
+        humidity_channel=int(options["humidity_channel"]),
+        thermistor=int(options["thermistor"]),
+        humidity_pct_per_volt=float(options["humidity_pct_per_volt"]),
+    )
+
+
+KEYSIGHT_DAQ970A = InstrumentModel("environment_sensor", _open_daq970a)
 
 
 def _open_rmd1(request: DevicePortRequest) -> Rmd1TestPort:

@@ -41,6 +41,7 @@ from harness.dut.operator import Operator
 from harness.dut.testport import TestPort
 from harness.errors import HilError, InputError, InstrumentError
 from harness.instruments.clock import WallClock
+from harness.instruments.keysight_daq970a import option_problems as daq970a_option_problems
 from harness.instruments.protocols import (
     Ammeter,
     ButtonActuator,
@@ -62,6 +63,7 @@ SIM_ROLES = {
     "power_supply": "psu",
     "load_switch": "switch",
     "clock": "clock",
+    "environment_sensor": "env",
 }
 
 
@@ -287,6 +289,11 @@ def check_options(file: BenchFile) -> None:
                 "switch channel numbers separated by commas, such as 1001,1002",
                 got=channels,
             )
+        if entry.model == "Keysight DAQ970A":  # its probes' channels, thermistor, transmitter
+            for key, expected, got in daq970a_option_problems(entry.options):
+                raise InputError(
+                    file.path, f"instruments[{index}].options.{key}", expected, got=got
+                )
 
 
 class BenchOpenError(HilError):

@@ -25,6 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pyvisa import rname
 
 from harness.definitions import installed_models
+from harness.definitions.conditions import (
+    UNITS,
+    ConditionParseError,
+    ConditionRange,
+    parse_condition,
+    range_problems,
+)
 from harness.errors import InputError
 from harness.judging.units import UnitParseError, parse_quantity
 from harness.judging.yamlfile import (
@@ -37,7 +44,9 @@ from harness.judging.yamlfile import (
 
 BENCH_SCHEMA_VERSION = 1
 
-Role = Literal["ammeter", "oscilloscope", "power_supply", "load_switch", "clock"]
+Role = Literal[
+    "ammeter", "oscilloscope", "power_supply", "load_switch", "clock", "environment_sensor"
+]
 
 #: the roles, in the order a bench file lists them (the ``role:`` values)
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -53,11 +62,18 @@ class _Strict(BaseModel):
 
 
 class AccuracySpec(_Strict):
-    """± (reading_pct % of reading + range_pct % of range) on one range."""
+    """± (reading_pct % of reading + range_pct % of range + absolute) on one range.
+
+    ``absolute`` is in the range's unit: an environment sensor's accuracy is stated as
+    ± 0.2 °C or ± 1.5 %RH, and a percentage of a °C reading means nothing (its zero is
+    arbitrary). An environment sensor's lines name their quantity by the range's unit
+    (``range: 50 degC``, ``range: 100 %RH``).
+    """
 
     range: str | float
     reading_pct: float = Field(ge=0)
     range_pct: float = Field(ge=0)
+    absolute: float = Field(default=0.0, ge=0)
 
 
 class CalibrationEntry(_Strict):
@@ -127,6 +143,33 @@ class InstrumentEntry(_Strict):
         if role != self.role:
             raise FieldError("role", f"role {role!r} for model {self.model}")
         return self
+
+    @model_validator(mode="after")
+    def _sensor_accuracy_stated(self) -> InstrumentEntry:
+        """An environment sensor states its accuracy for both quantities it reads: a
+        room reading without it cannot say whether the room was within its range."""
+        if self.role != "environment_sensor":
+            return self
+        for quantity, (unit, _spellings) in UNITS.items():
+            if self.condition_accuracy(quantity) is None:
+                raise FieldError(
+                    "accuracy",
+                    f"an accuracy line for the {quantity}, such as "
+                    f"{{range: {'50 degC' if unit == 'degC' else '100 %RH'}, reading_pct: 0, "
+                    f"range_pct: 0, absolute: {0.2 if unit == 'degC' else 2.0}}}",
+                )
+        return self
+
+    def condition_accuracy(self, quantity: str) -> AccuracySpec | None:
+        """The accuracy line of an environment sensor for ``quantity`` (its range's unit
+        is the quantity's: ``50 degC`` for temperature, ``100 %RH`` for humidity)."""
+        for spec in self.accuracy:
+            try:
+                parse_condition(quantity, spec.range)
+            except ConditionParseError:
+                continue
+            return spec
+        return None
 
     @model_validator(mode="after")
     def _one_due_date(self) -> InstrumentEntry:
@@ -261,9 +304,20 @@ class BenchHeader(_Strict):
     spec: str
     visa_library: str = "@py"
     environment: dict[str, str] = Field(default_factory=dict)
+    allowed_conditions: dict[str, ConditionRange] = Field(default_factory=dict)
+    """The ambient range the laboratory allows for a test, per quantity (temperature,
+    humidity), with its basis; conditions outside it are a deviation in the report."""
     lab: str | None = None
     """The laboratory's trust file (its pinned public keys, the bench's signing key),
     relative to the bench file. A bench that names one signs every run it seals."""
+
+    @model_validator(mode="after")
+    def _conditions_readable(self) -> BenchHeader:
+        for where, expected, _got in range_problems(
+            dict(self.allowed_conditions), dict(self.environment)
+        ):
+            raise FieldError(tuple(where.split(".")), expected)
+        return self
 
 
 class BenchDocument(_Strict):

@@ -2,13 +2,16 @@
 
 A test never asks for "the Keysight"; it asks for an :class:`Ammeter`, an
 :class:`Oscilloscope`, a :class:`PowerSupply`, a :class:`LoadSwitch` and a
-:class:`Clock`. Each concrete driver (one module per model) satisfies one role, so the
+:class:`Clock` (and the run, for the room it is in, an :class:`EnvironmentSensor`).
+Each concrete driver (one module per model) satisfies one role, so the
 same test runs on a Keysight 34465A, a Keithley 2450 or the simulated DMM, and a bench
 file decides which. The protocols are structural (``typing.Protocol``): a driver does
 not inherit from them, it simply has the methods, and ``mypy --strict`` checks it.
 
 Units are SI throughout: amperes, volts, seconds, ohms. No milli- or micro- in a
-signature; a requirement in µA is converted once, at the spec boundary.
+signature; a requirement in µA is converted once, at the spec boundary. The one
+exception is the room: ambient conditions are stated in °C and %RH by every standard,
+certificate and lab procedure, so the environment sensor answers in those.
 
 Every instrument can also say who it is (:class:`Identity`, recorded with each result
 for traceability), drain its error queue (after every test, so a silently rejected
@@ -242,3 +245,23 @@ class Clock(Protocol):
         ...
 
     def sleep(self, seconds: float) -> None: ...
+
+
+class EnvironmentSensor(Instrument, Protocol):
+    """Measures the room the test is done in: air temperature and relative humidity.
+
+    ISO/IEC 17025 7.8.2.1 asks a report for the conditions of the test when they can
+    influence the result, and the instruments' accuracies hold only inside a stated
+    range (a DMM's "1 year, 23 ± 5 °C"). The run reads the sensor at its start and its
+    end. The readings' accuracy is the bench file's ``accuracy:`` lines of the sensor
+    (probe and transmitter included), not the driver's, as for every other role.
+    :meth:`safe_state` does nothing: a sensor energises nothing.
+    """
+
+    def read_temperature(self) -> float:
+        """One air-temperature reading in °C."""
+        ...
+
+    def read_humidity(self) -> float:
+        """One relative-humidity reading in %RH (0 to 100)."""
+        ...

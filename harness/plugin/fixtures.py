@@ -2,7 +2,10 @@
 
 ``hil_run`` begins the run when the first compliance test needs it: the unit's identity
 comes from the ``unit_identity`` fixture (``harness.plugin.unit_fixtures``), the
-instruments' from ``bench_identities`` when the session's tests use the bench.
+instruments' from ``bench_identities`` when the session's tests use the bench. A bench
+with an environment sensor is read at the run's start and again at its end
+(``harness.bench.environment``): the conditions in the record are then measured, not
+the bench file's entered values.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.errors import InputError
+from harness.errors import HilError, InputError
 from harness.plugin.session import (
     CURRENT_ITEM_KEY,
     MEASURE_KEY,
@@ -39,6 +42,14 @@ def hil_run(request: pytest.FixtureRequest) -> Iterator[Recorder]:
     # (a suite whose unit identity comes from elsewhere may never open it)
     uses_bench = any("bench" in getattr(i, "fixturenames", ()) for i in request.session.items)
     identities = request.getfixturevalue("bench_identities") if uses_bench else []
+    bench = request.getfixturevalue("bench") if uses_bench else None
+    if bench is not None:
+        from harness.bench.environment import read_conditions
+
+        try:
+            run.options.measured_conditions = read_conditions(bench, "start")
+        except HilError as error:  # a run that claims measured conditions must have them
+            pytest.exit(f"cannot start the run: environment sensor: {error}", returncode=2)
     try:
         recorder = run.begin(unit, list(identities))
     except InputError as error:
@@ -46,6 +57,10 @@ def hil_run(request: pytest.FixtureRequest) -> Iterator[Recorder]:
         raise
     request.config.stash[RECORDER_KEY] = recorder
     yield recorder
+    if bench is not None:  # the bench closes after this fixture: it is still open here
+        from harness.bench.environment import read_conditions
+
+        run.add_conditions(read_conditions(bench, "end", tolerate_failure=True))
 
 
 class MeasureForCurrentTest:

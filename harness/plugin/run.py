@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from harness import __version__
+from harness.bench.environment import judged
 from harness.definitions.bench_file import BenchFile
 from harness.errors import InputError
 from harness.judging.names import check_identifier, check_person_or_place
@@ -233,11 +234,12 @@ class ComplianceRun:
         header = self.bench.document.bench
         environment = {**header.environment, **self.options.environment}
         measured = {c.quantity: c for c in self.options.measured_conditions}
-        conditions = [*measured.values()] + [
-            EnvironmentReading(quantity=name, value=value, source="entered")
+        conditions = [*self.options.measured_conditions] + [
+            judged(EnvironmentReading(quantity=name, value=value, source="entered"),
+                   header.allowed_conditions)
             for name, value in environment.items()
             if name not in measured
-        ]
+        ]  # fmt: skip
         environment.update({c.quantity: c.value for c in measured.values()})
         store = self.store or self.open_store()
         self.record = RunRecord(
@@ -268,6 +270,16 @@ class ComplianceRun:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.recorder = Recorder(self.options.run_id, self.spec, store)
         return self.recorder
+
+    def add_conditions(self, readings: list[EnvironmentReading]) -> None:
+        """Add conditions read after the run began (the sensor at the run's end) to the
+        record, in the store now and in ``run.json`` when the run finishes."""
+        if self.record is None or not readings:
+            return
+        conditions = [*self.record.conditions, *readings]
+        self.record = self.record.model_copy(update={"conditions": conditions})
+        if self.store is not None:
+            self.store.update_run(self.record)
 
     def open_store(self) -> Store:
         """Open the results store and say what earlier runs on this host left behind.

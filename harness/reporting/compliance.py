@@ -56,6 +56,7 @@ from harness.recording.record import RunRecord
 from harness.recording.results import finite_or_none
 from harness.reporting.applicability_view import read_applicability
 from harness.reporting.budget_annex import build_annex
+from harness.reporting.conditions_view import condition_deviations
 from harness.reporting.equipment_view import (
     condition_rows,
     instrument_rows,
@@ -179,6 +180,7 @@ def report_context(
                    f"calibration due date {s.calibration_due} on the test date {started}"
                    for s in overdue_standards]  # fmt: skip
     deviations += [f"Simulated unit with injected fault {f}" for f in record.sim_faults]
+    deviations += condition_deviations(record.conditions)
     if spec is None:
         deviations.append(f"No spec file with SHA-256 {record.spec_sha256} was found; "
                           "requirement titles and untested requirements are not shown")  # fmt: skip

@@ -15,11 +15,12 @@ from datetime import date
 
 from harness.recording.record import (
     CalibrationRecord,
-    EnvironmentReading,
     InstrumentIdentity,
     LaboratoryRecord,
     ReferenceStandard,
 )
+from harness.reporting.conditions_view import ConditionRow as ConditionRow  # its own view
+from harness.reporting.conditions_view import condition_rows as condition_rows
 from harness.reporting.wording import plain_text, pretty_unit
 
 NOT_STATED = "not stated in the bench file"
@@ -44,15 +45,6 @@ class EquipmentRow:
     def cells(self) -> tuple[str, ...]:
         return (self.item, self.model, self.serial, self.calibrated, self.certificate,
                 self.laboratory, self.due, self.traceability)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ConditionRow:
-    """One environmental condition: its value and where it came from."""
-
-    quantity: str
-    value: str
-    source: str
 
 
 @dataclass(frozen=True)
@@ -114,29 +106,6 @@ def standard_rows(standards: list[ReferenceStandard], on: date) -> list[Equipmen
             due=f"{due} (OVERDUE)" if overdue else due, traceability=trace, overdue=overdue,
         ))  # fmt: skip
     return rows
-
-
-def condition_rows(
-    conditions: list[EnvironmentReading], environment: dict[str, str]
-) -> list[ConditionRow]:
-    """Each condition with its source; a record without sources has entered values only.
-
-    A value typed into a bench file or on the command line is *entered, not measured*:
-    the report says so, because a constant presented as a measured condition claims
-    more than the laboratory knows.
-    """
-    if conditions:
-        return [
-            ConditionRow(c.quantity.replace("_", " "), pretty_unit(plain_text(c.value)),
-                         f"measured by {c.instrument}" if c.source == "measured" and c.instrument
-                         else "measured" if c.source == "measured" else "entered, not measured")
-            for c in conditions
-        ]  # fmt: skip
-    return [
-        ConditionRow(name.replace("_", " "), pretty_unit(plain_text(value)),
-                     "entered, not measured")
-        for name, value in sorted(environment.items())
-    ]  # fmt: skip
 
 
 def laboratory_view(

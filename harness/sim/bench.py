@@ -40,6 +40,7 @@ from harness.sim.firmware import Firmware
 from harness.sim.firmware_rmd2 import Rmd2Firmware
 from harness.sim.physics import IDLE, FloatArray, OutputStage, Segment, Spike
 from harness.sim.rmd2 import Rmd2Device
+from harness.sim.room import Room
 from harness.sim.timeline import IntervalSet, SegmentHistory, StepHistory
 from harness.sim.unit_spread import UnitSpread, draw_unit, fault_names
 
@@ -87,6 +88,8 @@ class SimBench:
         self.lock = threading.RLock()
         self.clock = clock if clock is not None else VirtualClock()
         self.seed = seed
+        self.room = Room(seed, self.clock)
+        """The air around the bench, read by its environment sensor (``sim.room``)."""
         faults = list(faults)
         self.model = model
         self.button_channels = dict(button_channels or {})

@@ -48,6 +48,7 @@ SIMULATED_MODELS: dict[str, str] = {
     "Keysight DSOX1204G": "scope",
     "Keysight E36312A": "psu",
     "Keysight 34980A": "switch",
+    "Keysight DAQ970A": "env",
     "microcurrent-hil SIMCLOCK": "clock",
 }
 

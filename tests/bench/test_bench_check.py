@@ -25,7 +25,7 @@ def edited(tmp_path: Path, old: str, new: str) -> Path:
 def test_simulated_bench_checks_out(capsys):
     assert main(["bench", "check", str(SIM)]) == 0
     out = capsys.readouterr().out
-    assert out.count("OK ") == 6 and "bench check: OK" in out  # 5 instruments, the port
+    assert out.count("OK ") == 7 and "bench check: OK" in out  # 6 instruments, the port
     assert "DSO-X 1204G CN60123456" in out
 
 

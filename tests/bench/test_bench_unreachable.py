@@ -33,7 +33,7 @@ from harness.sim.serve import serve_bench
 ROOT = Path(__file__).resolve().parents[2]
 SIM_YAML = SIM_BENCH
 HIL = Path(sys.executable).with_name("hil")
-NAMES = ["dmm", "scope", "psu", "switch", "clock"]
+NAMES = ["dmm", "scope", "psu", "switch", "clock", "env"]
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from harness.sim.instruments.base import BenchModel, SimInstrument
 from harness.sim.instruments.keithley_2450 import Keithley2450
 from harness.sim.instruments.keysight_34465a import Keysight34465A
 from harness.sim.instruments.keysight_34980a import Keysight34980A
+from harness.sim.instruments.keysight_daq970a import KeysightDAQ970A
 from harness.sim.instruments.keysight_dsox1204g import KeysightDSOX1204G
 from harness.sim.instruments.keysight_e36312a import KeysightE36312A
 from harness.sim.instruments.rigol_dp832 import RigolDP832
@@ -30,14 +31,16 @@ MODELS: dict[str, Callable[[BenchModel], SimInstrument]] = {
     "psu": KeysightE36312A,
     "switch": Keysight34980A,
     "clock": SimClock,
+    "env": KeysightDAQ970A,
     "smu": Keithley2450,
     "rigol-scope": RigolDS1054Z,
     "rigol-psu": RigolDP832,
 }
-"""Role -> simulated model. `smu` is the alternate ammeter (2450 at 0 V); `rigol-*` are
+"""Role -> simulated model. `env` is the environment sensor reading the bench's room;
+`smu` is the alternate ammeter (2450 at 0 V); `rigol-*` are
 the alternate scope and supply of the sim-rigol bench (harness/data/benches)."""
 
-DEFAULT_ROLES = ("dmm", "scope", "psu", "switch", "clock")
+DEFAULT_ROLES = ("dmm", "scope", "psu", "switch", "clock", "env")
 
 
 class Rack:
