@@ -44,7 +44,15 @@ RESOLUTION_PPM = {0.02: 30.0, 0.06: 10.0, 0.2: 3.0, 1.0: 1.0, 10.0: 0.3, 100.0: 
 
 # current range (A) -> (shunt ohms, % of reading, % of range); 1-year figures [E].
 # Shunts are approximate: 100 µA ~1 kΩ down to 0.1 Ω on the 1 A and 3 A ranges.
+# The 1 µA and 10 µA ranges exist on the 34465A/70A for DC only (not on the 34460A/61A,
+# nor for AC current); their shunts keep the same ~10 mV full-scale burden as the harness
+# driver's estimates (100 kΩ, 10 kΩ), and their offset term is larger [E].
+LOW_CURRENT_RANGES: dict[float, tuple[float, float, float]] = {
+    1e-6: (100e3, 0.055, 0.100),
+    10e-6: (10e3, 0.055, 0.020),
+}
 CURRENT_RANGES: dict[float, tuple[float, float, float]] = {
+    **LOW_CURRENT_RANGES,
     100e-6: (1000.0, 0.050, 0.025),
     1e-3: (100.0, 0.050, 0.005),
     10e-3: (10.0, 0.050, 0.020),
@@ -83,7 +91,8 @@ FUNCTIONS: tuple[Function, ...] = (
              (0.06, 0.03), True, 1),
     Function("CURR", "CURRent[:DC]", "A", tuple(CURRENT_RANGES), 100e-3,
              (0.0, 0.0), False, 2),
-    Function("CURR:AC", "CURRent:AC", "A", tuple(CURRENT_RANGES), 100e-3,
+    Function("CURR:AC", "CURRent:AC", "A",
+             tuple(r for r in CURRENT_RANGES if r not in LOW_CURRENT_RANGES), 100e-3,
              (0.10, 0.04), True, 2),
     Function("RES", "RESistance", "OHM", (1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9), 1e3,
              (0.0075, 0.0008), False, 512),

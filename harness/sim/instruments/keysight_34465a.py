@@ -22,7 +22,11 @@ FUNCtion; per function [SENSe:]<f>:RANGe, :RANGe:AUTO (OFF|ON|ONCE), and for the
 ones :NPLCycles, :RESolution, :APERture, :ZERO:AUTO, for the AC ones :BANDwidth;
 CURRent:TERMinals; VOLTage:IMPedance:AUTO; SAMPle:COUNt; TRIGger:SOURce (IMMediate,
 BUS) / :COUNt / :DELay; INITiate, *TRG, ABORt, READ?, FETCh?, R?, DATA:REMove?,
-DATA:POINts?; SYSTem:LFRequency?, SYSTem:BEEPer, LOCal/REMote/RWLock. External and
+DATA:POINts?; SYSTem:LFRequency?, SYSTem:BEEPer, LOCal/REMote/RWLock. FREQuency and
+PERiod (MEASure?/CONFigure, :APERture, :RANGe:LOWer, :VOLTage:RANGe[:AUTO],
+:TIMeout:AUTO) count the load voltage as `dmm_counter` describes: no signal reads 0, as
+the manual says, never a made-up frequency. DC current has the 34465A's 1 µA and 10 µA
+ranges (autorange reaches them; AC current starts at 100 µA). External and
 internal (level) triggers are refused with -221: nothing on the simulated bench is wired
 to the trigger input.
 """
@@ -33,6 +37,19 @@ import math
 from dataclasses import dataclass
 
 from harness.sim.instruments.base import BenchModel, SimInstrument
+from harness.sim.instruments.dmm_counter import (
+    APERTURES_S,
+    DEFAULT_FREQUENCY_RANGE,
+    DEFAULT_PERIOD_RANGE,
+    FREQUENCY_SPAN,
+    LOW_FILTERS_HZ,
+    PERIOD_SPAN,
+    VOLTAGE_RANGES,
+    CounterSettings,
+    aperture_for_resolution,
+    count,
+    ppm_for_aperture,
+)
 from harness.sim.instruments.dmm_functions import (
     AC_WINDOW_S,
     BY_NAME,
@@ -62,6 +79,12 @@ OVERHEAD_S = 1e-3
 """Per-reading time on top of the aperture (trigger latency, A/D housekeeping) [E]."""
 WAITING_FOR_TRIGGER = 32
 """OPERation status bit 5: armed, waiting for a trigger (34465A status system)."""
+FREQUENCY = Function("FREQ", "FREQuency", "HZ", FREQUENCY_SPAN, DEFAULT_FREQUENCY_RANGE,
+                     (0.0, 0.0), True, 1)  # fmt: skip
+PERIOD = Function("PER", "PERiod", "S", PERIOD_SPAN, DEFAULT_PERIOD_RANGE,
+                  (0.0, 0.0), True, 1)  # fmt: skip
+COUNTERS = (FREQUENCY, PERIOD)
+"""The counter functions (`dmm_counter`): one shared set of settings, no autoranging."""
 
 
 @dataclass
@@ -93,6 +116,11 @@ class Keysight34465A(SimInstrument):
         self.terminals = 3
         self.armed = 0
         self.memory: list[float] = []
+        self.counter = CounterSettings()
+        self.counter_range = {
+            FREQUENCY.name: FREQUENCY.default_range,
+            PERIOD.name: PERIOD.default_range,
+        }
         self._noise = sim.rng("dmm")
         super().__init__(sim, serial)
 
@@ -133,7 +161,29 @@ class Keysight34465A(SimInstrument):
         ]
         for function in FUNCTIONS:
             table += self._function_commands(function)
+        for counter in COUNTERS:
+            table += self._counter_commands(counter)
         return table
+
+    def _counter_commands(self, f: Function) -> list[Command]:
+        """MEASure?/CONFigure and the [SENSe:] settings FREQuency and PERiod share."""
+        h, c = f.header, self.counter
+        return [
+            Command(f"CONFigure:{h}", lambda k: self._configure_counter(k, f)),
+            Command(f"MEASure:{h}?", lambda k: self._measure_counter(k, f)),
+            Command(f"[SENSe:]{h}:APERture", self._set_counter_aperture),
+            Command(f"[SENSe:]{h}:APERture?", lambda k: scpi_float(c.aperture)),
+            Command(f"[SENSe:]{h}:RANGe:LOWer", self._set_low_filter),
+            Command(f"[SENSe:]{h}:RANGe:LOWer?", lambda k: scpi_float(c.low_filter)),
+            Command(f"[SENSe:]{h}:VOLTage:RANGe", self._set_counter_volts),
+            Command(f"[SENSe:]{h}:VOLTage:RANGe?", lambda k: scpi_float(c.voltage_range)),
+            Command(f"[SENSe:]{h}:VOLTage:RANGe:AUTO", self._set_counter_volts_auto),
+            Command(f"[SENSe:]{h}:VOLTage:RANGe:AUTO?", lambda k: str(int(c.voltage_auto))),
+            Command(
+                f"[SENSe:]{h}:TIMeout:AUTO", lambda k: setattr(c, "timeout_auto", k.boolean(0))
+            ),
+            Command(f"[SENSe:]{h}:TIMeout:AUTO?", lambda k: str(int(c.timeout_auto))),
+        ]
 
     def _function_commands(self, f: Function) -> list[Command]:
         """MEASure?, CONFigure and the [SENSe:] settings of one function."""
@@ -175,6 +225,11 @@ class Keysight34465A(SimInstrument):
         self.trigger_source, self.trigger_delay, self.auto_delay = "IMMEDIATE", 0.0, True
         self.high_impedance, self.terminals, self.armed = False, 3, 0
         self.memory = []
+        self.counter.reset()
+        self.counter_range = {
+            FREQUENCY.name: FREQUENCY.default_range,
+            PERIOD.name: PERIOD.default_range,
+        }
         self.engine.operation.set_condition(0)
         self.sim.set_ammeter_burden(CURRENT_RANGES[self.settings["CURR"].range][0])
 
@@ -210,14 +265,77 @@ class Keysight34465A(SimInstrument):
         self._configure(call, f)
         return self._read()
 
+    def _configure_counter(self, call: Call, f: Function) -> None:
+        """CONFigure:{FREQuency|PERiod} [<range> [, <resolution>]]: the range only sets
+        the resolution, and the resolution (ppm of range) the aperture (manual)."""
+        self.function = f
+        low, high = f.ranges
+        text = call.arg(0, required=False)
+        rng = f.default_range
+        if text is not None:
+            rng = parse_number(text, low, high, f.default_range, f.unit)
+        self.counter_range[f.name] = rng
+        res = call.arg(1, required=False)
+        self.counter.aperture = 0.1  # CONFigure sets every parameter to its default
+        if res is not None:
+            wanted = parse_number(res, 1e-6 * rng, 100e-6 * rng, 10e-6 * rng, f.unit)
+            self.counter.aperture = aperture_for_resolution(wanted / rng * 1e6)
+        self.sample_count = self.trigger_count = 1
+        self.trigger_source = "IMMEDIATE"
+
+    def _measure_counter(self, call: Call, f: Function) -> str:
+        self._configure_counter(call, f)
+        return self._read()
+
+    def _set_counter_aperture(self, call: Call) -> None:
+        """{10 ms|100 ms|1 s}, and 1 ms on the 34465A/70A; another value is -222."""
+        low, high = APERTURES_S[0], APERTURES_S[-1]
+        seconds = call.number(0, low=low, high=high, default=0.1, unit="S")
+        found = next((a for a in APERTURES_S if abs(a - seconds) <= 1e-9 * high), None)
+        if found is None:
+            raise ScpiError(-222, str(call.arg(0)))
+        self.counter.aperture = found
+
+    def _set_low_filter(self, call: Call) -> None:
+        """The AC filter 3, 20 or 200 Hz: the highest not above the value asked."""
+        wanted = call.number(0, low=3.0, high=200.0, default=20.0, unit="HZ")
+        self.counter.low_filter = max(b for b in LOW_FILTERS_HZ if b <= wanted * (1 + 1e-9))
+
+    def _set_counter_volts(self, call: Call) -> None:
+        wanted = call.number(0, low=0.0, high=VOLTAGE_RANGES[-1], default=10.0, unit="V")
+        self.counter.voltage_range = next(r for r in VOLTAGE_RANGES if wanted <= r * 1.2)
+        self.counter.voltage_auto = False
+
+    def _set_counter_volts_auto(self, call: Call) -> None:
+        self.counter.voltage_auto = str(call.arg(0)).upper() == "ONCE" or call.boolean(0)
+
+    def _counter_reading(self, f: Function) -> float:
+        """One frequency or period reading of the load voltage (`dmm_counter`)."""
+        clock = self.sim.clock
+        result = count(self.sim, self.counter, clock.now())
+        clock.advance(result.duration_s + OVERHEAD_S)
+        if self.counter.voltage_auto:
+            self.counter.voltage_range = result.voltage_range
+        if result.frequency >= OVERLOAD:
+            self.engine.questionable.latch(f.overload_bit)
+            return OVERLOAD
+        if result.frequency == 0.0:
+            return 0.0  # no signal: the manual's 0, for period as for frequency
+        value = result.frequency if f is FREQUENCY else 1.0 / result.frequency
+        return value
+
     def _configuration(self) -> str:
         f = self.function
+        if f in COUNTERS:
+            rng = self.counter_range[f.name]
+            res = ppm_for_aperture(self.counter.aperture) * 1e-6 * rng
+            return f'"{f.name} {scpi_float(rng)},{scpi_float(res)}"'
         rng = self.settings[f.name].range
         return f'"{f.name} {scpi_float(rng)},{scpi_float(self._resolution(f))}"'
 
     def _set_function(self, call: Call) -> None:
         text = str(call.arg(0))
-        found = next((f for f in FUNCTIONS if header_matches(f.header, text)), None)
+        found = next((f for f in (*FUNCTIONS, *COUNTERS) if header_matches(f.header, text)), None)
         if found is None:
             raise ScpiError(-224, text)
         self.function = found
@@ -320,6 +438,8 @@ class Keysight34465A(SimInstrument):
 
     def _reading(self, f: Function) -> float:
         """One reading, re-ranging first (each try costs an aperture) in autorange."""
+        if f in COUNTERS:
+            return self._counter_reading(f)
         value = self._one_reading(f)
         s, ranges = self.settings[f.name], f.ranges
         for _ in range(len(ranges)):
