@@ -109,7 +109,7 @@ def test_run_on_an_unreachable_bench_stops_with_one_message(
     dead_bench: Path, closed_port: int
 ) -> None:
     done = hil(
-        "run", "--bench", str(dead_bench), "--no-allure",
+        "run", "--bench", str(dead_bench), "--no-allure", "--operator=Test Operator",
         f"--reports-dir={dead_bench.parent / 'reports'}", str(ROOT / "test_suites"),
         cwd=dead_bench.parent,
     )  # fmt: skip
@@ -126,7 +126,7 @@ def test_run_when_the_visa_library_does_not_load(tmp_path: Path) -> None:
     path = write(tmp_path, doc)
     done = hil(
         "run", "--bench", str(path), "--no-allure", f"--reports-dir={tmp_path / 'reports'}",
-        str(ROOT / "test_suites"),
+        "--operator=Test Operator", str(ROOT / "test_suites"),
         cwd=tmp_path,
     )  # fmt: skip
     out = done.stdout + done.stderr
@@ -233,7 +233,8 @@ def test_run_stops_with_one_message_when_an_instrument_opens_but_never_answers(
         path = write(tmp_path, doc)
         done = hil(
             "run", "--bench", str(path), "--serial", served.unit_serial, "--no-allure",
-            f"--reports-dir={tmp_path / 'reports'}", str(ROOT / "test_suites"), cwd=tmp_path,
+            "--operator=Test Operator", f"--reports-dir={tmp_path / 'reports'}",
+            str(ROOT / "test_suites"), cwd=tmp_path,
         )  # fmt: skip
     finally:
         silent.close()

@@ -88,6 +88,7 @@ def test_served_bench_through_pyvisa_py_and_a_pty(served_file: Path) -> None:
 def test_identity_suite_passes_with_hil_run(served_file: Path, tmp_path: Path) -> None:
     hil = Path(sys.executable).with_name("hil")
     command = [str(hil), "run", "--bench", str(served_file), "--serial", SERIAL]
+    command += ["--operator", "Test Operator"]  # a served bench is a real one to the harness
     command += ["--reports-dir", str(tmp_path), "--store", str(tmp_path / "results.db")]
     command += ["--no-report", "--no-allure"]  # the served bench is the point, not reports
     command += [str(ROOT / "test_suites" / "test_identity.py"), "-q"]
