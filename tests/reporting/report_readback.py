@@ -7,6 +7,7 @@ functions so that each test module can apply them to the report its fixture buil
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
@@ -28,7 +29,22 @@ PYTHON_FORMS: dict[str, re.Pattern[str]] = {
 
 
 def pdf_pages(pdf: Path) -> list[str]:
-    """The text of each page of ``pdf``; skips the test when no extractor is installed."""
+    """The text of each page of ``pdf``; skips the test when no extractor is installed.
+
+    Extraction takes seconds for a long report and several tests read the same one, so
+    the text is kept per file, its size and its modification time (a rebuilt report is
+    read again).
+    """
+    status = pdf.stat()
+    return list(_pdf_pages(pdf.resolve(), status.st_size, status.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=16)
+def _pdf_pages(pdf: Path, _size: int, _mtime_ns: int) -> tuple[str, ...]:
+    return tuple(_extract(pdf))
+
+
+def _extract(pdf: Path) -> list[str]:
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
                               capture_output=True, text=True).stdout  # fmt: skip

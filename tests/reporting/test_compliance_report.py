@@ -46,8 +46,11 @@ SUITES = ("test_output_current.py", "test_waveform.py")
 
 
 def _hil_run(folder: Path, run_id: str, *faults: str) -> Path:
+    # --no-report: the fixture builds the report itself (with a fixed issue time); the run
+    # building one too would double the fixture's cost. Allure is tested elsewhere.
     args = [sys.executable, "-m", "harness.cli.main", "run", f"--reports-dir={folder}",
-            f"--run-id={run_id}", "-q", "-p", "no:cacheprovider"]  # fmt: skip
+            f"--run-id={run_id}", "--no-report", "--no-allure", "-q",
+            "-p", "no:cacheprovider"]  # fmt: skip
     args += [f"--sim-fault={f}" for f in faults]
     args += [str(ROOT / "test_suites" / name) for name in SUITES]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
