@@ -20,7 +20,7 @@ from harness.procedures.activity import output_active, unit_is_on
 from harness.procedures.capture import BUZZER_CHANNEL, capture_channel, keep, timing_budget
 from harness.procedures.treatment import conditions_for, start_treatment
 from harness.procedures.unit_control import power_cycle
-from harness.procedures.waiting import WaitResult, poll_until
+from harness.procedures.waiting import Pace, WaitResult, fine_from_lower_limit, poll_until
 from harness.recording.captures import CaptureArchive
 
 BUZZER_HIGH_V = 1.65
@@ -101,13 +101,19 @@ def test_session_length_pauses_while_contact_is_lost(
     bench.select_load(c.load_ohms)
     t_back = bench.clock.now()
     bench.clock.sleep(2.0)  # past the soft restart, so a low envelope is not taken as "off"
-    step = 1.0
+    step, coarse = 1.0, 10.0
+    # the session ends `lower` of treatment after contact, plus the pause: fine polls
+    # (a scope record each) only from two coarse steps before that
+    paused_so_far = 0.0 if suspended is None else t_back - suspended.estimate
+    since_contact = bench.clock.now() - t_contact - paused_so_far
+    fine_from = fine_from_lower_limit(req.lower_limit, since_contact, coarse)
     end = poll_until(
         bench.clock,
         lambda: not output_active(bench, threshold_v=peak_v / 4, full_scale_v=peak_v * 1.5),
         what="session end",
         timeout_s=600.0,
         step_s=step,
+        pace=Pace(step, coarse, fine_from),
     )
     record = {**c.as_record(), "lift_off_at_s": f"{t_open - t_contact:.1f}"}
     if suspended is None or end is None:
@@ -136,6 +142,7 @@ def test_session_length_pauses_while_contact_is_lost(
 def _measure_power_off(
     measure: MeasureForCurrentTest,
     bench: Bench,
+    spec: Spec,
     rid: str,
     *,
     what: str,
@@ -143,10 +150,20 @@ def _measure_power_off(
     step_s: float,
     conditions: dict[str, str],
 ) -> None:
-    """Time from now until the battery supply shows the unit off (polled every step)."""
+    """Time from now until the battery supply shows the unit off (polled every step, and
+    ten times as seldom until two coarse steps before the requirement's lower limit)."""
+    coarse = 10.0 * step_s
+    pace = Pace(
+        step_s, coarse, fine_from_lower_limit(spec.requirement(rid).lower_limit, 0.0, coarse)
+    )
     t_on = bench.clock.now()
     off = poll_until(
-        bench.clock, lambda: not unit_is_on(bench), what=what, timeout_s=timeout_s, step_s=step_s
+        bench.clock,
+        lambda: not unit_is_on(bench),
+        what=what,
+        timeout_s=timeout_s,
+        step_s=step_s,
+        pace=pace,
     )
     measure(
         rid,
@@ -168,6 +185,7 @@ def test_auto_off_after_twenty_minutes(
     _measure_power_off(
         measure,
         bench,
+        spec,
         "TIM-AUTOOFF",
         what="auto power-off",
         timeout_s=1500.0,
@@ -186,6 +204,7 @@ def test_idle_off_when_never_touched(
     _measure_power_off(
         measure,
         bench,
+        spec,
         "TIM-IDLE-OFF",
         what="idle power-off",
         timeout_s=300.0,

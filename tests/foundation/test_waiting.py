@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
-from harness.procedures.waiting import WaitTimeout, poll_until, wait_until
+from harness.procedures.waiting import (
+    Pace,
+    WaitTimeout,
+    fine_from_lower_limit,
+    poll_until,
+    wait_until,
+)
 
 
 class FakeClock:
@@ -29,6 +37,42 @@ def test_bracket_of_the_change():
     result = wait_until(clock, lambda: clock.t >= 7.3, what="x", timeout_s=60, step_s=1.0)
     assert (result.before, result.at) == (7.0, 8.0)
     assert result.estimate == pytest.approx(7.5) and result.half_width == pytest.approx(0.5)
+
+
+def test_coarse_polls_until_the_fine_span_then_fine_ones():
+    """An auto-off due in 1188..1212 s: every 20 s up to 1148 s, then every 2 s."""
+    clock = FakeClock(0.0)
+    seen: list[float] = []
+
+    def off() -> bool:
+        seen.append(clock.t)
+        return clock.t >= 1199.0
+
+    pace = Pace(2.0, 20.0, fine_from_lower_limit(1188.0, 0.0, 20.0))
+    assert pace.fine_from_s == 1148.0
+    result = wait_until(clock, off, what="off", timeout_s=1500, step_s=2.0, pace=pace)
+    assert seen[:3] == [0.0, 20.0, 40.0] and 1148.0 in seen
+    assert all(b - a == pytest.approx(2.0) for a, b in itertools.pairwise(seen) if a >= 1148.0)
+    assert (result.before, result.at) == (1198.0, 1200.0)
+    assert len(seen) == 58 + 27  # 600 at a fixed 2 s step
+
+
+def test_an_event_in_the_coarse_span_is_bracketed_as_coarsely_as_it_was_watched():
+    """A unit that switches off at 1000 s (far below 1188 s) is still caught, its
+    bracket 20 s wide: the budget carries it, and the value lies below the limit."""
+    clock = FakeClock(0.0)
+    pace = Pace(2.0, 20.0, fine_from_lower_limit(1188.0, 0.0, 20.0))
+    result = wait_until(
+        clock, lambda: clock.t >= 1000.0, what="off", timeout_s=1500, step_s=2.0, pace=pace
+    )
+    assert (result.before, result.at) == (980.0, 1000.0)
+    assert result.estimate + result.half_width < 1188.0
+
+
+def test_the_fine_span_starts_where_the_elapsed_part_leaves_it():
+    assert fine_from_lower_limit(297.0, 122.0, 10.0) == pytest.approx(155.0)
+    assert fine_from_lower_limit(None, 0.0, 10.0) == 0.0
+    assert fine_from_lower_limit(15.0, 10.0, 10.0) == 0.0  # already inside: fine at once
 
 
 def test_timeout_raises_or_returns_none():
