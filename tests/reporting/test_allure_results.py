@@ -37,6 +37,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     codes = {}
     for run_id, (serial, extra) in UNITS.items():
         argv = ["run", "-q", f"--reports-dir={base}", f"--run-id={run_id}", f"--serial={serial}"]
+        argv += ["--no-report"]  # the Allure results are the point; the report is tested apart
         argv += [*extra, "-pharness.plugin.allure", f"--alluredir={shared}"]
         codes[run_id] = main([*argv, *(str(ROOT / s) for s in SUITES)])
     results = [json.loads(p.read_text()) for p in shared.glob("*-result.json")]
