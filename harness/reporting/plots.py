@@ -170,9 +170,16 @@ def _style() -> AbstractContextManager[None]:
     return matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 7.5})
 
 
+MARGINS = {"left": 0.085, "right": 0.985, "top": 0.91, "bottom": 0.2}
+"""Fixed room for the tick labels, the title and the legend below the axes: the plots
+all have the same size and fonts, and matplotlib's constrained layout, which would find
+these margins itself, was about a third of a report's plotting time."""
+
+
 def _figure() -> tuple[Figure, Axes]:
     with _style():
-        fig = Figure(figsize=FIGSIZE_IN, dpi=DPI, layout="constrained")
+        fig = Figure(figsize=FIGSIZE_IN, dpi=DPI)
+        fig.subplots_adjust(**MARGINS)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
     ax.grid(True, linewidth=0.3, alpha=0.5)
