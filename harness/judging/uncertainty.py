@@ -35,6 +35,7 @@ harness; the tests hold it to GUM table G.2.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -199,6 +200,13 @@ def coverage_factor(nu: float, p: float = COVERAGE_PROBABILITY) -> float:
     whole = math.floor(nu + 1e-9)  # a ν_eff of 3 computed as 2.9999999999 is 3
     if whole < 1:
         raise ValueError(f"degrees of freedom {nu} < 1: no coverage factor")
+    return _t_quantile(whole, p)
+
+
+@functools.lru_cache(maxsize=1024)
+def _t_quantile(whole: int, p: float) -> float:
+    """t_p(ν) for a whole ν: a bisection of a hundred incomplete-beta evaluations, and a
+    run judges thousands of values with a handful of distinct ν, so each is kept."""
     tail = 1.0 - p  # P(|T| > t) = I_x(ν/2, 1/2) with x = ν/(ν + t²); solve for x
     low, high = 0.0, 1.0
     for _ in range(200):
