@@ -85,7 +85,7 @@ def parse_quantity(value: str | float | int, unit: str) -> float:
     A bare number is taken to be in ``unit`` already. A quantity whose dimension
     differs from ``unit`` (``5 V`` where ``uA`` is expected) is an error, not a guess.
     """
-    target = parse_unit(unit)
+    parse_unit(unit)  # a unit pint does not know is an error, even for a bare number
     if isinstance(value, bool):
         raise UnitParseError(f"a quantity in {unit or 'dimensionless'}", value)
     if isinstance(value, (int, float)):
@@ -93,6 +93,14 @@ def parse_quantity(value: str | float | int, unit: str) -> float:
             return _finite(float(value), value)
         except OverflowError:  # an integer beyond the largest float (YAML reads 400 digits)
             raise UnitParseError("a finite quantity", value) from None
+    return _parse_text(value, unit)
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(value: str, unit: str) -> float:
+    """A quantity typed as text in ``unit``: kept per (text, unit), since a run parses the
+    same few hundred condition and limit strings thousands of times (pint is slow)."""
+    target = parse_unit(unit)
     cleaned = _normalise(value)
     if _EXPLOSIVE.search(cleaned):
         raise UnitParseError("a quantity without chained or huge exponents", value)
