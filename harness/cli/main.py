@@ -357,10 +357,20 @@ def _check_bench_inputs(args: argparse.Namespace, bench: BenchFile) -> None:
         )  # fmt: skip
 
 
-def build_parser(*, run_only: bool = False) -> argparse.ArgumentParser:
-    """The ``hil`` parser; with `run_only` just ``hil run``, whose start-up is the one that
-    counts (the other commands' modules import pandas, cryptography and the reporting
-    layer: half a second an operator waits for nothing before the first test)."""
+COMMAND_MODULES = {
+    "batch": "batch", "db": "db", "stats": "stats", "analyze": "analyze", "sim": "sim",
+    "verify": "verify", "evidence": "verify", "report": "report",
+}  # fmt: skip
+"""The commands defined in a module of their own (``harness.cli.<module>``), in help order."""
+
+
+def build_parser(*, only: str | None = None) -> argparse.ArgumentParser:
+    """The ``hil`` parser; with `only`, just that command's part of it.
+
+    The commands' modules import pandas, cryptography and the reporting layer: half a
+    second each process waits for nothing, before ``hil run``'s first test or before a
+    script's ``hil db check`` answers. ``hil --help`` (no `only`) builds them all.
+    """
     from harness import __version__
 
     parser = argparse.ArgumentParser(prog="hil", description=__doc__.split("\n\n")[0])
@@ -389,7 +399,7 @@ def build_parser(*, run_only: bool = False) -> argparse.ArgumentParser:
         default=1,
         help="test this many units at once, one bench each (pytest-xdist)",
     )
-    if run_only:
+    if only == "run":
         return parser
 
     spec = sub.add_parser("spec", help="validate or show a spec file")
@@ -418,21 +428,11 @@ def build_parser(*, run_only: bool = False) -> argparse.ArgumentParser:
         "paths", nargs="*", default=[str(SUITES)], help="test files or folders (test_suites/)"
     )
 
-    from harness.cli import analyze as analysis_cli
-    from harness.cli import batch
-    from harness.cli import db as db_cmd
-    from harness.cli import report as report_cmd
-    from harness.cli import sim as serve_cmd
-    from harness.cli import stats as stats_cmd
-    from harness.cli import verify as verify_cmd
+    import importlib
 
-    batch.add_parser(sub)
-    db_cmd.add_parser(sub)
-    stats_cmd.add_parser(sub)
-    analysis_cli.add_parser(sub)
-    serve_cmd.add_parser(sub)
-    verify_cmd.add_parser(sub)
-    report_cmd.add_parser(sub)
+    wanted = [COMMAND_MODULES[only]] if only in COMMAND_MODULES else COMMAND_MODULES.values()
+    for module in dict.fromkeys(wanted):
+        importlib.import_module(f"harness.cli.{module}").add_parser(sub)
 
     results = sub.add_parser("results", help="export a run's results")
     results.add_argument("action", choices=["export"], help="export: write the run's table")
@@ -458,7 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     guard_stdout()  # `hil run | head` goes on measuring and seals its evidence
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(run_only=arguments[:1] == ["run"])
+    parser = build_parser(only=arguments[0] if arguments else None)
     args, rest = parser.parse_known_args(arguments)
     if args.command != "run" and rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
