@@ -181,7 +181,9 @@ def test_open_circuit_voltage(
     nominal_v = req.nominal_value or 12.0
     bench.scope.configure_channel(LOAD_CHANNEL, nominal_v * 1.4 / 4.0, 0.0)
     duration = 0.1
-    bench.scope.configure_timebase(duration / 10.0, duration / 2.0 - 0.01)
+    bench.scope.configure_timebase(
+        bench.scope.limits.seconds_per_div_for(duration), duration / 2.0 - 0.01
+    )
     bench.scope.configure_edge_trigger(LOAD_CHANNEL, nominal_v / 4.0, "rising", "normal")
     bench.scope.arm_single()
     bench.select_load(None)

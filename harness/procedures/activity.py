@@ -30,7 +30,7 @@ def output_active(bench: Bench, *, threshold_v: float, full_scale_v: float) -> b
     """True when the voltage across the load position exceeds ``threshold_v`` in a
     ``ACTIVITY_WINDOW_S`` record (the record advances the bench clock by its length)."""
     bench.scope.configure_channel(LOAD_CHANNEL, full_scale_v / 3.0, 0.0)
-    bench.scope.configure_timebase(ACTIVITY_WINDOW_S / 10.0, 0.0)
+    bench.scope.configure_timebase(bench.scope.limits.seconds_per_div_for(ACTIVITY_WINDOW_S), 0.0)
     bench.scope.configure_record(ACTIVITY_POINTS)
     free_run(bench)
     bench.scope.digitize((LOAD_CHANNEL,))

@@ -100,7 +100,9 @@ def observe_step(
     scope = bench.scope
     scope.configure_channel(LOAD_CHANNEL, full_scale_a * load_ohms / 3.0, 0.0)
     scope.configure_channel(BUZZER_CHANNEL, 1.0, 0.0)
-    scope.configure_timebase(duration / 10.0, duration / 2.0 - PRE_STEP_S)
+    scope.configure_timebase(
+        scope.limits.seconds_per_div_for(duration), duration / 2.0 - PRE_STEP_S
+    )
     free_running(bench)
     prime_record_length(bench, RECORD_POINTS)
     scope.arm_single()
