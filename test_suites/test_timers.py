@@ -14,26 +14,18 @@ import pytest
 from harness.bench.station import Bench
 from harness.dut import testport
 from harness.judging.spec import Spec
-from harness.judging.uncertainty import UncertaintyBudget
 from harness.plugin.fixtures import MeasureForCurrentTest
-from harness.procedures.activity import output_active, unit_is_on
+from harness.procedures.activity import unit_is_on
 from harness.procedures.capture import BUZZER_CHANNEL, capture_channel, keep, timing_budget
+from harness.procedures.session_timer import poll_budget, time_session
 from harness.procedures.treatment import conditions_for, start_treatment
 from harness.procedures.unit_control import power_cycle
-from harness.procedures.waiting import Pace, WaitResult, fine_from_lower_limit, poll_until
+from harness.procedures.waiting import Pace, fine_from_lower_limit, poll_until
 from harness.recording.captures import CaptureArchive
 
 BUZZER_HIGH_V = 1.65
 RELOCATE_BEEP_S = (0.07, 0.15)
 """Length of a relocate beep (100 ms) with room for a crystal off by tens of percent."""
-
-
-def _poll_budget(*brackets: WaitResult) -> UncertaintyBudget:
-    """Each polled event is known to lie between two observations (rectangular)."""
-    budget = UncertaintyBudget()
-    for i, bracket in enumerate(brackets):
-        budget.add_rectangular(f"polling bracket {i + 1}", bracket.half_width)
-    return budget
 
 
 @pytest.mark.requirement("TIM-BEEP")
@@ -84,40 +76,11 @@ def test_session_length_pauses_while_contact_is_lost(
 ) -> None:
     req = spec.requirement("TIM-SESSION")
     c = conditions_for(spec, req)
-    t_contact = start_treatment(bench, c, settle_s=0.0)
-    peak_v = 0.5e-3 * (c.load_ohms or 500.0)
-    bench.clock.sleep(100.0)
-    # lift the unit off the skin for 20 s: the session timer must stop while suspended
-    bench.select_load(None)
-    t_open = bench.clock.now()
-    suspended = poll_until(
-        bench.clock,
-        lambda: not output_active(bench, threshold_v=1.0, full_scale_v=13.0),
-        what="output suspended after lift-off",
-        timeout_s=5.0,
-        step_s=0.0,
-    )
-    bench.clock.sleep(20.0)
-    bench.select_load(c.load_ohms)
-    t_back = bench.clock.now()
-    bench.clock.sleep(2.0)  # past the soft restart, so a low envelope is not taken as "off"
-    step, coarse = 1.0, 10.0
-    # the session ends `lower` of treatment after contact, plus the pause: fine polls
-    # (a scope record each) only from two coarse steps before that
-    paused_so_far = 0.0 if suspended is None else t_back - suspended.estimate
-    since_contact = bench.clock.now() - t_contact - paused_so_far
-    fine_from = fine_from_lower_limit(req.lower_limit, since_contact, coarse)
-    end = poll_until(
-        bench.clock,
-        lambda: not output_active(bench, threshold_v=peak_v / 4, full_scale_v=peak_v * 1.5),
-        what="session end",
-        timeout_s=600.0,
-        step_s=step,
-        pace=Pace(step, coarse, fine_from),
-    )
-    record = {**c.as_record(), "lift_off_at_s": f"{t_open - t_contact:.1f}"}
-    if suspended is None or end is None:
-        missing = "no suspension after lift-off" if suspended is None else "no session end"
+    # lifted off the skin for 20 s after 100 s: the session timer must stop meanwhile
+    timing = time_session(bench, c, req.lower_limit)
+    record = {**c.as_record(), "lift_off_at_s": f"{timing.lift_off - timing.contact:.1f}"}
+    if timing.seconds is None:
+        missing = "no suspension after lift-off" if timing.suspended is None else "no session end"
         measure(
             "TIM-SESSION",
             None,
@@ -127,15 +90,13 @@ def test_session_length_pauses_while_contact_is_lost(
             note=f"{missing} seen; the session timer cannot be shown to pause",
         )
         return
-    paused = t_back - suspended.estimate
-    value = end.estimate - t_contact - paused
     measure(
         "TIM-SESSION",
-        value,
+        timing.seconds,
         "s",
-        uncertainty=_poll_budget(suspended, end),
+        uncertainty=timing.budget,
         instruments=["scope", "switch"],
-        conditions={**record, "pause_s": f"{paused:.2f}"},
+        conditions={**record, "pause_s": f"{timing.pause_s:.2f}"},
     )
 
 
@@ -169,7 +130,7 @@ def _measure_power_off(
         rid,
         None if off is None else off.estimate - t_on,
         "s",
-        uncertainty=_poll_budget(*([off] if off else [])),
+        uncertainty=poll_budget(*([off] if off else [])),
         instruments=["psu"],
         conditions=conditions,
         note="" if off else f"still on after {timeout_s:g} s",

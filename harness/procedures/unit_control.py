@@ -120,7 +120,7 @@ def output_peak_a(bench: Bench, load_ohms: float) -> float:
 def confirm_output(bench: Bench, load_ohms: float) -> float:
     """Wait for output current after contact; StepNotConfirmed if none appears in time.
 
-    Returns the bench time at which it was first seen.
+    Returns the bench time by which it had been seen (the end of the record that saw it).
     """
     threshold = OUTPUT_SEEN_A
     with summary_step("confirm: output current appears after contact") as outcome:
@@ -137,7 +137,7 @@ def confirm_output(bench: Bench, load_ohms: float) -> float:
                 f"treatment start: no output above {threshold * 1e6:.0f} uA within "
                 f"{OUTPUT_CONFIRM_S:g} s of contact ({load_ohms:g} ohm)"
             )
-        outcome(f"seen at {seen.at:.3f} s")
+        outcome(f"seen by {seen.at:.3f} s")
         return seen.at
 
 

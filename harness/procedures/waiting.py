@@ -31,13 +31,22 @@ class WaitResult:
 
     ``before`` is when the last observation that found the condition false began (the
     wait's start if the first one found it true), ``at`` when the first observation that
-    found it true began. The change happened in between: ``estimate`` is the midpoint and
-    ``half_width`` the rectangular bound of the uncertainty budget.
+    found it true *ended*. The change happened in between: ``estimate`` is the midpoint
+    and ``half_width`` the rectangular bound of the uncertainty budget.
+
+    Why the end: an observation may take bench time (a scope record of a quarter second,
+    which starts only once the scope has triggered), and what it saw lies anywhere inside
+    it. Bracketing between the two *starts* misplaced a change that fell inside the first
+    true observation's record: the RMD-2's output stops 0.3 s after lift-off, inside the
+    record that saw it stopped, and the session length read 0.7 s short with the truth
+    outside its bracket. ``seen_from`` (that observation's start) is kept for the record;
+    for an instantaneous observation it equals ``at``.
     """
 
     before: float
     at: float
     polls: int
+    seen_from: float | None = None
 
     @property
     def estimate(self) -> float:
@@ -103,8 +112,10 @@ def wait_until(
     """Poll ``condition`` every ``step_s`` of bench time (or at ``pace``) until it holds
     or time runs out.
 
-    An observation may itself take bench time (a scope record); the resolution of the
-    result is the time between the starts of two observations. Progress is reported
+    An observation may itself take bench time (a scope record); the result brackets the
+    change from the start of the last false observation to the end of the first true
+    one, so whatever instant inside its record an observation looked at, the change lies
+    in the bracket. Progress is reported
     every ``PROGRESS_EVERY_S`` of bench time, but only while a person would be waiting
     (``PROGRESS_MIN_WALL_S`` of real time since the last report): a real bench reports,
     the simulated bench, whose virtual minutes pass in milliseconds, stays quiet.
@@ -134,8 +145,9 @@ def _poll(
         polls += 1
         observed_at = clock.now()
         if condition():
+            seen_until = clock.now()
             outcome(f"seen after {observed_at - start:.4g} s ({polls} observations)")
-            return WaitResult(before=before, at=observed_at, polls=polls)
+            return WaitResult(before=before, at=seen_until, polls=polls, seen_from=observed_at)
         before = observed_at
         now = clock.now()
         if now - start >= timeout_s:

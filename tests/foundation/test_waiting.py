@@ -99,3 +99,23 @@ def test_progress_is_reported_on_a_real_bench_only(ratio, expected_reports):
     assert len(lines) == expected_reports
     if lines:
         assert lines[0] == "waiting for auto power-off: 30 s elapsed, at most 170 s remaining"
+
+
+def test_a_change_inside_the_first_true_observations_record_is_inside_the_bracket():
+    """An observation that takes bench time (a scope record 0.28 s long, which begins
+    0.03 s after the observation does, once the scope has triggered) and sees "stopped"
+    when its record holds no activity: the output stops at 10.30 s, inside the window of
+    the observation that begins at 10.28 s. The bracket runs to that observation's end."""
+    clock = FakeClock(0.0)
+    stop_at, delay, record = 10.30, 0.03, 0.25
+
+    def stopped() -> bool:
+        window_start = clock.t + delay
+        clock.sleep(delay + record)
+        return window_start >= stop_at
+
+    clock.t = 10.0
+    result = wait_until(clock, stopped, what="stopped", timeout_s=5, step_s=0.0)
+    assert result.before <= stop_at <= result.at
+    assert result.seen_from == pytest.approx(10.28) and result.at == pytest.approx(10.56)
+    assert result.before == pytest.approx(10.0)  # between the starts, 10.30 was outside

@@ -1,0 +1,114 @@
+"""The session timer, timed from the output alone: treatment, lift-off, return, the end.
+
+TIM-SESSION is the treatment time a unit gives before it stops by itself, and the timer
+must pause while the spheres are off the skin (otherwise a unit lifted off and put back
+ends early, and the user repeats the session: a double dose). The bench cannot ask the
+unit, so it times it on the output: contact (the load connected), a lift-off of
+``LIFT_OFF_S`` after ``BEFORE_LIFT_S`` (the load opened), the output seen suspended
+(polled with back-to-back scope records), contact again, then the output seen to stop
+for good (polled, finely only near the lower limit: ``waiting.Pace``).
+
+The treatment length is then ``end - contact - pause``, where the pause runs from the
+suspension (not the lift-off: the unit keeps treating through its contact-loss delay)
+to the return. Each of the two polled instants carries its bracket
+(``waiting.WaitResult``: from the start of the last observation that did not see the
+change to the end of the first that did) into the budget as a rectangular term.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.bench.station import Bench
+from harness.judging.uncertainty import UncertaintyBudget
+from harness.procedures.activity import output_active
+from harness.procedures.treatment import Conditions, start_treatment
+from harness.procedures.waiting import Pace, WaitResult, fine_from_lower_limit, poll_until
+
+BEFORE_LIFT_S, LIFT_OFF_S = 100.0, 20.0
+RESTART_S = 2.0
+"""After contact again: past the soft restart, so a low envelope is not taken as "off"."""
+SUSPEND_TIMEOUT_S = 5.0
+OPEN_THRESHOLD_V, OPEN_FULL_SCALE_V = 1.0, 13.0
+"""With the load open the spheres swing to the compliance voltage (RMD-1 ~12 V,
+RMD-2 10 V) while pulsing: a volt is far above noise and far below either."""
+END_STEP_S, END_COARSE_S, END_TIMEOUT_S = 1.0, 10.0, 600.0
+PEAK_GUESS_A = 0.5e-3
+"""The scale for "pulses or not" at the load: microcurrent ends at 1 mA, level 1 is
+well above a quarter of half of that."""
+
+
+def poll_budget(*brackets: WaitResult) -> UncertaintyBudget:
+    """Each polled event is known to lie within its bracket (rectangular)."""
+    budget = UncertaintyBudget()
+    for i, bracket in enumerate(brackets):
+        budget.add_rectangular(f"polling bracket {i + 1}", bracket.half_width)
+    return budget
+
+
+@dataclass(frozen=True)
+class SessionTiming:
+    """The instants of one session timing on the bench clock; None where not seen."""
+
+    contact: float
+    lift_off: float
+    back: float
+    suspended: WaitResult | None
+    end: WaitResult | None
+
+    @property
+    def pause_s(self) -> float | None:
+        return None if self.suspended is None else self.back - self.suspended.estimate
+
+    @property
+    def seconds(self) -> float | None:
+        """Treatment length: end - contact - pause (None unless both were seen)."""
+        if self.end is None or self.pause_s is None:
+            return None
+        return self.end.estimate - self.contact - self.pause_s
+
+    @property
+    def budget(self) -> UncertaintyBudget:
+        return poll_budget(*(b for b in (self.suspended, self.end) if b is not None))
+
+
+def suspended_after_lift_off(bench: Bench) -> WaitResult | None:
+    """Open the load now and poll (back-to-back records) until the output has stopped."""
+    bench.select_load(None)
+    return poll_until(
+        bench.clock,
+        lambda: (
+            not output_active(bench, threshold_v=OPEN_THRESHOLD_V, full_scale_v=OPEN_FULL_SCALE_V)
+        ),
+        what="output suspended after lift-off",
+        timeout_s=SUSPEND_TIMEOUT_S,
+        step_s=0.0,
+    )
+
+
+def time_session(bench: Bench, conditions: Conditions, lower_s: float | None) -> SessionTiming:
+    """Start treatment, lift off and return once, and wait for the session's end."""
+    load = conditions.load_ohms or 500.0
+    contact = start_treatment(bench, conditions, settle_s=0.0)
+    bench.clock.sleep(BEFORE_LIFT_S)
+    lift_off = bench.clock.now()
+    suspended = suspended_after_lift_off(bench)
+    bench.clock.sleep(LIFT_OFF_S)
+    bench.select_load(conditions.load_ohms)
+    back = bench.clock.now()
+    bench.clock.sleep(RESTART_S)
+    # the session ends `lower_s` of treatment after contact, plus the pause: fine polls
+    # (a scope record each) only from two coarse steps before that
+    paused_so_far = 0.0 if suspended is None else back - suspended.estimate
+    since_contact = bench.clock.now() - contact - paused_so_far
+    fine_from = fine_from_lower_limit(lower_s, since_contact, END_COARSE_S)
+    peak_v = PEAK_GUESS_A * load
+    end = poll_until(
+        bench.clock,
+        lambda: not output_active(bench, threshold_v=peak_v / 4, full_scale_v=peak_v * 1.5),
+        what="session end",
+        timeout_s=END_TIMEOUT_S,
+        step_s=END_STEP_S,
+        pace=Pace(END_STEP_S, END_COARSE_S, fine_from),
+    )
+    return SessionTiming(contact, lift_off, back, suspended, end)
