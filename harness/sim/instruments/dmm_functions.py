@@ -17,6 +17,26 @@ model. How the simulated meter is wired, and so what each function reads:
   2-wire adds the test leads and relay contacts in series (`LEAD_OHMS`), which 4-wire
   sensing removes. With nothing switched in the input is open and the meter reads the
   overload value, +9.9E+37, exactly as the manual says an open input reads.
+* **Continuity and diode** use the same V/Ω input and the same 2-wire path (leads
+  included). Continuity is 2-wire ohms on a fixed 1 kΩ range with a 1 mA source:
+  the load reads its resistance, anything above 1.2 kΩ (and so an open input) reads
+  +9.9E+37, and the beeper sounds at or below the 10 Ω threshold (the manual's). Diode
+  drives 1 mA and reads the voltage on a fixed 10 V range: the load resistor gives
+  1 mA × R; above 5.05 V (a 10 kΩ load, an open input: the source rises to its
+  compliance) the manual's answer is "OPEN", +9.9E+37 remotely.
+* **Capacitance** charges the input with a known current and times the voltage ramp.
+  With nothing switched in, the input sees only the test leads and relay path, so the
+  reading is their stray capacitance (`STRAY_FARADS`, an estimate). With a load
+  switched in, the resistor takes the charge current and the voltage settles at I·R
+  instead of ramping: no capacitance can be timed, and the manual says a short or a
+  d.c. level on the input reads overload. With autorange off, capacitance reports no
+  overload for a reading above 120 % of its range (the manual): only a timeout is one.
+* **Temperature** (RTD and thermistor, 2- and 4-wire) is a resistance measurement
+  converted by the probe's curve, so it reads whatever resistance is on the V/Ω input:
+  no probe is wired on this bench, so with nothing switched in the probe is open and
+  the reading is overload; with a load switched in the meter reports the temperature a
+  probe of that resistance would be at, or overload outside the probe's span. A 34465A
+  cannot tell a resistor from a probe, and neither does the simulation.
 
 Every reading beyond 120 % of its range is an overload (±9.9E+37) and latches the
 function's bit in the QUEStionable status register. Figures marked [E] are estimates
@@ -25,6 +45,7 @@ from the 34465A data sheet, rounded.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,7 +98,13 @@ class Function:
     """(% of reading, % of range), 1-year [E]; current uses CURRENT_RANGES per range."""
     ac: bool
     overload_bit: int
-    """QUEStionable bit: 0 voltage overload, 1 current overload, 9 ohms overload."""
+    """QUEStionable bit value: 1 voltage, 2 current, 16 temperature [E], 512 ohms,
+    1024 capacitance [E] overload."""
+    integrating: bool = True
+    """Has NPLC/RESolution/APERture/ZERO:AUTO (the d.c. functions); capacitance has not."""
+    overload_above: float | None = None
+    """Where a reading turns into +9.9E+37 when it is not 120 % of the range: the diode
+    test's 5.05 V, or `math.inf` where the manual reports no range overload."""
 
     @property
     def is_current(self) -> bool:
@@ -98,8 +125,95 @@ FUNCTIONS: tuple[Function, ...] = (
              (0.0075, 0.0008), False, 512),
     Function("FRES", "FRESistance", "OHM", (1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9), 1e3,
              (0.0075, 0.0008), False, 512),
+    Function("CAP", "CAPacitance", "F", (1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4), 1e-6,
+             (0.5, 0.5), False, 1024, integrating=False, overload_above=math.inf),
 )  # fmt: skip
-BY_NAME = {f.name: f for f in FUNCTIONS}
+CONTINUITY = Function("CONT", "CONTinuity", "OHM", (1e3,), 1e3, (0.0075, 0.0008), False, 512)
+"""Fixed 1 kΩ, 2-wire, 1 mA; readings above 1.2 kΩ (120 % of the range) are OPEN."""
+DIODE = Function("DIOD", "DIODe", "V", (10.0,), 10.0, (0.0035, 0.0005), False, 1,
+                 overload_above=5.05)  # fmt: skip
+"""Fixed 10 V range, 1 mA source; above 5.05 V the manual's reading is OPEN, 9.9E+37."""
+TEMPERATURE = Function("TEMP", "TEMPerature", "C", (1.0,), 1.0, (0.0, 0.3), False, 16,
+                       overload_above=math.inf)  # fmt: skip
+"""No range (the `1` of CONFigure:TEMPerature is a placeholder); the probe's span
+bounds a reading instead. Noise ±0.003 degrees (3 sigma) on top of the curve [E]."""
+FIXED = (CONTINUITY, DIODE)
+"""Functions with one range and no [SENSe:] settings: only CONFigure and MEASure?."""
+CONTINUITY_THRESHOLD_OHMS = 10.0
+"""The continuity beeper sounds at or below this reading (manual)."""
+DIODE_TEST_AMPS = 1e-3
+STRAY_FARADS = 60e-12
+"""Test leads plus the relay path across an open V/Ω input [E: typical of a 1 m lead
+pair and a reed-relay channel; the real figure is measured with CAPacitance:NULL]."""
+CAP_SECONDS = {1e-9: 0.1, 1e-8: 0.1, 1e-7: 0.1, 1e-6: 0.1, 1e-5: 0.2, 1e-4: 0.5}
+"""Capacitance range -> seconds one reading takes (charge, ramp, discharge) [E]."""
+
+BY_NAME = {f.name: f for f in (*FUNCTIONS, *FIXED, TEMPERATURE)}
+
+PROBES = ("FRTD", "RTD", "FTHERMISTOR", "THERMISTOR")
+"""TEMPerature:TRANsducer:TYPE, long forms; F = 4-wire. Default FRTD."""
+PROBE_SHORT = {"FRTD": "FRTD", "RTD": "RTD", "FTHERMISTOR": "FTH", "THERMISTOR": "THER"}
+RTD_R0_SPAN = (49.0, 2.1e3)
+"""{FRTD|RTD}:RESistance[:REFerence]: R0 between 49 Ω and 2.1 kΩ, default 100 Ω."""
+RTD_SPAN_C = (-200.0, 600.0)
+"""Temperatures an RTD reading is given for; outside, overload [E]."""
+CVD_A, CVD_B, CVD_C = 3.9083e-3, -5.775e-7, -4.183e-12
+"""Callendar-Van Dusen coefficients of the alpha = 0.00385 RTD (IEC 60751), the only
+RTD curve the 34465A has."""
+THERMISTOR_SH: dict[int, tuple[float, float, float]] = {
+    2252: (1.4733e-3, 2.372e-4, 1.074e-7),
+    5000: (1.2874e-3, 2.3573e-4, 9.5052e-8),
+    10000: (1.0295e-3, 2.391e-4, 1.568e-7),
+}
+"""{FTHermistor|THERmistor}:TYPE (2252, 5000 default, 10000 Ω at 25 °C) -> Steinhart-Hart
+A, B, C of the YSI 44004/44007/44006 curves the types are named after [E: published
+fits, not Keysight's own table]."""
+THERMISTOR_SPAN_C = (-80.0, 150.0)
+"""Temperatures a thermistor reading is given for; outside, overload [E]."""
+ZERO_C_IN_K = 273.15
+
+
+@dataclass
+class Probe:
+    """The temperature settings: probe type, RTD R0, thermistor type, display unit."""
+
+    kind: str = "FRTD"
+    r0: float = 100.0
+    thermistor: int = 5000
+    unit: str = "C"
+
+    @property
+    def four_wire(self) -> bool:
+        return self.kind.startswith("F")
+
+
+def rtd_celsius(ohms: float, r0: float) -> float | None:
+    """Temperature of an alpha = 0.00385 RTD of ``r0`` reading ``ohms``; None outside
+    its span. Above 0 °C the quadratic inverts exactly; below, Newton on the full
+    Callendar-Van Dusen curve (a few steps from the quadratic's estimate)."""
+    ratio = ohms / r0
+    t = (-CVD_A + math.sqrt(max(CVD_A**2 - 4 * CVD_B * (1 - ratio), 0.0))) / (2 * CVD_B)
+    if ratio < 1.0:
+        for _ in range(20):
+            f = 1 + CVD_A * t + CVD_B * t**2 + CVD_C * (t - 100) * t**3 - ratio
+            df = CVD_A + 2 * CVD_B * t + CVD_C * (4 * t**3 - 300 * t**2)
+            t -= f / df
+    return t if RTD_SPAN_C[0] <= t <= RTD_SPAN_C[1] else None
+
+
+def thermistor_celsius(ohms: float, kind: int) -> float | None:
+    """Steinhart-Hart temperature of a thermistor of type ``kind``; None outside its span."""
+    if ohms <= 0.0:
+        return None
+    a, b, c = THERMISTOR_SH[kind]
+    ln = math.log(ohms)
+    t = 1.0 / (a + b * ln + c * ln**3) - ZERO_C_IN_K
+    return t if THERMISTOR_SPAN_C[0] <= t <= THERMISTOR_SPAN_C[1] else None
+
+
+def in_unit(celsius: float, unit: str) -> float:
+    """UNIT:TEMPerature C|F|K."""
+    return {"C": celsius, "F": celsius * 9 / 5 + 32, "K": celsius + ZERO_C_IN_K}[unit]
 
 
 def range_for(function: Function, wanted: float) -> float:
@@ -108,9 +222,12 @@ def range_for(function: Function, wanted: float) -> float:
 
 
 def resolution(function: Function, rng: float, nplc: float) -> float:
-    """The resolution a DC function has on `rng` at `nplc`; AC is fixed at 6½ digits."""
+    """The resolution a DC function has on `rng` at `nplc`; AC is fixed at 6½ digits,
+    capacitance at 4½ (manual; one count of 10,000 on the range [E])."""
     if function.ac:
         return rng * 1e-6
+    if not function.integrating:
+        return rng * 1e-4
     return rng * RESOLUTION_PPM[nplc] * 1e-6
 
 
@@ -122,15 +239,40 @@ def nplc_for_resolution(function: Function, rng: float, wanted: float) -> float:
     return NPLC_STEPS[-1]
 
 
-def true_value(sim: BenchModel, function: Function, t0: float, t1: float) -> float:
-    """What an ideal meter of `function` reads over [t0, t1] (module docstring)."""
+def _input_ohms(sim: BenchModel, four_wire: bool) -> float | None:
+    """The resistance on the V/Ω input: the switched-in load (plus the leads when
+    2-wire), or None for an open input."""
+    load = sim.load_ohms
+    if load is None:
+        return None
+    return load + (0.0 if four_wire else LEAD_OHMS)
+
+
+def true_value(
+    sim: BenchModel, function: Function, t0: float, t1: float, probe: Probe | None = None
+) -> float:
+    """What an ideal meter of `function` reads over [t0, t1] (module docstring);
+    temperature needs the `probe` settings."""
     if function.name == "CURR":
         return sim.mean_current(t0, t1)
-    if function.name in ("RES", "FRES"):
-        load = sim.load_ohms
-        if load is None:
+    if function.name in ("RES", "FRES", "CONT"):
+        ohms = _input_ohms(sim, four_wire=function.name == "FRES")
+        return OVERLOAD if ohms is None else ohms
+    if function.name == "DIOD":
+        ohms = _input_ohms(sim, four_wire=False)
+        return OVERLOAD if ohms is None else DIODE_TEST_AMPS * ohms
+    if function.name == "CAP":
+        return STRAY_FARADS if sim.load_ohms is None else OVERLOAD
+    if function.name == "TEMP":
+        probe = probe or Probe()
+        ohms = _input_ohms(sim, probe.four_wire)
+        if ohms is None:
             return OVERLOAD
-        return load + (LEAD_OHMS if function.name == "RES" else 0.0)
+        if "RTD" in probe.kind:
+            celsius = rtd_celsius(ohms, probe.r0)
+        else:
+            celsius = thermistor_celsius(ohms, probe.thermistor)
+        return OVERLOAD if celsius is None else in_unit(celsius, probe.unit)
     if function.name == "VOLT":
         load = sim.load_ohms
         if load is not None:

@@ -26,7 +26,12 @@ DATA:POINts?; SYSTem:LFRequency?, SYSTem:BEEPer, LOCal/REMote/RWLock. FREQuency 
 PERiod (MEASure?/CONFigure, :APERture, :RANGe:LOWer, :VOLTage:RANGe[:AUTO],
 :TIMeout:AUTO) count the load voltage as `dmm_counter` describes: no signal reads 0, as
 the manual says, never a made-up frequency. DC current has the 34465A's 1 µA and 10 µA
-ranges (autorange reaches them; AC current starts at 100 µA). External and
+ranges (autorange reaches them; AC current starts at 100 µA). CAPacitance (1 nF-100 µF,
+:RANGe[:AUTO]), CONTinuity and DIODe (fixed ranges, CONFigure/MEASure? only) and
+TEMPerature (TRANsducer:TYPE FRTD|RTD|FTHermistor|THERmistor, {FRTD|RTD}:RESistance,
+{FTHermistor|THERmistor}:TYPE, NPLC/APERture/ZERO:AUTO, UNIT:TEMPerature C|F|K) read
+the V/Ω input as `dmm_functions` describes: the load resistor or an open input, never
+a made-up value. Thermocouples (TCouple) are refused with -224: not simulated. External and
 internal (level) triggers are refused with -221: nothing on the simulated bench is wired
 to the trigger input.
 """
@@ -53,11 +58,21 @@ from harness.sim.instruments.dmm_counter import (
 from harness.sim.instruments.dmm_functions import (
     AC_WINDOW_S,
     BY_NAME,
+    CAP_SECONDS,
+    CONTINUITY,
+    CONTINUITY_THRESHOLD_OHMS,
     CURRENT_RANGES,
+    FIXED,
     FUNCTIONS,
     NPLC_STEPS,
     OVERLOAD,
+    PROBE_SHORT,
+    PROBES,
+    RTD_R0_SPAN,
+    TEMPERATURE,
+    THERMISTOR_SH,
     Function,
+    Probe,
     nplc_for_resolution,
     range_for,
     resolution,
@@ -117,6 +132,9 @@ class Keysight34465A(SimInstrument):
         self.armed = 0
         self.memory: list[float] = []
         self.counter = CounterSettings()
+        self.probe = Probe()
+        self.beeps = 0
+        """Continuity beeps sounded (a front-panel effect; the simulation counts them)."""
         self.counter_range = {
             FREQUENCY.name: FREQUENCY.default_range,
             PERIOD.name: PERIOD.default_range,
@@ -163,6 +181,54 @@ class Keysight34465A(SimInstrument):
             table += self._function_commands(function)
         for counter in COUNTERS:
             table += self._counter_commands(counter)
+        for fixed in FIXED:
+            table += self._fixed_commands(fixed)
+        return table + self._temperature_commands()
+
+    def _fixed_commands(self, f: Function) -> list[Command]:
+        """CONTinuity and DIODe: range, resolution and integration are fixed (manual)."""
+        return [
+            Command(f"CONFigure:{f.header}", lambda c: self._configure_fixed(f)),
+            Command(f"MEASure:{f.header}?", lambda c: self._measure_fixed(f)),
+        ]
+
+    def _temperature_commands(self) -> list[Command]:
+        """CONFigure/MEASure:TEMPerature, the [SENSe:]TEMPerature settings the 34465A
+        has for RTDs and thermistors, and UNIT:TEMPerature."""
+        f, tran = TEMPERATURE, "[SENSe:]TEMPerature:TRANsducer"
+
+        def s() -> Settings:
+            return self.settings[f.name]
+
+        def p() -> Probe:  # *RST replaces the probe settings: look them up each time
+            return self.probe
+
+        table = [
+            Command("CONFigure:TEMPerature", self._configure_temperature),
+            Command("MEASure:TEMPerature?", self._measure_temperature),
+            Command(f"{tran}:TYPE", lambda c: setattr(p(), "kind", self._probe_kind(c.arg(0)))),
+            Command(f"{tran}:TYPE?", lambda c: PROBE_SHORT[p().kind]),
+            Command("[SENSe:]TEMPerature:NPLCycles", lambda c: self._set_nplc(c, f)),
+            Command("[SENSe:]TEMPerature:NPLCycles?", lambda c: scpi_float(s().nplc)),
+            Command("[SENSe:]TEMPerature:APERture", lambda c: self._set_aperture(c, f)),
+            Command("[SENSe:]TEMPerature:APERture?", lambda c: scpi_float(self._aperture(f))),
+            Command("[SENSe:]TEMPerature:ZERO:AUTO", lambda c: self._set_zero(c, f)),
+            Command("[SENSe:]TEMPerature:ZERO:AUTO?", lambda c: str(int(s().zero_auto))),
+            Command(
+                "UNIT:TEMPerature", lambda c: setattr(p(), "unit", c.choice(0, ("C", "F", "K")))
+            ),
+            Command("UNIT:TEMPerature?", lambda c: p().unit),
+        ]
+        for rtd in ("FRTD", "RTD"):  # one R0 for both, as the manual pairs them [E]
+            table += [
+                Command(f"{tran}:{rtd}:RESistance[:REFerence]", self._set_r0),
+                Command(f"{tran}:{rtd}:RESistance[:REFerence]?", lambda c: scpi_float(p().r0)),
+            ]
+        for thermistor in ("FTHermistor", "THERmistor"):
+            table += [
+                Command(f"{tran}:{thermistor}:TYPE", self._set_thermistor),
+                Command(f"{tran}:{thermistor}:TYPE?", lambda c: f"{p().thermistor:+d}"),
+            ]
         return table
 
     def _counter_commands(self, f: Function) -> list[Command]:
@@ -200,6 +266,8 @@ class Keysight34465A(SimInstrument):
             Command(f"[SENSe:]{h}:RANGe:AUTO", lambda c: self._set_auto(c, f)),
             Command(f"[SENSe:]{h}:RANGe:AUTO?", lambda c: str(int(s().auto))),
         ]
+        if not f.ac and not f.integrating:  # capacitance: range only, 4½ digits fixed
+            return table
         if f.ac:
             return [
                 *table,
@@ -220,6 +288,12 @@ class Keysight34465A(SimInstrument):
 
     def reset(self) -> None:
         self.settings = {f.name: Settings(f.default_range) for f in FUNCTIONS}
+        for fixed in (*FIXED, TEMPERATURE):  # no range to autorange
+            self.settings[fixed.name] = Settings(fixed.default_range, auto=False)
+        for fixed in FIXED:  # continuity and diode integrate over a fixed 1 NPLC [E]
+            self.settings[fixed.name].nplc = 1.0
+        self.probe = Probe()
+        self.beeps = 0
         self.function = BY_NAME["VOLT"]
         self.sample_count = self.trigger_count = 1
         self.trigger_source, self.trigger_delay, self.auto_delay = "IMMEDIATE", 0.0, True
@@ -256,7 +330,7 @@ class Keysight34465A(SimInstrument):
         if text is not None and text.upper() != "DEF":
             self._range_text(f, text)
         res = call.arg(1, required=False)
-        if res is not None and not f.ac:  # AC resolution is fixed; the manual ignores it
+        if res is not None and f.integrating and not f.ac:  # AC and capacitance: fixed
             self._resolution_text(f, res)
         self.sample_count = self.trigger_count = 1
         self.trigger_source = "IMMEDIATE"
@@ -264,6 +338,66 @@ class Keysight34465A(SimInstrument):
     def _measure(self, call: Call, f: Function) -> str:
         self._configure(call, f)
         return self._read()
+
+    def _configure_fixed(self, f: Function) -> None:
+        """CONFigure:{CONTinuity|DIODe}: no parameters; a one-reading immediate trigger."""
+        self.function = f
+        self.sample_count = self.trigger_count = 1
+        self.trigger_source = "IMMEDIATE"
+
+    def _measure_fixed(self, f: Function) -> str:
+        self._configure_fixed(f)
+        return self._read()
+
+    @staticmethod
+    def _probe_kind(text: str | None) -> str:
+        """FRTD|RTD|FTHermistor|THERmistor (DEF: FRTD); TCouple is not simulated."""
+        word = str(text).strip().upper()
+        if word in ("DEF", "DEFAULT"):
+            return "FRTD"
+        found = next((p for p in PROBES if word in (p, PROBE_SHORT[p])), None)
+        if found is None:
+            raise ScpiError(-224, word)
+        return found
+
+    def _configure_temperature(self, call: Call) -> None:
+        """CONFigure:TEMPerature [{probe|DEF} [, {type|DEF} [, 1 [, {resolution}]]]]:
+        the type is 85 for an RTD (its only curve) or 2252/5000/10000 for a thermistor;
+        the `1` stands where a range would be; the resolution sets the NPLC [E]."""
+        kind = self._probe_kind(call.arg(0, required=False) or "DEF")
+        kind_type = (call.arg(1, required=False) or "DEF").strip().upper()
+        if "RTD" in kind:
+            if kind_type not in ("DEF", "DEFAULT", "85"):
+                raise ScpiError(-224, kind_type)
+        else:
+            self.probe.thermistor = self._thermistor_type(kind_type)
+        placeholder = call.arg(2, required=False)
+        if placeholder is not None:
+            parse_number(placeholder, 1.0, 1.0, 1.0)
+        self.probe.kind = kind
+        self.function = TEMPERATURE
+        self.sample_count = self.trigger_count = 1
+        self.trigger_source = "IMMEDIATE"
+
+    def _measure_temperature(self, call: Call) -> str:
+        self._configure_temperature(call)
+        return self._read()
+
+    @staticmethod
+    def _thermistor_type(text: str) -> int:
+        if text in ("DEF", "DEFAULT"):
+            return 5000
+        value = parse_number(text, 2252, 10000, 5000)
+        if int(value) not in THERMISTOR_SH or value != int(value):
+            raise ScpiError(-224, text)
+        return int(value)
+
+    def _set_thermistor(self, call: Call) -> None:
+        self.probe.thermistor = self._thermistor_type(str(call.arg(0)).strip().upper())
+
+    def _set_r0(self, call: Call) -> None:
+        """R0 of the RTD: 49 Ω to 2.1 kΩ, default 100 Ω (manual)."""
+        self.probe.r0 = call.number(0, low=RTD_R0_SPAN[0], high=RTD_R0_SPAN[1], default=100.0)
 
     def _configure_counter(self, call: Call, f: Function) -> None:
         """CONFigure:{FREQuency|PERiod} [<range> [, <resolution>]]: the range only sets
@@ -326,6 +460,13 @@ class Keysight34465A(SimInstrument):
 
     def _configuration(self) -> str:
         f = self.function
+        if f in FIXED:
+            return f'"{f.name}"'
+        if f is TEMPERATURE:  # probe, type, the range placeholder, resolution [E]
+            p = self.probe
+            kind_type = 85 if "RTD" in p.kind else p.thermistor
+            t_res = scpi_float(self._resolution(f) * 1e3)  # ppm-of-range table on ±1000 °C [E]
+            return f'"TEMP {PROBE_SHORT[p.kind]},{kind_type},{scpi_float(1.0)},{t_res}"'
         if f in COUNTERS:
             rng = self.counter_range[f.name]
             res = ppm_for_aperture(self.counter.aperture) * 1e-6 * rng
@@ -335,7 +476,8 @@ class Keysight34465A(SimInstrument):
 
     def _set_function(self, call: Call) -> None:
         text = str(call.arg(0))
-        found = next((f for f in (*FUNCTIONS, *COUNTERS) if header_matches(f.header, text)), None)
+        every = (*FUNCTIONS, *COUNTERS, *FIXED, TEMPERATURE)
+        found = next((f for f in every if header_matches(f.header, text)), None)
         if found is None:
             raise ScpiError(-224, text)
         self.function = found
@@ -379,6 +521,8 @@ class Keysight34465A(SimInstrument):
     def _aperture(self, f: Function) -> float:
         if f.ac:
             return AC_WINDOW_S[self.settings[f.name].bandwidth]
+        if not f.integrating:
+            return CAP_SECONDS[self.settings[f.name].range]
         return self.settings[f.name].nplc / self.line_frequency
 
     def _set_bandwidth(self, call: Call, f: Function) -> None:
@@ -417,7 +561,7 @@ class Keysight34465A(SimInstrument):
         s, clock = self.settings[f.name], self.sim.clock
         t0 = clock.now()
         window = self._aperture(f)
-        value = true_value(self.sim, f, t0, t0 + window)
+        value = true_value(self.sim, f, t0, t0 + window, self.probe)
         clock.advance(window + OVERHEAD_S)
         if value >= OVERLOAD:
             self.engine.questionable.latch(f.overload_bit)
@@ -431,9 +575,12 @@ class Keysight34465A(SimInstrument):
         value += float(self._noise.normal(0.0, sigma))
         if f.ac:
             value = abs(value)
-        if abs(value) > 1.2 * s.range:
+        limit = 1.2 * s.range if f.overload_above is None else f.overload_above
+        if abs(value) > limit:
             self.engine.questionable.latch(f.overload_bit)
             return math.copysign(OVERLOAD, value)
+        if f is CONTINUITY and value <= CONTINUITY_THRESHOLD_OHMS and self.beeper:
+            self.beeps += 1
         return value
 
     def _reading(self, f: Function) -> float:
