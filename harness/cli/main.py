@@ -15,7 +15,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.data import RMD1_SPEC, SIM_BENCH, bench_path
 from harness.definitions.run_options import add_to_argparse, forward
@@ -428,11 +428,9 @@ def build_parser(*, only: str | None = None) -> argparse.ArgumentParser:
         "paths", nargs="*", default=[str(SUITES)], help="test files or folders (test_suites/)"
     )
 
-    import importlib
-
     wanted = [COMMAND_MODULES[only]] if only in COMMAND_MODULES else COMMAND_MODULES.values()
     for module in dict.fromkeys(wanted):
-        importlib.import_module(f"harness.cli.{module}").add_parser(sub)
+        _add_command(sub, module)
 
     results = sub.add_parser("results", help="export a run's results")
     results.add_argument("action", choices=["export"], help="export: write the run's table")
@@ -445,6 +443,39 @@ def build_parser(*, only: str | None = None) -> argparse.ArgumentParser:
         "--out", help="output file ('-': standard output; default: reports/<run>/results.<fmt>)"
     )
     return parser
+
+
+def _add_command(sub: Any, module: str) -> None:
+    """Add the parser of one command module, importing only that module (statically, so
+    the layer check sees every arrow)."""
+    if module == "batch":
+        from harness.cli import batch
+
+        batch.add_parser(sub)
+    elif module == "db":
+        from harness.cli import db
+
+        db.add_parser(sub)
+    elif module == "stats":
+        from harness.cli import stats
+
+        stats.add_parser(sub)
+    elif module == "analyze":
+        from harness.cli import analyze
+
+        analyze.add_parser(sub)
+    elif module == "sim":
+        from harness.cli import sim
+
+        sim.add_parser(sub)
+    elif module == "verify":
+        from harness.cli import verify
+
+        verify.add_parser(sub)
+    elif module == "report":
+        from harness.cli import report
+
+        report.add_parser(sub)
 
 
 def db_cmd_run(args: argparse.Namespace) -> int:
