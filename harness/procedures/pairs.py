@@ -27,6 +27,7 @@ import numpy.typing as npt
 from harness.procedures.capture import CurrentCapture
 
 MIN_PAIRS = 5
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -87,3 +88,55 @@ def pair_metrics(capture: CurrentCapture) -> PairMetrics | None:
     steady = periods[np.abs(periods - typical) < 0.2 * typical]  # a cue's pause excluded
     rate = 1.0 / float(np.mean(steady)) if steady.size else 1.0 / typical
     return PairMetrics(rate, pos_w, neg_w, gaps, imbalance, len(starts))
+
+
+# --- lift-off and suspension on one record of the load position ----------------------
+
+LEVEL_MIN_S = 1e-3
+"""A stretch at the contact level is a phase only if it lasts this long: the smoothed
+rising edge of the open-circuit voltage passes through that band for a few samples."""
+
+
+def _bool_runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def lift_off_bracket(
+    times: FloatArray, volts: FloatArray, contact_v: float, open_v: float
+) -> tuple[float, float] | None:
+    """Lift-off lies between the end of the last phase at the contact level (at least
+    ``LEVEL_MIN_S`` long) and the first sample above ``open_v`` (the open spheres)."""
+    above = np.flatnonzero(volts >= open_v)
+    if above.size == 0:
+        return None
+    edge = int(above[0])
+    band = (volts >= contact_v / 2) & (volts < contact_v * 2)
+    band[edge:] = False
+    starts, stops = _bool_runs(band)
+    dt = float(times[1] - times[0])
+    long = (stops - starts) * dt >= LEVEL_MIN_S
+    last = float(times[stops[long][-1] - 1]) if long.any() else float(times[0])
+    return last, float(times[edge])
+
+
+def pairs_stop_bracket(
+    times: FloatArray, volts: FloatArray, level_v: float, *, after: float, period_s: float,
+    hold_s: float,
+) -> tuple[float, float] | None:  # fmt: skip
+    """When a train of biphasic pairs stopped for good after ``after``: between the end
+    of the last phase and when the phase after it was due (the phase before the last,
+    one pair period later). None when a phase comes within ``hold_s`` of the record's end.
+    """
+    starts, stops = _bool_runs(volts >= level_v)
+    keep = times[np.minimum(stops, times.size - 1)] >= after
+    starts, stops = starts[keep], stops[keep]
+    dt = float(times[1] - times[0])
+    if starts.size == 0:
+        return after, after + dt
+    last_end = float(times[stops[-1] - 1]) + dt
+    if float(times[-1]) - last_end < hold_s:
+        return None
+    if starts.size < 2:
+        return last_end - dt, last_end + period_s
+    return last_end - dt, max(last_end, float(times[starts[-2]]) + period_s)

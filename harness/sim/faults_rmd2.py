@@ -16,6 +16,7 @@ Each mimics a defect a real RMD-2 can have and is caught by at least one require
 | `cue=off` | no relocate pause in the output | TIM-CUE |
 | `leak_ua=I` | leaky output switch: d.c. I uA through the load, any state | OUT-MIN, WAV-QBAL |
 | `level_button=off` | LEVEL contact dead: presses do nothing | OUT-AMP-L2, -L3 |
+| `contact_loss_s=T` | contact-loss delay T s instead of 0.3 s (a wrong debounce count) | SAF-CONTACT-LOSS |
 
 The same syntax as the RMD-1's faults (`NAME` or `NAME=VALUE`); a bad one is an
 `InputError` naming where it came from, before anything is simulated.
@@ -33,6 +34,8 @@ from harness.sim.faults import NOMINAL_CLOCK_ERROR, Fault, FaultValue
 
 LEVELS_UA = (150.0, 250.0, 350.0)
 INTERPHASE_GAP_MS = 4.0
+CONTACT_LOSS_S = 0.3
+"""Above 50 kOhm this long (device seconds) before the output is suspended."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Rmd2Faults:
     cue: bool = True
     leak_ua: float = 0.0
     level_button: bool = True
+    contact_loss_s: float = CONTACT_LOSS_S
 
 
 def _number(low: float, high: float) -> Callable[[str], float]:
@@ -79,6 +83,7 @@ _NUMERIC: dict[str, tuple[Callable[[str], FaultValue], str]] = {
     "session_s": (_number(1.0, 1e5), "seconds in [1, 1e5]"),
     "autooff_s": (_number(1.0, 1e5), "seconds in [1, 1e5]"),
     "leak_ua": (_number(-1000.0, 1000.0), "microamps in [-1000, 1000]"),
+    "contact_loss_s": (_number(0.0, 10.0), "seconds in [0, 10]"),
 }
 _SWITCHES = ("charger_interlock", "lowbatt_cutoff", "cue", "level_button")
 KNOWN_FAULTS: tuple[str, ...] = tuple(sorted((*_NUMERIC, *_SWITCHES)))

@@ -41,7 +41,7 @@ SOFT_START_S = 1.0 / 0.8
 """Envelope 0 -> 100 %; 10 % -> 90 % takes 1.0 s."""
 COMPLIANCE_V = 10.0
 POWER_HOLD_S, LEVEL_MAX_PRESS_S, DEBOUNCE_S = 0.8, 2.0, 0.03
-CONTACT_MADE_OHMS, CONTACT_LOST_OHMS, CONTACT_LOSS_S = 30e3, 50e3, 0.3
+CONTACT_MADE_OHMS, CONTACT_LOST_OHMS = 30e3, 50e3
 IDLE_OFF_S, CUE_EVERY_S, CUE_PAUSE_S = 60.0, 15.0, 0.2
 BUTTONS = ("power", "level")
 _TIMER_ORDER = ("poll", "contact_loss", "cue_end", "cue", "session_end", "idle_off", "auto_off")
@@ -227,7 +227,7 @@ class Rmd2Firmware:
             self.contact = self.contact_ever = True
         elif self.contact and ohms > CONTACT_LOST_OHMS:
             if self.loss_at is None:
-                self.loss_at = t + CONTACT_LOSS_S / self.k
+                self.loss_at = t + self.faults.contact_loss_s / self.k
         else:
             self.loss_at = None
 

@@ -4,7 +4,7 @@ The RMD-2 counterpart of ``test_fault_matrix.py``, with the same forked runner (
 is exactly ``hil run``, a fork of one process that imported everything once): the good
 unit passes every RMD-2 requirement, worked by the operator (scripted with
 ``operator-input-rmd2.yaml``) and by the relay actuator with no operator, and each fault
-fails exactly the requirements its physics breaks. Kept small (eight runs of about two
+fails exactly the requirements its physics breaks. Kept small (nine runs of about two
 seconds of CPU each); ``harness/sim/faults_rmd2.py`` lists every fault.
 
 Why each set is what it is:
@@ -19,6 +19,8 @@ Why each set is what it is:
 * ``session_s=150``: the shared session test (the RMD-1's, run through the buttons)
   measures 150 s against 180 s.
 * ``cue=off``: no pause in the output, so no cue interval is seen (TIM-CUE).
+* ``contact_loss_s=0.5``: the output runs 0.5 s after lift-off (SAF-CONTACT-LOSS); the
+  session timer still pauses from the suspension, so TIM-SESSION holds.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ CASES: dict[str, tuple[Path, str | None, set[str]]] = {
     "charger_interlock=off": (RELAY, "charger_interlock=off", {"SAF-CHG-OFF"}),
     "session_s=150": (OPERATOR, "session_s=150", {"TIM-SESSION"}),
     "cue=off": (RELAY, "cue=off", {"TIM-CUE"}),
+    "contact_loss_s=0.5": (OPERATOR, "contact_loss_s=0.5", {"SAF-CONTACT-LOSS"}),
 }
 
 pytestmark = pytest.mark.slow

@@ -22,11 +22,11 @@ from harness.definitions.bench_file import load_bench
 from harness.judging.spec import load_spec
 from harness.procedures.session_timer import time_session
 from harness.procedures.treatment import Conditions, conditions_for
-from harness.sim import firmware, firmware_rmd2
+from harness.sim import faults_rmd2, firmware
 
 CASES = {
     "RMD-1": ("sim.yaml", "rmd1.yaml", firmware.CONTACT_LOSS_S),
-    "RMD-2": ("sim-rmd2-relay.yaml", "rmd2.yaml", firmware_rmd2.CONTACT_LOSS_S),
+    "RMD-2": ("sim-rmd2-relay.yaml", "rmd2.yaml", faults_rmd2.CONTACT_LOSS_S),
 }
 Case = tuple[Bench, Conditions, float | None, float]
 
