@@ -228,12 +228,20 @@ def table(lines: Sequence[RequirementLine]) -> list[str]:
     ]  # fmt: skip
 
 
-def unit_line(serial: str, lines: Sequence[RequirementLine], in_spec: int | None = None) -> str:
+def unit_line(
+    serial: str,
+    lines: Sequence[RequirementLine],
+    in_spec: int | None = None,
+    *,
+    interrupted: bool = False,
+) -> str:
     """The statement of conformity for the unit, one line.
 
     ``RMD1-0042: FAIL, 10 of 47 requirements do not conform`` or ``…: PASS, all 47
     requirements conform``; a run that tested part of the spec (``in_spec`` > tested)
     says how much it left out, since a PASS of three requirements is not a unit's PASS.
+    An interrupted run (Ctrl-C, an operator's abort) is INCOMPLETE however well what it
+    measured went: it never got to the rest of what it was asked to test.
     """
     failing = sum(1 for line in lines if not line.conforms)
     total = len(lines)
@@ -242,6 +250,9 @@ def unit_line(serial: str, lines: Sequence[RequirementLine], in_spec: int | None
         text = f"{serial}: NOT TESTED, no requirement was measured"
     elif failing:
         text = f"{serial}: FAIL, {failing} of {total} {noun} do not conform"
+    elif interrupted:
+        verb = "conforms" if total == 1 else "conform"
+        text = f"{serial}: INCOMPLETE, the run was interrupted; the {total} {noun} tested {verb}"
     else:
         text = f"{serial}: PASS, all {total} {noun} conform" if total > 1 else (
             f"{serial}: PASS, the 1 requirement tested conforms"

@@ -21,7 +21,7 @@ from harness.plugin.conformity import failure_lines, requirement_lines, table, u
 from harness.plugin.session import compliance_run
 
 
-def summary_lines(config: pytest.Config) -> list[str]:
+def summary_lines(config: pytest.Config, *, interrupted: bool = False) -> list[str]:
     """The lines of the summary, or none when the session had no run that began."""
     run = compliance_run(config)
     if run is None or run.recorder is None or run.record is None:
@@ -33,18 +33,21 @@ def summary_lines(config: pytest.Config) -> list[str]:
     failures = failure_lines(rows)
     if failures:
         out += ["", "non-conforming:", *(f"  {line}" for line in failures)]
-    out += ["", unit_line(serial, lines, len(run.spec.requirements))]
+    out += ["", unit_line(serial, lines, len(run.spec.requirements), interrupted=interrupted)]
     return out
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    lines = summary_lines(terminalreporter.config)
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int | pytest.ExitCode
+) -> None:
+    interrupted = int(exitstatus) == int(pytest.ExitCode.INTERRUPTED)
+    lines = summary_lines(terminalreporter.config, interrupted=interrupted)
     if not lines:
         return
     terminalreporter.section("statement of conformity")
     verdict = lines[-1]
     for line in lines[:-1]:
         terminalreporter.write_line(line)
-    failed = ": FAIL," in verdict or ": NOT TESTED" in verdict
+    failed = any(word in verdict for word in (": FAIL,", ": NOT TESTED", ": INCOMPLETE"))
     terminalreporter.write_line(verdict, bold=True, red=failed, green=not failed)

@@ -136,9 +136,14 @@ def stop_on_operator(bench: Bench, action: Callable[[], None]) -> None:
 
 
 def _stop_session(bench: Bench, stop: Exception) -> None:
+    """End the session with the bench safe. An abort is an interruption, as Ctrl-C is
+    (pytest's exit status 2, recorded as ``interrupted``: what was measured stands, the
+    rest was never shown); a script that does not answer is an input error (also 2)."""
     _make_safe(bench)
-    code = 2 if isinstance(stop, OperatorScriptError) else 1
-    pytest.exit(f"stopped safely (bench {bench.file.id} made safe): {stop}", returncode=code)
+    pytest.exit(
+        f"stopped safely (bench {bench.file.id} made safe): {stop}",
+        returncode=pytest.ExitCode.INTERRUPTED,
+    )
 
 
 def declared_identity(bench: Bench, expected_serial: str | None) -> UnitIdentity:

@@ -104,3 +104,9 @@ def test_requirement_line_keeps_the_worst_measurement_and_the_unit_line_counts()
     assert unit_line("RMD1-0042", lines[1:] * 3, 47) == (
         "RMD1-0042: PASS, all 3 requirements conform (44 of the spec's 47 not tested in this run)"
     )
+    # an interrupted run is never a PASS, and a failure stays a failure
+    assert unit_line("RMD1-0042", lines[1:] * 3, 47, interrupted=True) == (
+        "RMD1-0042: INCOMPLETE, the run was interrupted; the 3 requirements tested conform "
+        "(44 of the spec's 47 not tested in this run)"
+    )
+    assert unit_line("RMD1-0042", lines, interrupted=True).startswith("RMD1-0042: FAIL, 1 of 2")
