@@ -149,8 +149,10 @@ def _stop_session(bench: Bench, stop: Exception) -> None:
 def declared_identity(bench: Bench, expected_serial: str | None) -> UnitIdentity:
     """A unit without a test port: the model from the bench file, the serial from its
     label (``--serial``, or the operator, or the simulated unit's), and what only its
-    firmware could tell (firmware version, hardware revision) declared by the operator
-    and marked so, or "not known"."""
+    firmware could tell (firmware version, hardware revision, the battery's state of
+    charge) declared by the operator and marked so, or "not known": a battery the
+    harness cannot read is never a measured PASS, yet a reader of the report needs the
+    operator's word on it (a low cell changes the output's headroom)."""
     device = bench.file.document.device
     timeout_s = device.operator_timeout_s
     serial = expected_serial
@@ -165,9 +167,15 @@ def declared_identity(bench: Bench, expected_serial: str | None) -> UnitIdentity
         bench.operator, "firmware", "Type the firmware version (box or menu)", timeout_s
     )
     hardware = declared(bench.operator, "hardware", "Type the hardware revision", timeout_s)
+    battery = declared(
+        bench.operator, "battery",
+        "Type the battery's state of charge as the unit shows it (e.g. '3 of 4 bars')",
+        timeout_s,
+    )  # fmt: skip
     return UnitIdentity(
-        model=device.model, serial=serial or "unknown", firmware=firmware, hardware=hardware
-    )
+        model=device.model, serial=serial or "unknown", firmware=firmware, hardware=hardware,
+        battery=battery,
+    )  # fmt: skip
 
 
 def _raise_if_restarted(bench: Bench, failure: BaseException | None) -> None:

@@ -62,12 +62,17 @@ class _Strict(BaseModel):
 
 
 class UnitIdentity(_Strict):
-    """The unit under test as it reports itself over its test port."""
+    """The unit under test as it reports itself over its test port, or (a unit without
+    one) as the bench file, its label and the operator declare it."""
 
     model: str
     serial: str
     firmware: str
     hardware: str
+    battery: str | None = None
+    """The battery's state of charge when only the operator can tell it (no test port):
+    "80 % (declared by the operator)" or "not known: no test port". None when the unit
+    has a port; a default, so a record written before this field still reads."""
 
 
 class CalibrationRecord(_Strict):

@@ -26,6 +26,7 @@ SCRIPT = """\
 - {prompt: "declare serial", answer: RMD2-SIM-0001}
 - {prompt: "declare firmware", answer: "2.0.1"}
 - {prompt: "declare hardware", answer: "A"}
+- {prompt: "declare battery", answer: "3 of 4 bars"}
 - {prompt: "press *", answer: done, times: 3}
 - {prompt: "press *", answer: abort}
 """
