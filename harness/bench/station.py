@@ -247,6 +247,9 @@ def _sim_setup(
         bench_key = f"{file.id}-{secrets.token_hex(4)}"
         registry.register(bench_key, sim)
         cleanup.append(lambda: registry.unregister(bench_key))
+        for name, resource in resources.items():  # the simulated serial relay board
+            if resource.startswith("hilrelay://"):
+                resources[name] = f"hilrelay://{bench_key}"
         return sim, resources, f"{bench_key}@hilsim", f"hilsim://{bench_key}", cleanup
     from harness.sim.pty_port import serve_device
     from harness.sim.server import serve_instruments
@@ -466,7 +469,9 @@ def open_bench(
     parts = open_parts(file, faults=faults, serial=serial, unit_spread=unit_spread)
     if parts.dut is None:  # a unit without a test port (open_parts raised otherwise)
         parts.dut = NoTestPort(file.document.device.model)
-    by_role = {e.role: parts.instruments[e.name] for e in file.document.instruments}
+    # the first instrument of a role is the role's (a second load switch, such as a relay
+    # board across a unit's buttons, is reached by name as the button actuator)
+    by_role = {e.role: parts.instruments[e.name] for e in reversed(file.document.instruments)}
     return Bench(
         file=file,
         ammeter=cast(Ammeter, by_role["ammeter"]),

@@ -93,7 +93,7 @@ class SimBench:
         faults = list(faults)
         self.model = model
         self.button_channels = dict(button_channels or {})
-        self._closed: set[int] = set()
+        self._closed: dict[str, set[int]] = {}  # closed relays, by relay instrument
         if model == "RMD-2":
             self._build_rmd2(faults, fault_source, serial)
         else:
@@ -187,16 +187,19 @@ class SimBench:
             self._supply_history[channel].set(t, setting.present_v)
             self._apply(t)
 
-    def relays_changed(self, closed: Iterable[int]) -> None:
-        """The switch's closed channels now: those wired across a button's contacts
-        press it (down when closed, released when opened)."""
-        closed = set(closed)
+    def relays_changed(self, closed: Iterable[int], source: str = "switch") -> None:
+        """A relay instrument's closed channels now (`source`: the 34980A, or the serial
+        relay board): those wired across a button's contacts press it (down when closed,
+        released when opened). Each instrument reports only its own relays, so the
+        contacts closed are the union over the instruments."""
         with self.lock:
+            before: set[int] = set().union(*self._closed.values())
+            self._closed[source] = set(closed)
+            after: set[int] = set().union(*self._closed.values())
             for channel, button in sorted(self.button_channels.items()):
-                was, now = channel in self._closed, channel in closed
+                was, now = channel in before, channel in after
                 if was != now and self.unit is not None:
                     self.unit.button(button, now)
-            self._closed = closed
 
     def press_button(self, button: str, hold_s: float) -> None:
         """A finger on an RMD-2 button for `hold_s` (the simulated operator's hands)."""
