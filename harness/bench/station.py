@@ -193,12 +193,20 @@ class Bench:
         return found
 
     def safe_state(self) -> list[str]:
-        """Stimulation off, supplies off, relays open; every step tried; problems returned."""
+        """Stimulation off, supplies off, relays open; every step tried; problems returned.
+
+        Every relay instrument is opened, not only the one serving the load-switch role: a
+        second one across a unit's buttons (``device.actuator``) left closed would hold a
+        button down after the run.
+        """
         steps: list[tuple[str, Callable[[], None]]] = [
             ("stimulation off", self.dut.safe_state),
             ("supplies off", self.supply.all_off),
             ("relays open", self.switch.open_all),
         ]
+        for name, inst in self.instruments.items():
+            if inst is not self.switch and self.entry(name).role == "load_switch":
+                steps.append((f"relays of {name} open", cast(LoadSwitch, inst).open_all))
         return try_each_safe_step(steps)
 
     def close(self) -> None:

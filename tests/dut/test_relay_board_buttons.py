@@ -88,3 +88,12 @@ def test_a_line_the_board_cannot_execute_is_in_its_error_queue(bench: Bench) -> 
     assert len(errors) == 2 and "relay 9 outside 1..8" in errors[0], errors
     assert "unknown command" in errors[1]
     assert board.closed_channels() == set()
+
+
+def test_the_safe_state_opens_the_button_relays_too(bench: Bench) -> None:
+    """A relay left closed across POWER would hold the button down after an abort."""
+    board = _board(bench)
+    board.close_channel(LEVEL_RELAY)
+    assert board.closed_channels() == {LEVEL_RELAY}
+    assert bench.safe_state() == []
+    assert board.closed_channels() == set()
