@@ -16,7 +16,7 @@ Each mimics a defect a real RMD-2 can have and is caught by at least one require
 | `cue=off` | no relocate pause in the output | TIM-CUE |
 | `leak_ua=I` | leaky output switch: d.c. I uA through the load, any state | OUT-MIN, WAV-QBAL |
 | `level_button=off` | LEVEL contact dead: presses do nothing | OUT-AMP-L2, -L3 |
-| `contact_loss_s=T` | contact-loss delay T s instead of 0.3 s (a wrong debounce count) | SAF-CONTACT-LOSS |
+| `contact_loss_s=T` | contact-loss delay T s, not 0.3 s (a wrong debounce) | SAF-CONTACT-LOSS |
 
 The same syntax as the RMD-1's faults (`NAME` or `NAME=VALUE`); a bad one is an
 `InputError` naming where it came from, before anything is simulated.
