@@ -12,6 +12,8 @@ from harness import __version__
 from harness.cli.main import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
 def test_version_prints_the_harness_version(capsys):
     with pytest.raises(SystemExit) as done:
         main(["--version"])
