@@ -136,10 +136,11 @@ def polarity_metrics(
         elif values.size == 0:
             out.none(name, "10 % or 90 % crossing not found")
         else:
-            out.put(name, float(np.median(values)) * dt, ru.K * ru.spread_u(values, one) * dt)
+            u_edge = math.hypot(ru.spread_u(values, one), ru.locked_grid_u(edge))
+            out.put(name, float(np.median(values)) * dt, ru.K * u_edge * dt)
     lengths = (phases.stop - phases.start)[mine].astype(np.float64)
     plateaus = pm.plateau[mine]
     out.put(names[3], float(np.median(plateaus)) * k, ru.plateau_u(rec, lengths, plateaus) * k)
     charges = pm.charge[mine]
-    u_q = ru.charge_u(rec, widths, lengths, charges)
+    u_q = ru.charge_u(rec, widths, lengths, charges, step, edge)
     out.put(names[4], float(np.median(charges)) * dt * k, u_q * dt * k)

@@ -44,6 +44,11 @@ def moments(
     out.put("baseline_current_a", (levels.base - levels.zero) * k * pk, 0.0)
     gap_u = ru.mean_u(rec, 1 << 12, 0.0)
     out.uncertainty["baseline_current_a"] = gap_u * k
+    inside = pm.valid & (pm.rise >= a) & (pm.fall < b)
+    edges = 2 * int(inside.sum())
+    times = pm.rise_time[inside]
+    times = times[np.isfinite(times)]
+    edge = float(np.median(times)) if times.size else None
     mean: float | None = None
     if timing.mean_window is None:
         out.none("mean_current_a", timing.mean_reason or "no whole cycle in the record")
@@ -53,7 +58,8 @@ def moments(
     # the scope's noise adds its power to the pulses'; a record of noise alone keeps it
     ms = max(mean_sq - levels.noise**2, 0.0) if len(phases) else mean_sq
     rms = math.sqrt(ms)
-    out.put("rms_current_a", rms * k, ru.rms_u(rec, b - a, rms, mean_raw, 1 << 12) * k)
+    u_rms = ru.rms_u(rec, b - a, rms, mean_raw, 1 << 12, edges, step, edge)
+    out.put("rms_current_a", rms * k, u_rms * k)
     if timing.mean_window is None:
         out.reasons["rms_current_a"] = f"over {timing.window_kind}, not whole polarity cycles: " + (
             timing.mean_reason or ""

@@ -21,7 +21,9 @@ For every phase found by `harness.analysis.phases`:
   which covers a first-order tail to under 1 %, and at least four 10-90 % edge times:
   at low SNR the detection threshold sits at the 50 % point itself, and the distance
   to it says nothing about the tail), never past the middle of the gap to a
-  neighbouring phase; for a gapless biphasic pulse that is its zero crossing. Adding
+  neighbouring phase; for a gapless biphasic pulse that is its zero crossing,
+  interpolated between the two samples that straddle it (`gapless`): split at a
+  sample, each lobe would gain or lose up to half a sample of the full step. Adding
   the baseline current over the width makes a d.c. leak count (zero is zero) without
   making the charge depend on how far the integral reaches into the gaps.
 - **Peak**: the largest instantaneous magnitude against zero in the same span.
@@ -39,6 +41,7 @@ import numpy.typing as npt
 
 from harness.analysis.blocks import BlockSums
 from harness.analysis.crossings import search
+from harness.analysis.gapless import split_correction
 from harness.analysis.phases import Phases
 
 FloatArray = npt.NDArray[np.float64]
@@ -181,6 +184,7 @@ def _integrate(
     ends = signal[a].astype(np.float64), signal[c].astype(np.float64)
     s = sign[valid]
     above_base = (total + 0.5 * ends[1] - 0.5 * ends[0] - base * (c - a)) * s
+    above_base += split_correction(signal, base, phases, valid, a, c)
     width = (f - r)[valid]
     charge = above_base + (base - zero) * s * width
     peak = np.full(a.size, np.nan)

@@ -22,13 +22,18 @@ Every term is a standard uncertainty; the result is doubled (k = 2).
   is taken, so a record that scatters more than its noise explains says so.
 - **Plateau**: the noise of a mean over the middle half of a phase, and the quantum
   (an 8-bit code) which does not average away without noise to dither it.
-- **Charge**: the noise over the integration span, the quantum over the width, and the
-  zero's own uncertainty over the width.
+- **Charge**: the noise over the integration span, the quantum over the width, the
+  zero's own uncertainty over the width, and each sharp edge's placement within its
+  sample (half a sample of the step, rectangular, undivided on a locked grid).
+- **Floors**: a noiseless record still has a resolution (a scope's code step, or the
+  float type's spacing: `RecordNoise.resolution`) and float64 sums round once per term,
+  so no U is ever ~1e-15 of its value.
 - **Mean**: the noise and quantum over the window, a half-sample misplacement of each
   window end on a rising edge, and the zero's uncertainty.
 - **R.m.s.**: the noise's contribution to the mean square is subtracted (it would add
   sigma^2); what remains uncertain is that subtraction, the noise of the mean square,
-  and the zero's uncertainty times mean / r.m.s.
+  and the zero's uncertainty times mean / r.m.s., and the sampling of each sharp edge
+  in the window (half a sample of step^2 each, adding on a locked grid).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ FloatArray = npt.NDArray[np.float64]
 K = 2.0
 _INTERPOLATION = 0.5 / math.sqrt(3.0)
 """One crossing's interpolation error, in samples (rectangular over +-0.5 sample)."""
+_EPS = float(np.finfo(np.float64).eps)
 _MEDIAN = 1.2533
 """Scatter of a median of normal values relative to one value's, times sqrt(N)."""
 
@@ -56,10 +62,14 @@ class RecordNoise:
     smoothing: int
     zero_u: float
     """Standard uncertainty of the zero offset (signal units)."""
+    resolution: float = 0.0
+    """What the record says its resolution is (a scope's yinc, or the float type's
+    spacing at full scale): a floor for `quantum`, which a noiseless record of a few
+    levels cannot show (`levels` finds no code step in it)."""
 
     @property
     def quantum_u(self) -> float:
-        return self.quantum / math.sqrt(12.0)
+        return max(self.quantum, self.resolution) / math.sqrt(12.0)
 
     @property
     def timed_noise(self) -> float:
@@ -89,6 +99,24 @@ def locked_grid_u(edge_samples: float | None) -> float:
     return math.sqrt(2.0) * _INTERPOLATION
 
 
+def edge_charge_u(step: float, edge_samples: float | None) -> float:
+    """Standard uncertainty of a phase charge (signal x samples) from its two edges.
+
+    An edge sharper than two samples is placed by the samples only to within the
+    interval that straddles it: the integral moves by up to half a sample of the step
+    per edge (rectangular), and on a grid locked to the pulse rate every phase makes
+    the same error, so no median removes it (see `locked_grid_u`). A gapless pair's
+    middle edge sampled at its crossing is the case that shows it: each lobe reads
+    0.4 sample of its step short of the truth at 40 samples per phase.
+    """
+    return step * locked_grid_u(edge_samples)
+
+
+def rounding_u(value: float, samples: float) -> float:
+    """A sum of `samples` float64 terms is exact to about one rounding per term."""
+    return _EPS * max(samples, 1.0) * abs(value)
+
+
 def frequency_u(f: float, period: float, intervals: int, crossing: float) -> float:
     """Expanded U of a frequency from `intervals` telescoped intervals (period in samples)."""
     u_period = math.sqrt(2.0) * crossing / max(intervals, 1)
@@ -108,35 +136,77 @@ def plateau_u(rec: RecordNoise, lengths: FloatArray, values: FloatArray) -> floa
     dither = rec.noise >= rec.quantum / 2
     q = rec.quantum_u / math.sqrt(samples) if dither else rec.quantum_u
     one = rec.noise / math.sqrt(max(samples, 1.0))
-    return K * math.sqrt(spread_u(values, one) ** 2 + q**2 + rec.zero_u**2)
+    level = float(np.median(values)) if values.size else 0.0
+    rounding = rounding_u(level, samples)
+    return K * math.sqrt(spread_u(values, one) ** 2 + q**2 + rec.zero_u**2 + rounding**2)
 
 
-def charge_u(rec: RecordNoise, widths: FloatArray, spans: FloatArray, values: FloatArray) -> float:
-    """Expanded U of a median phase charge (signal x samples)."""
+def charge_u(
+    rec: RecordNoise,
+    widths: FloatArray,
+    spans: FloatArray,
+    values: FloatArray,
+    step: float = 0.0,
+    edge_samples: float | None = None,
+) -> float:
+    """Expanded U of a median phase charge (signal x samples).
+
+    `step` and `edge_samples` (the 10-90 % time) give the edges' sampling error
+    (`edge_charge_u`); without a step it is left out.
+    """
     width = float(np.median(widths)) if widths.size else 0.0
     span = float(np.median(spans)) if spans.size else width
     one = rec.noise * math.sqrt(max(span, 1.0))
     dither = rec.noise >= rec.quantum / 2
     q = rec.quantum_u * (math.sqrt(span) if dither else width)
-    return K * math.sqrt(spread_u(values, one) ** 2 + q**2 + (rec.zero_u * width) ** 2)
+    edges = edge_charge_u(step, edge_samples)
+    charge = float(np.median(values)) if values.size else 0.0
+    rounding = rounding_u(charge, span)
+    terms = spread_u(values, one) ** 2 + q**2 + (rec.zero_u * width) ** 2 + edges**2
+    return K * math.sqrt(terms + rounding**2)
 
 
-def mean_u(rec: RecordNoise, samples: int, step: float) -> float:
-    """Expanded U of a mean over `samples` whole-cycle samples (signal units)."""
+def mean_u(
+    rec: RecordNoise, samples: int, step: float, edges: int = 0, edge_samples: float | None = None
+) -> float:
+    """Expanded U of a mean over `samples` whole-cycle samples (signal units).
+
+    Each of the `edges` sharp edges inside the window moves its sum by up to half a
+    sample of `step` (as for a charge); on a locked grid they add.
+    """
     w = max(samples, 1)
     dither = rec.noise >= rec.quantum / 2
     q = rec.quantum_u / math.sqrt(w) if dither else rec.quantum_u
     ends = math.sqrt(2.0) * 0.5 * step * _INTERPOLATION * 2 / w
-    return K * math.sqrt((rec.noise / math.sqrt(w)) ** 2 + q**2 + ends**2 + rec.zero_u**2)
+    inner = edges * step * locked_grid_u(edge_samples) / math.sqrt(2.0) / w
+    terms = (rec.noise / math.sqrt(w)) ** 2 + q**2 + ends**2 + inner**2 + rec.zero_u**2
+    return K * math.sqrt(terms)
 
 
-def rms_u(rec: RecordNoise, samples: int, rms: float, mean: float, gap_samples: int) -> float:
-    """Expanded U of a noise-corrected r.m.s. (signal units)."""
+def rms_u(
+    rec: RecordNoise,
+    samples: int,
+    rms: float,
+    mean: float,
+    gap_samples: int,
+    edges: int = 0,
+    step: float = 0.0,
+    edge_samples: float | None = None,
+) -> float:
+    """Expanded U of a noise-corrected r.m.s. (signal units).
+
+    `edges` sharper than two samples (`edge_samples`, the 10-90 % time) of `step` in
+    the window each move the sum of squares by up to half a sample of step^2
+    (rectangular, as for a charge): a sample on the edge is squared as if it held its
+    value over the whole interval. On a grid locked to the pulse rate every edge makes
+    the same error, so they add, not in quadrature.
+    """
     if rms <= 0:
         return K * rec.noise
     w = max(samples, 1)
     u_ms_noise = 2 * rms * rec.noise / math.sqrt(w)
     u_correction = rec.noise**2 * math.sqrt(2.0 / max(gap_samples, 2))
-    u_ms = math.hypot(u_ms_noise, u_correction)
+    u_edges = edges * step**2 * locked_grid_u(edge_samples) / math.sqrt(2.0) / w
+    u_ms = math.sqrt(u_ms_noise**2 + u_correction**2 + u_edges**2)
     zero_term = abs(mean) / rms * rec.zero_u
     return K * math.hypot(u_ms / (2 * rms), math.hypot(zero_term, rec.quantum_u / math.sqrt(w)))

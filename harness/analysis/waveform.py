@@ -50,7 +50,7 @@ from harness.analysis import record_uncertainty as ru
 from harness.analysis.coarse import detect_phases
 from harness.analysis.collect import REPORTED, Collector, polarity_metrics, pulse_metrics
 from harness.analysis.envelope import analyse_envelope
-from harness.analysis.levels import estimate_levels
+from harness.analysis.levels import Levels, estimate_levels
 from harness.analysis.moments import moments
 from harness.analysis.phase_metrics import measure_phases
 from harness.analysis.phases import smoothing_length
@@ -130,6 +130,7 @@ def analyze_current(
     zero_offset_u: float = 0.0,
     min_polarity_cycles: int = 1,
     reversing: bool | None = None,
+    resolution: float | None = None,
 ) -> WaveformMetrics:
     """All waveform metrics of a uniformly sampled current record (amperes).
 
@@ -147,6 +148,7 @@ def analyze_current(
         zero_offset_u=zero_offset_u,
         min_polarity_cycles=min_polarity_cycles,
         reversing=reversing,
+        resolution=resolution,
     )
 
 
@@ -161,6 +163,7 @@ def analyze_voltage(
     zero_offset_u: float = 0.0,
     min_polarity_cycles: int = 1,
     reversing: bool | None = None,
+    resolution: float | None = None,
 ) -> WaveformMetrics:
     """As `analyze_current` for the voltage across the load (zero offset in volts)."""
     return analyze_signal(
@@ -174,7 +177,19 @@ def analyze_voltage(
         zero_offset_u=zero_offset_u,
         min_polarity_cycles=min_polarity_cycles,
         reversing=reversing,
+        resolution=resolution,
     )
+
+
+def _resolution(signal: npt.NDArray[np.floating], levels: Levels, stated: float | None) -> float:
+    """The record's stated resolution, or its float type's spacing at full scale."""
+    if stated is not None:
+        if not (math.isfinite(stated) and stated >= 0):
+            raise ValueError("resolution must be finite and >= 0")
+        return stated
+    kind = signal.dtype if np.issubdtype(signal.dtype, np.floating) else np.dtype(np.float64)
+    scale = abs(levels.base) + max(levels.plateau_pos or 0.0, levels.plateau_neg or 0.0)
+    return float(np.finfo(kind).eps) * scale
 
 
 def analyze_signal(
@@ -189,6 +204,7 @@ def analyze_signal(
     zero_offset_u: float = 0.0,
     min_polarity_cycles: int = 1,
     reversing: bool | None = None,
+    resolution: float | None = None,
 ) -> WaveformMetrics:
     """Metrics of `signal`, where signal x `amperes_per_unit` is the current in amperes.
 
@@ -197,7 +213,10 @@ def analyze_signal(
     its expanded uncertainty. `min_polarity_cycles`: whole cycles the mean needs (WAV-DC
     asks for 5). `reversing`: False declares a monophasic train that never reverses, so
     its whole pulse periods are whole cycles; otherwise a record without a reversal has
-    no mean. Analysing in the signal's own units lets a voltage capture be measured
+    no mean. `resolution` (signal units): the record's stated vertical resolution (a
+    scope's yinc); without it, the spacing of the record's float type at its full
+    scale, so a noiseless record's U never claims more than its numbers can hold.
+    Analysing in the signal's own units lets a voltage capture be measured
     without a full-size i = v/R copy; every result is scaled once at the end.
     """
     if signal.ndim != 1:
@@ -225,7 +244,9 @@ def analyze_signal(
         sums=found.sums,
     )
     timing = analyse_timing(phases, pm, n, min_cycles=min_polarity_cycles, reversing=reversing)
-    rec = ru.RecordNoise(levels.noise, levels.quantum, m, zero_offset_u / 2)
+    rec = ru.RecordNoise(
+        levels.noise, levels.quantum, m, zero_offset_u / 2, _resolution(signal, levels, resolution)
+    )
     out = Collector(dt, k, polarity_k)
     pulse_metrics(out, timing, pm, phases, rec, n)
     for sign, tag in ((1, "pos"), (-1, "neg")):
