@@ -192,8 +192,18 @@ def write_session_files(folder: Path, run: ComplianceRun) -> None:
         env["harness.version"] = record.harness_version
         env["harness.git_commit"] = record.git_commit or "unknown"
         if record.unit is not None:
-            for key in ("model", "serial", "firmware", "hardware"):
-                env[f"unit.{key}"] = str(getattr(record.unit, key))
+            for key in ("model", "serial", "firmware", "hardware", "battery"):
+                if getattr(record.unit, key, None) is not None:
+                    env[f"unit.{key}"] = str(getattr(record.unit, key))
+        for reading in record.conditions:  # measured by a sensor, or entered and marked
+            how = (
+                reading.source
+                if reading.moment is None
+                else f"{reading.source} at {reading.moment}"
+            )
+            env[f"condition.{reading.quantity}.{reading.moment or 'run'}"] = (
+                f"{reading.value} ({how})"
+            )
         for i in record.instruments:
             firmware = f", firmware {i.firmware}" if i.firmware else ""
             env[f"instrument.{i.name}"] = f"{i.role}: {i.model} s/n {i.serial}{firmware}"

@@ -247,6 +247,11 @@ def test_environment_executor_and_categories(runs):
         assert env[f"instrument.{name}"].startswith(f"{instrument['role']}: {instrument['model']}")
         assert env[f"instrument.{name}.calibration_due"] == instrument["calibration_due"]
     assert env["sim_fault.1"] == "gain=1.3"
+    # the room, as the run recorded it (measured by the simulated bench's sensor)
+    for reading in run_json["conditions"]:
+        key = f"condition.{reading['quantity']}.{reading['moment'] or 'run'}"
+        assert env[key].startswith(reading["value"]) and reading["source"] in env[key]
+    assert any(key.startswith("condition.") for key in env)
     executor = json.loads((runs["shared"] / "executor.json").read_text())
     assert run_json["station"] in executor["name"] and run_json["operator"] in executor["name"]
     assert "DRIFT" in executor["buildName"]
