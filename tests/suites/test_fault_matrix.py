@@ -135,6 +135,7 @@ from harness.cli.main import main
 for ep in importlib.metadata.entry_points(group="pytest11"):
     if ep.name == "hil":
         ep.load()
+import harness.reporting.evidence  # what every run's seal uses (cryptography, pydantic)
 for info in pkgutil.walk_packages(harness.__path__, "harness."):
     if info.name.startswith(("harness.cli.", "harness.reporting.")):
         continue
