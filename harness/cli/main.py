@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -149,6 +149,7 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
             "hil run", "option", "--retest RUN_ID (hil run keeps no pytest cache: a run's "
             "evidence says what failed)", got="--lf",
         )  # fmt: skip
+    _check_requirement_patterns(args.req, spec.requirements, f"{spec.id} {spec.version}")
     if args.retest:
         again = retest_requirements(reports, args.retest, set(spec.requirements))
         args.req = [*args.req, *again]
@@ -218,6 +219,21 @@ def _refuse_unknown_options(pytest_args: list[str], folders: list[Path]) -> None
         raise InputError(
             "hil run", "option", "an option of hil run or of pytest (hil run --help, "
             "pytest --help)", got=unknown[0] + suggestion(unknown[0], known),
+        )  # fmt: skip
+
+
+def _check_requirement_patterns(patterns: Sequence[str], ids: Iterable[str], spec: str) -> None:
+    """Each ``--req`` glob must name a requirement of the run's spec: a typo is refused
+    here, in one line, before pytest's banner, instead of after collecting the suites."""
+    from fnmatch import fnmatchcase
+
+    known = [rid.upper() for rid in ids]
+    unknown = [p for p in patterns if not any(fnmatchcase(rid, p.upper()) for rid in known)]
+    if unknown:
+        raise InputError(
+            "--req", "requirement pattern",
+            f"a glob matching a requirement id of {spec} (e.g. 'OUT-AMP*')",
+            got=", ".join(unknown),
         )  # fmt: skip
 
 

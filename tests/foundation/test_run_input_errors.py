@@ -57,6 +57,13 @@ def test_a_load_resistor_past_calibration_is_refused_like_an_instrument(tmp_path
     assert not (tmp_path / "reports" / "R-ERR").exists()
 
 
+def test_a_requirement_pattern_the_spec_lacks_is_refused_before_the_banner(tmp_path, capsys):
+    assert _hil_run(tmp_path, "--req", "OUT-AMP*", "--req", "OUT-AMPP*") == 2
+    _one_line_before_any_banner(capsys, "--req", "RMD-1-SPEC", "'OUT-AMPP*'")
+    assert "'OUT-AMP*'," not in capsys.readouterr().err  # the good pattern is not blamed
+    assert not (tmp_path / "reports" / "R-ERR").exists()
+
+
 def test_a_typo_of_a_harness_option_is_refused_before_the_run_is_announced(tmp_path, capsys):
     assert _hil_run(tmp_path, "--seriall", "X") == 2
     _one_line_before_any_banner(capsys, "--seriall", "did you mean --serial?")
