@@ -59,8 +59,7 @@ def test_a_load_resistor_past_calibration_is_refused_like_an_instrument(tmp_path
 
 def test_a_requirement_pattern_the_spec_lacks_is_refused_before_the_banner(tmp_path, capsys):
     assert _hil_run(tmp_path, "--req", "OUT-AMP*", "--req", "OUT-AMPP*") == 2
-    _one_line_before_any_banner(capsys, "--req", "RMD-1-SPEC", "'OUT-AMPP*'")
-    assert "'OUT-AMP*'," not in capsys.readouterr().err  # the good pattern is not blamed
+    _one_line_before_any_banner(capsys, "--req", "RMD-1-SPEC", "got 'OUT-AMPP*'")
     assert not (tmp_path / "reports" / "R-ERR").exists()
 
 
