@@ -17,7 +17,7 @@ import numpy as np
 
 from harness.bench.station import Bench
 from harness.procedures.capture import LOAD_CHANNEL, free_run
-from harness.procedures.treatment import BATTERY_CHANNEL
+from harness.procedures.conditions import BATTERY_CHANNEL
 
 ACTIVITY_WINDOW_S = 0.25
 """Longer than the gap between two pulses at the slowest setting (F1: 125 ms)."""

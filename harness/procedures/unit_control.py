@@ -35,7 +35,7 @@ from harness.bench.station import Bench
 from harness.events.steps import summary_step
 from harness.procedures.activity import unit_is_on
 from harness.procedures.capture import capture_current
-from harness.procedures.treatment import Conditions
+from harness.procedures.conditions import Conditions
 from harness.procedures.waiting import poll_until
 
 _log = logging.getLogger(__name__)
