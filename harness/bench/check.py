@@ -20,10 +20,10 @@ run record and every report.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Literal
 
+from harness.bench.model_names import model_matches
 from harness.bench.station import open_parts
 from harness.definitions.bench_file import BenchFile, InstrumentEntry
 from harness.errors import HilError
@@ -39,16 +39,6 @@ class CheckLine:
     name: str
     status: Status
     detail: str
-
-
-def _normalise(model: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", model.lower())
-
-
-def model_matches(declared: str, reported_model: str) -> bool:
-    """``Keysight DSOX1204G`` (bench file) matches ``DSO-X 1204G`` (``*IDN?``)."""
-    reported = _normalise(reported_model)
-    return bool(reported) and _normalise(declared).endswith(reported)
 
 
 def _calibration(entry: InstrumentEntry, today: dt.date, allow_expired: bool) -> CheckLine | None:

@@ -169,7 +169,7 @@ class Bench:
         A swapped instrument would put the wrong serial and calibration date on every
         result; the session refuses to start rather than record that.
         """
-        from harness.bench.check import model_matches
+        from harness.bench.model_names import model_matches
 
         problems = []
         for name, inst in self.instruments.items():
