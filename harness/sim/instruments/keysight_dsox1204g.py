@@ -33,6 +33,7 @@ from harness.sim.instruments.scope_acquisition import (
     REFERENCE_DIVISIONS,
     EdgeTrigger,
     Record,
+    TriggerSearch,
     Vertical,
     sample,
 )
@@ -78,7 +79,7 @@ class KeysightDSOX1204G(SimInstrument):
         self.armed_channels: tuple[int, ...] = (1,)
         self.record: Record | None = None
         self.ter = self._ter_taken = False
-        self._searched: tuple[tuple[float, float, EdgeTrigger], float | None, float] | None = None
+        self._trigger_search = TriggerSearch()
         self._noise = sim.rng("scope")
         self.extras = Extras(CHANNELS, self._channel)
         super().__init__(sim, serial)
@@ -239,7 +240,7 @@ class KeysightDSOX1204G(SimInstrument):
     # --- acquisition ----------------------------------------------------------------
     def _arm(self, *, running: bool) -> None:
         self.running, self.record, self.ter, self._ter_taken = running, None, False, False
-        self._searched = None
+        self._trigger_search.reset()
         self.armed_at = self.sim.clock.now()
         self.armed_channels = tuple(i for i in CHANNELS if self.ch[i].display)
 
@@ -276,7 +277,7 @@ class KeysightDSOX1204G(SimInstrument):
         start = self.armed_at + max(0.0, -xorigin)
         stop = start + (AUTO_TIMEOUT_S if auto else MAX_WAIT_S)
         horizon = stop if wait else min(stop, clock.now())
-        found = self._search(start, horizon, xinc)
+        found = self._trigger_search.find(self.sim, self.trigger, start, horizon, xinc)
         if found is None and not (auto and horizon >= stop):
             if wait:
                 clock.advance(max(0.0, stop - clock.now()))
@@ -295,24 +296,6 @@ class KeysightDSOX1204G(SimInstrument):
         clock.advance(max(0.0, end - clock.now()))
         self.record = Record(t_trig, found is not None, xorigin, xinc, codes, channels, averages)
         return self.record
-
-    def _search(self, start: float, horizon: float, step: float) -> float | None:
-        """The trigger time in [start, horizon], resuming where the last search stopped.
-
-        While the scope waits for a trigger the harness polls it every few milliseconds of
-        virtual time; searching from the arming each time would cost the square of the
-        number of polls. The signal before `now` cannot change, so an unsuccessful search
-        is remembered (with what it depended on) and the next one walks only the new part.
-        """
-        key = (start, step, self.trigger)
-        resume = start
-        if self._searched is not None and self._searched[0] == key:
-            _, found, resume = self._searched
-            if found is not None:
-                return found
-        found, reached = self.trigger.find(self.sim, resume, horizon, step)
-        self._searched = (key, found, reached)
-        return found
 
     def _busy(self) -> bool:
         return self.running or self._resolve(wait=False) is None

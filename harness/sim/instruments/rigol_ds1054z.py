@@ -53,6 +53,7 @@ from harness.sim.instruments.scope_acquisition import (
     MAX_WAIT_S,
     EdgeTrigger,
     Record,
+    TriggerSearch,
     Vertical,
     sample,
 )
@@ -105,7 +106,7 @@ class RigolDS1054Z(SimInstrument):
         self.record: Record | None = None
         self.wav_source, self.wav_mode, self.wav_format = 1, "NORMAL", "BYTE"
         self.wav_start, self.wav_stop = 1, SCREEN_POINTS
-        self._searched: tuple[tuple[float, float, EdgeTrigger], float | None, float] | None = None
+        self._trigger_search = TriggerSearch()
         self._noise = sim.rng("rigol-scope")
         super().__init__(sim, serial)
 
@@ -176,7 +177,8 @@ class RigolDS1054Z(SimInstrument):
         self.sweep, self.depth = "AUTO", None
         self.wav_source, self.wav_mode, self.wav_format = 1, "NORMAL", "BYTE"
         self.wav_start, self.wav_stop = 1, SCREEN_POINTS
-        self.running, self.record, self._searched = True, None, None
+        self.running, self.record = True, None
+        self._trigger_search.reset()
         self.armed_at, self.armed_channels = self.sim.clock.now(), (1,)
 
     # --- settings -------------------------------------------------------------------
@@ -294,7 +296,8 @@ class RigolDS1054Z(SimInstrument):
         return xinc, self.toffset - depth * xinc / 2, depth
 
     def _arm(self, *, running: bool) -> None:
-        self.running, self.record, self._searched = running, None, None
+        self.running, self.record = running, None
+        self._trigger_search.reset()
         self.armed_at = self.sim.clock.now()
         self.armed_channels = tuple(i for i in CHANNELS if self.ch[i].display) or (1,)
 
@@ -317,7 +320,12 @@ class RigolDS1054Z(SimInstrument):
         start = self.armed_at + max(0.0, -xorigin)
         stop = start + (AUTO_TIMEOUT_S if auto else MAX_WAIT_S)
         horizon = stop if wait else min(stop, clock.now())
-        found = self._search(start, horizon, xinc)
+        # at 1 GSa/s a 50 ms AUTO wait is 5e7 samples, too many to walk: a grid of a
+        # tenth of a division first, the edge at full rate inside its step [E]
+        coarse = DIVISIONS * self.tscale / SEARCH_STEPS
+        found = self._trigger_search.find(
+            self.sim, self.trigger, start, horizon, xinc, coarse=coarse
+        )
         if found is None and not (auto and horizon >= stop):
             if wait:
                 clock.advance(max(0.0, stop - clock.now()))
@@ -335,35 +343,13 @@ class RigolDS1054Z(SimInstrument):
             self.running = False
         return self.record
 
-    def _search(self, start: float, horizon: float, step: float) -> float | None:
-        """The trigger time in [start, horizon], resuming an unsuccessful search.
-
-        At 1 GSa/s a 50 ms AUTO wait is 5e7 samples, too many to walk; the search walks
-        a grid of a tenth of a division (or the sample interval, if coarser), then finds
-        the edge at full rate inside the step where it crossed. An event shorter than a
-        tenth of a division can therefore be missed, which the real trigger would not [E].
-        """
-        coarse = max(step, DIVISIONS * self.tscale / SEARCH_STEPS)
-        key = (start, step, self.trigger)
-        resume = start
-        if self._searched is not None and self._searched[0] == key:
-            _, found, resume = self._searched
-            if found is not None:
-                return found
-        found, reached = self.trigger.find(self.sim, resume, horizon, coarse)
-        if found is not None and coarse > step:
-            fine, _ = self.trigger.find(self.sim, max(start, found - coarse), found, step)
-            found = found if fine is None else fine
-        self._searched = (key, found, reached)
-        return found
-
     def _status(self) -> str:
         """WAIT, TD, STOP (single); RUN or AUTO while running (module text)."""
         if self.running:
             return "AUTO" if self.sweep == "AUTO" else "RUN"
         if self._resolve(wait=False) is not None:
             return "STOP"
-        if self._searched is not None and self._searched[1] is not None:
+        if self._trigger_search.triggered:
             return "TD"
         return "WAIT"
 

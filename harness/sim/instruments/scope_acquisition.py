@@ -122,6 +122,59 @@ class EdgeTrigger:
         return None, t
 
 
+class TriggerSearch:
+    """One armed acquisition's search for its trigger, resumed where it last stopped.
+
+    While a scope waits for a trigger the harness polls it every few milliseconds of
+    virtual time; searching from the arming each time would cost the square of the
+    number of polls. The signal before `now` cannot change, so an unsuccessful search is
+    remembered (with what it depended on: start, sample step, trigger settings) and the
+    next one walks only the new part. ``reset`` forgets it (the scope was re-armed).
+
+    ``coarse``: walk a grid of that step first and find the edge at full rate only inside
+    the step where it crossed, for records far denser than the trigger's timing needs;
+    an event shorter than ``coarse`` can then be missed.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[float, float, EdgeTrigger] | None = None
+        self._found: float | None = None
+        self._reached = 0.0
+
+    def reset(self) -> None:
+        self._key, self._found = None, None
+
+    @property
+    def triggered(self) -> bool:
+        """Whether the search so far has found the trigger."""
+        return self._key is not None and self._found is not None
+
+    def find(
+        self,
+        sim: BenchModel,
+        trigger: EdgeTrigger,
+        start: float,
+        horizon: float,
+        step: float,
+        *,
+        coarse: float | None = None,
+    ) -> float | None:
+        """The trigger time in [start, horizon], or None when it has not come yet."""
+        key = (start, step, trigger)
+        resume = start
+        if self._key == key:
+            if self._found is not None:
+                return self._found
+            resume = self._reached
+        walk = step if coarse is None else max(step, coarse)
+        found, reached = trigger.find(sim, resume, horizon, walk)
+        if found is not None and walk > step:
+            fine, _ = trigger.find(sim, max(start, found - walk), found, step)
+            found = found if fine is None else fine
+        self._key, self._found, self._reached = key, found, reached
+        return found
+
+
 def sample(
     sim: BenchModel,
     channels: dict[int, Vertical],
