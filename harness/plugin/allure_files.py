@@ -169,11 +169,6 @@ def _plot_data(path: Path, max_points: int) -> tuple[Any, Any, str]:
     return t, y, unit
 
 
-def capture_plot(path: Path, *, title: str, max_points: int = 1600) -> bytes:
-    """One capture's PNG on a figure of its own (``CapturePlotter`` reuses one)."""
-    return CapturePlotter(max_points=max_points).png(path, title=title)
-
-
 # --- session files ------------------------------------------------------------------------
 
 
