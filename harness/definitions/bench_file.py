@@ -399,12 +399,11 @@ class BenchFile:
 
     def expired_names(self, today: dt.date) -> str:
         """The expired equipment as one line for an error or a deviation ('' if none)."""
-        return ", ".join(
-            f"{i.name} ({i.model or 'load'} {i.serial or ''}, due {i.calibration_due})".replace(
-                " ,", ","
-            )
-            for i in self.expired(today)
-        )
+        described = []
+        for item in self.expired(today):
+            what = " ".join(part for part in (item.model or "load", item.serial) if part)
+            described.append(f"{item.name} ({what}, due {item.calibration_due})")
+        return ", ".join(described)
 
 
 def load_bench(path: str | Path) -> BenchFile:
