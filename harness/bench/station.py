@@ -56,16 +56,6 @@ from harness.recording.record import InstrumentIdentity
 
 log = logging.getLogger(__name__)
 
-#: bench-file role → the simulated rack's role (its resource host name)
-SIM_ROLES = {
-    "ammeter": "dmm",
-    "oscilloscope": "scope",
-    "power_supply": "psu",
-    "load_switch": "switch",
-    "clock": "clock",
-    "environment_sensor": "env",
-}
-
 
 class _VisaLinks:
     """The bench's one VISA resource manager, loaded when the first instrument needs it.
@@ -259,15 +249,29 @@ def _sim_setup(
             if resource.startswith("hilrelay://"):
                 resources[name] = f"hilrelay://{bench_key}"
         return sim, resources, f"{bench_key}@hilsim", f"hilsim://{bench_key}", cleanup
+    from harness.sim.instruments import ROLE_OF_MODEL
     from harness.sim.pty_port import serve_device
     from harness.sim.server import serve_instruments
 
-    served = serve_instruments(sim, idle_timeout_s=None)  # its one client is this bench
+    # Each instrument is served as the model the file names (a Rigol scope as the Rigol
+    # simulation), never as whatever model usually fills its bench role.
+    roles: dict[str, str] = {}
+    for index, inst in enumerate(file.document.instruments):
+        if inst.model not in ROLE_OF_MODEL:
+            raise InputError(
+                file.path,
+                f"instruments[{index}].model",
+                f"a model the loopback simulator serves ({', '.join(sorted(ROLE_OF_MODEL))})",
+                got=inst.model,
+            )
+        roles[inst.name] = ROLE_OF_MODEL[inst.model]
+    # its one client is this bench: no idle timeout
+    served = serve_instruments(sim, roles=sorted(set(roles.values())), idle_timeout_s=None)
     cleanup.append(served.stop)
     device = serve_device(sim, "socket")
     cleanup.append(device.stop)
-    for inst in file.document.instruments:
-        resources[inst.name] = served.resources[SIM_ROLES[inst.role]]
+    for name, role in roles.items():
+        resources[name] = served.resources[role]
     return sim, resources, "@py", device.url, cleanup
 
 

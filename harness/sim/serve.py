@@ -31,6 +31,7 @@ import yaml
 from harness.definitions.bench_file import BenchFile
 from harness.errors import InputError
 from harness.sim.bench import SimBench
+from harness.sim.instruments import ROLE_OF_MODEL
 from harness.sim.pty_port import ServedDevice, serve_device
 from harness.sim.server import (
     IDLE_TIMEOUT_S,
@@ -41,16 +42,8 @@ from harness.sim.server import (
 
 DeviceKind = Literal["pty", "socket"]
 
-#: bench-file model → the simulated rack's role that plays it
-SIMULATED_MODELS: dict[str, str] = {
-    "Keysight 34465A": "dmm",
-    "Keithley 2450": "smu",
-    "Keysight DSOX1204G": "scope",
-    "Keysight E36312A": "psu",
-    "Keysight 34980A": "switch",
-    "Keysight DAQ970A": "env",
-    "microcurrent-hil SIMCLOCK": "clock",
-}
+SIMULATED_MODELS = ROLE_OF_MODEL
+"""Bench-file model → the simulated rack's role that plays it (`ROLE_OF_MODEL`)."""
 
 
 @dataclass

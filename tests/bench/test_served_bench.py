@@ -125,7 +125,7 @@ def test_only_a_simulated_bench_can_be_served(tmp_path: Path) -> None:
     (tmp_path / "real.yaml").write_text(yaml.safe_dump(real))
     with pytest.raises(InputError, match="simulation"):
         serve_bench(load_bench(tmp_path / "real.yaml"))
-    doc["instruments"][2].update(model="Rigol DP832")
+    doc["instruments"][2].update(model="Rigol DP831")  # a model nothing simulates
     (tmp_path / "rigol.yaml").write_text(yaml.safe_dump(doc))
     with pytest.raises(InputError, match=r"instruments\[2\]\.model"):
         serve_bench(load_bench(tmp_path / "rigol.yaml"))

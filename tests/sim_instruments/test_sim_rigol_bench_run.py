@@ -2,7 +2,9 @@
 
 A small selection (OUT-AMP-L*, five captures of 2.2 s) keeps this to a few seconds of
 CPU. It must pass, and run.json must show that the Rigol models answered, not the
-Keysight ones of the default bench (scope and supply).
+Keysight ones of the default bench (scope and supply). It runs on the in-process bench
+and on sim-rigol-loopback, whose instruments are served on loopback TCP by their models
+and reached through pyvisa-py.
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import harness
 
-BENCH = Path(harness.__file__).parent / "data" / "benches" / "sim-rigol.yaml"
+BENCHES = Path(harness.__file__).parent / "data" / "benches"
 ROOT = Path(harness.__file__).resolve().parents[1]
 
 
-def test_output_amplitude_passes_on_the_rigol_bench(tmp_path: Path) -> None:
+@pytest.mark.parametrize("bench", ["sim-rigol", "sim-rigol-loopback"])
+def test_output_amplitude_passes_on_the_rigol_bench(tmp_path: Path, bench: str) -> None:
     args = [
         *(sys.executable, "-m", "harness.cli.main", "run"),
-        f"--bench={BENCH}",
+        f"--bench={BENCHES / bench}.yaml",
         "--req=OUT-AMP-L*",
         "--no-report",
         "--no-allure",
@@ -38,3 +43,6 @@ def test_output_amplitude_passes_on_the_rigol_bench(tmp_path: Path) -> None:
     models = {i["name"]: i["model"] for i in run["instruments"]}
     assert models["scope"] == "RIGOL TECHNOLOGIES DS1054Z", models
     assert models["psu"] == "RIGOL TECHNOLOGIES DP832", models
+    resources = {i["name"]: i["resource"] for i in run["instruments"]}
+    loopback = resources["scope"].startswith("TCPIP0::127.0.0.1::")
+    assert loopback == bench.endswith("loopback"), resources

@@ -42,6 +42,28 @@ the alternate scope and supply of the sim-rigol bench (harness/data/benches)."""
 
 DEFAULT_ROLES = ("dmm", "scope", "psu", "switch", "clock", "env")
 
+ROLE_OF_MODEL: dict[str, str] = {
+    "Keysight 34465A": "dmm",
+    "Keithley 2450": "smu",
+    "Keysight DSOX1204G": "scope",
+    "Keysight E36312A": "psu",
+    "Keysight 34980A": "switch",
+    "Keysight DAQ970A": "env",
+    "Rigol DS1054Z": "rigol-scope",
+    "Rigol DP832": "rigol-psu",
+    "microcurrent-hil SIMCLOCK": "clock",
+}
+"""Bench-file `model:` -> the role of the rack that plays it. A bench file names its
+instruments by model, and two models can fill one bench role (the Keysight or the Rigol
+scope as the oscilloscope), so whatever serves a bench file's instruments (`hil sim
+serve`, a loopback bench) picks each one's simulation by its model, never by its bench
+role. The serial relay board is absent: it is a line device (hilrelay://), not SCPI."""
+
+
+def role_of_model(model: str) -> str | None:
+    """The rack role simulating the bench-file model `model`; None if none does."""
+    return ROLE_OF_MODEL.get(model)
+
 
 class Rack:
     """The simulated instruments of one bench, created on first use by role."""
@@ -73,4 +95,12 @@ def rack_for(sim: BenchModel) -> Rack:
         return rack
 
 
-__all__ = ["DEFAULT_ROLES", "MODELS", "Rack", "SimInstrument", "rack_for"]
+__all__ = [
+    "DEFAULT_ROLES",
+    "MODELS",
+    "ROLE_OF_MODEL",
+    "Rack",
+    "SimInstrument",
+    "rack_for",
+    "role_of_model",
+]
