@@ -1,37 +1,91 @@
 """Physical quantities as people write them: ``400 uA``, ``5 s``, ``2 mA/cm^2``.
 
 Spec and bench files carry units so that a limit cannot silently change meaning when
-someone writes milliamps where microamps were meant. Parsing goes through pint; a value
-is converted once, at load time, into the unit its requirement declares, and from there
-on the harness works with plain floats in that unit. One registry serves the whole
-process because pint quantities from different registries cannot be compared.
+someone writes milliamps where microamps were meant. A value is converted once, at load
+time, into the unit its requirement declares, and from there on the harness works with
+plain floats in that unit.
+
+Two readers, one meaning. The units the specs, benches and suites write (an SI prefix
+and one of a few units, multiplied, divided and raised to small powers: ``uA``,
+``mA/cm^2``, ``kohm``, ``min``, ``%``) are read by the small table of ``_TABLE``, with
+exact conversion factors (``Fraction``): building a pint registry and importing pint
+costs ~0.2 s of every process's start-up, before its first test. Anything else
+(``degC``, ``furlong``, ``3*4 uA``, every error) goes to pint, imported on first need,
+so what pint accepts or refuses, and how it says why, is unchanged.
+``tests/foundation/test_units.py`` holds every entry of the table against pint. One
+pint registry serves the whole process because pint quantities from different
+registries cannot be compared.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pint
-
-
-def _registry() -> pint.UnitRegistry[Any]:
-    # Parsing pint's definition files costs ~0.1 s per process; its own disk cache
-    # (platform cache folder) makes that ~0.02 s after the first run.
-    try:
-        return pint.UnitRegistry(cache_folder=":auto:")
-    except OSError:
-        return pint.UnitRegistry()
-
-
-UREG: pint.UnitRegistry[Any] = _registry()
-UREG.formatter.default_format = "~"
+if TYPE_CHECKING:
+    import pint
 
 # `9**9**9` or `2**99999999` would keep pint computing an integer for minutes
 _EXPLOSIVE = re.compile(r"(\*\*|\^)[^A-Za-z]*(\*\*|\^)|(\*\*|\^)\s*[(+-]*\s*\d{4,}")
 _ALIASES = {"\u00b5": "u", "\u03bc": "u", "\u03a9": "ohm", "\u2126": "ohm", "\u00b1": ""}
+
+# Dimensions as exponents of (current, time, length, mass).
+Dims = tuple[int, int, int, int]
+_NONE: Dims = (0, 0, 0, 0)
+_UNITS: dict[str, tuple[Fraction, Dims, str]] = {
+    # name: (factor to SI base units, dimension, the SI prefixes it is written with)
+    "A": (Fraction(1), (1, 0, 0, 0), "pnumk"),
+    "s": (Fraction(1), (0, 1, 0, 0), "pnum"),
+    "m": (Fraction(1), (0, 0, 1, 0), "numck"),
+    "g": (Fraction(1, 1000), (0, 0, 0, 1), "umk"),
+    "V": (Fraction(1), (-1, -3, 2, 1), "numk"),
+    "ohm": (Fraction(1), (-2, -3, 2, 1), "mkMG"),
+    "W": (Fraction(1), (0, -3, 2, 1), "numk"),
+    "J": (Fraction(1), (0, -2, 2, 1), "umk"),
+    "C": (Fraction(1), (1, 1, 0, 0), "pnum"),
+    "F": (Fraction(1), (2, 4, -2, -1), "pnum"),
+    "Hz": (Fraction(1), (0, -1, 0, 0), "mkM"),
+    "min": (Fraction(60), (0, 1, 0, 0), ""),
+    "h": (Fraction(3600), (0, 1, 0, 0), ""),
+    "%": (Fraction(1, 100), _NONE, ""),
+    "percent": (Fraction(1, 100), _NONE, ""),
+    "ppm": (Fraction(1, 10**6), _NONE, ""),
+}
+_PREFIX = {
+    "p": Fraction(1, 10**12),
+    "n": Fraction(1, 10**9),
+    "u": Fraction(1, 10**6),
+    "m": Fraction(1, 10**3),
+    "c": Fraction(1, 100),
+    "k": Fraction(10**3),
+    "M": Fraction(10**6),
+    "G": Fraction(10**9),
+}
+_TABLE: dict[str, tuple[Fraction, Dims]] = {
+    **{name: (factor, dims) for name, (factor, dims, _) in _UNITS.items()},
+    **{
+        prefix + name: (_PREFIX[prefix] * factor, dims)
+        for name, (factor, dims, prefixes) in _UNITS.items()
+        for prefix in prefixes
+    },
+}
+"""Every unit name the fast reader knows, with its exact factor and dimension."""
+
+_TERM = re.compile(r"\s*([A-Za-z%]+)(?:(?:\^|\*\*)(-?\d{1,2}))?\s*(?:([*/])|$)")
+_NUMBER = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\d.eE])\s*")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit as read: its text, and its exact factor and dimension when the fast reader
+    knows it (``simple``); None means only pint reads it (pint has checked it)."""
+
+    text: str
+    simple: tuple[Fraction, Dims] | None
 
 
 class UnitParseError(ValueError):
@@ -61,20 +115,66 @@ def brief(value: object, limit: int = 60) -> str:
     return f"{text[: limit - 12]}…{text[-8:]} ({len(text)} characters)"
 
 
+@lru_cache(maxsize=1)
+def registry() -> pint.UnitRegistry[Any]:
+    """The process's one pint registry, built on first need (~0.2 s with the import)."""
+    import pint
+
+    # Parsing pint's definition files costs ~0.1 s per process; its own disk cache
+    # (platform cache folder) makes that ~0.02 s after the first run.
+    try:
+        ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(cache_folder=":auto:")
+    except OSError:
+        ureg = pint.UnitRegistry()
+    ureg.formatter.default_format = "~"
+    return ureg
+
+
 def _normalise(text: str) -> str:
     for old, new in _ALIASES.items():
         text = text.replace(old, new)
     return text.strip()
 
 
+def _simple(cleaned: str) -> tuple[Fraction, Dims] | None:
+    """``cleaned`` read by the table (``mA/cm^2``: names, ``*``, ``/``, integer powers,
+    left to right as pint reads them), or None for pint to read."""
+    factor, dims, sign, at = Fraction(1), [0, 0, 0, 0], 1, 0
+    while at < len(cleaned):
+        term = _TERM.match(cleaned, at)
+        if term is None or (known := _TABLE.get(term.group(1))) is None:
+            return None
+        power = sign * int(term.group(2) or 1)
+        factor *= known[0] ** power
+        dims = [d + power * e for d, e in zip(dims, known[1], strict=True)]
+        at, sign = term.end(), -1 if term.group(3) == "/" else 1
+        if term.group(3) and at == len(cleaned):
+            return None  # `mA/`: pint's to refuse
+    if at == 0:
+        return None
+    return factor, (dims[0], dims[1], dims[2], dims[3])
+
+
 @lru_cache(maxsize=512)
-def parse_unit(text: str) -> pint.Unit:
-    """Parse a unit such as ``uA`` or ``mA/cm^2``; an empty string is dimensionless."""
+def parse_unit(text: str) -> Unit:
+    """Read a unit such as ``uA`` or ``mA/cm^2``; an empty string is dimensionless."""
     cleaned = _normalise(text)
     if cleaned in ("", "1", "-"):
-        return UREG.dimensionless
+        return Unit(text, (Fraction(1), _NONE))
+    simple = _simple(cleaned)
+    if simple is None:
+        _pint_unit(text)  # pint refuses what it cannot read
+    return Unit(text, simple)
+
+
+@lru_cache(maxsize=512)
+def _pint_unit(text: str) -> pint.Unit:
+    cleaned = _normalise(text)
+    ureg = registry()
+    if cleaned in ("", "1", "-"):
+        return ureg.dimensionless
     try:
-        return UREG.Unit(cleaned)
+        return ureg.Unit(cleaned)
     except Exception as exc:  # pint raises many types (tokenizer, syntax, lookup)
         raise UnitParseError("a unit pint knows", text) from exc
 
@@ -99,13 +199,29 @@ def parse_quantity(value: str | float | int, unit: str) -> float:
 @lru_cache(maxsize=4096)
 def _parse_text(value: str, unit: str) -> float:
     """A quantity typed as text in ``unit``: kept per (text, unit), since a run parses the
-    same few hundred condition and limit strings thousands of times (pint is slow)."""
-    target = parse_unit(unit)
+    same few hundred condition and limit strings thousands of times."""
     cleaned = _normalise(value)
     if _EXPLOSIVE.search(cleaned):
         raise UnitParseError("a quantity without chained or huge exponents", value)
+    target = parse_unit(unit).simple
+    number = _NUMBER.match(cleaned)
+    if target is not None and number is not None:
+        rest = cleaned[number.end() :]
+        given = (Fraction(1), _NONE) if not rest else _simple(rest)
+        if given is not None and given[1] == target[1]:
+            magnitude = float(number.group(1))
+            if math.isfinite(magnitude):
+                return _finite(magnitude * float(given[0] / target[0]), value)
+    return _pint_text(value, unit, cleaned)
+
+
+def _pint_text(value: str, unit: str, cleaned: str) -> float:
+    """What the table does not read, and every error, as pint reads it."""
+    import pint
+
+    target = _pint_unit(unit)
     try:
-        quantity: Any = UREG.Quantity(cleaned)
+        quantity: Any = registry().Quantity(cleaned)
     except Exception as exc:  # pint raises many types (tokenizer, syntax, lookup)
         raise UnitParseError("a quantity such as '400 uA'", value) from exc
     try:
@@ -128,11 +244,27 @@ def _finite(magnitude: float, value: object) -> float:
     return magnitude
 
 
+@lru_cache(maxsize=512)
+def _ratio(from_unit: str, to_unit: str) -> float | None:
+    """The exact factor from one table unit to another of its dimension, else None."""
+    given, target = parse_unit(from_unit).simple, parse_unit(to_unit).simple
+    if given is None or target is None or given[1] != target[1]:
+        return None
+    return float(given[0] / target[0])
+
+
 def convert(value: float, from_unit: str, to_unit: str) -> float:
     """Convert a plain float between two compatible units."""
     if from_unit == to_unit:
         return value
+    ratio = _ratio(from_unit, to_unit)
+    if ratio is not None:
+        return value * ratio
+    import pint
+
+    ureg = registry()
     try:
-        return float(UREG.Quantity(value, parse_unit(from_unit)).to(parse_unit(to_unit)).magnitude)
+        quantity = ureg.Quantity(value, _pint_unit(from_unit))
+        return float(quantity.to(_pint_unit(to_unit)).magnitude)
     except pint.errors.DimensionalityError as exc:
         raise UnitParseError(f"a unit convertible to {to_unit!r}", from_unit) from exc
