@@ -42,6 +42,7 @@ from harness.errors import InstrumentError
 from harness.events.steps import bench_step
 from harness.instruments.protocols import Identity
 from harness.instruments.scpi_reply import parse_error_entry, parse_identity, parse_int
+from harness.instruments.socket_reads import SocketReads
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,60 @@ def termination_off(resource: ScpiResource) -> Iterator[None]:
         resource.read_termination = previous
 
 
+class ExactReads(Protocol):
+    """Where a block's bytes come from: exactly `count` of them, or an exception."""
+
+    def read_exact(self, count: int, what: str) -> bytes: ...
+
+
+class _ResourceReads:
+    """Exact reads through PyVISA's ``read_bytes`` (termination must already be off)."""
+
+    def __init__(self, resource: ScpiResource) -> None:
+        self.resource = resource
+
+    def read_exact(self, count: int, what: str) -> bytes:
+        return self.resource.read_bytes(count, chunk_size=BLOCK_CHUNK_BYTES) if count else b""
+
+
+def socket_reads(resource: object) -> SocketReads | None:
+    """Direct reads of a pyvisa-py raw-socket session's socket, or None for any other.
+
+    Taken only when the session has the blocking socket and the pending buffer this was
+    written against (pyvisa-py 0.8's ``interface`` and ``_pending_buffer``); any other
+    backend or version reads through PyVISA as before.
+    """
+    interface = session_socket(resource)
+    if interface is None or interface.gettimeout() is not None:
+        return None
+    session = resource.visalib.sessions[resource.session]  # type: ignore[attr-defined]
+    pending = getattr(session, "_pending_buffer", None)
+    if not isinstance(pending, bytearray):
+        return None
+    return SocketReads(interface, pending, getattr(resource, "timeout", None))
+
+
+def read_block_from(reads: ExactReads, *, instrument: str, trailing: bytes = b"\n") -> bytes:
+    """Read one ``#<n><length><payload><trailing>`` reply from `reads`; return the payload."""
+    start = reads.read_exact(2, "a block header '#<n>'")
+    digits_text = start[1:2]
+    digits = int(digits_text) if digits_text.isdigit() else 0
+    rest = reads.read_exact(digits, f"the {digits} length digits of a block header")
+    length = parse_block_header(start + rest, instrument=instrument)
+    payload = reads.read_exact(length, f"a block of {length} bytes")
+    if len(payload) != length:
+        raise InstrumentError(
+            instrument, f"block announced {length} bytes but {len(payload)} arrived"
+        )
+    if trailing:
+        end = reads.read_exact(len(trailing), f"the {trailing!r} after a block")
+        if end != trailing:
+            raise InstrumentError(
+                instrument, f"block of {length} bytes ended with {end!r}, not {trailing!r}"
+            )
+    return payload
+
+
 def read_definite_block(
     resource: ScpiResource, *, instrument: str, trailing: bytes = b"\n"
 ) -> bytes:
@@ -172,25 +227,15 @@ def read_definite_block(
 
     ``trailing`` is what the instrument sends after the payload (a newline for every
     model on this bench); it is consumed and checked so the next query starts clean.
+    A pyvisa-py raw socket is read directly (:mod:`harness.instruments.socket_reads`:
+    PyVISA's copies made a 1 MB block several times slower than the socket); every other
+    resource through ``read_bytes`` with termination off.
     """
+    direct = socket_reads(resource)
+    if direct is not None:
+        return read_block_from(direct, instrument=instrument, trailing=trailing)
     with termination_off(resource):
-        start = resource.read_bytes(2)
-        digits_text = start[1:2]
-        digits = int(digits_text) if digits_text.isdigit() else 0
-        rest = resource.read_bytes(digits) if digits else b""
-        length = parse_block_header(start + rest, instrument=instrument)
-        payload = resource.read_bytes(length, chunk_size=BLOCK_CHUNK_BYTES) if length else b""
-        if len(payload) != length:
-            raise InstrumentError(
-                instrument, f"block announced {length} bytes but {len(payload)} arrived"
-            )
-        if trailing:
-            end = resource.read_bytes(len(trailing))
-            if end != trailing:
-                raise InstrumentError(
-                    instrument, f"block of {length} bytes ended with {end!r}, not {trailing!r}"
-                )
-    return payload
+        return read_block_from(_ResourceReads(resource), instrument=instrument, trailing=trailing)
 
 
 class ScpiLink:

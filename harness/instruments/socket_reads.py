@@ -1,0 +1,108 @@
+"""Exact-length reads straight from the TCP socket under a pyvisa-py ``SOCKET`` session.
+
+Why the harness reads a binary block itself instead of through ``read_bytes``: on a
+raw-socket resource pyvisa-py 0.8 receives into a pending ``bytearray``, copies the
+asked-for slice out twice (``bytes(buffer[:count])``) and pyvisa copies it again into
+its own result, so a 1 MB waveform block crosses memory five or six times after the
+kernel has delivered it. Over loopback that was 0.2-0.3 of a plain socket-to-socket
+copy of the same bytes (benchmarks/bench_io.py). :class:`SocketReads` asks the socket
+for the whole remaining count in one ``recv``: when the instrument has already sent the
+block (the usual case on a LAN) the bytes object ``recv`` returns *is* the payload, with
+no copy beyond the kernel's; a block arriving in pieces costs one ``join``.
+
+What is kept from pyvisa-py's behaviour, because real instruments depend on it:
+
+* **Bytes pyvisa-py already buffered come first.** A text read may have received more
+  than its line (pyvisa-py keeps the rest in the session's pending buffer); those bytes
+  are taken before the socket is read, so nothing is lost or reordered.
+* **Never a byte too many.** Each read asks for at most the bytes still wanted, so the
+  next reply stays on the socket for whoever reads next (pyvisa or this reader).
+* **The resource's timeout** bounds the whole read (not each ``recv``); running out
+  raises :class:`TimeoutError` saying what was awaited and how much of it arrived. A peer
+  that closes the connection mid-block raises :class:`ConnectionError`. Both are
+  ``OSError``, which :class:`~harness.instruments.visa.ScpiLink` turns into an
+  ``InstrumentError`` naming the instrument and the command.
+* **The socket is left as pyvisa-py had it**: blocking, with no Python-level timeout
+  (a socket that has one is not read here); the wait is ``select``, as pyvisa-py's own.
+"""
+
+from __future__ import annotations
+
+import math
+import select
+import socket
+import time
+
+#: Receive without blocking where the platform has the flag (Linux, macOS, BSD): data
+#: already queued costs one system call instead of a wait and a receive. Windows has no
+#: such flag and always waits for readability first.
+_DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
+#: Longest single wait, so Ctrl-C still gets through on Windows (whose select is not
+#: interrupted by it) during a long or infinite timeout.
+_MAX_WAIT_S = 1.0
+
+
+class SocketReads:
+    """Reads of exactly ``count`` bytes from `sock`, `pending` (pyvisa-py's buffer) first.
+
+    `sock` must be in blocking mode (no Python-level timeout), as pyvisa-py leaves it;
+    the timeout is kept here with ``select``. One instance serves one reply:
+    ``timeout_ms`` (VISA's unit; None or infinity for none) runs from when it is made, so
+    a block trickling in cannot extend it.
+    """
+
+    def __init__(self, sock: socket.socket, pending: bytearray, timeout_ms: float | None) -> None:
+        self.sock = sock
+        self.pending = pending
+        infinite = timeout_ms is None or math.isinf(timeout_ms)
+        self.timeout_s = None if timeout_ms is None or infinite else max(timeout_ms, 0.0) / 1e3
+        self.deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
+
+    def read_exact(self, count: int, what: str) -> bytes:
+        """Exactly `count` bytes of `what` (named in the error if they do not all come)."""
+        if count <= 0:
+            return b""
+        chunks: list[bytes] = []
+        got = 0
+        if self.pending:
+            head = bytes(self.pending[:count])
+            del self.pending[: len(head)]
+            chunks.append(head)
+            got = len(head)
+        while got < count:
+            data = self._receive(count - got, what, count, got)
+            if not data:
+                raise ConnectionError(
+                    f"connection closed by the instrument after {got} of the "
+                    f"{count} bytes of {what}"
+                )
+            chunks.append(data)
+            got += len(data)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _receive(self, size: int, what: str, count: int, got: int) -> bytes:
+        """Up to `size` bytes as soon as any are there (b"" if the peer closed)."""
+        if not _DONTWAIT:
+            self._wait_readable(what, count, got)
+            return self.sock.recv(size)
+        while True:
+            try:
+                return self.sock.recv(size, _DONTWAIT)
+            except BlockingIOError:
+                self._wait_readable(what, count, got)
+
+    def _wait_readable(self, what: str, count: int, got: int) -> None:
+        """Return once the socket has data (or end of stream); raise at the deadline."""
+        while True:
+            wait = _MAX_WAIT_S
+            if self.deadline is not None:
+                left = self.deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(
+                        f"timed out after {self.timeout_s:g} s waiting for {what}: "
+                        f"{got} of {count} bytes arrived"
+                    )
+                wait = min(wait, left)
+            readable, _, _ = select.select([self.sock], [], [], wait)
+            if readable:  # data, or end of stream / an error that the next recv reports
+                return
