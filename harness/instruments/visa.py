@@ -202,8 +202,9 @@ def socket_reads(resource: object) -> SocketReads | None:
 def read_block_from(reads: ExactReads, *, instrument: str, trailing: bytes = b"\n") -> bytes:
     """Read one ``#<n><length><payload><trailing>`` reply from `reads`; return the payload."""
     start = reads.read_exact(2, "a block header '#<n>'")
-    digits_text = start[1:2]
-    digits = int(digits_text) if digits_text.isdigit() else 0
+    if start[:1] != b"#" or not start[1:2].isdigit() or start[1:2] == b"0":
+        parse_block_header(start, instrument=instrument)  # raises, before reading any more
+    digits = int(start[1:2])
     rest = reads.read_exact(digits, f"the {digits} length digits of a block header")
     length = parse_block_header(start + rest, instrument=instrument)
     payload = reads.read_exact(length, f"a block of {length} bytes")
