@@ -73,8 +73,8 @@ def pulse_metrics(
         out.none("frequency_hz", reason)
     else:
         f = 1.0 / (period * dt)
-        intervals = max(timing.pulse_count - 1, 1)
-        out.put("frequency_hz", f, ru.frequency_u(f, period, intervals, crossing))
+        u = ru.frequency_u(f, period, timing.period_intervals, crossing, timing.period_runs)
+        out.put("frequency_hz", f, u)
     if timing.polarity_period is not None:
         cycles = max(timing.cycles, 1)
         u = ru.K * math.sqrt(2.0) * crossing / cycles * dt
@@ -126,7 +126,10 @@ def polarity_metrics(
     edges = pm.rise_time[mine]
     edge = float(np.nanmedian(edges)) if np.isfinite(edges).any() else None
     one = math.sqrt(2.0) * ru.crossing_u(rec, step, edge)
-    u_width = math.hypot(ru.spread_u(widths, one), ru.locked_grid_u(edge))
+    # a plateau not yet settled misplaces the 50 % level, and both crossings with it
+    slope = 0.8 * step / max(edge or 1.0, 1.0)
+    level = ru.settling_u(pm.settling[mine]) / slope if step > 0 else 0.0
+    u_width = math.sqrt(ru.spread_u(widths, one) ** 2 + ru.locked_grid_u(edge) ** 2 + level**2)
     out.put(names[0], float(np.median(widths)) * dt, ru.K * u_width * dt)
     for name, values in ((names[1], pm.rise_time[mine]), (names[2], pm.fall_time[mine])):
         values = values[np.isfinite(values)]
@@ -137,10 +140,13 @@ def polarity_metrics(
             out.none(name, "10 % or 90 % crossing not found")
         else:
             u_edge = math.hypot(ru.spread_u(values, one), ru.locked_grid_u(edge))
+            u_edge = math.hypot(u_edge, level)
             out.put(name, float(np.median(values)) * dt, ru.K * u_edge * dt)
     lengths = (phases.stop - phases.start)[mine].astype(np.float64)
     plateaus = pm.plateau[mine]
-    out.put(names[3], float(np.median(plateaus)) * k, ru.plateau_u(rec, lengths, plateaus) * k)
+    u_plateau = ru.plateau_u(rec, lengths, plateaus, pm.settling[mine])
+    out.put(names[3], float(np.median(plateaus)) * k, u_plateau * k)
     charges = pm.charge[mine]
-    u_q = ru.charge_u(rec, widths, lengths, charges, step, edge)
+    beyond = float(np.median(pm.span[mine] - widths))
+    u_q = ru.charge_u(rec, widths, lengths, charges, step, edge, max(beyond, 0.0))
     out.put(names[4], float(np.median(charges)) * dt * k, u_q * dt * k)

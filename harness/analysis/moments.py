@@ -24,6 +24,10 @@ from harness.analysis.phases import Phases
 from harness.analysis.timing import Timing
 
 _CHUNK = 1 << 20
+_NO_PERIOD = (
+    "no whole pulse period in the record: the r.m.s. over part of a period is not the "
+    "train's, and without a period nothing says what share of one the record holds"
+)
 
 
 def moments(
@@ -35,15 +39,15 @@ def moments(
     phases: Phases,
     rec: ru.RecordNoise,
     sums: BlockSums | None = None,
-) -> tuple[float | None, float, float, tuple[int, int]]:
-    """Mean (whole cycles only), mean |i| and noise-corrected r.m.s., in amperes."""
+) -> tuple[float | None, float, float | None, tuple[int, int]]:
+    """Mean (whole cycles only), mean |i| and noise-corrected r.m.s. (None without a
+    whole pulse period), in amperes."""
     k, pk = out.k, out.polarity_k
     a, b = timing.window
     mean_raw, mean_sq = _window_moments(signal, levels.zero, a, b, sums)
     step = max(levels.plateau_pos or 0.0, levels.plateau_neg or 0.0)
-    out.put("baseline_current_a", (levels.base - levels.zero) * k * pk, 0.0)
-    gap_u = ru.mean_u(rec, 1 << 12, 0.0)
-    out.uncertainty["baseline_current_a"] = gap_u * k
+    gap_u = ru.K * math.hypot(rec.base_u, rec.zero_u)
+    out.put("baseline_current_a", (levels.base - levels.zero) * k * pk, gap_u * k)
     inside = pm.valid & (pm.rise >= a) & (pm.fall < b)
     edges = 2 * int(inside.sum())
     times = pm.rise_time[inside]
@@ -58,16 +62,21 @@ def moments(
     # the scope's noise adds its power to the pulses'; a record of noise alone keeps it
     ms = max(mean_sq - levels.noise**2, 0.0) if len(phases) else mean_sq
     rms = math.sqrt(ms)
-    u_rms = ru.rms_u(rec, b - a, rms, mean_raw, 1 << 12, edges, step, edge)
-    out.put("rms_current_a", rms * k, u_rms * k)
-    if timing.mean_window is None:
+    u_rms = ru.rms_u(rec, b - a, rms, mean_raw, rec.gap_samples, edges, step, edge)
+    rms_a: float | None = rms * k
+    if timing.window_kind == "record" and len(phases):
+        rms_a = None
+        out.none("rms_current_a", _NO_PERIOD)
+    else:
+        out.put("rms_current_a", rms * k, u_rms * k)
+    if rms_a is not None and timing.mean_window is None:
         out.reasons["rms_current_a"] = f"over {timing.window_kind}, not whole polarity cycles: " + (
             timing.mean_reason or ""
         )
     mean_abs = _abs_from_charges(pm, phases, levels, a, b)
     if mean_abs is None:
         mean_abs = _window_abs(signal, levels.zero, a, b)
-    return mean, mean_abs * k, rms * k, (a, b)
+    return mean, mean_abs * k, rms_a, (a, b)
 
 
 def _abs_from_charges(

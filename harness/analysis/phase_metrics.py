@@ -67,6 +67,12 @@ class PhaseMetrics:
     step: FloatArray
     rise_time: FloatArray
     fall_time: FloatArray
+    settling: FloatArray
+    """Mean of the second half of the plateau's window minus the first's (toward the
+    plateau's polarity): a phase still approaching its level shows it."""
+    span: FloatArray
+    """Samples each charge was integrated over (NaN where not valid): a baseline
+    error moves the charge by itself times (span - width)."""
 
     @property
     def width(self) -> FloatArray:
@@ -100,7 +106,7 @@ def measure_phases(
     sign = phases.polarity.astype(np.float64)
     start, stop = phases.start, phases.stop
     length = stop - start
-    mean = _middle_mean(signal, start, stop, sums)
+    mean, trend = _middle_mean(signal, start, stop, sums)
     plateau = (mean - zero) * sign
     step = (mean - base) * sign
     ok = step > 0
@@ -126,28 +132,38 @@ def measure_phases(
     valid = phases.complete & np.isfinite(rise) & np.isfinite(fall) & ok & (fall > rise)
     charge = np.full(len(phases), np.nan)
     peak = np.full(len(phases), np.nan)
+    span = np.full(len(phases), np.nan)
     if valid.any():
         edge = np.fmax(r90 - r10, f10 - f90)
-        charge[valid], peak[valid] = _integrate(
+        charge[valid], peak[valid], span[valid] = _integrate(
             signal, zero, base, sign, phases, rise, fall, valid, sums, edge
         )
-    return PhaseMetrics(plateau, rise, fall, charge, peak, valid, step, r90 - r10, f10 - f90)
+    return PhaseMetrics(
+        plateau, rise, fall, charge, peak, valid, step, r90 - r10, f10 - f90, trend * sign, span
+    )
 
 
 def _middle_mean(
     signal: npt.NDArray[np.floating], start: IntArray, stop: IntArray, sums: BlockSums | None
-) -> FloatArray:
-    """Mean of the middle half of each [start, stop) span."""
+) -> tuple[FloatArray, FloatArray]:
+    """Mean of the middle half of each [start, stop) span, and its second half's mean
+    minus its first's (how far the level still moves there: a phase not yet settled)."""
     if start.size == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0)
     length = stop - start
     a = start + length // 4
     c = np.maximum(stop - length // 4, a + 1)
     c = np.minimum(c, signal.size - 1)
     a = np.clip(np.minimum(a, c - 1), 0, None)
     c = np.maximum(c, a + 1)
-    means: FloatArray = _span_sums(signal, a, c, sums) / (c - a)
-    return means
+    mid = (a + c) // 2
+    halves = mid > a  # an empty first half (a one-sample window) sums to nothing
+    first = np.where(halves, _span_sums(signal, a, mid, sums), 0.0)
+    second = _span_sums(signal, mid, c, sums)
+    means: FloatArray = (first + second) / (c - a)
+    trend = np.zeros(a.size)
+    trend[halves] = second[halves] / (c - mid)[halves] - first[halves] / (mid - a)[halves]
+    return means, trend
 
 
 def _integrate(
@@ -161,8 +177,9 @@ def _integrate(
     valid: npt.NDArray[np.bool_],
     sums: BlockSums | None,
     edge: FloatArray,
-) -> tuple[FloatArray, FloatArray]:
-    """Charge (signal x samples, see module doc) and peak magnitude of each valid phase."""
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Charge (signal x samples, see module doc), peak magnitude and integration span
+    (samples) of each valid phase."""
     n = signal.size
     start, stop = phases.start, phases.stop
     boundary = (stop[:-1] + start[1:]) // 2
@@ -195,7 +212,7 @@ def _integrate(
             spans[0::2], spans[1::2] = a[mine], c[mine]
             values = extreme.reduceat(signal, spans)[0::2].astype(np.float64)
             peak[mine] = (values - zero) * polarity
-    return charge, peak
+    return charge, peak, (c - a).astype(np.float64)
 
 
 def _span_sums(

@@ -49,6 +49,8 @@ K = 2.0
 _INTERPOLATION = 0.5 / math.sqrt(3.0)
 """One crossing's interpolation error, in samples (rectangular over +-0.5 sample)."""
 _EPS = float(np.finfo(np.float64).eps)
+_SHOWN = 3.0
+"""Standard errors a plateau's trend must exceed to be taken as not settled."""
 _MEDIAN = 1.2533
 """Scatter of a median of normal values relative to one value's, times sqrt(N)."""
 
@@ -66,6 +68,14 @@ class RecordNoise:
     """What the record says its resolution is (a scope's yinc, or the float type's
     spacing at full scale): a floor for `quantum`, which a noiseless record of a few
     levels cannot show (`levels` finds no code step in it)."""
+
+    gap_samples: int = 1 << 12
+    """Samples the noise was estimated from (`gaps`; `levels` reads up to 2^18, of
+    which the gaps are a part): how well the noise power subtracted from the r.m.s. is
+    known."""
+    base_u: float = 0.0
+    """Standard uncertainty of the baseline (the gap level, `gaps`; signal units): a
+    charge integrated over more than its width carries it over the difference."""
 
     @property
     def quantum_u(self) -> float:
@@ -112,14 +122,34 @@ def edge_charge_u(step: float, edge_samples: float | None) -> float:
     return step * locked_grid_u(edge_samples)
 
 
+def kink_u(edge_samples: float | None) -> float:
+    """Standard error of a sum over samples at one edge's corner, per unit slope jump.
+
+    Where an edge sets off or lands, the slope jumps; the sum over samples (the
+    trapezoid rule, which a sum over whole periods is) then misses the integral by
+    J theta (1 - theta) / 2 sample^2 for a slope jump J at a point theta into its
+    interval: one-signed, up to J / 8, rectangular, the same on every phase on a locked
+    grid. An edge of ten-to-ninety time `edge_samples` jumps by at most ln 9 / that
+    per unit step (a first-order edge's start; a linear one jumps by 0.8 / that at each
+    end). Edges sharper than two samples are `locked_grid_u`'s instead: 0 here.
+    """
+    if edge_samples is None or edge_samples < 2.0:
+        return 0.0
+    return math.log(9.0) / edge_samples / (8.0 * math.sqrt(3.0))
+
+
 def rounding_u(value: float, samples: float) -> float:
     """A sum of `samples` float64 terms is exact to about one rounding per term."""
     return _EPS * max(samples, 1.0) * abs(value)
 
 
-def frequency_u(f: float, period: float, intervals: int, crossing: float) -> float:
-    """Expanded U of a frequency from `intervals` telescoped intervals (period in samples)."""
-    u_period = math.sqrt(2.0) * crossing / max(intervals, 1)
+def frequency_u(f: float, period: float, intervals: int, crossing: float, runs: int = 1) -> float:
+    """Expanded U of a frequency from `intervals` intervals in `runs` telescoping runs.
+
+    Each run of consecutive intervals sums to its last crossing minus its first, so it
+    adds two crossing errors however long it is (period in samples).
+    """
+    u_period = math.sqrt(2.0 * max(runs, 1)) * crossing / max(intervals, 1)
     return K * f * u_period / period
 
 
@@ -130,15 +160,39 @@ def spread_u(values: FloatArray, one: float) -> float:
     return _MEDIAN * max(one, observed) / math.sqrt(max(n, 1))
 
 
-def plateau_u(rec: RecordNoise, lengths: FloatArray, values: FloatArray) -> float:
-    """Expanded U of a median plateau (signal units)."""
+def settling_u(settling: FloatArray) -> float:
+    """Standard uncertainty of a plateau (the middle half's mean) that has not settled.
+
+    `settling` holds each phase's second-half-minus-first-half mean over that window.
+    A level approaching its plateau exponentially (ratio r from one half to the next)
+    leaves the window's mean short by (1 + r) / (2 (1 - r)) of that difference: under
+    it for r < 1/3, under twice it for r < 0.6 (a time constant up to half the
+    phase), so the difference itself is the term. It counts only where the record shows
+    it: a mean difference over the phases within three of its standard errors is
+    noise, which the plateau's noise term already carries (at two, one settled
+    plateau in twenty would have its noise counted twice over).
+    """
+    values = settling[np.isfinite(settling)]
+    if values.size == 0:
+        return 0.0
+    mean = abs(float(np.mean(values)))
+    noise = float(np.std(values, ddof=1)) / math.sqrt(values.size) if values.size >= 2 else 0.0
+    return mean if mean > _SHOWN * noise else 0.0
+
+
+def plateau_u(
+    rec: RecordNoise, lengths: FloatArray, values: FloatArray, settling: FloatArray | None = None
+) -> float:
+    """Expanded U of a median plateau (signal units); `settling`: see `settling_u`."""
     samples = float(np.median(lengths)) / 2 if lengths.size else 1.0
     dither = rec.noise >= rec.quantum / 2
     q = rec.quantum_u / math.sqrt(samples) if dither else rec.quantum_u
     one = rec.noise / math.sqrt(max(samples, 1.0))
     level = float(np.median(values)) if values.size else 0.0
     rounding = rounding_u(level, samples)
-    return K * math.sqrt(spread_u(values, one) ** 2 + q**2 + rec.zero_u**2 + rounding**2)
+    settle = 0.0 if settling is None else settling_u(settling)
+    terms = spread_u(values, one) ** 2 + q**2 + rec.zero_u**2 + rounding**2 + settle**2
+    return K * math.sqrt(terms)
 
 
 def charge_u(
@@ -148,21 +202,25 @@ def charge_u(
     values: FloatArray,
     step: float = 0.0,
     edge_samples: float | None = None,
+    beyond: float = 0.0,
 ) -> float:
     """Expanded U of a median phase charge (signal x samples).
 
     `step` and `edge_samples` (the 10-90 % time) give the edges' sampling error
-    (`edge_charge_u`); without a step it is left out.
+    (`edge_charge_u`); without a step it is left out. `beyond`: samples integrated
+    outside the width, over which the charge is taken against the baseline (its
+    uncertainty `rec.base_u` enters once per such sample).
     """
     width = float(np.median(widths)) if widths.size else 0.0
     span = float(np.median(spans)) if spans.size else width
     one = rec.noise * math.sqrt(max(span, 1.0))
     dither = rec.noise >= rec.quantum / 2
     q = rec.quantum_u * (math.sqrt(span) if dither else width)
-    edges = edge_charge_u(step, edge_samples)
+    edges = math.hypot(edge_charge_u(step, edge_samples), 2 * step * kink_u(edge_samples))
     charge = float(np.median(values)) if values.size else 0.0
     rounding = rounding_u(charge, span)
     terms = spread_u(values, one) ** 2 + q**2 + (rec.zero_u * width) ** 2 + edges**2
+    terms += (rec.base_u * beyond) ** 2
     return K * math.sqrt(terms + rounding**2)
 
 
@@ -206,7 +264,8 @@ def rms_u(
     w = max(samples, 1)
     u_ms_noise = 2 * rms * rec.noise / math.sqrt(w)
     u_correction = rec.noise**2 * math.sqrt(2.0 / max(gap_samples, 2))
-    u_edges = edges * step**2 * locked_grid_u(edge_samples) / math.sqrt(2.0) / w
+    per_edge = locked_grid_u(edge_samples) / math.sqrt(2.0) + 2 * kink_u(edge_samples)
+    u_edges = edges * step**2 * per_edge / w
     u_ms = math.sqrt(u_ms_noise**2 + u_correction**2 + u_edges**2)
     zero_term = abs(mean) / rms * rec.zero_u
     return K * math.hypot(u_ms / (2 * rms), math.hypot(zero_term, rec.quantum_u / math.sqrt(w)))

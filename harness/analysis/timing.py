@@ -69,6 +69,10 @@ class Timing:
     """Whole cycles in `mean_window` (polarity cycles, pulse periods or bursts)."""
     pair_gap: float | None = None
     """Median interphase gap of a biphasic train (samples, 50 % to 50 %)."""
+    period_intervals: int = 0
+    """Pulse intervals summed into `pulse_period`."""
+    period_runs: int = 1
+    """Runs of consecutive intervals among them (each ends in two crossing errors)."""
 
 
 def pair_phases(phases: Phases, metrics: PhaseMetrics) -> npt.NDArray[np.bool_]:
@@ -107,9 +111,10 @@ def analyse_timing(
     else:
         starts = rise
     starts = starts[np.isfinite(starts)]
-    period = _burst_period(starts)
-    if period is None and not biphasic:
-        period = _burst_period(rise[(pol > 0) & np.isfinite(rise)])
+    burst = _burst_period(starts)
+    if burst is None and not biphasic:
+        burst = _burst_period(rise[(pol > 0) & np.isfinite(rise)])
+    period, intervals, runs = (None, 0, 1) if burst is None else burst
     polarity_period, cycle_starts = (
         (None, starts[:0]) if biphasic else _polarity(phases, rise, period)
     )
@@ -166,6 +171,8 @@ def analyse_timing(
         reason,
         cycles,
         pair_gap,
+        intervals,
+        runs,
     )
 
 
@@ -186,15 +193,22 @@ def _whole_periods(
     return ((round(starts[0]), round(starts[-1])), int(starts.size) - 1), "pulse periods"
 
 
-def _burst_period(starts: FloatArray) -> float | None:
+def _burst_period(starts: FloatArray) -> tuple[float, int, int] | None:
+    """Mean in-burst interval, how many intervals it sums, and in how many runs.
+
+    A run of consecutive regular intervals telescopes to its two end crossings; a pause
+    or a missed pulse between runs breaks it, so each run adds two crossing errors.
+    """
     if starts.size < 2:
         return None
     d = np.diff(starts)
     typical = float(np.median(d))
     regular = np.abs(d - typical) < _BURST_TOLERANCE * typical
-    if 2 * int(regular.sum()) < d.size:
+    count = int(regular.sum())
+    if 2 * count < d.size:
         return None
-    return float(d[regular].sum() / regular.sum())
+    runs = int(regular[0]) + int((regular[1:] & ~regular[:-1]).sum())
+    return float(d[regular].sum() / count), count, max(runs, 1)
 
 
 def _polarity(

@@ -40,19 +40,20 @@ benchmarks/bench_analysis.py).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from harness.analysis import gaps
 from harness.analysis import record_uncertainty as ru
 from harness.analysis.coarse import detect_phases
 from harness.analysis.collect import REPORTED, Collector, polarity_metrics, pulse_metrics
 from harness.analysis.envelope import analyse_envelope
 from harness.analysis.levels import Levels, estimate_levels
 from harness.analysis.moments import moments
-from harness.analysis.phase_metrics import measure_phases
+from harness.analysis.phase_metrics import PhaseMetrics, measure_phases
 from harness.analysis.phases import smoothing_length
 from harness.analysis.timing import analyse_timing
 
@@ -88,7 +89,7 @@ class WaveformMetrics:
     net_charge_per_pulse_c: float | None
     mean_current_a: float | None
     average_abs_current_a: float
-    rms_current_a: float
+    rms_current_a: float | None
     rms_current_density_a_per_cm2: float | None
     power_density_w_per_cm2: float | None
     averaging_window_s: float
@@ -192,6 +193,30 @@ def _resolution(signal: npt.NDArray[np.floating], levels: Levels, stated: float 
     return float(np.finfo(kind).eps) * scale
 
 
+def _from_gaps(
+    signal: npt.NDArray[np.floating], pm: PhaseMetrics, levels: Levels, rec: ru.RecordNoise
+) -> tuple[Levels, ru.RecordNoise]:
+    """The baseline and noise again, from the gaps now that the phases are known (`gaps`).
+
+    The noise is the gaps' (about a line in each, so a decaying tail is not noise). The
+    baseline moves to the gaps' mean only where the amplitude-only estimate of `levels`
+    is shown off by more than that mean's own U (an 8-bit median at SNR 3 sits on a
+    code); otherwise it stays, and the two estimates' difference is its uncertainty
+    (a first-order tail near the gaps' ends is in both, differently).
+    """
+    gap = gaps.gap_level(signal, pm)
+    if gap is None:
+        return levels, rec
+    u_gap = gap.u(rec.quantum_u)
+    shown_off = abs(gap.level - levels.base)
+    if shown_off > ru.K * u_gap:
+        levels = replace(levels, baseline=gap.level, noise=gap.noise)
+        return levels, replace(rec, noise=gap.noise, base_u=u_gap, gap_samples=gap.samples)
+    levels = replace(levels, noise=gap.noise)
+    gap_u = math.hypot(shown_off, u_gap)
+    return levels, replace(rec, noise=gap.noise, base_u=gap_u, gap_samples=gap.samples)
+
+
 def analyze_signal(
     t0: float,
     dt: float,
@@ -234,19 +259,27 @@ def analyze_signal(
     m = smoothing_length(levels)
     found = detect_phases(signal, levels, m)
     phases = found.phases
-    pm = measure_phases(
-        signal,
-        levels.zero,
-        phases,
-        baseline=levels.base,
-        detect=found.timed,
-        smoothing=found.smoothing,
-        sums=found.sums,
-    )
-    timing = analyse_timing(phases, pm, n, min_cycles=min_polarity_cycles, reversing=reversing)
+
+    def measure(base: float) -> PhaseMetrics:
+        return measure_phases(
+            signal,
+            levels.zero,
+            phases,
+            baseline=base,
+            detect=found.timed,
+            smoothing=found.smoothing,
+            sums=found.sums,
+        )
+
+    pm = measure(levels.base)
     rec = ru.RecordNoise(
         levels.noise, levels.quantum, m, zero_offset_u / 2, _resolution(signal, levels, resolution)
     )
+    base = levels.base
+    levels, rec = _from_gaps(signal, pm, levels, rec)
+    if levels.base != base:
+        pm = measure(levels.base)
+    timing = analyse_timing(phases, pm, n, min_cycles=min_polarity_cycles, reversing=reversing)
     out = Collector(dt, k, polarity_k)
     pulse_metrics(out, timing, pm, phases, rec, n)
     for sign, tag in ((1, "pos"), (-1, "neg")):
@@ -299,8 +332,8 @@ def analyze_signal(
         mean_current_a=mean,
         average_abs_current_a=mean_abs,
         rms_current_a=rms,
-        rms_current_density_a_per_cm2=None if area is None else rms / area,
-        power_density_w_per_cm2=None if area is None else rms**2 * load_ohms / area,
+        rms_current_density_a_per_cm2=None if area is None or rms is None else rms / area,
+        power_density_w_per_cm2=None if area is None or rms is None else rms**2 * load_ohms / area,
         averaging_window_s=(b - a) * dt,
         averaging_window_kind=timing.window_kind,
         ramp_time_s=env.rise_time,
