@@ -168,7 +168,7 @@ def test_temperature_refusals_and_reset(bench: FakeBench) -> None:
         ("TEMP:TRAN:RTD:RES 10", "-222"),  # R0 is 49 Ω to 2.1 kΩ
         ("TEMP:TRAN:THER:TYPE 3000", "-224"),  # 2252, 5000 or 10000
         ("CONF:TEMP RTD,91", "-224"),  # the 34465A has only the 0.00385 curve
-        ("CONF:TEMP TC,J", "-224"),  # thermocouples are not simulated
+        ("CONF:TEMP TC,B", "-224"),  # a 34465A reads E, J, K, N, R and T couples only
         ("TEMP:RANG 1", "-113"),  # temperature has no range
     ]:
         dmm.execute(bad)

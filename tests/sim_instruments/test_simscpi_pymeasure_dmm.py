@@ -134,3 +134,29 @@ def test_agilent34450a_configure_methods_and_system(served: ServedInstruments) -
         assert next_error(dmm) == NO_ERROR
     finally:
         dmm.adapter.close()
+
+
+def test_agilent34450a_temperature_rtd_then_thermocouple(
+    bench: FakeBench, served: ServedInstruments
+) -> None:
+    """The driver's `configure_temperature` (CONF:TEMP, the 34465A's default 4-wire
+    PT100) and `temperature` (READ?) on a 138.5055 Ω load, which a PT100 is at 100 °C
+    (IEC 60751); then the same property after the 34465A's own thermocouple commands,
+    which the driver lacks, with the unit off: 0 V on the input, so a K couple reads the
+    meter's reference junction, the room."""
+    bench.set_load(138.5055)
+    bench.set_supply(1, 0.0, 0.0, False)
+    dmm = Agilent34450A(served.resources["dmm"], read_termination="\n")  # its timeout: 10 s
+    try:
+        dmm.configure_temperature()
+        assert dmm.mode == "temperature"
+        assert dmm.temperature == pytest.approx(100.0, abs=0.01)
+        assert next_error(dmm) == NO_ERROR
+        dmm.write("TEMP:TRAN:TYPE TC;:TEMP:TRAN:TC:TYPE K")
+        reference = float(dmm.ask("TEMP:RJUN?"))
+        assert 15.0 < reference < 35.0  # a lab's air, as the meter's sensor reads it
+        assert dmm.temperature == pytest.approx(reference, abs=0.02)
+        assert dmm.mode == "temperature"
+        assert next_error(dmm) == NO_ERROR
+    finally:
+        dmm.adapter.close()

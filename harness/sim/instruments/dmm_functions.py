@@ -37,6 +37,16 @@ model. How the simulated meter is wired, and so what each function reads:
   the reading is overload; with a load switched in the meter reports the temperature a
   probe of that resistance would be at, or overload outside the probe's span. A 34465A
   cannot tell a resistor from a probe, and neither does the simulation.
+* **Thermocouple temperature** is a d.c. voltage measurement (the V/Ω input, as DC
+  volts reads it) taken as a thermocouple's EMF (`thermocouple`): the meter adds the
+  EMF of its reference junction's temperature, measured at its terminals (INTernal) or
+  entered (FIXed), and converts the sum with the type's ITS-90 function. The terminals
+  are at the room's temperature (`harness.sim.room`), so with nothing driving the input
+  the meter reads the room, as a thermocouple whose junction is in the room's air
+  would: its EMF would be zero too. A driven load's volts are far beyond any type's
+  EMF and read overload. With TCouple:CHECk ON the meter first checks the couple's
+  resistance: above 5 kΩ (an open input, the 10 kΩ and 100 kΩ loads) it reports
+  overload, as the manual says.
 
 Every reading beyond 120 % of its range is an overload (±9.9E+37) and latches the
 function's bit in the QUEStionable status register. Figures marked [E] are estimates
@@ -51,6 +61,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.sim.instruments.base import BenchModel
+from harness.sim.instruments.thermocouple import DEFAULT_TYPE, reading_celsius
 
 OVERLOAD = 9.9e37
 LEAD_OHMS = 0.2
@@ -150,9 +161,20 @@ CAP_SECONDS = {1e-9: 0.1, 1e-8: 0.1, 1e-7: 0.1, 1e-6: 0.1, 1e-5: 0.2, 1e-4: 0.5}
 
 BY_NAME = {f.name: f for f in (*FUNCTIONS, *FIXED, TEMPERATURE)}
 
-PROBES = ("FRTD", "RTD", "FTHERMISTOR", "THERMISTOR")
+PROBES = ("FRTD", "RTD", "FTHERMISTOR", "THERMISTOR", "TCOUPLE")
 """TEMPerature:TRANsducer:TYPE, long forms; F = 4-wire. Default FRTD."""
-PROBE_SHORT = {"FRTD": "FRTD", "RTD": "RTD", "FTHERMISTOR": "FTH", "THERMISTOR": "THER"}
+PROBE_SHORT = {
+    "FRTD": "FRTD",
+    "RTD": "RTD",
+    "FTHERMISTOR": "FTH",
+    "THERMISTOR": "THER",
+    "TCOUPLE": "TC",
+}
+TC_CHECK_OHMS = 5e3
+"""TCouple:CHECk ON: a couple whose resistance is above 5 kΩ (on the 10 kΩ range) is
+open and reads overload (manual)."""
+RJUNCTION_SPAN_C = (-20.0, 80.0)
+"""TCouple:RJUNction: the fixed reference junction, -20 to +80 °C, default 0 °C (manual)."""
 RTD_R0_SPAN = (49.0, 2.1e3)
 """{FRTD|RTD}:RESistance[:REFerence]: R0 between 49 Ω and 2.1 kΩ, default 100 Ω."""
 RTD_SPAN_C = (-200.0, 600.0)
@@ -181,6 +203,14 @@ class Probe:
     r0: float = 100.0
     thermistor: int = 5000
     unit: str = "C"
+    couple: str = DEFAULT_TYPE
+    """TCouple:TYPE, a letter of `thermocouple.TYPES`."""
+    internal_reference: bool = True
+    """TCouple:RJUNction:TYPE INTernal (the terminals' sensor) or FIXed."""
+    fixed_reference_c: float = 0.0
+    """TCouple:RJUNction, always in °C."""
+    check: bool = False
+    """TCouple:CHECk."""
 
     @property
     def four_wire(self) -> bool:
@@ -249,10 +279,16 @@ def _input_ohms(sim: BenchModel, four_wire: bool) -> float | None:
 
 
 def true_value(
-    sim: BenchModel, function: Function, t0: float, t1: float, probe: Probe | None = None
+    sim: BenchModel,
+    function: Function,
+    t0: float,
+    t1: float,
+    probe: Probe | None = None,
+    reference_c: float = 0.0,
 ) -> float:
     """What an ideal meter of `function` reads over [t0, t1] (module docstring);
-    temperature needs the `probe` settings."""
+    temperature needs the `probe` settings, a thermocouple the temperature the meter
+    takes its reference junction to be at (`reference_c`)."""
     if function.name == "CURR":
         return sim.mean_current(t0, t1)
     if function.name in ("RES", "FRES", "CONT"):
@@ -265,6 +301,8 @@ def true_value(
         return STRAY_FARADS if sim.load_ohms is None else OVERLOAD
     if function.name == "TEMP":
         probe = probe or Probe()
+        if probe.kind == "TCOUPLE":
+            return _thermocouple(sim, probe, t0, t1, reference_c)
         ohms = _input_ohms(sim, probe.four_wire)
         if ohms is None:
             return OVERLOAD
@@ -281,3 +319,15 @@ def true_value(
     times = np.linspace(t0, t1, AC_SAMPLES)
     wave = sim.load_current(times) if function.is_current else sim.load_voltage(times)
     return float(np.std(wave))  # RMS of the a.c. part: the input is a.c. coupled
+
+
+def _thermocouple(sim: BenchModel, probe: Probe, t0: float, t1: float, reference_c: float) -> float:
+    """The input's d.c. volts as the couple's EMF, converted against `reference_c`
+    (module docstring); overload for an open couple (when checked) or outside the span."""
+    if probe.check:
+        ohms = _input_ohms(sim, four_wire=False)
+        if ohms is None or ohms > TC_CHECK_OHMS:
+            return OVERLOAD
+    volts = true_value(sim, BY_NAME["VOLT"], t0, t1)
+    celsius = reading_celsius(volts, probe.couple, reference_c)
+    return OVERLOAD if celsius is None else in_unit(celsius, probe.unit)
