@@ -12,7 +12,9 @@ each item below comes from trying the real stacks (pyvisa 1.16, pyvisa-py 0.8):
   termination on, a read stops at every ``0x0A`` byte inside the payload (slow, and a
   naive reader truncates the data). :func:`read_definite_block` switches termination
   off, reads the header, then exactly ``length`` bytes, then the trailing newline, and
-  restores termination whatever happens.
+  restores termination whatever happens. A pyvisa-py raw socket is read directly
+  instead (:mod:`harness.instruments.socket_reads`): through PyVISA's buffers a 1 MB
+  block was 0.15-0.3 of a plain socket's rate, read directly about 0.75.
 * **Synchronisation.** Writes are asynchronous: after a configuration sequence a driver
   asks ``*OPC?`` (IEEE 488.2 §12.5.3), which answers ``1`` only once every preceding
   command has finished, before anything else on the bench acts.
@@ -105,10 +107,11 @@ def set_tcp_nodelay(resource: object) -> bool:
 def widen_socket_reads(resource: object, size: int = BLOCK_CHUNK_BYTES) -> bool:
     """Let a pyvisa-py raw-socket session take up to ``size`` bytes per ``recv``.
 
-    pyvisa-py 0.8 receives 4096 bytes at a time (``max_recv_size``), so a 1 MB
-    waveform block costs some 250 system calls and buffer copies; with 1 MiB the block
-    read over loopback goes from about 3.4 ms to 2.6 ms (benchmarks/bench_io.py). Other
-    resources are left alone and ``False`` returned.
+    pyvisa-py 0.8 receives 4096 bytes at a time (``max_recv_size``), so a long reply
+    read through it costs a system call and a buffer copy per 4 kB. Blocks no longer go
+    through it (:func:`socket_reads`); long text replies (a comma list of readings) and a
+    pyvisa-py whose session this harness does not recognise still do. Other resources
+    are left alone and ``False`` returned.
     """
     if session_socket(resource) is None:
         return False
@@ -172,8 +175,12 @@ class ExactReads(Protocol):
     def read_exact(self, count: int, what: str) -> bytes: ...
 
 
-class _ResourceReads:
-    """Exact reads through PyVISA's ``read_bytes`` (termination must already be off)."""
+class ResourceReads:
+    """Exact reads through PyVISA's ``read_bytes`` (termination must already be off).
+
+    What every resource but a pyvisa-py raw socket is read with: NI-VISA, HiSLIP,
+    VXI-11, the simulator's backend and the scripted fakes.
+    """
 
     def __init__(self, resource: ScpiResource) -> None:
         self.resource = resource
@@ -236,7 +243,7 @@ def read_definite_block(
     if direct is not None:
         return read_block_from(direct, instrument=instrument, trailing=trailing)
     with termination_off(resource):
-        return read_block_from(_ResourceReads(resource), instrument=instrument, trailing=trailing)
+        return read_block_from(ResourceReads(resource), instrument=instrument, trailing=trailing)
 
 
 class ScpiLink:
