@@ -130,7 +130,21 @@ def _worker(config: pytest.Config) -> int | None:
     return worker_index(workerinput.get("workerid") if workerinput else None)
 
 
+_INPUTS_KEY = pytest.StashKey[tuple[Any, Any]]()
+
+
 def _load_inputs(config: pytest.Config) -> tuple[Any, Any]:
+    """The session's bench file and spec, read once: applicability (which tests the spec
+    can judge) and the run's checks both need them, and each read validates the whole
+    YAML and scans the installed models' entry points. A file that fails to load is not
+    kept, so it is refused again, the same way, by whoever asks next."""
+    loaded = config.stash.get(_INPUTS_KEY, None)
+    if loaded is None:
+        loaded = config.stash[_INPUTS_KEY] = _read_inputs(config)
+    return loaded
+
+
+def _read_inputs(config: pytest.Config) -> tuple[Any, Any]:
     from harness.definitions.bench_file import load_bench
     from harness.judging.spec import load_spec
 
