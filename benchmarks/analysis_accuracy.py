@@ -22,13 +22,15 @@ form from the generating parameters (`harness/analysis/synth_truth.py`), never f
 samples. Each cell is the worst error over the class's records, in percent of the
 target's basis; **bold** is outside the target. "n/m" means the analysis declared the
 metric not measurable for at least one record of the class (None with a reason) - a
-record of 1.5 periods has one pulse start (no frequency) and no whole cycle (no mean).
+record of 1.5 periods has one pulse start (no frequency) and no whole pulse period (no
+mean, no r.m.s.).
 
 Targets: frequency 0.5 % · widths 3 % or 2 samples (scored as a percentage of 3 %, so
 3.00 is exactly at the target) · plateaus 3 % · charges 4 % · mean 1 % of the peak ·
 r.m.s. 3 %. SNR is the plateau over the noise's standard deviation. The r.m.s. is
-corrected for the noise power; where the record holds no whole cycle it is taken over
-the record and says so in its reason.
+corrected for the noise power measured in the gaps between the phases (`gaps.py`);
+over whole pulse periods without whole polarity cycles it says so in its reason, and a
+record without a whole pulse period states none.
 
 """
 
@@ -59,30 +61,39 @@ FOOTER = """
 
 Each metric carries an expanded uncertainty (k = 2) from the record alone
 (`harness/analysis/record_uncertainty.py`). `tests/analysis/test_analysis_uncertainty.py`
-holds it to the truth on the unequal-width and leak classes (with and without a gap)
-and on the noiseless sharp-edged classes (monophasic, biphasic symmetric and
-unbalanced with gaps from zero, bursts, 300 Hz) and an off-grid gapless pair: every
-width, plateau, charge, the frequency and the r.m.s. within value ± U, and U under 1 %
-of the value (0.1 % for the frequency, 3 % for the r.m.s.; a width or charge may also
-be one sample's worth). A noiseless record's U now has floors: the record's resolution
-(a stated yinc, the 8-bit code step found in it, or its float type's spacing) and,
-for edges sharper than two samples, half a sample of the step per edge (rectangular,
-undivided on a sample grid locked to the pulse rate) in widths, rise/fall, charges and
-the r.m.s. A gapless pair's lobes part at the interpolated zero crossing. Known gaps,
-not yet carried by U:
+holds every class of the corpus to the truth: every width, plateau, charge, the
+frequency and the r.m.s. within value ± U, and U under 1 % of the value (0.1 % for the
+frequency, 3 % for the r.m.s.; a width or a charge may also be one sample's worth,
+which a sharp edge at 40 samples a phase is), except an unsettled plateau's (below).
+What U carries, besides noise and quantum:
+
+- **the gaps' own level and noise** (`gaps.py`): once the phases are found, the
+  second half of every gap gives the noise (about a line, so a decaying tail is not
+  noise) and the baseline; an amplitude-only baseline shown off by more than that
+  mean's U (an 8-bit median at SNR 3 sits on a code) is replaced, and the baseline's
+  uncertainty enters a charge over the samples integrated outside the width;
+- **a plateau not yet settled**: the middle half's second-half mean minus its first
+  (over the phases, where it exceeds three standard errors) in the plateau, and
+  through the 50 % level in widths and edges. A first-order edge with a time
+  constant of 9 % of a gapless phase has a plateau U of ~3 %: the record does not hold
+  that plateau to its target, and says so;
+- **edge corners**: a slope that jumps where an edge sets off or lands is summed by
+  the samples to within J/8 sample^2 (J the jump, bounded by ln 9 over the 10-90 %
+  time), in charges and the r.m.s.; sharp edges (under two samples) keep half a
+  sample of the step per edge, undivided on a locked grid;
+- **the frequency** adds two crossing errors per run of consecutive regular intervals
+  (a missed pulse breaks the telescoping sum);
+- floors from the record's resolution and float64 rounding, as before.
+
+Known gaps:
 
 - the mean current leaves out the sharp edges' sampling: on a locked grid it moves
   the mean by up to ~0.5 uA at 500 samples per period; carrying it (coherently)
-  would make U ~1.4 uA, over the leak test's 2 % bound and near WAV-DC's ±2 uA, so it
-  was not added without a look at the suites' guarded verdicts; the unequal-width
-  mean case stays ~1 U away and is not yet held;
-- first-order and ringing edges: the plateau over the middle half of a phase that has
-  not settled reads up to ~0.9 % off with U ~1e-6 (noiseless), and the charge and
-  r.m.s. of those records 1-20 U away;
-- SNR 3 (8-bit, sharp edges): r.m.s. ~10 U away, frequency up to ~3 U; the SNR 3
-  first-order benchmark record (charge ~1.5 % low, U 0.07 %) is not yet corrected;
-- a record shorter than one whole cycle: its r.m.s. over the record (stated in its
-  reason) is ~14 % off and its U does not say so;
+  would make U ~1.4 uA, near WAV-DC's ±2 uA. Whether a mean over whole cycles lets a
+  phase's rising and falling edges cancel pairwise has not been worked out; the
+  unequal-width mean case stays ~1 U away and is not held;
+- the r.m.s. over whole pulse periods of a reversing train without a whole polarity
+  cycle is stated with its reason but no term for unequal + and - pulses;
 - a first-order pair with a leak has no closed-form truth in `synth_truth` yet.
 """
 

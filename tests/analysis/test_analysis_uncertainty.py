@@ -2,22 +2,18 @@
 
 Every metric's truth (closed form from the generating parameters, `synth_truth`, never
 from the samples) lies within value +- U, and U is under a stated share of the value,
-so a U wide enough to cover anything fails too. Held on the unequal-width and leak
-classes (8-bit, SNR 30, with or without a gap), and on the noiseless classes with
-sharp edges (monophasic, biphasic with gaps from zero, unbalanced, bursts, 300 Hz),
-where U comes from the sample interval and the record's resolution alone: a width is
-placed to within its sample, a charge to within half a sample of its step per edge
-(a gapless pair's lobes split on a sample read 0.4 sample short), the r.m.s. and the
-mean carry the same per edge.
-
-Not held here, and why (each a known gap, see docs/analysis-accuracy.md): first-order
-and ringing edges (the plateau over the middle half of a phase that has not settled),
-SNR 3 (the r.m.s. and the frequency), and a record shorter than a whole cycle (the
-r.m.s. over the record).
+so a U wide enough to cover anything fails too. Held on every class of the corpus:
+the unequal-width and leak classes (8-bit, SNR 30, with or without a gap), SNR 3
+(8-bit), the noiseless classes with sharp edges (monophasic, biphasic with gaps from
+zero, unbalanced, bursts, 300 Hz), where U comes from the sample interval and the
+record's resolution alone, and first-order and ringing edges, whose plateau over the
+middle half of a phase that has not settled carries the trend the record shows there.
+A record shorter than one whole pulse period states no frequency, mean or r.m.s.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
@@ -26,7 +22,12 @@ from harness.analysis.corpus import Case, cases, record
 from harness.analysis.synth import PulseTrain
 from harness.analysis.synth_truth import mean_current_a, phase_truth
 
-CLASSES = ("biphasic unequal widths (- 2.5x, 40 %)", "biphasic with 20 uA d.c. leak")
+CLASSES = (
+    "biphasic unequal widths (- 2.5x, 40 %)",
+    "biphasic with 20 uA d.c. leak",
+    "SNR 3, 8-bit",
+    "monophasic, 8-bit, SNR 30",
+)
 HELD = [c for c in cases() if c.cls in CLASSES]
 CLEAN_CLASSES = (
     "monophasic, reversal in bursts",
@@ -36,6 +37,9 @@ CLEAN_CLASSES = (
     "long: 3000 periods at 300 Hz",
 )
 CLEAN = [c for c in cases() if c.cls in CLEAN_CLASSES]
+SLOW_CLASSES = ("first-order edges to 20 % of the width", "linear edges 20 %, ringing 15 %")
+SLOW = [c for c in cases() if c.cls in SLOW_CLASSES]
+SHORT = [c for c in cases() if c.cls == "short: 1.5 periods"]
 WIDEST = {
     "frequency_hz": 1e-3,
     "pulse_width": 0.01,
@@ -45,10 +49,17 @@ WIDEST = {
 }
 """Largest U allowed, as a share of the value. A width's may also be one sample (an
 edge sharper than a sample is placed to within it; the issue's own width target is
-3 % or 2 samples), and so may a charge's, one sample of its plateau (the same edge
-moves the integral by up to half a sample of the step, per edge), and an r.m.s.'s
-(a share of it as large as one sample's of a phase). The r.m.s. allowance is the
-issue's target, 3 %."""
+3 % or 2 samples), and so may a charge's, one sample of its plateau (a sharp edge
+moves the integral by up to half a sample of the step, per edge: at 40 samples a
+phase that is 2.5 %, which no analysis of the record can narrow), and an r.m.s.'s a
+share of it as large as one sample's of a phase.
+The r.m.s. allowance is the issue's target, 3 %."""
+UNSETTLED = {"peak_current": math.inf}
+"""A plateau that has not settled within its phase (first-order edges with a time
+constant of 9 % of the phase) is uncertain by the trend the record shows there, which
+can exceed the plateau's accuracy target (3 %): then the record does not hold the
+plateau to the target, and U says so. No ceiling is held for it; the truth within
++- U is."""
 
 
 def truths(case: Case) -> dict[str, float]:
@@ -63,14 +74,20 @@ def truths(case: Case) -> dict[str, float]:
 
 
 def test_classes_are_held() -> None:
-    assert {c.cls for c in HELD} == set(CLASSES) and len(HELD) >= 4
+    assert {c.cls for c in HELD} == set(CLASSES) and len(HELD) >= 6
     assert {c.cls for c in CLEAN} == set(CLEAN_CLASSES)
+    assert {c.cls for c in SLOW} == set(SLOW_CLASSES) and len(SHORT) == 1
+    held = {c.cls for c in HELD + CLEAN + SLOW + SHORT}
+    assert held == {c.cls for c in cases()}, "every class of the corpus is held here"
     assert any(c.train.biphasic and c.train.gap_s == 0 for c in HELD + CLEAN)
 
 
 def allowed_u(name: str, value: float, dt: float, train: PulseTrain) -> float:
-    """The widest U that still says something (see WIDEST)."""
-    widest = next(share for key, share in WIDEST.items() if name.startswith(key))
+    """The widest U that still says something (see WIDEST and UNSETTLED)."""
+    widths = WIDEST
+    if train.edge_tau_s is not None:
+        widths = {**WIDEST, **UNSETTLED}
+    widest = next(share for key, share in widths.items() if name.startswith(key))
     allowed = widest * abs(value)
     if name.startswith("pulse_width"):
         allowed = max(allowed, dt)
@@ -103,6 +120,29 @@ def test_truth_within_value_plus_minus_u_and_u_tight(case: Case) -> None:
 def test_noiseless_records_state_their_sampling(case: Case) -> None:
     """No noise: U is the sample interval's and the resolution's, never ~1e-15."""
     check(case)
+
+
+@pytest.mark.parametrize("case", SLOW, ids=[f"{c.cls}-{i}" for i, c in enumerate(SLOW)])
+def test_slow_edges_carry_their_settling(case: Case) -> None:
+    """First-order and ringing edges: a plateau still approaching its level, the edge
+    corners' sampling in the charge and the r.m.s., all within U."""
+    check(case)
+
+
+@pytest.mark.parametrize("case", SHORT, ids=["short"])
+def test_short_record_states_what_it_holds(case: Case) -> None:
+    """1.5 periods: the phases are whole and held to U; the r.m.s., mean and frequency
+    of the train are not in the record, and say so."""
+    m, dt = record(case)
+    values = m.to_dict()
+    for name, truth in truths(case).items():
+        if name in ("frequency_hz", "rms_current_a"):
+            assert values[name] is None and values[f"{name}_reason"], name
+            continue
+        value, u = values[name], values[f"{name}_u"]
+        assert abs(value - truth) <= u, (name, value, truth, u)
+        assert u <= allowed_u(name, value, dt, case.train), (name, u, value)
+    assert m.mean_current_a is None and m.reasons["mean_current_a"]
 
 
 def test_off_grid_gapless_pair_within_u() -> None:
