@@ -17,7 +17,8 @@ from __future__ import annotations
 import pytest
 from fake_bench import FakeBench
 
-from harness.sim.instruments.keysight_34465a import REFERENCE_ERROR_C, Keysight34465A
+from harness.sim.instruments.dmm_temperature import REFERENCE_ERROR_C
+from harness.sim.instruments.keysight_34465a import Keysight34465A
 from harness.sim.instruments.thermocouple import TYPES
 from harness.sim.room import Room
 

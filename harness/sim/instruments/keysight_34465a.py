@@ -28,15 +28,10 @@ PERiod (MEASure?/CONFigure, :APERture, :RANGe:LOWer, :VOLTage:RANGe[:AUTO],
 the manual says, never a made-up frequency. DC current has the 34465A's 1 µA and 10 µA
 ranges (autorange reaches them; AC current starts at 100 µA). CAPacitance (1 nF-100 µF,
 :RANGe[:AUTO]), CONTinuity and DIODe (fixed ranges, CONFigure/MEASure? only) and
-TEMPerature (TRANsducer:TYPE FRTD|RTD|FTHermistor|THERmistor, {FRTD|RTD}:RESistance,
-{FTHermistor|THERmistor}:TYPE, NPLC/APERture/ZERO:AUTO, UNIT:TEMPerature C|F|K) read
-the V/Ω input as `dmm_functions` describes: the load resistor or an open input, never
-a made-up value. Thermocouples (TRANsducer:TYPE TCouple, CONFigure/MEASure:TEMPerature
-TC,<type>; TCouple:TYPE E|J|K|N|R|T, :RJUNction:TYPE INTernal|FIXed, :RJUNction <°C>,
-:CHECk; TEMPerature:RJUNction?) read the input's d.c. volts as the couple's EMF against
-the reference junction at the meter's terminals, which are at the room's temperature
-(`harness.sim.room`); the internal sensor of that junction has its own error
-(`REFERENCE_ERROR_C`). External and internal (level) triggers are refused with -221:
+TEMPerature (RTDs and thermistors on the V/Ω input, thermocouples as its d.c. volts
+against a reference junction at the room's temperature; commands in `dmm_temperature`)
+read the bench as `dmm_functions` describes: the load resistor, its voltage or an open
+input, never a made-up value. External and internal (level) triggers are refused with -221:
 nothing on the simulated bench is wired to the trigger input.
 """
 
@@ -70,12 +65,7 @@ from harness.sim.instruments.dmm_functions import (
     FUNCTIONS,
     NPLC_STEPS,
     OVERLOAD,
-    PROBE_SHORT,
-    PROBES,
-    RJUNCTION_SPAN_C,
-    RTD_R0_SPAN,
     TEMPERATURE,
-    THERMISTOR_SH,
     Function,
     Probe,
     nplc_for_resolution,
@@ -83,8 +73,7 @@ from harness.sim.instruments.dmm_functions import (
     resolution,
     true_value,
 )
-from harness.sim.instruments.thermocouple import DEFAULT_TYPE, TYPES
-from harness.sim.room import Room
+from harness.sim.instruments.dmm_temperature import TemperatureProbes
 from harness.sim.scpi import (
     Call,
     Command,
@@ -107,10 +96,6 @@ PERIOD = Function("PER", "PERiod", "S", PERIOD_SPAN, DEFAULT_PERIOD_RANGE,
                   (0.0, 0.0), True, 1)  # fmt: skip
 COUNTERS = (FREQUENCY, PERIOD)
 """The counter functions (`dmm_counter`): one shared set of settings, no autoranging."""
-REFERENCE_ERROR_C = 0.5
-"""Bound of the internal reference junction sensor's error, one value per meter drawn
-at power-on from the bench seed [E: the data sheet adds the internal reference's
-uncertainty to every thermocouple reading; its figure is of this order]."""
 
 
 @dataclass
@@ -151,12 +136,7 @@ class Keysight34465A(SimInstrument):
             PERIOD.name: PERIOD.default_range,
         }
         self._noise = sim.rng("dmm")
-        room = getattr(sim, "room", None)
-        self.room: Room = room if isinstance(room, Room) else Room(0, sim.clock)
-        """The air the meter stands in: its terminals, the reference junction, are at its
-        temperature."""
-        error = sim.rng("dmm-reference-junction").uniform(-REFERENCE_ERROR_C, REFERENCE_ERROR_C)
-        self.reference_error_c = float(error)
+        self.temperature = TemperatureProbes(self, sim)
         super().__init__(sim, serial)
 
     def commands(self) -> list[Command]:
@@ -200,7 +180,7 @@ class Keysight34465A(SimInstrument):
             table += self._counter_commands(counter)
         for fixed in FIXED:
             table += self._fixed_commands(fixed)
-        return table + self._temperature_commands()
+        return table + self.temperature.commands()
 
     def _fixed_commands(self, f: Function) -> list[Command]:
         """CONTinuity and DIODe: range, resolution and integration are fixed (manual)."""
@@ -208,57 +188,6 @@ class Keysight34465A(SimInstrument):
             Command(f"CONFigure:{f.header}", lambda c: self._configure_fixed(f)),
             Command(f"MEASure:{f.header}?", lambda c: self._measure_fixed(f)),
         ]
-
-    def _temperature_commands(self) -> list[Command]:
-        """CONFigure/MEASure:TEMPerature, the [SENSe:]TEMPerature settings the 34465A
-        has for RTDs and thermistors, and UNIT:TEMPerature."""
-        f, tran = TEMPERATURE, "[SENSe:]TEMPerature:TRANsducer"
-
-        def s() -> Settings:
-            return self.settings[f.name]
-
-        def p() -> Probe:  # *RST replaces the probe settings: look them up each time
-            return self.probe
-
-        table = [
-            Command("CONFigure:TEMPerature", self._configure_temperature),
-            Command("MEASure:TEMPerature?", self._measure_temperature),
-            Command(f"{tran}:TYPE", lambda c: setattr(p(), "kind", self._probe_kind(c.arg(0)))),
-            Command(f"{tran}:TYPE?", lambda c: PROBE_SHORT[p().kind]),
-            Command("[SENSe:]TEMPerature:NPLCycles", lambda c: self._set_nplc(c, f)),
-            Command("[SENSe:]TEMPerature:NPLCycles?", lambda c: scpi_float(s().nplc)),
-            Command("[SENSe:]TEMPerature:APERture", lambda c: self._set_aperture(c, f)),
-            Command("[SENSe:]TEMPerature:APERture?", lambda c: scpi_float(self._aperture(f))),
-            Command("[SENSe:]TEMPerature:ZERO:AUTO", lambda c: self._set_zero(c, f)),
-            Command("[SENSe:]TEMPerature:ZERO:AUTO?", lambda c: str(int(s().zero_auto))),
-            Command(
-                "UNIT:TEMPerature", lambda c: setattr(p(), "unit", c.choice(0, ("C", "F", "K")))
-            ),
-            Command("UNIT:TEMPerature?", lambda c: p().unit),
-            Command(f"{tran}:TCouple:TYPE", lambda c: setattr(p(), "couple", _couple(c.arg(0)))),
-            Command(f"{tran}:TCouple:TYPE?", lambda c: p().couple),
-            Command(f"{tran}:TCouple:RJUNction:TYPE", self._set_reference_kind),
-            Command(
-                f"{tran}:TCouple:RJUNction:TYPE?",
-                lambda c: "INT" if p().internal_reference else "FIX",
-            ),
-            Command(f"{tran}:TCouple:RJUNction", self._set_fixed_reference),
-            Command(f"{tran}:TCouple:RJUNction?", lambda c: scpi_float(p().fixed_reference_c)),
-            Command(f"{tran}:TCouple:CHECk", lambda c: setattr(p(), "check", c.boolean(0))),
-            Command(f"{tran}:TCouple:CHECk?", lambda c: str(int(p().check))),
-            Command("[SENSe:]TEMPerature:RJUNction?", lambda c: scpi_float(self._sensed_c())),
-        ]
-        for rtd in ("FRTD", "RTD"):  # one R0 for both, as the manual pairs them [E]
-            table += [
-                Command(f"{tran}:{rtd}:RESistance[:REFerence]", self._set_r0),
-                Command(f"{tran}:{rtd}:RESistance[:REFerence]?", lambda c: scpi_float(p().r0)),
-            ]
-        for thermistor in ("FTHermistor", "THERmistor"):
-            table += [
-                Command(f"{tran}:{thermistor}:TYPE", self._set_thermistor),
-                Command(f"{tran}:{thermistor}:TYPE?", lambda c: f"{p().thermistor:+d}"),
-            ]
-        return table
 
     def _counter_commands(self, f: Function) -> list[Command]:
         """MEASure?/CONFigure and the [SENSe:] settings FREQuency and PERiod share."""
@@ -378,77 +307,6 @@ class Keysight34465A(SimInstrument):
         self._configure_fixed(f)
         return self._read()
 
-    @staticmethod
-    def _probe_kind(text: str | None) -> str:
-        """FRTD|RTD|FTHermistor|THERmistor|TCouple (DEF: FRTD)."""
-        word = str(text).strip().upper()
-        if word in ("DEF", "DEFAULT"):
-            return "FRTD"
-        found = next((p for p in PROBES if word in (p, PROBE_SHORT[p])), None)
-        if found is None:
-            raise ScpiError(-224, word)
-        return found
-
-    def _configure_temperature(self, call: Call) -> None:
-        """CONFigure:TEMPerature [{probe|DEF} [, {type|DEF} [, 1 [, {resolution}]]]]:
-        the type is 85 for an RTD (its only curve), 2252/5000/10000 for a thermistor,
-        E|J|K|N|R|T for a thermocouple; the `1` stands where a range would be; the
-        resolution sets the NPLC [E]."""
-        kind = self._probe_kind(call.arg(0, required=False) or "DEF")
-        kind_type = (call.arg(1, required=False) or "DEF").strip().upper()
-        if "RTD" in kind:
-            if kind_type not in ("DEF", "DEFAULT", "85"):
-                raise ScpiError(-224, kind_type)
-        elif kind == "TCOUPLE":
-            self.probe.couple = _couple(kind_type)
-        else:
-            self.probe.thermistor = self._thermistor_type(kind_type)
-        placeholder = call.arg(2, required=False)
-        if placeholder is not None:
-            parse_number(placeholder, 1.0, 1.0, 1.0)
-        self.probe.kind = kind
-        self.function = TEMPERATURE
-        self.sample_count = self.trigger_count = 1
-        self.trigger_source = "IMMEDIATE"
-
-    def _measure_temperature(self, call: Call) -> str:
-        self._configure_temperature(call)
-        return self._read()
-
-    @staticmethod
-    def _thermistor_type(text: str) -> int:
-        if text in ("DEF", "DEFAULT"):
-            return 5000
-        value = parse_number(text, 2252, 10000, 5000)
-        if int(value) not in THERMISTOR_SH or value != int(value):
-            raise ScpiError(-224, text)
-        return int(value)
-
-    def _set_thermistor(self, call: Call) -> None:
-        self.probe.thermistor = self._thermistor_type(str(call.arg(0)).strip().upper())
-
-    def _set_reference_kind(self, call: Call) -> None:
-        """TCouple:RJUNction:TYPE INTernal|FIXed (the 34465A has no EXTernal one)."""
-        self.probe.internal_reference = call.choice(0, ("INTernal", "FIXed")) == "INTERNAL"
-
-    def _set_fixed_reference(self, call: Call) -> None:
-        """TCouple:RJUNction: -20 to +80 °C whatever UNIT:TEMPerature says (manual)."""
-        low, high = RJUNCTION_SPAN_C
-        self.probe.fixed_reference_c = call.number(0, low=low, high=high, default=0.0)
-
-    def _sensed_c(self) -> float:
-        """The terminals' temperature as the meter's own sensor reads it (°C)."""
-        return self.room.state(self.sim.clock.now()).temperature_c + self.reference_error_c
-
-    def _reference_c(self) -> float:
-        """The reference junction temperature a thermocouple reading is converted with."""
-        p = self.probe
-        return self._sensed_c() if p.internal_reference else p.fixed_reference_c
-
-    def _set_r0(self, call: Call) -> None:
-        """R0 of the RTD: 49 Ω to 2.1 kΩ, default 100 Ω (manual)."""
-        self.probe.r0 = call.number(0, low=RTD_R0_SPAN[0], high=RTD_R0_SPAN[1], default=100.0)
-
     def _configure_counter(self, call: Call, f: Function) -> None:
         """CONFigure:{FREQuency|PERiod} [<range> [, <resolution>]]: the range only sets
         the resolution, and the resolution (ppm of range) the aperture (manual)."""
@@ -513,12 +371,8 @@ class Keysight34465A(SimInstrument):
         if f in FIXED:
             return f'"{f.name}"'
         if f is TEMPERATURE:  # probe, type, the range placeholder, resolution [E]
-            p = self.probe
-            kind_type: str | int = 85 if "RTD" in p.kind else p.thermistor
-            if p.kind == "TCOUPLE":
-                kind_type = p.couple
             t_res = scpi_float(self._resolution(f) * 1e3)  # ppm-of-range table on ±1000 °C [E]
-            return f'"TEMP {PROBE_SHORT[p.kind]},{kind_type},{scpi_float(1.0)},{t_res}"'
+            return f'"{self.temperature.configuration()},{t_res}"'
         if f in COUNTERS:
             rng = self.counter_range[f.name]
             res = ppm_for_aperture(self.counter.aperture) * 1e-6 * rng
@@ -613,7 +467,7 @@ class Keysight34465A(SimInstrument):
         s, clock = self.settings[f.name], self.sim.clock
         t0 = clock.now()
         window = self._aperture(f)
-        reference = self._reference_c() if f is TEMPERATURE else 0.0
+        reference = self.temperature.reference_c() if f is TEMPERATURE else 0.0
         value = true_value(self.sim, f, t0, t0 + window, self.probe, reference)
         clock.advance(window + OVERHEAD_S)
         if value >= OVERLOAD:
@@ -701,13 +555,3 @@ class Keysight34465A(SimInstrument):
 def _count(call: Call) -> int:
     """SAMPle:COUNt and TRIGger:COUNt: 1 to 1,000,000 (the 34465A's reading memory is 2M)."""
     return int(call.number(0, low=1, high=1_000_000, default=1))
-
-
-def _couple(text: str | None) -> str:
-    """A thermocouple type letter, E|J|K|N|R|T (DEF: J); another is -224."""
-    word = str(text).strip().upper()
-    if word in ("DEF", "DEFAULT"):
-        return DEFAULT_TYPE
-    if word not in TYPES:
-        raise ScpiError(-224, word)
-    return word
