@@ -1,12 +1,14 @@
 """The bench process: what a compliance session sets up for the whole process.
 
-Three things hold from configuration to the end of the session: messages an operator
+Four things hold from configuration to the end of the session: messages an operator
 must see (long waits, the results database going away) reach the terminal past pytest's
-capture; numpy's BLAS keeps to one thread; and SIGTERM behaves like Ctrl-C.
+capture; numpy's BLAS keeps to one thread; SIGTERM behaves like Ctrl-C; and what was
+loaded before the tests is kept out of the garbage collector's way while they run.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from contextlib import nullcontext
@@ -14,6 +16,7 @@ from contextlib import nullcontext
 import pytest
 
 from harness.events.interrupts import sigterm_as_interrupt
+from harness.plugin.session import compliance_run
 
 _PROGRESS = pytest.StashKey["_ProgressToTerminal"]()
 
@@ -78,6 +81,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(remove)
     # SIGTERM behaves like Ctrl-C for the whole session, evidence included
     config.add_cleanup(sigterm_as_interrupt())
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move every object alive now (modules, classes, the spec, the collected tests) out
+    of the garbage collector's generations until the session ends.
+
+    A bench process holds ~150,000 long-lived objects (numpy, pyvisa, SQLAlchemy,
+    pydantic, the suites); each full collection walks them all, ~0.1 s apiece, a few
+    times in every thousand tests, for nothing: they live as long as the process.
+    ``gc.unfreeze`` at the end gives them back, so a session run inside another
+    (pytester) leaves no garbage pinned.
+    """
+    if compliance_run(session.config) is None:
+        return
+    gc.freeze()
+    session.config.add_cleanup(gc.unfreeze)
 
 
 @pytest.hookimpl(trylast=True)
