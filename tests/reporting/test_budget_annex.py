@@ -74,20 +74,44 @@ def test_annex_numbers_are_the_recorded_budget_rounded_as_the_report_rounds(
     annex_run: Path,
 ) -> None:
     annex = build_annex(pd.read_parquet(annex_run / "results.parquet"), [("OUT-AMP-L5", "t")])
-    (section,) = annex.sections
-    assert section.requirement_id == "OUT-AMP-L5" and annex.unbudgeted == 1
-    first = section.entries[0]
+    (form,) = annex.budgets  # both OUT-AMP-L5 budgets have one form, described once
+    assert form.requirement_ids == ["OUT-AMP-L5"] and annex.unbudgeted == 1
+    assert [e.seq for e in form.entries] == [1, 2]
     # u: 12/√3 = 6.93, 0.4/√3 = 0.231, 2.5 (ν 4): u_c = 7.37, ν_eff = 7.37⁴/(2.5⁴/4) = 302
-    gain, load, spread = first.rows
-    assert (gain.value, gain.distribution, gain.divisor, gain.sensitivity) == (
-        "12", "rectangular", "√3", "1")  # fmt: skip
-    assert (gain.standard_uncertainty, gain.degrees_of_freedom) == ("6.9", "∞")
-    assert (load.value, load.standard_uncertainty) == ("0.40", "0.23")
+    gain, load, spread = form.components
+    assert (gain.name, gain.note, gain.distribution, gain.divisor, gain.sensitivity) == (
+        "scope vertical gain", "±(3.0% rdg + 0.0% rng of 0)", "rectangular", "√3", "1")  # fmt: skip
+    assert gain.degrees_of_freedom == "∞" and load.divisor == "√3"
     assert (spread.distribution, spread.divisor, spread.degrees_of_freedom) == (
         "normal (Type A)", "1", "4")  # fmt: skip
+    first = form.entries[0]
+    assert [v.standard_uncertainty for v in first.values] == ["6.9", "0.23", "2.5"]
+    assert all(v.contribution == "" and v.degrees_of_freedom == "" for v in first.values)
     assert first.combined == "7.4" and first.effective_dof == "302"
     assert first.coverage_factor == "2.01" and first.coverage_probability == "95.45 %"
     assert (first.value, first.expanded) == ("401", "15")  # U = 2.0065 × 7.374 = 14.8
+
+
+def test_a_number_that_differs_between_measurements_of_a_form_is_printed_per_value() -> None:
+    """ν_i of a Type A line (n readings) and a basis can differ within one form: then the
+    form says "per value" and each measurement's row carries its own; c_i ≠ 1 shows the
+    contribution."""
+    rows = []
+    for seq, n in ((1, 5), (2, 3)):
+        budget = (UncertaintyBudget().add_accuracy("gain", 400.0, 3.0, 0.0, 0.0)
+                  .add_type_a("spread", 2.5, n=n))  # fmt: skip
+        recorded = recorded_budget(budget, budget.coverage_factor(), 1.0)
+        doubled = recorded.lines[1].model_copy(update={"sensitivity": 2.0})
+        recorded = recorded.model_copy(update={"lines": [recorded.lines[0], doubled]})
+        rows.append({"seq": seq, "requirement_id": "R", "quantity": "q", "value": 400.0,
+                     "unit": "uA", "expanded_uncertainty": 14.0, "decision_rule": "guarded",
+                     "uncertainty_budget": recorded.model_dump_json()})  # fmt: skip
+    (form,) = build_annex(pd.DataFrame(rows)).budgets
+    assert form.components[1].degrees_of_freedom == "per value"
+    assert form.components[1].sensitivity == "2"
+    assert [e.values[1].degrees_of_freedom for e in form.entries] == ["4", "2"]
+    assert [e.values[1].contribution for e in form.entries] == ["5.0", "5.0"]
+    assert form.entries[0].values[0].degrees_of_freedom == ""
 
 
 def test_annex_reads_back_from_the_pdf(annex_run: Path) -> None:
