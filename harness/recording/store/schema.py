@@ -175,13 +175,18 @@ NULLABLE_JSON = frozenset({"uncertainty_budget_json"})
 """JSON columns whose NULL means the field is absent (rows written before it existed)."""
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+"""``json.dumps(value, separators=(",", ":"))`` without building an encoder per call
+(three JSON columns a row: a tenth of ``append``'s time)."""
+
+
 def json_text(value: Any) -> str | None:
     """A ``Measurement`` field as its JSON column holds it (a model by its JSON form)."""
     if value is None:
         return None
     if isinstance(value, BaseModel):
         return value.model_dump_json()
-    return json.dumps(value, separators=(",", ":"))
+    return _COMPACT.encode(value)
 
 
 # -- run states ------------------------------------------------------------------------
