@@ -84,9 +84,9 @@ def signing_key_for(option: str | None, bench: BenchFile) -> Path | None:
     The key is loaded once here, before anything is opened: a run that was meant to be
     signed must fail at its start, not end unsigned (``InputError`` naming the file).
     """
-    from harness.reporting.signing import load_private_key
-
     if option:
+        from harness.reporting.signing import load_private_key  # cryptography: when signing
+
         load_private_key(Path(option))
         return Path(option)
     if bench.lab_path is None:
