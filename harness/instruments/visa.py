@@ -189,12 +189,14 @@ class ResourceReads:
         return self.resource.read_bytes(count, chunk_size=BLOCK_CHUNK_BYTES) if count else b""
 
 
-def socket_reads(resource: object) -> SocketReads | None:
+def socket_reads(resource: object, timeout_s: float | None = None) -> SocketReads | None:
     """Direct reads of a pyvisa-py raw-socket session's socket, or None for any other.
 
     Taken only when the session has the blocking socket and the pending buffer this was
     written against (pyvisa-py 0.8's ``interface`` and ``_pending_buffer``); any other
-    backend or version reads through PyVISA as before.
+    backend or version reads through PyVISA as before. Made per reply: pyvisa-py
+    replaces its pending buffer on each of its own reads. The reply must come within
+    `timeout_s`, or the resource's timeout when it is None.
     """
     interface = session_socket(resource)
     if interface is None or interface.gettimeout() is not None:
@@ -203,7 +205,8 @@ def socket_reads(resource: object) -> SocketReads | None:
     pending = getattr(session, "_pending_buffer", None)
     if not isinstance(pending, bytearray):
         return None
-    return SocketReads(interface, pending, getattr(resource, "timeout", None))
+    timeout_ms = getattr(resource, "timeout", None) if timeout_s is None else timeout_s * 1e3
+    return SocketReads(interface, pending, timeout_ms)
 
 
 def read_block_from(reads: ExactReads, *, instrument: str, trailing: bytes = b"\n") -> bytes:
@@ -275,9 +278,17 @@ class ScpiLink:
     def query_block(self, command: str, *, timeout_s: float | None = None) -> bytes:
         """Send a query whose reply is a definite-length binary block; return its payload."""
         log.debug("%s <- %s", self.name, command)
-        with self._translated_errors(command), self._timeout(timeout_s):
-            self.resource.write(command)
-            payload = read_definite_block(self.resource, instrument=self.name)
+        with self._translated_errors(command):
+            # Set up before the write, so nothing stands between the query and the
+            # reply's first byte; pyvisa-py's socket write does not use the VISA timeout.
+            direct = socket_reads(self.resource, timeout_s)
+            if direct is not None:
+                self.resource.write(command)
+                payload = read_block_from(direct, instrument=self.name)
+            else:
+                with self._timeout(timeout_s):
+                    self.resource.write(command)
+                    payload = read_definite_block(self.resource, instrument=self.name)
         log.debug("%s -> block of %d bytes", self.name, len(payload))
         return payload
 
