@@ -42,6 +42,7 @@ def test_unit_reports_its_identity(
 
 
 @pytest.mark.requirement("COM-STATE")
+@pytest.mark.bench_time(22)
 def test_reported_level_and_frequency_match_the_output(
     measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
 ) -> None:

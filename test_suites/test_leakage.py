@@ -72,6 +72,7 @@ def _record(
 
 
 @pytest.mark.requirement("LKG-AUX-DC")
+@pytest.mark.bench_time(24)
 def test_dc_auxiliary_current_standby_suspended_charging(
     measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
 ) -> None:

@@ -108,6 +108,7 @@ def test_peak_current_at_each_level(
         for r in ("OUT-LOAD-2K", "OUT-LOAD-10K")
     ],
 )
+@pytest.mark.bench_time(40)
 def test_current_independent_of_load(
     measure: MeasureForCurrentTest,
     bench: Bench,
@@ -260,6 +261,7 @@ def test_output_when_stimulation_is_off(
 
 
 @pytest.mark.requirement("OUT-MONO")
+@pytest.mark.bench_time(21)
 def test_levels_monotonic_and_wrap(
     measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
 ) -> None:
@@ -283,6 +285,7 @@ def test_levels_monotonic_and_wrap(
 
 
 @pytest.mark.requirement("OUT-BOOST", "OUT-BOOST-AMP")
+@pytest.mark.bench_time(19)
 def test_boost_duration_and_amplitude(
     measure: MeasureForCurrentTest,
     bench: Bench,
@@ -347,6 +350,7 @@ def test_boost_duration_and_amplitude(
 
 
 @pytest.mark.requirement("OUT-LINE")
+@pytest.mark.bench_time(11)
 def test_line_regulation_over_battery_range(
     measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
 ) -> None:

@@ -249,6 +249,7 @@ def _no_trip_note(trip: ReactionTime, peak_a: float, hold: float) -> str:
 
 
 @pytest.mark.requirement("SAF-OC-TRIP", "SAF-OC-PEAK", "SAF-OC-LATCH")
+@pytest.mark.bench_time(10)
 def test_overcurrent_trips_fast_and_latches(
     measure: MeasureForCurrentTest,
     bench: Bench,
@@ -316,6 +317,7 @@ def _check_latch(
 
 
 @pytest.mark.requirement("SAF-NOCONTACT-DET", "SAF-NOCONTACT-I")
+@pytest.mark.bench_time(8)
 def test_contact_loss_suspends_output(
     measure: MeasureForCurrentTest,
     bench: Bench,
@@ -606,6 +608,7 @@ def _record_worst_window(
 
 
 @pytest.mark.requirement("SAF-LOWBAT-WARN", "SAF-LOWBAT-CUT", "SAF-LOWBAT-HYST")
+@pytest.mark.bench_time(69)
 def test_low_battery_warning_cutoff_and_restart(
     measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
 ) -> None:

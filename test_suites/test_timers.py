@@ -4,6 +4,11 @@ Every time here is read off an instrument: the buzzer-enable test point on scope
 channel 2 (beeps), pulses across the load (session end), the battery supply's current
 (power-off). On the simulated bench the clock is virtual, so the 20-minute auto-off
 check costs seconds; on a real bench the waits report their progress.
+
+The beeps, the session and the auto-off share one power-on unless ``--sequential``
+(``shares_power_on``, ``harness.plugin.test_plan``): the auto-off's own treatment is a
+session, whose first seconds hold the beeps. ``bench_time`` is what each test is
+expected to take on the bench, for the plan's estimate.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from harness.judging.spec import Spec
 from harness.plugin.fixtures import MeasureForCurrentTest
 from harness.procedures.activity import unit_is_on
 from harness.procedures.capture import BUZZER_CHANNEL, capture_channel, keep, timing_budget
-from harness.procedures.session_timer import poll_budget, time_session
-from harness.procedures.treatment import conditions_for, start_treatment
+from harness.procedures.session_timer import BEFORE_LIFT_S, poll_budget, time_session
+from harness.procedures.shared_power_on import SharedPowerOn
+from harness.procedures.treatment import conditions_for
 from harness.procedures.unit_control import power_cycle
 from harness.procedures.waiting import Pace, fine_from_lower_limit, poll_until
 from harness.recording.captures import CaptureArchive
@@ -29,16 +35,20 @@ RELOCATE_BEEP_S = (0.07, 0.15)
 
 
 @pytest.mark.requirement("TIM-BEEP")
+@pytest.mark.shares_power_on("auto-off")
+@pytest.mark.bench_time(17)
 def test_relocate_beep_interval(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    fresh_unit: testport.TestPort,
+    shared_unit: SharedPowerOn,
     captures: CaptureArchive,
 ) -> None:
     req = spec.requirement("TIM-BEEP")
     c = conditions_for(spec, req)
-    start_treatment(bench, c, settle_s=0.5)
+    # the beeps from the session's start: a shared treatment only while it is that young
+    contact = shared_unit.start(bench, "TIM-BEEP", c, within_s=0.0)
+    bench.clock.sleep(max(0.0, contact + 0.5 - bench.clock.now()))
     resolution = 1e-3
     wave = capture_channel(
         bench, BUZZER_CHANNEL, volts_per_div=1.0, duration_s=16.0, resolution_s=resolution
@@ -66,19 +76,30 @@ def test_relocate_beep_interval(
         uncertainty=budget,
         instruments=["scope"],
         attachments=evidence,
-        conditions={**c.as_record(), "beeps_seen": str(rising.size)},
+        conditions={
+            **c.as_record(),
+            "beeps_seen": str(rising.size),
+            **shared_unit.record("TIM-BEEP"),
+        },
     )
 
 
 @pytest.mark.requirement("TIM-SESSION")
+@pytest.mark.shares_power_on("auto-off")
+@pytest.mark.bench_time(322)
 def test_session_length_pauses_while_contact_is_lost(
-    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, shared_unit: SharedPowerOn
 ) -> None:
     req = spec.requirement("TIM-SESSION")
     c = conditions_for(spec, req)
     # lifted off the skin for 20 s after 100 s: the session timer must stop meanwhile
-    timing = time_session(bench, c, req.lower_limit)
-    record = {**c.as_record(), "lift_off_at_s": f"{timing.lift_off - timing.contact:.1f}"}
+    contact = shared_unit.start(bench, "TIM-SESSION", c, within_s=BEFORE_LIFT_S / 2)
+    timing = time_session(bench, c, req.lower_limit, contact=contact)
+    record = {
+        **c.as_record(),
+        "lift_off_at_s": f"{timing.lift_off - timing.contact:.1f}",
+        **shared_unit.record("TIM-SESSION"),
+    }
     if timing.seconds is None:
         missing = "no suspension after lift-off" if timing.suspended is None else "no session end"
         measure(
@@ -110,21 +131,22 @@ def _measure_power_off(
     timeout_s: float,
     step_s: float,
     conditions: dict[str, str],
+    since: float | None = None,
 ) -> None:
-    """Time from now until the battery supply shows the unit off (polled every step, and
-    ten times as seldom until two coarse steps before the requirement's lower limit)."""
+    """Time from ``since`` (default: now) until the battery supply shows the unit off
+    (polled every step, and ten times as seldom until two coarse steps before the
+    requirement's lower limit)."""
     coarse = 10.0 * step_s
-    pace = Pace(
-        step_s, coarse, fine_from_lower_limit(spec.requirement(rid).lower_limit, 0.0, coarse)
-    )
-    t_on = bench.clock.now()
+    lower = spec.requirement(rid).lower_limit
+    t_on = bench.clock.now() if since is None else since
     off = poll_until(
         bench.clock,
         lambda: not unit_is_on(bench),
         what=what,
         timeout_s=timeout_s,
         step_s=step_s,
-        pace=pace,
+        pace=Pace(step_s, coarse, fine_from_lower_limit(lower, 0.0, coarse), on_grid=True),
+        since=t_on,
     )
     measure(
         rid,
@@ -138,11 +160,15 @@ def _measure_power_off(
 
 
 @pytest.mark.requirement("TIM-AUTOOFF")
+@pytest.mark.shares_power_on("auto-off")
+@pytest.mark.bench_time(1201)
 def test_auto_off_after_twenty_minutes(
-    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, shared_unit: SharedPowerOn
 ) -> None:
     c = conditions_for(spec, spec.requirement("TIM-AUTOOFF"))
-    start_treatment(bench, c, settle_s=0.0)
+    # counted from power-on whatever the unit does: any treatment at its load will do
+    contact = shared_unit.start(bench, "TIM-AUTOOFF", c, names_level=False)
+    used = shared_unit.conditions or c
     _measure_power_off(
         measure,
         bench,
@@ -151,11 +177,17 @@ def test_auto_off_after_twenty_minutes(
         what="auto power-off",
         timeout_s=1500.0,
         step_s=2.0,
-        conditions={**c.as_record(), "user_action": "none"},
+        conditions={
+            **used.as_record(),
+            "user_action": "none",
+            **shared_unit.record("TIM-AUTOOFF"),
+        },
+        since=contact,
     )
 
 
 @pytest.mark.requirement("TIM-IDLE-OFF")
+@pytest.mark.bench_time(121)
 def test_idle_off_when_never_touched(
     measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
 ) -> None:

@@ -133,6 +133,7 @@ def test_pulse_frequency_and_width(
 
 
 @pytest.mark.requirement("WAV-REV")
+@pytest.mark.bench_time(7)
 def test_polarity_reversal_interval(
     measure: MeasureForCurrentTest,
     bench: Bench,
@@ -187,6 +188,7 @@ def test_maximum_phase_charge(
 
 @pytest.mark.requirement("WAV-DC")
 @pytest.mark.parametrize("load_ohms", [500.0, 10_000.0])
+@pytest.mark.bench_time(18)
 def test_dc_component(
     measure: MeasureForCurrentTest,
     bench: Bench,

@@ -65,6 +65,9 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
     RunOption("--serials", "unit serials of a line's workers: SN1,SN2 or @file"),
     RunOption("--operator-input", "YAML/JSON list of the operator's scripted answers "
               "({prompt, answer, times}) for a unit without a test port (CI, dry runs)"),
+    RunOption("--sequential", "every test on a power-on of its own, one after another "
+              "(default: timers that can share one power-on are timed together)",
+              switch=True),
     RunOption("--req", "run only the tests declaring a requirement matching this glob, "
               "e.g. 'OUT-AMP*' (repeatable; -k matches requirement ids too)",
               repeat=True, metavar="PATTERN"),

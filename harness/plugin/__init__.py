@@ -33,6 +33,7 @@ pytest_plugins = [
     "harness.plugin.evidence",
     "harness.plugin.bench_fixtures",
     "harness.plugin.unit_fixtures",
+    "harness.plugin.test_plan",
 ]
 
 

@@ -76,6 +76,12 @@ def fresh_unit(bench: Bench, spec: Spec, unit_identity: UnitIdentity) -> TestPor
     with. A restart that happened before this test (between tests) is logged and the
     set-up done again: nothing of this test had happened yet.
     """
+    set_up_fresh_unit(bench, spec)
+    return bench.dut
+
+
+def set_up_fresh_unit(bench: Bench, spec: Spec) -> None:
+    """What ``fresh_unit`` does, for fixtures that do it only sometimes."""
 
     def set_up() -> None:
         bench.select_load(None)
@@ -93,7 +99,6 @@ def fresh_unit(bench: Bench, spec: Spec, unit_identity: UnitIdentity) -> TestPor
     except DeviceResetError as restart:
         log.warning("the unit restarted before the test; setting it up again: %s", restart)
         set_up()
-    return bench.dut
 
 
 @pytest.hookimpl(wrapper=True)
@@ -102,7 +107,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     module docstring); a device-port error ending it sends the bench to safe state."""
     funcargs: dict[str, object] = getattr(item, "funcargs", {})
     bench = funcargs.get("bench")
-    if "fresh_unit" not in funcargs or not isinstance(bench, Bench):
+    on_unit = "fresh_unit" in funcargs or "shared_unit" in funcargs
+    if not on_unit or not isinstance(bench, Bench):
         return (yield)
     if not bench.has_port:  # no port to ask whether it restarted; the operator may stop
         return (yield from _stopping_on_operator(bench))

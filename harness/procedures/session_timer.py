@@ -86,11 +86,19 @@ def suspended_after_lift_off(bench: Bench) -> WaitResult | None:
     )
 
 
-def time_session(bench: Bench, conditions: Conditions, lower_s: float | None) -> SessionTiming:
-    """Start treatment, lift off and return once, and wait for the session's end."""
+def time_session(
+    bench: Bench, conditions: Conditions, lower_s: float | None, *, contact: float | None = None
+) -> SessionTiming:
+    """Start treatment, lift off and return once, and wait for the session's end.
+
+    ``contact``: the bench time a treatment already running started (a power-on shared
+    with other timers, ``shared_power_on``); the lift-off then comes ``BEFORE_LIFT_S``
+    after that contact, as it would after one started here.
+    """
     load = conditions.load_ohms or 500.0
-    contact = start_treatment(bench, conditions, settle_s=0.0)
-    bench.clock.sleep(BEFORE_LIFT_S)
+    if contact is None:
+        contact = start_treatment(bench, conditions, settle_s=0.0)
+    bench.clock.sleep(max(0.0, contact + BEFORE_LIFT_S - bench.clock.now()))
     lift_off = bench.clock.now()
     suspended = suspended_after_lift_off(bench)
     bench.clock.sleep(LIFT_OFF_S)

@@ -78,16 +78,34 @@ class Pace:
     step_s: float
     coarse_s: float | None = None
     fine_from_s: float = 0.0
+    on_grid: bool = False
+    """Look at multiples of the step from the reference instant (not a step after the
+    last look): a wait that begins late, on a power-on another procedure started, then
+    looks when the wait begun at that instant would have, and brackets the same."""
 
     def next_step(self, elapsed: float) -> float:
-        if self.coarse_s is not None and elapsed < self.fine_from_s:
-            return max(self.step_s, min(self.coarse_s, self.fine_from_s - elapsed))
-        return self.step_s
+        coarse = self.coarse_s is not None and elapsed < self.fine_from_s
+        if not self.on_grid:
+            if coarse:
+                return max(self.step_s, min(self.coarse_s or 0.0, self.fine_from_s - elapsed))
+            return self.step_s
+        if coarse:
+            step = self.coarse_s or 0.0
+            to_grid = _to_next_multiple(elapsed, step)
+            return min(to_grid, self.fine_from_s - elapsed)
+        return _to_next_multiple(elapsed - self.fine_from_s, self.step_s)
 
     def describe(self) -> str:
         if self.coarse_s is None or self.fine_from_s <= 0.0:
             return f"every {self.step_s:g} s"
         return f"every {self.coarse_s:g} s, every {self.step_s:g} s from {self.fine_from_s:.4g} s"
+
+
+def _to_next_multiple(elapsed: float, step: float) -> float:
+    """Time to the next multiple of ``step`` after ``elapsed`` (never a sliver: a look
+    a hair before a grid point is taken as on it)."""
+    to_grid = step - elapsed % step
+    return to_grid + step if to_grid < step * 1e-6 else to_grid
 
 
 def fine_from_lower_limit(lower_s: float | None, elapsed_s: float, coarse_s: float) -> float:
@@ -108,6 +126,7 @@ def wait_until(
     pace: Pace | None = None,
     progress: Callable[[str], None] | None = None,
     wall: Callable[[], float] = time.monotonic,
+    since: float | None = None,
 ) -> WaitResult:
     """Poll ``condition`` every ``step_s`` of bench time (or at ``pace``) until it holds
     or time runs out.
@@ -119,11 +138,15 @@ def wait_until(
     every ``PROGRESS_EVERY_S`` of bench time, but only while a person would be waiting
     (``PROGRESS_MIN_WALL_S`` of real time since the last report): a real bench reports,
     the simulated bench, whose virtual minutes pass in milliseconds, stays quiet.
+    ``since``: the bench time the pace and the timeout count from (default: now; the
+    first look is always now).
     """
     pace = pace or Pace(step_s)
     title = f"wait until {what} ({pace.describe()}, at most {timeout_s:g} s)"
     with summary_step(title) as outcome:
-        return _poll(clock, condition, what, timeout_s, pace, progress or log.info, wall, outcome)
+        return _poll(
+            clock, condition, what, timeout_s, pace, progress or log.info, wall, outcome, since
+        )
 
 
 def _poll(
@@ -135,9 +158,10 @@ def _poll(
     report: Callable[[str], None],
     wall: Callable[[], float],
     outcome: Callable[[str], None],
+    since: float | None = None,
 ) -> WaitResult:
-    start = clock.now()
-    before = start
+    before = clock.now()
+    start = before if since is None else since
     next_report = start + PROGRESS_EVERY_S
     last_wall = wall()
     polls = 0
@@ -174,6 +198,7 @@ def poll_until(
     pace: Pace | None = None,
     progress: Callable[[str], None] | None = None,
     wall: Callable[[], float] = time.monotonic,
+    since: float | None = None,
 ) -> WaitResult | None:
     """As ``wait_until``, but None when the condition never held.
 
@@ -190,6 +215,7 @@ def poll_until(
             pace=pace,
             progress=progress,
             wall=wall,
+            since=since,
         )
     except WaitTimeout:
         return None

@@ -119,3 +119,47 @@ def test_a_change_inside_the_first_true_observations_record_is_inside_the_bracke
     assert result.before <= stop_at <= result.at
     assert result.seen_from == pytest.approx(10.28) and result.at == pytest.approx(10.56)
     assert result.before == pytest.approx(10.0)  # between the starts, 10.30 was outside
+
+
+class SlowLookClock(FakeClock):
+    """Each look takes bench time (a scope record or a slow bus), as on a real bench."""
+
+    def __init__(self, look_s: float) -> None:
+        super().__init__(0.0)
+        self.look_s = look_s
+
+    def look(self) -> None:
+        self.t += self.look_s
+
+
+def test_on_grid_looks_land_on_multiples_of_the_step_from_the_reference():
+    clock = SlowLookClock(0.3)
+    looks: list[float] = []
+
+    def off() -> bool:
+        looks.append(clock.t)
+        clock.look()
+        return clock.t >= 95.0
+
+    pace = Pace(2.0, 20.0, 60.0, on_grid=True)
+    clock.t = 33.0  # the wait begins late, on a power-on made at 0
+    result = poll_until(clock, off, what="off", timeout_s=500, step_s=2.0, pace=pace, since=0.0)
+    assert result is not None
+    assert looks[0] == 33.0  # the first look is at once
+    # then coarse looks on multiples of 20 up to the fine span at 60, fine ones on 2s
+    assert looks[1:] == pytest.approx([40.0, 60.0, *range(62, 97, 2)])
+    assert result.before == pytest.approx(94.0) and result.at == pytest.approx(96.3)
+
+
+def test_on_grid_a_look_a_hair_before_a_grid_point_does_not_add_a_sliver():
+    pace = Pace(2.0, on_grid=True)
+    assert pace.next_step(4.0 - 1e-9) == pytest.approx(2.0, abs=1e-6)  # to 6, not to 4
+    assert pace.next_step(1.0) == pytest.approx(1.0)
+    assert pace.next_step(4.0) == pytest.approx(2.0)
+
+
+def test_a_wait_counted_from_an_earlier_instant_times_out_from_it():
+    clock = FakeClock(0.0)
+    clock.t = 50.0
+    assert poll_until(clock, lambda: False, what="x", timeout_s=60, step_s=5.0, since=0.0) is None
+    assert clock.t == pytest.approx(60.0)
