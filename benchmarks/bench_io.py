@@ -13,7 +13,7 @@ hardware would. In one run this prints:
    simulation cost, not I/O) and timed apart; then the driver call ``read_waveform``
    (preamble, block, decode to volts); then ``:WAV:DATA?`` alone as
    ``ScpiLink.query_block`` reads it (straight from the pyvisa-py session's socket,
-   ``harness/instruments/socket_reads.py``). The simulated scope spends about 2 ms
+   ``harness/instruments/socket_exchange.py``). The simulated scope spends about 2 ms
    *producing* each 1 MB reply (picking and encoding the points), which is no I/O, so the
    same block is also read from a canned server that answers with prepared bytes: that
    is the harness's I/O rate, compared with the same bytes sent between two plain

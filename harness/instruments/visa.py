@@ -13,8 +13,8 @@ each item below comes from trying the real stacks (pyvisa 1.16, pyvisa-py 0.8):
   naive reader truncates the data). :func:`read_definite_block` switches termination
   off, reads the header, then exactly ``length`` bytes, then the trailing newline, and
   restores termination whatever happens. A pyvisa-py raw socket is read directly
-  instead (:mod:`harness.instruments.socket_reads`): through PyVISA's buffers a 1 MB
-  block was 0.15-0.3 of a plain socket's rate, read directly about 0.75.
+  instead (:mod:`harness.instruments.socket_exchange`): through PyVISA's buffers a 1 MB
+  block was 0.15-0.3 of a plain socket's rate, read directly about 0.8.
 * **Synchronisation.** Writes are asynchronous: after a configuration sequence a driver
   asks ``*OPC?`` (IEEE 488.2 §12.5.3), which answers ``1`` only once every preceding
   command has finished, before anything else on the bench acts.
@@ -44,7 +44,7 @@ from harness.errors import InstrumentError
 from harness.events.steps import bench_step
 from harness.instruments.protocols import Identity
 from harness.instruments.scpi_reply import parse_error_entry, parse_identity, parse_int
-from harness.instruments.socket_reads import SocketReads
+from harness.instruments.socket_exchange import SocketExchange
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def widen_socket_reads(resource: object, size: int = BLOCK_CHUNK_BYTES) -> bool:
 
     pyvisa-py 0.8 receives 4096 bytes at a time (``max_recv_size``), so a long reply
     read through it costs a system call and a buffer copy per 4 kB. Blocks no longer go
-    through it (:func:`socket_reads`); long text replies (a comma list of readings) and a
+    through it (:func:`socket_exchange`); long text replies (a comma list of readings) and a
     pyvisa-py whose session this harness does not recognise still do. Other resources
     are left alone and ``False`` returned.
     """
@@ -189,12 +189,12 @@ class ResourceReads:
         return self.resource.read_bytes(count, chunk_size=BLOCK_CHUNK_BYTES) if count else b""
 
 
-def socket_reads(resource: object, timeout_s: float | None = None) -> SocketReads | None:
-    """Direct reads of a pyvisa-py raw-socket session's socket, or None for any other.
+def socket_exchange(resource: object, timeout_s: float | None = None) -> SocketExchange | None:
+    """The socket of a pyvisa-py raw-socket session, to query a block over; None for others.
 
     Taken only when the session has the blocking socket and the pending buffer this was
     written against (pyvisa-py 0.8's ``interface`` and ``_pending_buffer``); any other
-    backend or version reads through PyVISA as before. Made per reply: pyvisa-py
+    backend or version is read through PyVISA as before. Made per reply: pyvisa-py
     replaces its pending buffer on each of its own reads. The reply must come within
     `timeout_s`, or the resource's timeout when it is None.
     """
@@ -206,7 +206,7 @@ def socket_reads(resource: object, timeout_s: float | None = None) -> SocketRead
     if not isinstance(pending, bytearray):
         return None
     timeout_ms = getattr(resource, "timeout", None) if timeout_s is None else timeout_s * 1e3
-    return SocketReads(interface, pending, timeout_ms)
+    return SocketExchange(interface, pending, timeout_ms)
 
 
 def read_block_from(reads: ExactReads, *, instrument: str, trailing: bytes = b"\n") -> bytes:
@@ -238,11 +238,11 @@ def read_definite_block(
 
     ``trailing`` is what the instrument sends after the payload (a newline for every
     model on this bench); it is consumed and checked so the next query starts clean.
-    A pyvisa-py raw socket is read directly (:mod:`harness.instruments.socket_reads`:
+    A pyvisa-py raw socket is read directly (:mod:`harness.instruments.socket_exchange`:
     PyVISA's copies made a 1 MB block several times slower than the socket); every other
     resource through ``read_bytes`` with termination off.
     """
-    direct = socket_reads(resource)
+    direct = socket_exchange(resource)
     if direct is not None:
         return read_block_from(direct, instrument=instrument, trailing=trailing)
     with termination_off(resource):
@@ -279,11 +279,10 @@ class ScpiLink:
         """Send a query whose reply is a definite-length binary block; return its payload."""
         log.debug("%s <- %s", self.name, command)
         with self._translated_errors(command):
-            # Set up before the write, so nothing stands between the query and the
-            # reply's first byte; pyvisa-py's socket write does not use the VISA timeout.
-            direct = socket_reads(self.resource, timeout_s)
-            if direct is not None:
-                self.resource.write(command)
+            direct = socket_exchange(self.resource, timeout_s)
+            if direct is not None:  # a pyvisa-py raw socket: query and block over it directly
+                query = command + self.resource.write_termination
+                direct.send(query.encode(getattr(self.resource, "encoding", "ascii")))
                 payload = read_block_from(direct, instrument=self.name)
             else:
                 with self._timeout(timeout_s):

@@ -1,4 +1,4 @@
-"""Block reads straight from a pyvisa-py raw socket (harness/instruments/socket_reads.py).
+"""Block queries straight over a pyvisa-py raw socket (harness/instruments/socket_exchange.py).
 
 The direct path skips PyVISA's buffers, so everything those buffers did for real
 instruments is checked here on real sockets: a block arriving in pieces, bytes that
@@ -18,14 +18,14 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from harness.errors import InstrumentError
-from harness.instruments.socket_reads import SocketReads
+from harness.instruments.socket_exchange import SocketExchange
 from harness.instruments.testing import ScriptedResource
 from harness.instruments.visa import (
     ScpiLink,
     open_scpi,
     read_block_from,
     read_definite_block,
-    socket_reads,
+    socket_exchange,
 )
 
 # LF, CR, '#', NUL and high bytes: what trips a reader that scans for terminators.
@@ -46,7 +46,7 @@ def pieces(data: bytes, sizes: list[int]) -> list[bytes]:
     return out
 
 
-# --- SocketReads on a socket pair ---------------------------------------------------------
+# --- SocketExchange on a socket pair ---------------------------------------------------------
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_block_arriving_in_pieces_is_read_whole(pair: tuple[socket.socket, socke
     reader, writer = pair
     stream = block(PAYLOAD, digits=9) + b"NEXT"
     thread = send_later(writer, pieces(stream, [1, 1, 3, 7, 4096, 1500]))
-    reads = SocketReads(reader, bytearray(), timeout_ms=5000.0)
+    reads = SocketExchange(reader, bytearray(), timeout_ms=5000.0)
     assert read_block_from(reads, instrument="scope") == PAYLOAD
     thread.join()
     # Nothing past the trailer was taken: the next reply is still on the socket.
@@ -91,7 +91,7 @@ def test_buffered_bytes_are_taken_first(pair: tuple[socket.socket, socket.socket
     stream = block(PAYLOAD)
     pending = bytearray(stream[:25])
     writer.sendall(stream[25:] + b"1\n")
-    reads = SocketReads(reader, pending, timeout_ms=5000.0)
+    reads = SocketExchange(reader, pending, timeout_ms=5000.0)
     assert read_block_from(reads, instrument="scope") == PAYLOAD
     assert pending == bytearray()
     assert reader.recv(16) == b"1\n"
@@ -102,7 +102,7 @@ def test_buffered_bytes_past_the_block_stay_buffered(
 ) -> None:
     reader, _writer = pair
     pending = bytearray(block(b"abc") + b"+1\n")
-    assert read_block_from(SocketReads(reader, pending, 1000.0), instrument="s") == b"abc"
+    assert read_block_from(SocketExchange(reader, pending, 1000.0), instrument="s") == b"abc"
     assert pending == bytearray(b"+1\n")
 
 
@@ -111,7 +111,7 @@ def test_short_block_times_out_saying_what_was_awaited(
 ) -> None:
     reader, writer = pair
     writer.sendall(b"#210abc")
-    reads = SocketReads(reader, bytearray(), timeout_ms=200.0)
+    reads = SocketExchange(reader, bytearray(), timeout_ms=200.0)
     with pytest.raises(TimeoutError, match=r"after 0\.2 s waiting for a block of 10 bytes: 3 of"):
         read_block_from(reads, instrument="scope")
 
@@ -119,7 +119,7 @@ def test_short_block_times_out_saying_what_was_awaited(
 def test_silence_times_out_on_the_header(pair: tuple[socket.socket, socket.socket]) -> None:
     reader, _writer = pair
     with pytest.raises(TimeoutError, match=r"block header '#<n>': 0 of 2 bytes"):
-        read_block_from(SocketReads(reader, bytearray(), 100.0), instrument="scope")
+        read_block_from(SocketExchange(reader, bytearray(), 100.0), instrument="scope")
 
 
 def test_peer_closing_mid_block_is_a_connection_error(
@@ -129,7 +129,7 @@ def test_peer_closing_mid_block_is_a_connection_error(
     writer.sendall(block(PAYLOAD)[:5000])
     writer.close()
     with pytest.raises(ConnectionError, match=r"closed by the instrument after 4990 of the 9000"):
-        read_block_from(SocketReads(reader, bytearray(), 5000.0), instrument="scope")
+        read_block_from(SocketExchange(reader, bytearray(), 5000.0), instrument="scope")
 
 
 @pytest.mark.parametrize("timeout_ms", [None, math.inf])
@@ -138,7 +138,7 @@ def test_no_timeout_waits_for_the_data(
 ) -> None:
     reader, writer = pair
     thread = send_later(writer, pieces(block(b"xyz"), [2]), gap_s=0.01)
-    reads = SocketReads(reader, bytearray(), timeout_ms)
+    reads = SocketExchange(reader, bytearray(), timeout_ms)
     assert reads.deadline is None
     assert read_block_from(reads, instrument="s") == b"xyz"
     thread.join()
@@ -159,13 +159,13 @@ def test_malformed_replies_name_the_instrument(
     reader, writer = pair
     writer.sendall(stream)
     with pytest.raises(InstrumentError, match=message) as info:
-        read_block_from(SocketReads(reader, bytearray(), 1000.0), instrument="scope")
+        read_block_from(SocketExchange(reader, bytearray(), 1000.0), instrument="scope")
     assert info.value.instrument == "scope"
 
 
 def test_only_a_blocking_pyvisa_py_socket_is_read_directly() -> None:
-    assert socket_reads(ScriptedResource([], name="scope")) is None
-    assert socket_reads(object()) is None
+    assert socket_exchange(ScriptedResource([], name="scope")) is None
+    assert socket_exchange(object()) is None
 
 
 # --- through pyvisa-py and ScpiLink against a loopback server -------------------------------
@@ -236,7 +236,7 @@ def test_pyvisa_py_session_is_read_directly_and_stays_usable(
     replies["*OPC?"] = sends(b"1\n")
     link = link_to(port)
     try:
-        assert socket_reads(link.resource) is not None
+        assert socket_exchange(link.resource) is not None
         assert link.query_block(":WAV:DATA?") == big
         link.sync()  # the trailer was consumed and nothing more
         assert link.resource.read_termination == "\n"
@@ -296,5 +296,33 @@ def test_malformed_header_over_the_socket(server: tuple[int, dict[str, Reply]]) 
     try:
         with pytest.raises(InstrumentError, match=r"loop: expected an IEEE 488\.2 block"):
             link.query_block("D?")
+    finally:
+        link.close()
+
+
+def test_a_call_timeout_bounds_the_direct_read_and_leaves_the_resource_alone(
+    server: tuple[int, dict[str, Reply]],
+) -> None:
+    port, replies = server
+    replies["D?"] = sends(b"#210abc")
+    link = link_to(port, timeout_s=5.0)
+    try:
+        with pytest.raises(InstrumentError, match=r"loop: 'D\?': timed out after 0\.2 s"):
+            link.query_block("D?", timeout_s=0.2)
+        assert link.resource.timeout == 5000.0
+    finally:
+        link.close()
+
+
+def test_the_query_goes_out_with_its_termination_and_encoding(
+    server: tuple[int, dict[str, Reply]],
+) -> None:
+    port, replies = server
+    heard: list[bytes] = []
+    replies[":WAV:DATA? 1"] = lambda conn: (heard.append(b"ok"), conn.sendall(block(b"z")))[1]
+    link = link_to(port)
+    try:
+        assert link.query_block(":WAV:DATA? 1") == b"z"
+        assert heard == [b"ok"]  # the server split its input at the newline we sent
     finally:
         link.close()

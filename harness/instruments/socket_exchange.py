@@ -1,14 +1,18 @@
-"""Exact-length reads straight from the TCP socket under a pyvisa-py ``SOCKET`` session.
+"""A block query straight over the TCP socket under a pyvisa-py ``SOCKET`` session.
 
-Why the harness reads a binary block itself instead of through ``read_bytes``: on a
-raw-socket resource pyvisa-py 0.8 receives into a pending ``bytearray``, copies the
-asked-for slice out twice (``bytes(buffer[:count])``) and pyvisa copies it again into
-its own result, so a 1 MB waveform block crosses memory five or six times after the
-kernel has delivered it. Over loopback that was 0.2-0.3 of a plain socket-to-socket
-copy of the same bytes (benchmarks/bench_io.py). :class:`SocketReads` asks the socket
-for the whole remaining count in one ``recv``: when the instrument has already sent the
-block (the usual case on a LAN) the bytes object ``recv`` returns *is* the payload, with
-no copy beyond the kernel's; a block arriving in pieces costs one ``join``.
+Why the harness sends the query and reads the binary block itself instead of through
+PyVISA's ``write`` and ``read_bytes``: on a raw-socket resource pyvisa-py 0.8 receives
+into a pending ``bytearray``, copies the asked-for slice out twice
+(``bytes(buffer[:count])``) and pyvisa copies it again into its own result, so a 1 MB
+waveform block crosses memory five or six times after the kernel has delivered it. Over
+loopback that was 0.15-0.3 of a plain socket-to-socket copy of the same bytes
+(benchmarks/bench_io.py). :class:`SocketExchange` asks the socket for the whole
+remaining count in one ``recv``: when the instrument has already sent the block (the
+usual case on a LAN) the bytes object ``recv`` returns *is* the payload, with no copy
+beyond the kernel's; a block arriving in pieces costs one ``join``. The query goes out
+with one ``sendall`` for the same reason: through PyVISA's layers (encoding, termination,
+attribute look-ups, a ``select`` per 4 kB) a short write cost more than the rest of the
+exchange's bookkeeping, and the reply cannot start before it is done.
 
 What is kept from pyvisa-py's behaviour, because real instruments depend on it:
 
@@ -17,11 +21,12 @@ What is kept from pyvisa-py's behaviour, because real instruments depend on it:
   are taken before the socket is read, so nothing is lost or reordered.
 * **Never a byte too many.** Each read asks for at most the bytes still wanted, so the
   next reply stays on the socket for whoever reads next (pyvisa or this reader).
-* **The resource's timeout** bounds the whole read (not each ``recv``); running out
-  raises :class:`TimeoutError` saying what was awaited and how much of it arrived. A peer
-  that closes the connection mid-block raises :class:`ConnectionError`. Both are
-  ``OSError``, which :class:`~harness.instruments.visa.ScpiLink` turns into an
-  ``InstrumentError`` naming the instrument and the command.
+* **The timeout** (the call's, else the resource's) bounds the whole read, not each
+  ``recv``; running out raises :class:`TimeoutError` saying what was awaited and how
+  much of it arrived. A peer that closes the connection mid-block raises
+  :class:`ConnectionError`. Both are ``OSError``, which
+  :class:`~harness.instruments.visa.ScpiLink` turns into an ``InstrumentError`` naming
+  the instrument and the command.
 * **The socket is left as pyvisa-py had it**: blocking, with no Python-level timeout
   (a socket that has one is not read here); the wait is ``select``, as pyvisa-py's own.
 """
@@ -42,8 +47,9 @@ _DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
 _MAX_WAIT_S = 1.0
 
 
-class SocketReads:
-    """Reads of exactly ``count`` bytes from `sock`, `pending` (pyvisa-py's buffer) first.
+class SocketExchange:
+    """One query and its reply: the query sent whole, then reads of exactly ``count``
+    bytes from `sock`, `pending` (pyvisa-py's buffer) first.
 
     `sock` must be in blocking mode (no Python-level timeout), as pyvisa-py leaves it;
     the timeout is kept here with ``select``. One instance serves one reply:
@@ -57,6 +63,11 @@ class SocketReads:
         infinite = timeout_ms is None or math.isinf(timeout_ms)
         self.timeout_s = None if timeout_ms is None or infinite else max(timeout_ms, 0.0) / 1e3
         self.deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
+
+    def send(self, data: bytes) -> None:
+        """Send all of `data`; like pyvisa-py's own socket write, with no timeout (a short
+        query fits the socket's send buffer, so this does not wait on the instrument)."""
+        self.sock.sendall(data)
 
     def read_exact(self, count: int, what: str) -> bytes:
         """Exactly `count` bytes of `what` (named in the error if they do not all come)."""
