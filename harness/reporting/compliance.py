@@ -63,7 +63,8 @@ from harness.reporting.equipment_view import (
     laboratory_view,
     standard_rows,
 )
-from harness.reporting.pdf import write_pdf
+from harness.reporting.pdf import preload_weasyprint, write_pdf
+from harness.reporting.plot_pool import start_figures
 from harness.reporting.plots import PlotFile, make_figures
 from harness.reporting.wording import format_measured, plain_number, plain_text, pretty_unit
 
@@ -126,9 +127,12 @@ def build_compliance_report(
     with; None prints the UNSIGNED notice on the first page.
     """
     run_dir = Path(run_dir)
-    context = report_context(run_dir, spec_path=spec_path, laboratory=laboratory,
-                             location=location, issued_at=issued_at,
-                             signing_fingerprint=signing_fingerprint)  # fmt: skip
+    record, frame = _load_run(run_dir)
+    with start_figures(run_dir, frame) as figures:  # drawn by workers meanwhile
+        preload_weasyprint()
+        context = _context(run_dir, record, frame, figures.result, spec_path=spec_path,
+                           laboratory=laboratory, location=location, issued_at=issued_at,
+                           signing_fingerprint=signing_fingerprint)  # fmt: skip
     html = render_html(context)
     html_path, pdf_path = run_dir / "report.html", run_dir / "report.pdf"
     _write_atomic(html_path, html.encode("utf-8"))
@@ -160,6 +164,24 @@ def report_context(
 ) -> dict[str, Any]:
     """Everything the template shows, gathered and formatted (no logic left to it)."""
     record, frame = _load_run(run_dir)
+    return _context(run_dir, record, frame, lambda: make_figures(run_dir, frame),
+                    spec_path=spec_path, laboratory=laboratory, location=location,
+                    issued_at=issued_at, signing_fingerprint=signing_fingerprint)  # fmt: skip
+
+
+def _context(
+    run_dir: Path,
+    record: RunRecord,
+    frame: pd.DataFrame,
+    figures: Callable[[], list[PlotFile]],
+    *,
+    spec_path: Path | None,
+    laboratory: str | None,
+    location: str | None,
+    issued_at: datetime | None,
+    signing_fingerprint: str | None,
+) -> dict[str, Any]:
+    """``report_context`` of a loaded run; ``figures`` (called last) gives its plots."""
     spec = _find_spec(record, spec_path)
     groups = _group(frame, spec)
     verdicts = [g.verdict for g in groups]
@@ -226,9 +248,9 @@ def report_context(
         "overdue": {i.name for i in overdue},
         "rules": [(r, RULES.get(r, r)) for r in rules],
         "deviations": deviations,
-        "plots": [_plot_view(p, run_dir) for p in make_figures(run_dir, frame)],
         "verdict_class": _CSS_CLASS,
         "signing_fingerprint": signing_fingerprint,
+        "plots": [_plot_view(p, run_dir) for p in figures()],
     }  # fmt: skip
 
 

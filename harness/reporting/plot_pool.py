@@ -1,0 +1,95 @@
+"""The report's figures drawn side by side, in forked worker processes, while the
+report's other work goes on.
+
+Drawing the figures is the largest single part of building a report (some 0.2 s of
+matplotlib per figure, a dozen figures a run), and each figure depends only on its
+capture and its rows, so they need not wait for one another nor for the rest of the
+report: ``start_figures`` hands them to worker processes and returns at once, the
+caller gathers the report's text (and loads WeasyPrint) meanwhile, and ``result``
+waits for the figures only when the HTML needs their captions (issue 15).
+
+Workers are forked (Linux): they inherit the loaded numpy and matplotlib and start in
+milliseconds, where a spawned interpreter would spend a second importing them. Where
+fork is not the platform's way (Windows, macOS), or there is at most one figure or one
+CPU, the figures are drawn in this process as before. The figures are the same either
+way: each is a deterministic PNG of its own capture.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from types import TracebackType
+
+import pandas as pd
+
+from harness.reporting.plots import PlotFile, draw_figure, figure_jobs
+
+MAX_WORKERS = 4
+"""More workers than this gain little for a dozen figures and crowd a shared bench PC."""
+
+
+class PendingFigures:
+    """Figures being drawn; ``result`` waits for them (in capture order)."""
+
+    def __init__(self, run_dir: Path, frame: pd.DataFrame, workers: int | None = None) -> None:
+        self._run_dir = run_dir
+        self._jobs = figure_jobs(frame)
+        count = min(len(self._jobs), workers or _default_workers())
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Future[PlotFile | None]] = []
+        if count > 1 and _forks():
+            self._pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"))
+            self._futures = [self._pool.submit(draw_figure, run_dir, attachment, rows)
+                             for attachment, rows in self._jobs]  # fmt: skip
+
+    def result(self) -> list[PlotFile]:
+        """Every figure drawn (a capture not worth drawing has none); a drawing's error
+        is raised here, as drawing in this process would raise it."""
+        if self._pool is None:
+            drawn = [draw_figure(self._run_dir, a, rows) for a, rows in self._jobs]
+        else:
+            try:
+                drawn = [future.result() for future in self._futures]
+            except BrokenProcessPool:  # a worker died (killed, out of memory): draw here
+                drawn = [draw_figure(self._run_dir, a, rows) for a, rows in self._jobs]
+            finally:
+                self.close()
+        return [figure for figure in drawn if figure is not None]
+
+    def close(self) -> None:
+        """Stop the workers (a figure not yet drawn is not drawn)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> PendingFigures:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def start_figures(run_dir: Path, frame: pd.DataFrame) -> PendingFigures:
+    """Start drawing the figures of ``frame``'s captures; see the module's docstring."""
+    return PendingFigures(run_dir, frame)
+
+
+def _default_workers() -> int:
+    usable: Callable[[int], set[int]] | None = getattr(os, "sched_getaffinity", None)
+    cpus = len(usable(0)) if usable is not None else os.cpu_count() or 1
+    return max(1, min(cpus, MAX_WORKERS))
+
+
+def _forks() -> bool:
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
