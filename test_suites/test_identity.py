@@ -15,6 +15,7 @@ from harness.bench.station import Bench
 from harness.dut import testport
 from harness.judging.spec import Spec
 from harness.plugin.fixtures import MeasureForCurrentTest
+from harness.procedures.shared_power_on import PowerOnShare
 from harness.recording.record import UnitIdentity
 
 
@@ -43,28 +44,29 @@ def test_unit_reports_its_identity(
 
 @pytest.mark.requirement("COM-STATE")
 @pytest.mark.bench_time(22)
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_reported_level_and_frequency_match_the_output(
-    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, shared_unit: PowerOnShare
 ) -> None:
     """Each level's delivered current is nearest that level's nominal; each frequency
     setting's measured pulse rate is nearest that setting's nominal. A unit whose firmware
     reports one level and delivers another fails here."""
     from harness.procedures.capture import analyse, capture_current
     from harness.procedures.dmm import sample_output
-    from harness.procedures.treatment import conditions_for, start_treatment
+    from harness.procedures.treatment import conditions_for
 
     req = spec.requirement("COM-STATE")
     c = conditions_for(spec, req)
     nominal_ua = {lv: spec.requirement(f"OUT-AMP-L{lv}").nominal_value or 0.0 for lv in range(1, 6)}
     nominal_hz = {f: spec.requirement(f"WAV-FREQ-F{f}").nominal_value for f in range(1, 4)}
     mismatches: list[str] = []
-    start_treatment(bench, c.but(level=1))
+    shared_unit.start(bench, c.but(level=1))
     delivered_a: dict[int, float] = {}
     reported: dict[int, int] = {}
     for level in range(1, 6):
-        fresh_unit.set_level(level)
+        bench.dut.set_level(level)
         bench.clock.sleep(0.5)
-        reported[level] = fresh_unit.status().level
+        reported[level] = bench.dut.status().level
         delivered_a[level] = sample_output(bench, range_a=1e-3).plateau_a
     # identify each delivered current by its ratio to the highest one, so a gain error
     # (a separate requirement, OUT-AMP) does not pass for a wrong level
@@ -78,9 +80,9 @@ def test_reported_level_and_frequency_match_the_output(
                 f"{delivered_a[level] * 1e6:.0f} uA (like L{delivered})"
             )
     for setting in range(1, 4):
-        fresh_unit.set_frequency(setting)
+        bench.dut.set_frequency(setting)
         bench.clock.sleep(0.3)
-        reported_f = fresh_unit.status().frequency
+        reported_f = bench.dut.status().frequency
         cap = capture_current(
             bench, c.load_ohms or 500.0, peak_a=400e-6, duration_s=1.0, resolution_s=50e-6
         )

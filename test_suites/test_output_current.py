@@ -44,6 +44,7 @@ from harness.procedures.capture import (
     timing_budget,
 )
 from harness.procedures.dmm import SampledOutput, read_dc_current, sample_output
+from harness.procedures.shared_power_on import PowerOnShare
 from harness.procedures.treatment import Conditions, conditions_for, set_battery, start_treatment
 from harness.procedures.unit_control import power_off
 from harness.recording.captures import CaptureArchive
@@ -59,9 +60,15 @@ def nominal_peak_a(spec: Spec, level: int) -> float:
 
 
 def peak_capture(
-    bench: Bench, spec: Spec, c: Conditions, *, expected_a: float, duration_s: float = 2.2
+    bench: Bench,
+    share: PowerOnShare,
+    spec: Spec,
+    c: Conditions,
+    *,
+    expected_a: float,
+    duration_s: float = 2.2,
 ) -> tuple[CurrentCapture, WaveformMetrics]:
-    start_treatment(bench, c)
+    share.start(bench, c)
     assert c.load_ohms is not None
     capture = capture_current(
         bench, c.load_ohms, peak_a=expected_a, duration_s=duration_s, resolution_s=20e-6
@@ -76,17 +83,20 @@ def peak_capture(
         for lv in LEVELS
     ],
 )
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_peak_current_at_each_level(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    fresh_unit: testport.TestPort,
+    shared_unit: PowerOnShare,
     captures: CaptureArchive,
     level: int,
 ) -> None:
     rid = f"OUT-AMP-L{level}"
     c = conditions_for(spec, spec.requirement(rid))
-    capture, metrics = peak_capture(bench, spec, c, expected_a=nominal_peak_a(spec, level))
+    capture, metrics = peak_capture(
+        bench, shared_unit, spec, c, expected_a=nominal_peak_a(spec, level)
+    )
     evidence = [keep(captures, rid, capture)]
     for polarity, value in (("+", metrics.peak_current_pos_a), ("-", metrics.peak_current_neg_a)):
         budget = scope_budget(bench, value or 0.0, capture)
@@ -109,11 +119,12 @@ def test_peak_current_at_each_level(
     ],
 )
 @pytest.mark.bench_time(40)
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_current_independent_of_load(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    fresh_unit: testport.TestPort,
+    shared_unit: PowerOnShare,
     rid: str,
 ) -> None:
     req = spec.requirement(rid)
@@ -122,7 +133,7 @@ def test_current_independent_of_load(
     base = conditions_for(spec, req)
     for level in LEVELS:
         c = base.but(level=level, load_ohms=reference)
-        start_treatment(bench, c)
+        shared_unit.start(bench, c)
         ref = sample_output(bench, range_a=RATIO_RANGE_A)
         bench.select_load(load)
         bench.clock.sleep(0.5)
@@ -262,11 +273,12 @@ def test_output_when_stimulation_is_off(
 
 @pytest.mark.requirement("OUT-MONO")
 @pytest.mark.bench_time(21)
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_levels_monotonic_and_wrap(
-    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, fresh_unit: testport.TestPort
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, shared_unit: PowerOnShare
 ) -> None:
     c = conditions_for(spec, spec.requirement("OUT-MONO")).but(level=1)
-    start_treatment(bench, c)
+    shared_unit.start(bench, c)
     plateaus = [sample_output(bench, range_a=RATIO_RANGE_A).plateau_a]
     for _press in range(5):
         bench.dut.level_up()

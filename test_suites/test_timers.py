@@ -7,7 +7,8 @@ check costs seconds; on a real bench the waits report their progress.
 
 The beeps, the session and the auto-off share one power-on unless ``--sequential``
 (``shares_power_on``, ``harness.plugin.test_plan``): the auto-off's own treatment is a
-session, whose first seconds hold the beeps. ``bench_time`` is what each test is
+session, whose first seconds hold the beeps, and whose next two thirds host guest tests
+of other requirements before the lift-off. ``bench_time`` is what each test is
 expected to take on the bench, for the plan's estimate.
 """
 
@@ -23,7 +24,7 @@ from harness.plugin.fixtures import MeasureForCurrentTest
 from harness.procedures.activity import unit_is_on
 from harness.procedures.capture import BUZZER_CHANNEL, capture_channel, keep, timing_budget
 from harness.procedures.session_timer import BEFORE_LIFT_S, poll_budget, time_session
-from harness.procedures.shared_power_on import SharedPowerOn
+from harness.procedures.shared_power_on import PowerOnShare
 from harness.procedures.treatment import conditions_for
 from harness.procedures.unit_control import power_cycle
 from harness.procedures.waiting import Pace, fine_from_lower_limit, poll_until
@@ -32,6 +33,9 @@ from harness.recording.captures import CaptureArchive
 BUZZER_HIGH_V = 1.65
 RELOCATE_BEEP_S = (0.07, 0.15)
 """Length of a relocate beep (100 ms) with room for a crystal off by tens of percent."""
+GUEST_OVERRUN_S = 30.0
+"""How far past their span the guests of a shared session may run before the session's
+own lift-off no longer joins it (it then times a session of its own)."""
 
 
 @pytest.mark.requirement("TIM-BEEP")
@@ -41,13 +45,13 @@ def test_relocate_beep_interval(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    shared_unit: SharedPowerOn,
+    shared_unit: PowerOnShare,
     captures: CaptureArchive,
 ) -> None:
     req = spec.requirement("TIM-BEEP")
     c = conditions_for(spec, req)
     # the beeps from the session's start: a shared treatment only while it is that young
-    contact = shared_unit.start(bench, "TIM-BEEP", c, within_s=0.0)
+    contact = shared_unit.start(bench, c, settle_s=0.0, within_s=0.0)
     bench.clock.sleep(max(0.0, contact + 0.5 - bench.clock.now()))
     resolution = 1e-3
     wave = capture_channel(
@@ -79,26 +83,26 @@ def test_relocate_beep_interval(
         conditions={
             **c.as_record(),
             "beeps_seen": str(rising.size),
-            **shared_unit.record("TIM-BEEP"),
         },
     )
 
 
 @pytest.mark.requirement("TIM-SESSION")
-@pytest.mark.shares_power_on("auto-off")
+@pytest.mark.shares_power_on("auto-off", hosts_guests=True)
 @pytest.mark.bench_time(322)
 def test_session_length_pauses_while_contact_is_lost(
-    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, shared_unit: SharedPowerOn
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, shared_unit: PowerOnShare
 ) -> None:
     req = spec.requirement("TIM-SESSION")
     c = conditions_for(spec, req)
-    # lifted off the skin for 20 s after 100 s: the session timer must stop meanwhile
-    contact = shared_unit.start(bench, "TIM-SESSION", c, within_s=BEFORE_LIFT_S / 2)
+    # lifted off the skin for 20 s after 100 s (or once the guests of a shared session
+    # are done): the session timer must stop meanwhile
+    guests_done_s = shared_unit.window.guest_until_s + GUEST_OVERRUN_S
+    contact = shared_unit.start(bench, c, settle_s=0.0, within_s=max(BEFORE_LIFT_S, guests_done_s))
     timing = time_session(bench, c, req.lower_limit, contact=contact)
     record = {
         **c.as_record(),
         "lift_off_at_s": f"{timing.lift_off - timing.contact:.1f}",
-        **shared_unit.record("TIM-SESSION"),
     }
     if timing.seconds is None:
         missing = "no suspension after lift-off" if timing.suspended is None else "no session end"
@@ -163,12 +167,11 @@ def _measure_power_off(
 @pytest.mark.shares_power_on("auto-off")
 @pytest.mark.bench_time(1201)
 def test_auto_off_after_twenty_minutes(
-    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, shared_unit: SharedPowerOn
+    measure: MeasureForCurrentTest, bench: Bench, spec: Spec, shared_unit: PowerOnShare
 ) -> None:
     c = conditions_for(spec, spec.requirement("TIM-AUTOOFF"))
     # counted from power-on whatever the unit does: any treatment at its load will do
-    contact = shared_unit.start(bench, "TIM-AUTOOFF", c, names_level=False)
-    used = shared_unit.conditions or c
+    contact = shared_unit.start(bench, c, settle_s=0.0, keep_level=True)
     _measure_power_off(
         measure,
         bench,
@@ -178,9 +181,8 @@ def test_auto_off_after_twenty_minutes(
         timeout_s=1500.0,
         step_s=2.0,
         conditions={
-            **used.as_record(),
+            **c.as_record(),
             "user_action": "none",
-            **shared_unit.record("TIM-AUTOOFF"),
         },
         since=contact,
     )

@@ -39,6 +39,7 @@ from harness.procedures.capture import (
     scope_budget,
 )
 from harness.procedures.dmm import sample_output
+from harness.procedures.shared_power_on import PowerOnShare
 from harness.procedures.treatment import Conditions, conditions_for, start_treatment
 from harness.procedures.zero import measure_scope_zero
 from harness.recording.captures import CaptureArchive
@@ -62,9 +63,14 @@ def electrode_area_cm2(spec: Spec, rid: str) -> float:
 
 
 def capture_at(
-    bench: Bench, spec: Spec, c: Conditions, duration_s: float, resolution_s: float = 20e-6
+    bench: Bench,
+    share: PowerOnShare,
+    spec: Spec,
+    c: Conditions,
+    duration_s: float,
+    resolution_s: float = 20e-6,
 ) -> tuple[CurrentCapture, WaveformMetrics]:
-    start_treatment(bench, c)
+    share.start(bench, c)
     assert c.load_ohms is not None
     cap = capture_current(
         bench,
@@ -92,18 +98,19 @@ def time_budget(value: float, resolution_s: float, span_s: float) -> Uncertainty
         for f in (1, 2, 3)
     ],
 )
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_pulse_frequency_and_width(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    fresh_unit: testport.TestPort,
+    shared_unit: PowerOnShare,
     captures: CaptureArchive,
     setting: int,
 ) -> None:
     f_id, w_id = f"WAV-FREQ-F{setting}", f"WAV-PW-F{setting}"
     c = conditions_for(spec, spec.requirement(f_id))
     duration = 2.2 if setting > 1 else 4.2
-    cap, m = capture_at(bench, spec, c, duration)
+    cap, m = capture_at(bench, shared_unit, spec, c, duration)
     evidence = [keep(captures, f_id, cap)]
     span = m.duration_s
     measure(
@@ -134,15 +141,16 @@ def test_pulse_frequency_and_width(
 
 @pytest.mark.requirement("WAV-REV")
 @pytest.mark.bench_time(7)
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_polarity_reversal_interval(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    fresh_unit: testport.TestPort,
+    shared_unit: PowerOnShare,
     captures: CaptureArchive,
 ) -> None:
     c = conditions_for(spec, spec.requirement("WAV-REV"))
-    cap, m = capture_at(bench, spec, c, 5.0, resolution_s=50e-6)
+    cap, m = capture_at(bench, shared_unit, spec, c, 5.0, resolution_s=50e-6)
     evidence = [keep(captures, "WAV-REV", cap)]
     half = m.polarity_period_s / 2.0 if m.polarity_period_s else None
     pulse_period = 1.0 / m.frequency_hz if m.frequency_hz else 0.0
@@ -163,15 +171,16 @@ def test_polarity_reversal_interval(
 
 
 @pytest.mark.requirement("WAV-QPH")
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_maximum_phase_charge(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    fresh_unit: testport.TestPort,
+    shared_unit: PowerOnShare,
     captures: CaptureArchive,
 ) -> None:
     c = conditions_for(spec, spec.requirement("WAV-QPH"))
-    cap, m = capture_at(bench, spec, c, 4.2)
+    cap, m = capture_at(bench, shared_unit, spec, c, 4.2)
     evidence = [keep(captures, "WAV-QPH", cap)]
     value = m.max_charge_per_phase_c
     budget = scope_budget(bench, value or 0.0, cap, step=cap.step_a * (m.pulse_width_pos_s or 0.0))
@@ -250,16 +259,17 @@ def test_dc_component(
 
 
 @pytest.mark.requirement("WAV-IAVG", "WAV-JRMS")
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_average_current_and_rms_density(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    fresh_unit: testport.TestPort,
+    shared_unit: PowerOnShare,
     captures: CaptureArchive,
 ) -> None:
     c = conditions_for(spec, spec.requirement("WAV-IAVG"))
     area = electrode_area_cm2(spec, "WAV-JRMS")
-    start_treatment(bench, c)
+    shared_unit.start(bench, c)
     cap = capture_current(
         bench,
         c.load_ohms or 500.0,
@@ -291,17 +301,18 @@ def test_average_current_and_rms_density(
 
 
 @pytest.mark.requirement("WAV-PDENS")
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_average_power_density(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    fresh_unit: testport.TestPort,
+    shared_unit: PowerOnShare,
     captures: CaptureArchive,
 ) -> None:
     req = spec.requirement("WAV-PDENS")
     c = conditions_for(spec, req)
     area = electrode_area_cm2(spec, "WAV-PDENS")
-    start_treatment(bench, c)
+    shared_unit.start(bench, c)
     cap = capture_current(
         bench,
         c.load_ohms or 10_000.0,
@@ -396,15 +407,16 @@ def _overshoot_budget(cap: CurrentCapture) -> UncertaintyBudget:
 
 
 @pytest.mark.requirement("WAV-OVS")
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_overshoot_on_level_change(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    fresh_unit: testport.TestPort,
+    shared_unit: PowerOnShare,
     captures: CaptureArchive,
 ) -> None:
     c = conditions_for(spec, spec.requirement("WAV-OVS")).but(frequency=3)
-    start_treatment(bench, c.but(level=c.level - 1))
+    shared_unit.start(bench, c.but(level=c.level - 1))
     low, high = nominal_peak_a(spec, c.level - 1), nominal_peak_a(spec, c.level)
     load = c.load_ohms or 500.0
     cap = capture_current(

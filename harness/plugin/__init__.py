@@ -34,6 +34,7 @@ pytest_plugins = [
     "harness.plugin.bench_fixtures",
     "harness.plugin.unit_fixtures",
     "harness.plugin.test_plan",
+    "harness.plugin.plan_record",
 ]
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from harness.errors import HilError, InputError
 from harness.plugin.session import (
+    BEFORE_RECORD_KEY,
     CURRENT_ITEM_KEY,
     MEASURE_KEY,
     RECORDER_KEY,
@@ -88,10 +89,19 @@ class MeasureForCurrentTest:
     def __call__(
         self, requirement_id: str, value: float | None, unit: str | None = None, **kwargs: Any
     ) -> Verdict:
-        return self.current()(requirement_id, value, unit, **kwargs)
+        return self.current()(requirement_id, value, unit, **self._before_record(kwargs))
 
     def check(self, requirement_id: str, conforms: bool, **kwargs: Any) -> Verdict:
-        return self.current().check(requirement_id, conforms, **kwargs)
+        return self.current().check(requirement_id, conforms, **self._before_record(kwargs))
+
+    def _before_record(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The running test's check before recording, and the conditions it adds."""
+        item = self._request.config.stash.get(CURRENT_ITEM_KEY, None)
+        before_record = None if item is None else item.stash.get(BEFORE_RECORD_KEY, None)
+        if before_record is None:
+            return kwargs
+        added = before_record()
+        return {**kwargs, "conditions": {**(kwargs.get("conditions") or {}), **added}}
 
 
 def measure_of(item: pytest.Item, recorder: Recorder | None = None) -> Measure | None:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from collections.abc import Callable  # noqa: F401 (a StashKey type)
+
     from harness.plugin.run import ComplianceRun
     from harness.recording.measure import Measure, Recorder  # noqa: F401 (StashKey types)
 
@@ -20,6 +22,10 @@ RUN_KEY = pytest.StashKey["ComplianceRun"]()
 RECORDER_KEY = pytest.StashKey["Recorder"]()
 MEASURE_KEY = pytest.StashKey["Measure"]()
 CURRENT_ITEM_KEY = pytest.StashKey[pytest.Item]()
+BEFORE_RECORD_KEY = pytest.StashKey["Callable[[], dict[str, str]]"]()
+"""A test's check before each of its measurements is recorded, returning conditions to
+add to it (on a shared power-on: that a guest's session still runs, and ``power_on``,
+whom it shared the power-on with; ``harness.plugin.test_plan``)."""
 
 
 def compliance_run(config: pytest.Config) -> ComplianceRun | None:

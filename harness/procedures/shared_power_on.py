@@ -1,28 +1,36 @@
-"""One power-on shared by the timer requirements that can be timed on it together.
+"""One power-on shared by the timers that can be timed on it, and by guests meanwhile.
 
 Why: the auto-off (TIM-AUTOOFF, 20 minutes on RMD-1) counts from power-on whatever the
 unit does, and timed on its own it leaves the bench waiting for 20 minutes. Its own
 procedure already starts a treatment at power-on, and that treatment is a whole session:
-the session timer (TIM-SESSION, with its lift-off) and the relocate beeps of the
-session's first seconds (TIM-BEEP) are measured on that same power-on, by their own
-procedures, in the same state they would start from alone (a unit just switched on, a
-session just begun). Nothing is added to what each procedure does; what is saved is the
-two extra power-ons and the time they would have waited on their own.
+the relocate beeps of the session's first seconds (TIM-BEEP) and the session timer
+itself (TIM-SESSION, whose lift-off and return come once the guests are done) are
+measured on that same power-on, by their own procedures. Meanwhile, before the lift-off,
+*guests* use the running treatment: tests that need stimulation at some level,
+frequency and load and leave nothing behind but those settings (each guest sets its own
+anew), keep contact (every load they use is one the unit takes for skin) and need
+neither the charger, nor another battery voltage, nor a fresh power-on.
 
-A member *joins* the shared power-on only if it still holds, which is checked, not
+A test *joins* the shared treatment only if it still holds, which is checked, not
 assumed:
 
-- the unit has not restarted or been switched off since (its test port's status, which
-  raises on a restart; or, without a port, the battery supply's on-current),
-- no test outside the window ran in between (the plan marks the window broken),
-- the member's conditions are those the treatment was started with (load, battery, and
-  the level and frequency if its requirement names them),
-- and the member needs the session no further along than it is: a member that must see
-  the session's start (``since_contact_s``) joins only while that is still true.
+- the unit is on the same boot (its test port's status raises on a restart) and, for
+  a guest or a member that needs stimulation, still treating;
+- no test outside the window ran in between (the plan closes the window);
+- the battery is the one the treatment was started with;
+- the member needs the session no further along than it is (``within_s``), and a guest
+  fits in what is left of the guests' span (``guest_until_s``, from its expected bench
+  time).
 
-Otherwise the member starts its own treatment exactly as it would alone, and the record
-says so (``power_on`` in each measurement's conditions). So a broken window costs time,
-never a verdict.
+On joining, the test's level, frequency and load are applied as ``start_treatment``
+applies them, without the power cycle, and it settles as it would. Otherwise it starts
+a treatment of its own exactly as it would alone; a guest or member that does so makes
+its power-on the shared one from then on (a fresh power-on, a fresh session). And a
+guest's every measurement is taken only while the session still runs
+(``check_still_treating``, called before each is recorded): a session that ended early
+(a faulty unit) ends the guest's attempt with ``SharedSessionEnded``, and the plan runs
+its body again on a power-on of its own. So a window that breaks costs time, never a
+verdict. The record says which (``power_on`` in each measurement's conditions).
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from harness.bench.station import Bench
 from harness.errors import DeviceCommError
 from harness.procedures.activity import unit_is_on
 from harness.procedures.conditions import Conditions
-from harness.procedures.treatment import start_treatment
+from harness.procedures.treatment import SOFT_START_SETTLE_S, set_battery, start_treatment
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +50,26 @@ OWN = "own"
 """``power_on`` of a measurement made on a power-on of its own (the sequential order)."""
 
 
+class SharedSessionEnded(RuntimeError):
+    """The shared session stopped treating while a guest was measuring on it."""
+
+
 @dataclass
 class SharedPowerOn:
-    """The power-on a window's members share, and who has used it.
+    """The power-on a window's tests share, and who has used it.
 
-    ``members`` are the requirement ids timed on it, in plan order; an empty tuple is a
-    window of one (``--sequential``, or only one member selected): every ``start`` then
-    powers the unit on afresh, as the sequential order does.
+    ``members`` are the requirement ids of the timers timed on it, in plan order; an
+    empty tuple is a window of one (``--sequential``, or one member selected): every
+    ``start`` then powers the unit on afresh, as the sequential order does.
+    ``guest_until_s``: treatment time (from contact) by which the guests must be done.
     """
 
     name: str
     members: tuple[str, ...] = ()
+    guest_until_s: float = 0.0
     contact: float | None = None
     """Bench time the shared treatment started (the load connected), or None."""
-    conditions: Conditions | None = None
+    battery_v: float | None = None
     joined: list[str] = field(default_factory=list)
     broken: str | None = None
     """Why the power-on can no longer be shared, once it cannot."""
@@ -64,80 +78,153 @@ class SharedPowerOn:
     def shared(self) -> bool:
         return len(self.members) > 1
 
+    @property
+    def open(self) -> bool:
+        return self.shared and self.contact is not None and self.broken is None
+
+    def close(self, why: str) -> None:
+        """No later test may join (a test outside the window ran, one failed, ...)."""
+        if self.broken is None and self.contact is not None:
+            self.broken = why
+            log.info("the shared power-on %r is closed: %s", self.name, why)
+
+
+@dataclass
+class PowerOnShare:
+    """One test's use of a window: what it asks of the shared treatment, and its record.
+
+    ``guest_s``: for a guest, the bench time it is expected to take (None: a member).
+    """
+
+    window: SharedPowerOn
+    requirements: tuple[str, ...]
+    guest_s: float | None = None
+    joined: bool = False
+
+    @property
+    def name(self) -> str:
+        return ", ".join(self.requirements)
+
     def start(
         self,
         bench: Bench,
-        requirement: str,
         conditions: Conditions,
         *,
-        settle_s: float = 0.0,
-        names_level: bool = True,
+        settle_s: float = SOFT_START_SETTLE_S,
         within_s: float | None = None,
+        keep_level: bool = False,
     ) -> float:
-        """The bench time of contact of the treatment ``requirement`` is measured on.
+        """The bench time of contact of the treatment this test measures on.
 
-        Joins the shared treatment when it still holds for this member (see the module
-        docstring); otherwise starts one (``start_treatment``) and, in a window, makes
-        it the shared one. ``within_s``: the member must begin no later than this many
-        seconds after contact (None: any time). ``names_level``: whether the member's
-        requirement fixes the level and frequency (an auto-off does not).
+        Joins the shared treatment when it holds for this test (module docstring) and
+        applies the test's settings; otherwise starts one (``start_treatment``), which in
+        a window becomes the shared one. ``within_s``: the test must begin no later than
+        this many seconds after contact (None: any time). ``keep_level``: a test whose
+        requirement fixes no level or frequency (an auto-off) leaves them as they are.
         """
-        why_not = self._why_not_join(bench, conditions, names_level, within_s)
+        why_not = self._why_not_join(bench, conditions, within_s)
+        w = self.window
         if why_not is None:
-            assert self.contact is not None
-            self.joined.append(requirement)
-            log.info("%s joins the shared power-on %r", requirement, self.name)
-            return self.contact
-        if self.shared and self.contact is not None:
-            log.info("%s starts its own treatment: %s", requirement, why_not)
+            assert w.contact is not None
+            if not keep_level or self.guest_s is not None:
+                _apply(bench, conditions, settle_s)
+            self.joined = True
+            if self.name not in w.joined:
+                w.joined.append(self.name)
+            log.info("%s joins the shared power-on %r", self.name, w.name)
+            return w.contact if self.guest_s is None else bench.clock.now()
+        if w.open:
+            log.info("%s starts its own treatment: %s", self.name, why_not)
         contact = start_treatment(bench, conditions, settle_s=settle_s)
-        if self.shared:
-            self.contact, self.conditions, self.broken = contact, conditions, None
-            self.joined = [requirement]
+        self.joined = False
+        if w.shared:
+            w.contact, w.battery_v, w.broken = contact, conditions.battery_v, None
+            w.joined = [self.name]
+            self.joined = True
         return contact
 
-    def record(self, requirement: str) -> dict[str, str]:
-        """``power_on`` for the measurement's conditions, as known when it is taken: the
-        window's first member names those planned to share its power-on after it; a
-        member that joined names those that used it before; else ``own``."""
-        if not self.shared or requirement not in self.joined:
-            return {"power_on": OWN}
-        before = self.joined[: self.joined.index(requirement)]
-        if before:
-            return {"power_on": "shared with " + ", ".join(before)}
-        after = [r for r in self.members if r != requirement]
-        return {"power_on": "first of one shared with " + ", ".join(after)}
+    def check_still_treating(self, bench: Bench) -> None:
+        """Before a guest's measurement is recorded: the shared session still runs."""
+        if self.guest_s is None or not self.joined or not self.window.shared:
+            return
+        state = _state(bench)
+        if state != "treating":
+            self.window.close(f"the session stopped treating during {self.name} ({state})")
+            raise SharedSessionEnded(
+                f"{self.name}: the shared session stopped treating ({state}) before the "
+                "measurement was recorded"
+            )
 
-    def close(self, why: str) -> None:
-        """No later member may join (a test outside the window ran, or a member failed)."""
-        if self.broken is None:
-            self.broken = why
+    def record(self) -> dict[str, str]:
+        """``power_on`` for the measurement's conditions, as known when it is taken: the
+        test that opened a shared power-on names the timers it was opened for; a guest
+        names the timers whose power-on it used; a later timer names the timers and how
+        many guests used it before; else ``own`` (``test_plan.json`` has every span)."""
+        w = self.window
+        if not w.shared or not self.joined or self.name not in w.joined:
+            return {"power_on": OWN}
+        before = w.joined[: w.joined.index(self.name)]
+        if not before:
+            after = [r for r in w.members if r not in self.requirements]
+            return {"power_on": "opened for " + ", ".join(after)}
+        if self.guest_s is not None:
+            return {"power_on": "guest on the power-on of " + ", ".join(w.members)}
+        timers = [r for r in before if r in w.members]
+        guests = len(before) - len(timers)
+        said = "shared with " + ", ".join(timers)
+        return {"power_on": said + (f" and {guests} guest tests" if guests else "")}
 
     def _why_not_join(
-        self, bench: Bench, conditions: Conditions, names_level: bool, within_s: float | None
+        self, bench: Bench, conditions: Conditions, within_s: float | None
     ) -> str | None:
-        if not self.shared:
+        w = self.window
+        if not w.shared:
             return "not in a window"
-        if self.contact is None or self.conditions is None:
+        if w.contact is None:
             return "the first of the window"
-        if self.broken is not None:
-            return self.broken
-        had = self.conditions
-        if (had.load_ohms, had.battery_v) != (conditions.load_ohms, conditions.battery_v):
-            return "its load or battery differs from the shared treatment's"
-        if names_level and (had.level, had.frequency) != (conditions.level, conditions.frequency):
-            return "its level or frequency differs from the shared treatment's"
-        if within_s is not None and bench.clock.now() - self.contact > within_s:
+        if w.broken is not None:
+            return w.broken
+        # a test starting again within its own body (once per level, say) on the
+        # treatment it joined: its fit was judged at its first start
+        again = self.joined and self.name in w.joined[-1:]
+        if self.guest_s is not None and not bench.has_port:
+            return "a guest sets its level over the test port"
+        if w.battery_v != conditions.battery_v:
+            return "its battery differs from the shared treatment's"
+        if conditions.load_ohms is None:
+            return "it needs the load open (the session would pause)"
+        since = bench.clock.now() - w.contact
+        if within_s is not None and since > within_s:
             return f"it must begin within {within_s:g} s of contact"
-        return _unit_still_on(bench)
+        if self.guest_s is not None and not again and since + self.guest_s > w.guest_until_s:
+            return f"it would not be done {w.guest_until_s:g} s after contact"
+        state = _state(bench)
+        if state == "off":
+            return "the unit is off"
+        needs_treatment = self.guest_s is not None or within_s is not None
+        if needs_treatment and state not in ("treating", None):
+            return f"the unit is not treating ({state})"
+        return None
 
 
-def _unit_still_on(bench: Bench) -> str | None:
-    """None if the unit is on, on the same boot; else why not."""
+def _apply(bench: Bench, conditions: Conditions, settle_s: float) -> None:
+    """The test's battery, level, frequency and load on the running treatment."""
+    set_battery(bench, conditions.battery_v)
+    if bench.has_port:
+        bench.dut.set_level(conditions.level)
+        if conditions.frequency is not None:
+            bench.dut.set_frequency(conditions.frequency)
+    bench.select_load(conditions.load_ohms)
+    if settle_s > 0:
+        bench.clock.sleep(settle_s)
+
+
+def _state(bench: Bench) -> str | None:
+    """The unit's state: its port's (None for "on" without a port), or "off"."""
     if bench.has_port:
         try:
-            status = bench.dut.status()
+            return bench.dut.status().state
         except DeviceCommError as error:  # a restart (DeviceResetError) or a dead port
-            return f"the unit did not stay on: {error}"
-        return None if status.state != "off" else "the unit is off"
-    return None if unit_is_on(bench) else "the unit is off"
+            log.info("the unit did not stay on: %s", error)
+            return "off"
+    return None if unit_is_on(bench) else "off"

@@ -1,9 +1,9 @@
 """Joining a shared power-on only while it holds, on the simulated bench.
 
 Each refusal here is a case where joining would have measured something other than
-what the member's requirement asks (another load, a unit restarted or off, a session
-older than the member may see), so the member must start its own treatment, and the
-record must say ``own``.
+what the test's requirement asks (another battery, the load open, a unit off, a
+session older than a member may see, a guest that would not be done in its span), so
+the test must start a treatment of its own, and the record must say so.
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ from harness.data import BENCHES, SPECS
 from harness.definitions.bench_file import load_bench
 from harness.judging.spec import load_spec
 from harness.procedures.activity import unit_is_on
-from harness.procedures.shared_power_on import SharedPowerOn
+from harness.procedures.shared_power_on import (
+    PowerOnShare,
+    SharedPowerOn,
+    SharedSessionEnded,
+)
 from harness.procedures.treatment import Conditions, conditions_for
 
 MEMBERS = ("TIM-BEEP", "TIM-SESSION", "TIM-AUTOOFF")
@@ -33,64 +37,100 @@ def bench(request: pytest.FixtureRequest) -> Iterator[Bench]:
         opened.close()
 
 
+@pytest.fixture
+def rmd1() -> Iterator[Bench]:
+    opened = open_bench(load_bench(BENCHES / "sim.yaml"), faults=["session_s=60"])
+    try:
+        yield opened
+    finally:
+        opened.safe_state()
+        opened.close()
+
+
 def conditions(bench: Bench) -> Conditions:
     spec = load_spec(SPECS / ("rmd1.yaml" if bench.has_port else "rmd2.yaml"))
     return conditions_for(spec, spec.requirement("TIM-SESSION"))
 
 
-def test_members_join_the_running_treatment_and_say_with_whom(bench: Bench) -> None:
-    window = SharedPowerOn("w", MEMBERS)
-    c = conditions(bench)
-    first = window.start(bench, "TIM-BEEP", c)
+def window() -> SharedPowerOn:
+    return SharedPowerOn("w", MEMBERS, guest_until_s=200.0)
+
+
+def test_members_and_guests_join_the_running_treatment_and_say_so(bench: Bench) -> None:
+    w, c = window(), conditions(bench)
+    first = PowerOnShare(w, ("TIM-BEEP",)).start(bench, c, settle_s=0.0)
     bench.clock.sleep(16.0)
-    assert window.start(bench, "TIM-SESSION", c, within_s=50.0) == first
-    bench.clock.sleep(300.0)
-    assert window.start(bench, "TIM-AUTOOFF", c.but(level=1), names_level=False) == first
-    assert window.record("TIM-BEEP") == {
-        "power_on": "first of one shared with TIM-SESSION, TIM-AUTOOFF"
-    }
-    assert window.record("TIM-AUTOOFF") == {"power_on": "shared with TIM-BEEP, TIM-SESSION"}
+    guest = PowerOnShare(w, ("OUT-AMP-L1",), guest_s=5.0)
+    guest_start = guest.start(bench, c.but(level=1))
+    # without a port the guest is refused and its own power-on becomes the shared one
+    shared = first if bench.has_port else guest_start
+    session = PowerOnShare(w, ("TIM-SESSION",))
+    assert session.start(bench, c, settle_s=0.0, within_s=230.0) == shared
+    autooff = PowerOnShare(w, ("TIM-AUTOOFF",))
+    assert autooff.start(bench, c, settle_s=0.0, keep_level=True) == shared
+    opener = PowerOnShare(w, ("TIM-BEEP",), joined=True).record()
+    if bench.has_port:  # a guest sets its level over the port
+        assert opener == {"power_on": "opened for TIM-SESSION, TIM-AUTOOFF"}
+        assert guest_start > first and guest.joined
+        assert guest.record()["power_on"].startswith("guest on the power-on of TIM-BEEP")
+        assert bench.dut.status().level == 3  # the session applied its own level again
+        assert session.record() == {"power_on": "shared with TIM-BEEP and 1 guest tests"}
+    else:  # refused: it started its own treatment, which the timers then shared
+        assert opener == {"power_on": "own"}
+        assert guest.record()["power_on"].startswith("opened for")
+    assert autooff.record()["power_on"].startswith("shared with")
 
 
-def test_a_member_starts_its_own_treatment_when_joining_would_change_its_conditions(
-    bench: Bench,
+@pytest.mark.parametrize(
+    ("kwargs", "change", "guest_s"),
+    [
+        ({}, {"battery_v": 3.6}, None),  # another battery
+        ({}, {"load_ohms": None}, None),  # the load open: the session would pause
+        ({"within_s": 0.5}, {}, None),  # the session older than the member may see
+        ({}, {}, 190.0),  # a guest that would not be done within the guests' span
+    ],
+)
+def test_a_test_starts_its_own_treatment_when_joining_would_change_what_it_measures(
+    bench: Bench, kwargs: dict[str, float], change: dict[str, object], guest_s: float | None
 ) -> None:
-    c = conditions(bench)
-    other_level = 2 if c.level == 1 else 1
-    # another load, a level its requirement names, or a session older than it may see
-    for kwargs, change in (
-        ({}, {"load_ohms": 2000.0}),
-        ({}, {"level": other_level}),
-        ({"within_s": 0.5}, {}),
-    ):
-        window = SharedPowerOn("w", MEMBERS)
-        first = window.start(bench, "TIM-BEEP", c)
-        bench.clock.sleep(1.0)
-        again = window.start(bench, "TIM-SESSION", c.but(**change), **kwargs)  # type: ignore[arg-type]
-        assert again > first, (kwargs, change)
-        assert window.record("TIM-SESSION") == {
-            "power_on": "first of one shared with " + "TIM-BEEP, TIM-AUTOOFF"
-        }
+    w, c = window(), conditions(bench)
+    first = PowerOnShare(w, ("TIM-BEEP",)).start(bench, c, settle_s=0.0)
+    bench.clock.sleep(20.0)
+    late = PowerOnShare(w, ("X",), guest_s=guest_s)
+    again = late.start(bench, c.but(**change), settle_s=0.0, **kwargs)
+    assert again > first
+    assert late.record()["power_on"].startswith("opened for")  # its own, now the window's
 
 
 def test_a_unit_that_went_off_or_a_closed_window_is_not_joined(bench: Bench) -> None:
-    window = SharedPowerOn("w", MEMBERS)
-    c = conditions(bench)
-    first = window.start(bench, "TIM-BEEP", c)
+    w, c = window(), conditions(bench)
+    first = PowerOnShare(w, ("TIM-BEEP",)).start(bench, c, settle_s=0.0)
     bench.supply.enable(1, False)  # the battery gone: the unit is off
     bench.clock.sleep(1.0)
     assert not unit_is_on(bench)
-    second = window.start(bench, "TIM-SESSION", c)
+    second = PowerOnShare(w, ("TIM-SESSION",)).start(bench, c, settle_s=0.0)
     assert second > first and unit_is_on(bench)
-    window.close("a test outside the window ran")
-    assert window.start(bench, "TIM-AUTOOFF", c, names_level=False) > second
-    assert window.record("TIM-AUTOOFF")["power_on"].startswith("first of one")
+    w.close("a test outside the window ran")
+    third = PowerOnShare(w, ("TIM-AUTOOFF",))
+    assert third.start(bench, c, settle_s=0.0, keep_level=True) > second
 
 
 def test_alone_every_start_is_a_power_on_of_its_own(bench: Bench) -> None:
-    window = SharedPowerOn("own")
-    c = conditions(bench)
-    first = window.start(bench, "TIM-BEEP", c)
+    alone, c = SharedPowerOn("own"), conditions(bench)
+    first = PowerOnShare(alone, ("TIM-BEEP",)).start(bench, c, settle_s=0.0)
     bench.clock.sleep(1.0)
-    assert window.start(bench, "TIM-SESSION", c) > first
-    assert window.record("TIM-SESSION") == {"power_on": "own"}
+    share = PowerOnShare(alone, ("TIM-SESSION",))
+    assert share.start(bench, c, settle_s=0.0) > first
+    assert share.record() == {"power_on": "own"}
+
+
+def test_a_guest_whose_session_ended_may_record_nothing_more(rmd1: Bench) -> None:
+    w, c = window(), conditions(rmd1)
+    PowerOnShare(w, ("TIM-BEEP",)).start(rmd1, c, settle_s=0.0)
+    guest = PowerOnShare(w, ("OUT-AMP-L1",), guest_s=5.0)
+    guest.start(rmd1, c.but(level=1))
+    guest.check_still_treating(rmd1)  # treating: nothing raised
+    rmd1.clock.sleep(70.0)  # this unit's session is 60 s
+    with pytest.raises(SharedSessionEnded, match="stopped treating"):
+        guest.check_still_treating(rmd1)
+    assert w.broken is not None and not w.open
