@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from harness.reporting import plot_pool, plots
+from harness.reporting.plot_pool import PendingFigures, start_figures
 from harness.reporting.plots import (
     DPI,
     FIGSIZE_IN,
@@ -121,3 +123,37 @@ def test_long_record_is_drawn_as_envelope_and_windows(tmp_path: Path) -> None:
     assert np.maximum(np.abs(lo), np.abs(hi)) == pytest.approx(np.full(hi.size, 300e-6))
     short = np.arange(0, 2.2, 1e-4)
     assert pulse_starts(short, _pulses(short, 10.0, 300e-6)).size <= LONG_RECORD_PULSES
+
+
+def test_workers_draw_what_this_process_draws(run: Path) -> None:
+    """The figures drawn by forked workers (plot_pool) are the ones drawn here: the same
+    files, captions, kinds and order."""
+    frame = pd.read_parquet(run / "results.parquet")
+    serial = make_figures(run, frame)
+    serial_bytes = {f.path.name: f.path.read_bytes() for f in serial}
+    for f in serial:
+        f.path.unlink()
+    with PendingFigures(run, frame, workers=2) as pending:
+        pooled = pending.result()
+    assert pooled == serial
+    assert {f.path.name: f.path.read_bytes() for f in pooled} == serial_bytes
+
+
+def test_without_fork_the_figures_are_drawn_here(
+    run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plot_pool, "_forks", lambda: False)
+    pending = start_figures(run, pd.read_parquet(run / "results.parquet"))
+    assert pending._pool is None
+    assert [f.kind for f in pending.result()] == ["waveform", "soft start", "event"]
+
+
+def test_a_workers_drawing_error_is_raised(run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> str:
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(plots, "_draw_event", broken)  # the forked workers inherit it
+    frame = pd.read_parquet(run / "results.parquet")
+    pending = PendingFigures(run, frame, workers=2)
+    with pending, pytest.raises(RuntimeError, match="drawing failed"):
+        pending.result()
