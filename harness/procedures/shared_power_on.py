@@ -172,7 +172,8 @@ class PowerOnShare:
         timers = [r for r in before if r in w.members]
         guests = len(before) - len(timers)
         said = "shared with " + ", ".join(timers)
-        return {"power_on": said + (f" and {guests} guest tests" if guests else "")}
+        plural = "" if guests == 1 else "s"
+        return {"power_on": said + (f" and {guests} guest test{plural}" if guests else "")}
 
     def _why_not_join(
         self, bench: Bench, conditions: Conditions, within_s: float | None

@@ -74,7 +74,7 @@ def test_members_and_guests_join_the_running_treatment_and_say_so(bench: Bench) 
         assert guest_start > first and guest.joined
         assert guest.record()["power_on"].startswith("guest on the power-on of TIM-BEEP")
         assert bench.dut.status().level == 3  # the session applied its own level again
-        assert session.record() == {"power_on": "shared with TIM-BEEP and 1 guest tests"}
+        assert session.record() == {"power_on": "shared with TIM-BEEP and 1 guest test"}
     else:  # refused: it started its own treatment, which the timers then shared
         assert opener == {"power_on": "own"}
         assert guest.record()["power_on"].startswith("opened for")
