@@ -10,9 +10,9 @@ waits for the figures only when the HTML needs their captions (issue 15).
 
 Workers are forked (Linux): they inherit the loaded numpy and matplotlib and start in
 milliseconds, where a spawned interpreter would spend a second importing them. Where
-fork is not the platform's way (Windows, macOS), or there is at most one figure or one
-CPU, the figures are drawn in this process as before. The figures are the same either
-way: each is a deterministic PNG of its own capture.
+fork is not the platform's way (Windows, macOS), the process has other threads, or there
+is at most one figure or one CPU, the figures are drawn in this process as before. The
+figures are the same either way: each is a deterministic PNG of its own capture.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -92,4 +93,12 @@ def _default_workers() -> int:
 
 
 def _forks() -> bool:
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    """Fork only a single-threaded process: a lock another thread holds at the fork stays
+    held in the child for ever. ``hil run`` has one thread by the end of its session; a
+    pytest-xdist worker (``--workers``) has execnet's, and its units are drawn side by
+    side by the workers anyway."""
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )

@@ -4,6 +4,7 @@ same data gives byte-identical PNGs (the evidence manifest hashes them)."""
 from __future__ import annotations
 
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -125,15 +126,18 @@ def test_long_record_is_drawn_as_envelope_and_windows(tmp_path: Path) -> None:
     assert pulse_starts(short, _pulses(short, 10.0, 300e-6)).size <= LONG_RECORD_PULSES
 
 
-def test_workers_draw_what_this_process_draws(run: Path) -> None:
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
+def test_workers_draw_what_this_process_draws(run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The figures drawn by forked workers (plot_pool) are the ones drawn here: the same
     files, captions, kinds and order."""
+    monkeypatch.setattr(plot_pool, "_forks", lambda: True)  # even if a plugin has a thread
     frame = pd.read_parquet(run / "results.parquet")
     serial = make_figures(run, frame)
     serial_bytes = {f.path.name: f.path.read_bytes() for f in serial}
     for f in serial:
         f.path.unlink()
     with PendingFigures(run, frame, workers=2) as pending:
+        assert pending._pool is not None
         pooled = pending.result()
     assert pooled == serial
     assert {f.path.name: f.path.read_bytes() for f in pooled} == serial_bytes
