@@ -321,7 +321,7 @@ class ComplianceRun:
         if self.record is None or self.store is None:
             self.close()
             return None
-        from harness.recording.results import export  # pandas: imported only when a run ends
+        from harness.recording.results_parquet import write_run_parquet  # pyarrow, no pandas
 
         outcome = _EXIT_STATUS.get(int(exitstatus), "error")
         ended = utc_now()
@@ -334,11 +334,15 @@ class ComplianceRun:
             self.store.finish_run(self.record.run_id, outcome, ended)
         # From the bench's own copy: with a database server it is the journal, complete
         # even while the server is away (the upload catches up behind the run).
-        table = export(
-            self.store.local, self.record.run_id, "parquet", self.run_dir / "results.parquet"
+        # With ``sealing`` the table carries the tests' outcome as its run status: the
+        # store says ``sealing`` (so a kill from this instant on is found), but the
+        # table is part of the sealed package, where ``sealing`` would no longer hold.
+        table = write_run_parquet(
+            self.store.local,
+            self.record.run_id,
+            self.run_dir / "results.parquet",
+            run_status=outcome if sealing else None,
         )
-        if sealing:
-            _set_run_status_column(table, outcome)
         _write_run_json(self.run_dir, self.record)
         if not sealing:
             self.close()
@@ -365,22 +369,6 @@ class ComplianceRun:
             self.store = None
 
 
-def _set_run_status_column(table: Path, outcome: RunStatus) -> None:
-    """The package's results table carries the tests' outcome as its run status.
-
-    It is exported while the store already says ``sealing`` (so a kill from that
-    instant on is found), but the table is part of the sealed package, where ``sealing``
-    would be a state that no longer holds once the seal exists.
-    """
-    import pandas as pd
-
-    frame = pd.read_parquet(table)
-    frame["run_status"] = outcome
-    partial = table.with_name(f".{table.name}.partial")
-    frame.to_parquet(partial, index=False)
-    os.replace(partial, table)
-
-
 def _write_run_json(run_dir: Path, record: RunRecord) -> None:
     """``run.json``: the package's own copy of the run record (its outcome as status)."""
     data = record.model_copy(update={"outcome": None}).model_dump(mode="json")
@@ -390,7 +378,7 @@ def _write_run_json(run_dir: Path, record: RunRecord) -> None:
 def _write_left_behind(store: Store, run_id: str, folder: Path) -> bool:
     """Give an abandoned run's folder its ``run.json`` and ``results.parquet`` from the
     store (never replacing one), so it can be sealed late. False without a folder."""
-    from harness.recording.results import export
+    from harness.recording.results_parquet import write_run_parquet
 
     if not folder.is_dir() or (folder / "run.json").exists():
         return False
@@ -399,7 +387,7 @@ def _write_left_behind(store: Store, run_id: str, folder: Path) -> bool:
         record = local.get_run(run_id)
     except Exception:  # the store has no row: nothing to write (the folder says enough)
         return False
-    export(local, run_id, "parquet", folder / "results.parquet")
+    write_run_parquet(local, run_id, folder / "results.parquet")
     _write_run_json(folder, record)
     return True
 

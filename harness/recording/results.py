@@ -22,43 +22,32 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import select
 
+from harness.recording.results_parquet import write_parquet
+from harness.recording.results_rows import (
+    CONDITION_PREFIX,
+    MEASUREMENT_COLUMNS,
+    RUN_COLUMNS,
+    Columns,
+    columns_of,
+    opened,
+    query,
+    read_rows,
+    run_columns,
+)
 from harness.recording.store.results_store import ResultsStore
-from harness.recording.store.schema import StoreError, measurements_table, runs_table
+from harness.recording.store.schema import StoreError
 
-MEASUREMENT_COLUMNS: dict[str, str] = {
-    "run_id": "string", "seq": "int64", "schema_version": "int64",
-    "requirement_id": "string", "test_id": "string", "quantity": "string",
-    "value": "float64", "unit": "string", "expanded_uncertainty": "float64",
-    "coverage_factor": "float64", "nominal": "float64", "lower_limit": "float64",
-    "upper_limit": "float64", "decision_rule": "string", "verdict": "string",
-    "instruments": "object", "attachments": "object", "note": "string",
-    "taken_at": "datetime64[us, UTC]", "uncertainty_budget": "string",
-}  # fmt: skip
-"""Every ``Measurement`` field except ``conditions`` (which becomes ``cond_*`` columns).
+__all__ = [
+    "CONDITION_PREFIX", "MEASUREMENT_COLUMNS", "RUN_COLUMNS", "export", "finite_or_none",
+    "frame_of", "load",
+]  # fmt: skip
 
-``uncertainty_budget`` is the ``RecordedBudget`` as JSON text (lines, u_c, ν_eff, k), the
-same in Parquet and CSV; missing (NA) where none was recorded: U given as a number, a
-check, or a row from before budgets were kept."""
-
-RUN_COLUMNS: dict[str, str] = {
-    "unit_serial": "string", "unit_model": "string", "unit_firmware": "string",
-    "bench_id": "string", "operator": "string", "station": "string", "spec_id": "string",
-    "spec_version": "string", "spec_sha256": "string", "harness_version": "string",
-    "run_status": "string", "run_started_at": "datetime64[us, UTC]",
-    "run_ended_at": "datetime64[us, UTC]",
-}  # fmt: skip
-"""The run's identity, repeated on each of its measurements."""
-
-CONDITION_PREFIX = "cond_"
 _LIST_COLUMNS = ("instruments", "attachments")
 
 
@@ -77,25 +66,10 @@ def load(
     never cut in half. They must be timezone-aware. A path is opened read-only in the
     sense that a missing file is an error rather than a new, empty store.
     """
-    for name, moment in (("since", since), ("until", until)):
-        if moment is not None and moment.tzinfo is None:
-            raise StoreError(f"{name}: a naive datetime is ambiguous; give a timezone-aware one")
-    m, r = measurements_table, runs_table
-    query = (
-        select(m, r.c.record_json, r.c.status, r.c.started_at, r.c.ended_at)
-        .join(r, r.c.run_id == m.c.run_id)
-        .order_by(r.c.started_at, m.c.run_id, m.c.seq)
-    )
-    for column, wanted in ((m.c.run_id, run_id), (r.c.spec_id, spec_id), (r.c.bench_id, bench_id)):
-        if wanted is not None:
-            query = query.where(column == wanted)
-    if since is not None:
-        query = query.where(r.c.started_at >= since)
-    if until is not None:
-        query = query.where(r.c.started_at < until)
-    with _opened(store) as opened, opened.reading() as conn:
-        rows = conn.execute(query).mappings().all()
-    return _frame(rows)
+    selected = query(run_id, spec_id=spec_id, since=since, until=until, bench_id=bench_id)
+    with opened(store) as found:
+        rows = read_rows(found, selected)
+    return frame_of(columns_of(rows))
 
 
 def export(
@@ -104,61 +78,31 @@ def export(
     fmt: Literal["parquet", "csv"],
     path: str | Path,
 ) -> Path:
-    """Write one run's tidy table to ``path`` and return it; an unknown run is an error."""
+    """Write one run's tidy table to ``path`` and return it; an unknown run is an error.
+
+    Parquet is written by pyarrow alone (``results_parquet``); ``pd.read_parquet`` gives
+    back the frame ``load`` gives.
+    """
+    if fmt not in ("parquet", "csv"):
+        raise StoreError(f"export format {fmt!r}: expected 'parquet' or 'csv'")
+    columns = run_columns(store, run_id)
+    if fmt == "parquet":
+        return write_parquet(columns, path)
     target = Path(path)
-    with _opened(store) as opened:
-        opened.get_run(run_id)  # refuse an unknown run rather than write an empty file
-        frame = load(opened, run_id)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
-    if fmt == "parquet":
-        frame.to_parquet(partial, index=False)
-    elif fmt == "csv":
-        for column in _LIST_COLUMNS:
-            frame[column] = frame[column].map(json.dumps)
-        frame.to_csv(partial, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
-    else:
-        raise StoreError(f"export format {fmt!r}: expected 'parquet' or 'csv'")
+    frame = frame_of(columns)
+    for column in _LIST_COLUMNS:
+        frame[column] = frame[column].map(json.dumps)
+    frame.to_csv(partial, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
     os.replace(partial, target)
     return target
 
 
-def _frame(rows: Any) -> pd.DataFrame:
-    columns: dict[str, list[Any]] = {name: [] for name in (*MEASUREMENT_COLUMNS, *RUN_COLUMNS)}
-    conditions: list[dict[str, str]] = []
-    records: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        for name in MEASUREMENT_COLUMNS:
-            if name in _LIST_COLUMNS:
-                columns[name].append(json.loads(row[f"{name}_json"]))
-            elif name == "uncertainty_budget":
-                columns[name].append(row["uncertainty_budget_json"])
-            else:
-                columns[name].append(row[name])
-        conditions.append(json.loads(row["conditions_json"]))
-        record = records.get(row["run_id"])
-        if record is None:
-            record = records[row["run_id"]] = json.loads(row["record_json"])
-        unit = record.get("unit") or {}
-        for name in ("serial", "model", "firmware"):
-            columns[f"unit_{name}"].append(unit.get(name))
-        for name in ("bench_id", "operator", "station", "spec_id", "spec_version",
-                     "spec_sha256", "harness_version"):  # fmt: skip
-            columns[name].append(record[name])
-        columns["run_status"].append(row["status"])
-        columns["run_started_at"].append(row["started_at"])
-        columns["run_ended_at"].append(row["ended_at"])
-    frame = pd.DataFrame(
-        {
-            name: _series(values, {**MEASUREMENT_COLUMNS, **RUN_COLUMNS}[name])
-            for name, values in columns.items()
-        }
-    )
-    names = sorted({name for found in conditions for name in found})
-    for name in names:
-        values = [found.get(name) for found in conditions]
-        frame[f"{CONDITION_PREFIX}{name}"] = pd.Series(values, dtype="string")
-    return frame
+def frame_of(columns: Columns) -> pd.DataFrame:
+    """The pandas frame of the table's columns, each with its type from ``types()``."""
+    types = columns.types()
+    return pd.DataFrame({name: _series(columns.values[name], types[name]) for name in types})
 
 
 def finite_or_none(value: object) -> float | None:
@@ -183,16 +127,3 @@ def _series(values: list[Any], dtype: str) -> pd.Series:
     if dtype == "float64":
         return pd.Series([float("nan") if v is None else v for v in values], dtype=dtype)
     return pd.Series(values, dtype=dtype)
-
-
-@contextmanager
-def _opened(store: str | Path | ResultsStore) -> Iterator[ResultsStore]:
-    """Use a store given by the caller as is, or open one by path and close it after."""
-    if isinstance(store, ResultsStore):
-        yield store
-        return
-    opened = ResultsStore.open(store, create=False)
-    try:
-        yield opened
-    finally:
-        opened.close()
