@@ -62,9 +62,13 @@ FOOTER = """
 Each metric carries an expanded uncertainty (k = 2) from the record alone
 (`harness/analysis/record_uncertainty.py`). `tests/analysis/test_analysis_uncertainty.py`
 holds every class of the corpus to the truth: every width, plateau, charge, the
-frequency and the r.m.s. within value ± U, and U under 1 % of the value (0.1 % for the
-frequency, 3 % for the r.m.s.; a width or a charge may also be one sample's worth,
-which a sharp edge at 40 samples a phase is), except an unsettled plateau's (below).
+frequency, the mean and the r.m.s. within value ± U, with no allowance beside U, and
+U under 1 % of the value (0.1 % for the frequency, 3 % for the r.m.s., 0.5 % of the
+peak for the mean), except an unsettled plateau's (below). A width's or a charge's U
+may be as wide as one sample's worth: an edge sharper than a sample is placed by the
+record only to within its sample interval, and its shape not at all, so a phase's
+charge (one turn-on, one turn-off, nothing cancels) is known to about half a sample
+of its step per edge; at 40 samples a phase that is ~2 %, and U says so.
 What U carries, besides noise and quantum:
 
 - **the gaps' own level and noise** (`gaps.py`): once the phases are found, the
@@ -81,17 +85,28 @@ What U carries, besides noise and quantum:
   the samples to within J/8 sample^2 (J the jump, bounded by ln 9 over the 10-90 %
   time), in charges and the r.m.s.; sharp edges (under two samples) keep half a
   sample of the step per edge, undivided on a locked grid;
+- **the mean's edges** (`mean_edges.py`): an edge's sampling error depends on where
+  in its sample interval it falls, not on its sign, so over whole cycles edges at the
+  same place (a + pulse's and a - pulse's turn-on; a biphasic pair spanning whole
+  samples) cancel and only their net step counts, in quadrature over the places
+  (binned no finer than four times the crossings' noise), plus each edge's own error
+  in quadrature (a grid not locked to the pulses) and, coherently, the spread of the
+  places within a group. A gapless junction (+Ip, ~0, -In on three samples) reads as
+  one edge or as two sub-sample edges a sample apart; the larger term is taken
+  (~1 uA at 500 samples a period). WAV-DC on the simulated RMD-1 (edges of two
+  samples, 0.1 % weaker - phases): 0.12 ± 0.03 uA;
 - **the frequency** adds two crossing errors per run of consecutive regular intervals
   (a missed pulse breaks the telescoping sum);
 - floors from the record's resolution and float64 rounding, as before.
 
 Known gaps:
 
-- the mean current leaves out the sharp edges' sampling: on a locked grid it moves
-  the mean by up to ~0.5 uA at 500 samples per period; carrying it (coherently)
-  would make U ~1.4 uA, near WAV-DC's ±2 uA. Whether a mean over whole cycles lets a
-  phase's rising and falling edges cancel pairwise has not been worked out; the
-  unequal-width mean case stays ~1 U away and is not held;
+- the mean's cancellation assumes one output stage whose edges at one place in the
+  sample interval are misplaced alike (a linear stage, up or down, any size); a stage
+  whose + and - turn-ons differ in shape by under a sample would not show it, and the
+  term would be short by that difference;
+- the charge of a phase with sub-sample edges is not narrowed below half a sample of
+  its step per edge (no shape is assumed for a single phase);
 - the r.m.s. over whole pulse periods of a reversing train without a whole polarity
   cycle is stated with its reason but no term for unequal + and - pulses;
 - a first-order pair with a leak has no closed-form truth in `synth_truth` yet.

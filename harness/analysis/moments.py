@@ -15,6 +15,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from harness.analysis import mean_edges
 from harness.analysis import record_uncertainty as ru
 from harness.analysis.blocks import BlockSums
 from harness.analysis.collect import Collector
@@ -58,7 +59,8 @@ def moments(
         out.none("mean_current_a", timing.mean_reason or "no whole cycle in the record")
     else:
         mean = mean_raw * k * pk
-        out.put("mean_current_a", mean, ru.mean_u(rec, b - a, step) * k)
+        edges_u = _edges_u(pm, phases, rec, a, b, edge)
+        out.put("mean_current_a", mean, ru.mean_u(rec, b - a, step, edges_u) * k)
     # the scope's noise adds its power to the pulses'; a record of noise alone keeps it
     ms = max(mean_sq - levels.noise**2, 0.0) if len(phases) else mean_sq
     rms = math.sqrt(ms)
@@ -77,6 +79,40 @@ def moments(
     if mean_abs is None:
         mean_abs = _window_abs(signal, levels.zero, a, b)
     return mean, mean_abs * k, rms_a, (a, b)
+
+
+def _edges_u(
+    pm: PhaseMetrics, phases: Phases, rec: ru.RecordNoise, a: int, b: int, edge: float | None
+) -> float:
+    """The window sum's uncertainty from the edges inside it that do not cancel
+    (`mean_edges`): their 50 % crossings, each phase's signed step, the crossings' noise."""
+    ok = pm.valid & (pm.step > 0)
+    if not ok.any():
+        return 0.0
+    rise = np.where(ok & (pm.rise >= a) & (pm.rise < b), pm.rise, np.nan)
+    fall = np.where(ok & (pm.fall >= a) & (pm.fall < b), pm.fall, np.nan)
+    signed = np.where(ok, pm.step, 0.0) * phases.polarity.astype(np.float64)
+    step = float(np.median(pm.step[ok]))
+    jitter = rec.timed_noise * max(edge or 1.0, 1.0) / (0.8 * step)
+    delta_u = mean_edges.edge_delta_u(edge)
+    bins = mean_edges.bins_for(jitter)
+    u = mean_edges.mean_edges_u(rise, fall, signed, delta_u, bins)
+    # a gapless pair's junction is one edge from +Ip to -In, placed where that ramp
+    # crosses the middle of the two levels (the 50 % points weighted by step); the
+    # samples of a junction and of two sub-sample edges a sample apart can look alike
+    # (their 50 % points a sample apart or less), so the larger U of the two readings
+    joined = np.flatnonzero(
+        (phases.start[1:] <= phases.stop[:-1] + 1)
+        & (phases.polarity[1:] != phases.polarity[:-1])
+        & (rise[1:] - fall[:-1] <= 1.0 + 4.0 * jitter)
+    )
+    if joined.size:
+        s_off, s_on = pm.step[joined], pm.step[joined + 1]
+        at = (s_off * fall[joined] + s_on * rise[joined + 1]) / (s_off + s_on)
+        fall, rise = fall.copy(), rise.copy()
+        fall[joined], rise[joined + 1] = at, at
+        u = max(u, mean_edges.mean_edges_u(rise, fall, signed, delta_u, bins))
+    return u
 
 
 def _abs_from_charges(

@@ -13,27 +13,36 @@ Every term is a standard uncertainty; the result is doubled (k = 2).
   point (a noisy level turned into a time), in quadrature with the interpolation error
   of a straight line between two samples on a curved edge (a rectangular half sample).
   Slope: 80 % of the step over the 10-90 % time, at least one step per sample.
-- **Frequency**: the period is a sum of intervals that telescopes, so its error is two
-  crossing errors divided by the number of intervals.
+- **Frequency**: each run of consecutive regular intervals telescopes to its two end
+  crossings, so the period carries two crossing errors per run (a pause or a missed
+  pulse starts a new run), divided by the number of intervals.
 - **Width, rise, fall**: two crossings per phase; the median over N phases scatters
-  1.25 / sqrt(N) as much as one phase. For a width, an edge shorter than two samples
-  adds its interpolation error undivided (`locked_grid_u`): on a sample grid locked
-  to the pulse rate every phase makes the same one. The larger of that model and the observed spread
-  is taken, so a record that scatters more than its noise explains says so.
-- **Plateau**: the noise of a mean over the middle half of a phase, and the quantum
-  (an 8-bit code) which does not average away without noise to dither it.
-- **Charge**: the noise over the integration span, the quantum over the width, the
-  zero's own uncertainty over the width, and each sharp edge's placement within its
-  sample (half a sample of the step, rectangular, undivided on a locked grid).
+  1.25 / sqrt(N) as much as one phase, or as the phases are seen to scatter, whichever
+  is more. An edge shorter than two samples adds its interpolation error undivided
+  (`locked_grid_u`): on a grid locked to the pulse rate every phase makes the same
+  one. A plateau not yet settled moves the 50 % level, and both crossings with it.
+- **Plateau**: the noise of a mean over the middle half of a phase, the quantum (an
+  8-bit code, which does not average away without noise to dither it), the zero's
+  uncertainty, and a trend the record shows there (`settling_u`: the second half's
+  mean minus the first's, where it exceeds three standard errors over the phases).
+- **Charge**: the noise over the integration span, the quantum, the zero over the
+  width, the baseline (`RecordNoise.base_u`, from the gaps) over the samples
+  integrated beyond the width, each sharp edge's place within its sample (half a
+  sample of the step, rectangular, undivided on a locked grid: a phase has one
+  turn-on and one turn-off, and nothing the record shows makes them cancel), and a
+  slower edge's corners (`kink_u`).
+- **Mean**: the noise and quantum over the window, a half-sample misplacement of each
+  window end, the zero's uncertainty, and the edges' sampling that does not cancel
+  over whole cycles (`mean_edges`: edges at the same place in their sample interval
+  are misplaced alike, so only their net step counts).
+- **R.m.s.**: the noise's contribution to the mean square is subtracted (it would add
+  sigma^2, measured in the gaps); what remains uncertain is that subtraction, the
+  noise of the mean square, the zero's uncertainty times mean / r.m.s., the quantum,
+  and each sharp edge's sampling (half a sample of step^2, adding on a locked grid)
+  and slower edges' corners.
 - **Floors**: a noiseless record still has a resolution (a scope's code step, or the
   float type's spacing: `RecordNoise.resolution`) and float64 sums round once per term,
   so no U is ever ~1e-15 of its value.
-- **Mean**: the noise and quantum over the window, a half-sample misplacement of each
-  window end on a rising edge, and the zero's uncertainty.
-- **R.m.s.**: the noise's contribution to the mean square is subtracted (it would add
-  sigma^2); what remains uncertain is that subtraction, the noise of the mean square,
-  and the zero's uncertainty times mean / r.m.s., and the sampling of each sharp edge
-  in the window (half a sample of step^2 each, adding on a locked grid).
 """
 
 from __future__ import annotations
@@ -46,7 +55,7 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 K = 2.0
-_INTERPOLATION = 0.5 / math.sqrt(3.0)
+INTERPOLATION = 0.5 / math.sqrt(3.0)
 """One crossing's interpolation error, in samples (rectangular over +-0.5 sample)."""
 _EPS = float(np.finfo(np.float64).eps)
 _SHOWN = 3.0
@@ -91,7 +100,7 @@ def crossing_u(rec: RecordNoise, step: float, edge_samples: float | None) -> flo
     """Standard uncertainty of one 50 % crossing time, in samples."""
     ramp = max(edge_samples or 0.0, 1.0) / 0.8
     slope = step / ramp if step > 0 else math.inf
-    return math.hypot(rec.timed_noise / slope, _INTERPOLATION)
+    return math.hypot(rec.timed_noise / slope, INTERPOLATION)
 
 
 def locked_grid_u(edge_samples: float | None) -> float:
@@ -106,7 +115,7 @@ def locked_grid_u(edge_samples: float | None) -> float:
     """
     if edge_samples is not None and edge_samples >= 2.0:
         return 0.0
-    return math.sqrt(2.0) * _INTERPOLATION
+    return math.sqrt(2.0) * INTERPOLATION
 
 
 def edge_charge_u(step: float, edge_samples: float | None) -> float:
@@ -224,19 +233,17 @@ def charge_u(
     return K * math.sqrt(terms + rounding**2)
 
 
-def mean_u(
-    rec: RecordNoise, samples: int, step: float, edges: int = 0, edge_samples: float | None = None
-) -> float:
+def mean_u(rec: RecordNoise, samples: int, step: float, edges_sum_u: float = 0.0) -> float:
     """Expanded U of a mean over `samples` whole-cycle samples (signal units).
 
-    Each of the `edges` sharp edges inside the window moves its sum by up to half a
-    sample of `step` (as for a charge); on a locked grid they add.
+    `edges_sum_u`: the standard uncertainty of the window's sum from its edges'
+    sampling, what of it does not cancel over the cycles (`mean_edges`).
     """
     w = max(samples, 1)
     dither = rec.noise >= rec.quantum / 2
     q = rec.quantum_u / math.sqrt(w) if dither else rec.quantum_u
-    ends = math.sqrt(2.0) * 0.5 * step * _INTERPOLATION * 2 / w
-    inner = edges * step * locked_grid_u(edge_samples) / math.sqrt(2.0) / w
+    ends = math.sqrt(2.0) * 0.5 * step * INTERPOLATION * 2 / w
+    inner = edges_sum_u / w
     terms = (rec.noise / math.sqrt(w)) ** 2 + q**2 + ends**2 + inner**2 + rec.zero_u**2
     return K * math.sqrt(terms)
 

@@ -54,6 +54,9 @@ moves the integral by up to half a sample of the step, per edge: at 40 samples a
 phase that is 2.5 %, which no analysis of the record can narrow), and an r.m.s.'s a
 share of it as large as one sample's of a phase.
 The r.m.s. allowance is the issue's target, 3 %."""
+MEAN_WIDEST = 0.005
+"""Largest U of the mean, as a share of the peak: half its 1 % accuracy target. It
+carries the edges' sampling that does not cancel over whole cycles (`mean_edges`)."""
 UNSETTLED = {"peak_current": math.inf}
 """A plateau that has not settled within its phase (first-order edges with a time
 constant of 9 % of the phase) is uncertain by the trend the record shows there, which
@@ -64,7 +67,11 @@ plateau to the target, and U says so. No ceiling is held for it; the truth withi
 
 def truths(case: Case) -> dict[str, float]:
     t = case.train
-    out = {"frequency_hz": t.frequency_hz, "rms_current_a": t.rms_current_a()}
+    out = {
+        "frequency_hz": t.frequency_hz,
+        "rms_current_a": t.rms_current_a(),
+        "mean_current_a": mean_current_a(t),
+    }
     for positive, tag in ((True, "pos"), (False, "neg")):
         p = phase_truth(t, positive)
         out[f"pulse_width_{tag}_s"] = p.width_s
@@ -84,6 +91,8 @@ def test_classes_are_held() -> None:
 
 def allowed_u(name: str, value: float, dt: float, train: PulseTrain) -> float:
     """The widest U that still says something (see WIDEST and UNSETTLED)."""
+    if name == "mean_current_a":  # its target is 1 % of the peak, not of itself (often 0)
+        return MEAN_WIDEST * max(train.amplitude_pos_a, train.neg_a)
     widths = WIDEST
     if train.edge_tau_s is not None:
         widths = {**WIDEST, **UNSETTLED}
@@ -136,13 +145,12 @@ def test_short_record_states_what_it_holds(case: Case) -> None:
     m, dt = record(case)
     values = m.to_dict()
     for name, truth in truths(case).items():
-        if name in ("frequency_hz", "rms_current_a"):
+        if name in ("frequency_hz", "rms_current_a", "mean_current_a"):
             assert values[name] is None and values[f"{name}_reason"], name
             continue
         value, u = values[name], values[f"{name}_u"]
         assert abs(value - truth) <= u, (name, value, truth, u)
         assert u <= allowed_u(name, value, dt, case.train), (name, u, value)
-    assert m.mean_current_a is None and m.reasons["mean_current_a"]
 
 
 def test_off_grid_gapless_pair_within_u() -> None:
@@ -158,11 +166,15 @@ def test_off_grid_gapless_pair_within_u() -> None:
     "case", [c for c in HELD if c.train.leak_a], ids=lambda c: f"leak-{c.seed}"
 )
 def test_leak_shows_in_the_mean_within_u(case: Case) -> None:
+    """The leak within U, and U under 5 % of it: a gapless pair's junction (+Ip, ~0, -In
+    on three samples) reads as one edge or as two sub-sample edges a sample apart, and
+    the mean carries the larger of the two readings' edge terms (~1 uA at 500 samples
+    a period), which the record cannot narrow."""
     m, _ = record(case)
     truth = mean_current_a(case.train)
     assert m.mean_current_a is not None
     u = m.uncertainty["mean_current_a"]
-    assert abs(m.mean_current_a - truth) <= u and u <= 0.02 * truth
+    assert abs(m.mean_current_a - truth) <= u and u <= 0.05 * truth
     assert m.baseline_current_a == pytest.approx(case.train.leak_a, rel=0.05)
 
 
