@@ -501,6 +501,12 @@ def db_cmd_run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``hil`` command; ``argv`` None: this process's own command line.
+
+    Then ``hil run`` (one bench) ends the process itself once pytest has returned
+    (``harness.cli.exit_now``: exit hooks run, interpreter teardown skipped), with the
+    status it would return. Called with ``argv`` (tests, scripts) it returns as usual.
+    """
     from harness.cli.pipe import guard_stdout
 
     guard_stdout()  # `hil run | head` goes on measuring and seals its evidence
@@ -513,7 +519,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sigterm_as_interrupt()  # the whole of hil run, before and after pytest too
     try:
         if args.command == "run":
-            return cmd_run(args, rest)
+            status = cmd_run(args, rest)
+            if argv is None and args.workers == 1:
+                # the process is `hil run` and the run is over, closed and on disk
+                from harness.cli.exit_now import exit_now
+
+                exit_now(status)
+            return status
         if args.command == "spec":
             return cmd_spec(args)
         if args.command == "bench":
