@@ -40,6 +40,7 @@ from harness.procedures.capture import (
 )
 from harness.procedures.dmm import sample_output
 from harness.procedures.shared_power_on import PowerOnShare
+from harness.procedures.soft_start import capture_contact, ramp_budget
 from harness.procedures.treatment import Conditions, conditions_for, start_treatment
 from harness.procedures.zero import measure_scope_zero
 from harness.recording.captures import CaptureArchive
@@ -337,31 +338,6 @@ def test_average_power_density(
     )
 
 
-def _contact_capture(
-    bench: Bench, spec: Spec, c: Conditions
-) -> tuple[CurrentCapture, WaveformMetrics]:
-    """Unit on at the level with no load, then contact made while the scope records."""
-    bench.select_load(None)
-    start_treatment(bench, c.but(load_ohms=None), settle_s=0.5)
-    peak = nominal_peak_a(spec, c.level)
-    load = c.load_ohms or 500.0
-
-    def make_contact() -> None:
-        bench.select_load(load)
-
-    cap = capture_current(
-        bench,
-        load,
-        peak_a=peak,
-        duration_s=2.5,
-        resolution_s=5e-6,
-        trigger=(LOAD_CHANNEL, 0.02 * peak * load, "rising"),
-        pre_trigger_s=0.3,
-        action=make_contact,
-    )
-    return cap, analyse(cap)
-
-
 @pytest.mark.requirement("WAV-RAMP", "WAV-OVS")
 def test_soft_start_and_overshoot_on_contact(
     measure: MeasureForCurrentTest,
@@ -370,20 +346,18 @@ def test_soft_start_and_overshoot_on_contact(
     fresh_unit: testport.TestPort,
     captures: CaptureArchive,
 ) -> None:
+    """The envelope from contact to plateau (``procedures.soft_start``): the rise time is
+    read off every pulse of the record, so no earlier test (the scope's noise it used up)
+    moves it."""
     c = conditions_for(spec, spec.requirement("WAV-RAMP")).but(frequency=3)
-    cap, m = _contact_capture(bench, spec, c)
+    cap = capture_contact(bench, c, nominal_peak_a(spec, c.level))
+    m = analyse(cap)
     evidence = [keep(captures, "WAV-RAMP-contact", cap)]
-    pulse_period = 1.0 / (m.frequency_hz or 40.0)
-    budget = (
-        UncertaintyBudget()
-        .add_rectangular("scope timebase ±50 ppm", (m.ramp_time_s or 0) * TIMEBASE_FRACTION)
-        .add_rectangular("envelope sampled once per pulse, each end", pulse_period / 2.0)
-    )
     measure(
         "WAV-RAMP",
         m.ramp_time_s,
         "s",
-        uncertainty=budget,
+        uncertainty=ramp_budget(m.ramp_time_s, m.frequency_hz),
         instruments=["scope", "switch"],
         attachments=evidence,
         conditions={**c.as_record(), "event": "contact made"},

@@ -50,7 +50,7 @@ from harness.analysis import gaps
 from harness.analysis import record_uncertainty as ru
 from harness.analysis.coarse import detect_phases
 from harness.analysis.collect import REPORTED, Collector, polarity_metrics, pulse_metrics
-from harness.analysis.envelope import analyse_envelope
+from harness.analysis.envelope import EnvelopeTrace, analyse_envelope
 from harness.analysis.levels import Levels, estimate_levels
 from harness.analysis.moments import moments
 from harness.analysis.phase_metrics import PhaseMetrics, measure_phases
@@ -217,6 +217,16 @@ def _from_gaps(
     return levels, replace(rec, noise=gap.noise, base_u=gap_u, gap_samples=gap.samples)
 
 
+def _envelope_trace(
+    t0: float, dt: float, signal: npt.NDArray[np.floating], zero: float, pm: PhaseMetrics
+) -> EnvelopeTrace | None:
+    """The record for the envelope, which measures the pulses the timing left out."""
+    widths = pm.width[pm.valid]
+    if widths.size == 0:
+        return None
+    return EnvelopeTrace(signal, t0, dt, zero, float(np.median(widths)) * dt)
+
+
 def analyze_signal(
     t0: float,
     dt: float,
@@ -292,6 +302,8 @@ def analyze_signal(
         pm.peak[pm.valid],
         pulse_period=None if timing.pulse_period is None else timing.pulse_period * dt,
         record_start=t0,
+        trace=_envelope_trace(t0, dt, signal, levels.zero, pm),
+        step=pm.step[pm.valid],
     )
     v = out.values
     charges = [c for c in (v["charge_per_phase_pos_c"], v["charge_per_phase_neg_c"]) if c]

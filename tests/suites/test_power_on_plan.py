@@ -7,10 +7,12 @@ bench, for a good unit, for every fault of the fault matrix that moves a timer, 
 a session so short (100 s) that it ends under the guests (who must then measure again
 on their own power-on), on RMD-1 (a test port) and on RMD-2 worked by relays (no port:
 no guests, the timers' power-on checked on the battery current). Each pair must give
-the same verdict for every requirement, and values that agree within their
-uncertainties (the session's lift-off comes after the guests, so its polls look at
-other instants). The planned good run must really have shared the power-on (its rows
-say with whom), or the comparison would prove nothing; the sequential rows say "own".
+the same verdict for every requirement, and every test's values must agree within
+their uncertainties, whether it ran on the shared power-on or on its own (the session's
+lift-off comes after the guests, so its polls look at other instants; the tests on their
+own power-on run in another order, after other captures). The planned good run must
+really have shared the power-on (its rows say with whom), or the comparison would prove
+nothing; the sequential rows say "own".
 The whole suite's verdicts in the planned order are the fault matrix's
 (``test_fault_matrix.py`` runs the default, planned order).
 """
@@ -93,13 +95,11 @@ def test_planned_and_sequential_give_the_same_verdicts(
     planned, sequential = tables[case, False], tables[case, True]
     assert _verdicts(planned) == _verdicts(sequential)
     assert set(sequential["cond_power_on"].dropna()) == {"own"}
-    # each window test's first value of each requirement agrees within the two
-    # uncertainties (tests outside the window run in the same order either way)
-    window = set(planned.dropna(subset=["cond_power_on"])["test_id"])
+    # every test's first value of each requirement agrees within the two uncertainties,
+    # on the shared power-on or not: a value that moved with the order (WAV-RAMP did, by
+    # the scope noise earlier tests had used up) is a defect of the method
     first = [
-        t[t["test_id"].isin(window)]
-        .drop_duplicates(["test_id", "requirement_id"])
-        .set_index(["test_id", "requirement_id"])
+        t.drop_duplicates(["test_id", "requirement_id"]).set_index(["test_id", "requirement_id"])
         for t in (planned, sequential)
     ]
     both = first[0].join(first[1], suffixes=("_p", "_s")).dropna(subset=["value_p", "value_s"])
