@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Generator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -37,6 +37,15 @@ class TestSpan:
     outcome: str = "not run"
     power_on: str = OWN
 
+    def as_json(self) -> dict[str, object]:
+        """The entry of ``test_plan.json``: ``dataclasses.asdict``, without its deep
+        copy (about 7 µs a test, 0.07 s of a 10,000-test session)."""
+        return {
+            "test": self.test, "requirements": list(self.requirements),
+            "bench_start_s": self.bench_start_s, "bench_end_s": self.bench_end_s,
+            "outcome": self.outcome, "power_on": self.power_on,
+        }  # fmt: skip
+
 
 @dataclass
 class PlanRecord:
@@ -58,10 +67,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    record = item.config.stash[_RECORD]
-    if compliance_run(item.config) is None or not declared(item):
+    # Runs for every test: the markers are walked once (not twice), and nothing more
+    # is done for a test that is no compliance test or a session without a run.
+    config = item.config
+    requirements = declared(item) if compliance_run(config) is not None else None
+    if not requirements:
         return (yield)  # not a compliance test: no bench of a run to read
-    span = item.stash[_SPAN] = TestSpan(item.nodeid, declared(item), record.now())
+    record = config.stash[_RECORD]
+    span = item.stash[_SPAN] = TestSpan(item.nodeid, requirements, record.now())
     record.spans.append(span)
     try:
         return (yield)
@@ -105,7 +118,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "schema_version": PLAN_SCHEMA_VERSION,
         "order": "sequential" if record.sequential else "planned",
         "bench_s": (max(ends) - min(starts)) if starts and ends else None,
-        "tests": [asdict(span) for span in record.spans],
+        "tests": [span.as_json() for span in record.spans],
     }
     text = json.dumps(document, indent=2) + "\n"
     (run.run_dir / PLAN_FILE).write_text(text, encoding="utf-8")
