@@ -15,7 +15,8 @@ the libraries (``hil report compliance``, an amendment to a sealed package).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from harness.errors import HilError
@@ -31,8 +32,19 @@ def preload_weasyprint() -> None:
     """Import WeasyPrint now (about 0.5 s), while other work waits on something else
     (the report's figures being drawn); one that does not load is reported by
     ``write_pdf``, so its error is not raised here."""
-    with contextlib.suppress(ImportError, OSError):
+    with contextlib.suppress(ImportError, OSError), _quiet_about_font_subsetting():
         import weasyprint  # noqa: F401
+
+
+@contextlib.contextmanager
+def _quiet_about_font_subsetting() -> Iterator[None]:
+    """WeasyPrint warns at import (a DeprecationWarning) when the system lacks
+    HarfBuzz-Subset and it falls back to fontTools for subsetting fonts: the PDF is the
+    same, and the warning, shown in every run's pytest summary, is about the machine,
+    not about the run. Only that warning is silenced."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+        yield
 
 
 def write_pdf(html: str, base_url: str, path: Path, write: Callable[[Path, bytes], None]) -> None:
@@ -42,7 +54,8 @@ def write_pdf(html: str, base_url: str, path: Path, write: Callable[[Path, bytes
     laying out a report is a bug of the report and raised as it is.
     """
     try:
-        from weasyprint import HTML  # imported late: it loads Pango, ~0.5 s
+        with _quiet_about_font_subsetting():
+            from weasyprint import HTML  # imported late: it loads Pango, ~0.5 s
     except (ImportError, OSError) as error:
         reason = " ".join(f"{type(error).__name__}: {error}".split())
         raise PdfUnavailable(f"no PDF: WeasyPrint did not load ({reason}); {HELP}") from None
