@@ -10,9 +10,10 @@ what makes ``pd.read_parquet`` give back ``string``/``float64``/``int64``/object
 ``datetime64[us, UTC]`` columns without a RangeIndex column (the frame ``load`` gives;
 tests/store/test_results_parquet.py compares the two on the same rows).
 
-One difference from the pandas writer: a table of zero rows keeps its list columns'
-type (``list<string>``) where pandas, seeing no values, writes ``null``; both read
-back as an empty object column.
+Differences from the pandas writer: a table of zero rows keeps its list columns' type
+(``list<string>``) where pandas, seeing no values, wrote ``null`` (both read back as an
+empty object column); and a sealed run's ``run_status`` reads back as ``string`` like
+every text column, where setting it on the read-back frame had left pandas 3's ``str``.
 """
 
 from __future__ import annotations
