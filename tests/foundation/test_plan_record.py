@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from harness.plugin.plan_record import TestSpan
+from harness.plugin import plan_record
 
 
 def test_a_span_as_json_is_its_asdict_and_shares_no_list() -> None:
     spans = [
-        TestSpan("t.py::a", ["OUT-AMP", "OUT-MIN"], 1.5, 9.25, "passed", "t.py::host"),
-        TestSpan("t.py::b", []),
+        plan_record.TestSpan("t.py::a", ["OUT-AMP", "OUT-MIN"], 1.5, 9.25, "passed", "t.py::host"),
+        plan_record.TestSpan("t.py::b", []),
     ]
     for span in spans:
         entry = span.as_json()
