@@ -30,6 +30,8 @@ PLAN_SCHEMA_VERSION = 1
 class TestSpan:
     """One test as run."""
 
+    __test__ = False  # not a pytest test class
+
     test: str
     requirements: list[str]
     bench_start_s: float | None = None

@@ -52,6 +52,8 @@ captures (a test expected to take longer says so)."""
 class TestPlan:
     """The windows of this session and the bench time expected of the selection."""
 
+    __test__ = False  # not a pytest test class
+
     sequential: bool
     windows: dict[str, SharedPowerOn] = field(default_factory=dict)
     member_of: dict[str, str] = field(default_factory=dict)
@@ -179,9 +181,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     # guests set their level over the test port: a unit worked by buttons hosts none
     hosts = run is not None and run.bench.document.device.how_controlled == "port"
-    plan = plan_items(
-        items, bool(config.getoption("sequential", False)), lower_limit, guests=hosts
-    )
+    plan = plan_items(items, bool(config.getoption("sequential", False)), lower_limit, guests=hosts)
     config.stash[_PLAN] = plan
     if items and any(declared(item) for item in items):
         for line in plan.lines():

@@ -45,11 +45,11 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from harness.errors import InputError
 from harness.recording.record import utc_now
+from harness.recording.results_csv import csv_bytes
 from harness.reporting import audit, run_folder, signing
 from harness.reporting.run_folder import RESULTS_PARQUET
 
@@ -170,13 +170,10 @@ def write_results_csv(run_dir: str | Path) -> Path:
     source = root / RESULTS_PARQUET
     if not source.is_file():
         raise InputError(source, "results", "the run's results.parquet")
-    frame = pd.read_parquet(source)
-    for column in ("instruments", "attachments"):
-        if column in frame:
-            frame[column] = frame[column].map(lambda v: json.dumps([str(x) for x in v]))
     target = root / RESULTS_CSV
-    text = frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
-    run_folder.replace_file(target, text.encode("utf-8"))
+    # the same bytes pandas' read_parquet + to_csv wrote, without importing pandas (the
+    # last import of a run sealed without a report; harness.recording.results_csv)
+    run_folder.replace_file(target, csv_bytes(source))
     return target
 
 
