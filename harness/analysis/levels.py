@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 _SUBSAMPLE = 1 << 18
+_SUBSAMPLE_RUN = 16
 _BINS = 128
 _MIN_PEAK_FRACTION = 0.02
 _PRESENT_FRACTION = 0.25
@@ -63,12 +64,22 @@ class Levels:
 
 
 def subsample(signal: npt.NDArray[np.floating], size: int = _SUBSAMPLE) -> npt.NDArray[np.float64]:
-    """A reproducible random subset (sorted indices, for cache-friendly gathering)."""
+    """A reproducible random subset: short runs of consecutive samples at random places.
+
+    Random places, so that no pulse rate can alias with a fixed stride; runs of
+    ``_SUBSAMPLE_RUN`` samples rather than single ones, because gathering a quarter of a
+    million scattered samples from a 10 M-sample record costs a cache miss each (most
+    of this function's time); the runs are short against any pulse, so the subset's
+    levels and spread are the record's.
+    """
     if signal.size <= size:
         return np.asarray(signal, dtype=np.float64)
+    runs = max(1, size // _SUBSAMPLE_RUN)
     rng = np.random.default_rng(12345)
-    index = np.sort(rng.integers(0, signal.size, size))
-    return signal[index].astype(np.float64)
+    starts = np.sort(rng.integers(0, signal.size - _SUBSAMPLE_RUN + 1, runs))
+    index = (starts[:, None] + np.arange(_SUBSAMPLE_RUN)[None, :]).ravel()
+    picked: npt.NDArray[np.float64] = signal[index].astype(np.float64)
+    return picked
 
 
 def estimate_levels(signal: npt.NDArray[np.floating], zero_offset: float = 0.0) -> Levels:
