@@ -67,6 +67,8 @@ BLOCK_TARGET = 0.7
 IDN_ROUNDS = 3000
 POINTS = 1_000_000
 BLOCK_ROUNDS = 21
+BATCHES, BATCH_ROUNDS = 7, 3
+"""The I/O-only sides: 7 alternating batches of 3 reads each (21 reads a side)."""
 AUTO_OFF_STEP_S = 10.0
 
 
@@ -103,8 +105,8 @@ def idn_loopback(link: ScpiLink) -> float:
     return median_us(lambda: link.query("*IDN?"), IDN_ROUNDS)
 
 
-def raw_socket_seconds(payload: bytes, rounds: int) -> float:
-    """Median time to move `payload` from one plain loopback socket to another."""
+def raw_socket_seconds(payload: bytes, rounds: int) -> list[float]:
+    """Times to move `payload` from one plain loopback socket to another."""
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     go = threading.Semaphore(0)
@@ -132,7 +134,7 @@ def raw_socket_seconds(payload: bytes, rounds: int) -> float:
     client.close()
     thread.join()
     listener.close()
-    return statistics.median(samples)
+    return samples
 
 
 def via_pyvisa(link: ScpiLink, command: str) -> bytes:
@@ -147,8 +149,8 @@ def canned_block_seconds(
     manager: pyvisa.ResourceManager,
     rounds: int,
     read: Callable[[ScpiLink, str], bytes] | None = None,
-) -> float:
-    """Median block-read time from a server that answers every line with `block`.
+) -> list[float]:
+    """Block-read times from a server that answers every line with `block`.
 
     The same client path as the simulated scope's (pyvisa-py, NODELAY) without the
     simulator producing the reply: the I/O cost alone. `read` defaults to
@@ -181,7 +183,7 @@ def canned_block_seconds(
     link.close()
     thread.join(timeout=5)
     listener.close()
-    return statistics.median(samples)
+    return samples
 
 
 def waveform_loopback(
@@ -213,9 +215,17 @@ def waveform_loopback(
     encode_s = statistics.median(
         timed(lambda: simulated_scope.execute(":WAV:DATA?")) for _ in range(BLOCK_ROUNDS)
     )
-    canned_s = canned_block_seconds(reply, manager, BLOCK_ROUNDS)
-    raw_s = raw_socket_seconds(reply, BLOCK_ROUNDS)
-    pyvisa_s = canned_block_seconds(reply, manager, BLOCK_ROUNDS, read=via_pyvisa)
+    # the three sides in alternating batches, so a machine that slows down (another
+    # process, the CPU's clock) slows all of them alike; medians over all the batches
+    canned: list[float] = []
+    raw: list[float] = []
+    through_pyvisa: list[float] = []
+    for _ in range(BATCHES):
+        canned += canned_block_seconds(reply, manager, BATCH_ROUNDS)
+        raw += raw_socket_seconds(reply, BATCH_ROUNDS)
+        through_pyvisa += canned_block_seconds(reply, manager, BATCH_ROUNDS, read=via_pyvisa)
+    canned_s, raw_s = statistics.median(canned), statistics.median(raw)
+    pyvisa_s = statistics.median(through_pyvisa)
     mb = len(reply) / 1e6
     return {
         "acquire_s": acquire_s,

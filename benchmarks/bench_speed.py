@@ -48,7 +48,8 @@ the one least disturbed by others.
    (written while the tests run) and whatever else the default options cost.
 5. **Loopback block read vs raw socket**: ``bench_io.py``'s 1M-point block read
    (``waveform_loopback``, imported): ``ScpiLink.query_block`` from a canned server over
-   a raw socket-to-socket copy of the same bytes, medians of 21; target >= 0.7.
+   a raw socket-to-socket copy of the same bytes, medians of 21 reads a side taken in
+   alternating batches; target >= 0.7.
 
 OpenHTF is not installed into ``.venv`` (it would change ``cryptography``): on first use
 this script makes ``.venv/openhtf-1.6.3/`` (``python -m venv``, ``pip install
@@ -635,7 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             line("in the run", "no run.json/audit.log timestamps found")
 
-        print("\n5. Loopback 1M-point block read (bench_io.waveform_loopback, medians of 21)")
+        print("\n5. Loopback 1M-point block read (bench_io.waveform_loopback, medians of 21, alternating batches)")
         ratio = loop["canned_mb_s"] / loop["raw_mb_s"]
         line(
             "ScpiLink.query_block, canned server (I/O only)",
