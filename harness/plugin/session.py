@@ -33,12 +33,23 @@ def compliance_run(config: pytest.Config) -> ComplianceRun | None:
     return config.stash.get(RUN_KEY, None)
 
 
+_DECLARED_KEY = pytest.StashKey[tuple[str, ...]]()
+
+
 def declared(item: pytest.Item) -> list[str]:
-    """The requirement ids a test declares with ``@pytest.mark.requirement(...)``."""
-    ids: list[str] = []
-    for marker in item.iter_markers("requirement"):
-        ids.extend(str(a) for a in marker.args)
-    return ids
+    """The requirement ids a test declares with ``@pytest.mark.requirement(...)``.
+
+    Kept on the item after the first look: the plugin's hooks ask about six times per
+    test, and walking the markers each time was a measurable part of a test's cost
+    (markers are fixed once the item is collected).
+    """
+    ids = item.stash.get(_DECLARED_KEY, None)
+    if ids is None:
+        found: list[str] = []
+        for marker in item.iter_markers("requirement"):
+            found.extend(str(a) for a in marker.args)
+        ids = item.stash[_DECLARED_KEY] = tuple(found)
+    return list(ids)
 
 
 def exit_on_input_error(error: Exception) -> None:

@@ -27,6 +27,7 @@ class FakeItem:
     nodeid: str
     markers: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     kwargs: dict[str, Any] = field(default_factory=dict)
+    stash: pytest.Stash = field(default_factory=pytest.Stash)
 
     @property
     def name(self) -> str:
