@@ -107,8 +107,12 @@ Known gaps:
   term would be short by that difference;
 - the charge of a phase with sub-sample edges is not narrowed below half a sample of
   its step per edge (no shape is assumed for a single phase);
-- the r.m.s. over whole pulse periods of a reversing train without a whole polarity
-  cycle is stated with its reason but no term for unequal + and - pulses;
+- a reversing train without a whole polarity cycle: its r.m.s. over whole pulse
+  periods carries the + and - pulses' unequal shares (each polarity's pulse energy
+  given equal shares against the record's, a rectangular bound; held to the truth
+  in `tests/analysis/test_rms_short_of_a_polarity_cycle.py`), and a record of one
+  polarity only states no r.m.s.: a gap no longer, but the bound assumes the train
+  gives both polarities the same number of pulses, as a reversing train does;
 - a first-order pair with a leak has no closed-form truth in `synth_truth` yet.
 """
 

@@ -25,6 +25,10 @@ from harness.analysis.phases import Phases
 from harness.analysis.timing import Timing
 
 _CHUNK = 1 << 20
+_ONE_POLARITY = (
+    "the record holds no whole polarity cycle and pulses of one polarity only: the other "
+    "polarity's pulses, half of the train's r.m.s., are not in it"
+)
 _NO_PERIOD = (
     "no whole pulse period in the record: the r.m.s. over part of a period is not the "
     "train's, and without a period nothing says what share of one the record holds"
@@ -72,9 +76,17 @@ def moments(
     else:
         out.put("rms_current_a", rms * k, u_rms * k)
     if rms_a is not None and timing.mean_window is None:
-        out.reasons["rms_current_a"] = f"over {timing.window_kind}, not whole polarity cycles: " + (
-            timing.mean_reason or ""
-        )
+        shares = _unequal_shares_u(signal, levels, phases, a, b, rms)
+        if shares is None:
+            rms_a = None
+            out.none("rms_current_a", _ONE_POLARITY)
+        else:
+            out.put("rms_current_a", rms * k, math.hypot(u_rms, shares) * k)
+            out.reasons["rms_current_a"] = (
+                f"over {timing.window_kind}, not whole polarity cycles: "
+                + (timing.mean_reason or "")
+                + "; U carries the + and - pulses' unequal shares in the record"
+            )
     mean_abs = _abs_from_charges(pm, phases, levels, a, b)
     if mean_abs is None:
         mean_abs = _window_abs(signal, levels.zero, a, b)
@@ -165,3 +177,41 @@ def _window_abs(signal: npt.NDArray[np.floating], zero: float, a: int, b: int) -
         chunk -= zero
         total += float(np.abs(chunk, out=chunk).sum())
     return total / (b - a)
+
+
+def _unequal_shares_u(
+    signal: npt.NDArray[np.floating],
+    levels: Levels,
+    phases: Phases,
+    a: int,
+    b: int,
+    rms: float,
+) -> float | None:
+    """U (k = 2, volts) of an r.m.s. over whole pulse periods but part of a polarity cycle.
+
+    A reversing train gives each polarity the same share of its pulses; a record of,
+    say, one and a half polarity cycles holds one polarity's pulses more often than the
+    other's, and when the two differ in size its r.m.s. is not the train's (an RMD-1
+    style train with - pulses 25 % weaker read 1.5 cycles 3.7 % high, 263 U off). The
+    record shows both sizes: each polarity's pulse energy (the sum of i^2 over its
+    pulses' samples, per pulse) with the two given equal shares is the train's
+    mean square, and the difference from the record's is a bound, taken as
+    rectangular. None when the record holds one polarity only: the other is unknown.
+    """
+    inside = (phases.start >= a) & (phases.stop <= b)
+    n_pos = int(np.count_nonzero(inside & (phases.polarity > 0)))
+    n_neg = int(np.count_nonzero(inside & (phases.polarity < 0)))
+    if n_pos == 0 or n_neg == 0 or b <= a:
+        return None if (n_pos == 0) != (n_neg == 0) else 0.0
+    x = np.asarray(signal[a:b], dtype=np.float64) - levels.zero
+    half_pos = 0.5 * (levels.plateau_pos or 0.0)
+    half_neg = 0.5 * (levels.plateau_neg or 0.0)
+    above = x > levels.base - levels.zero + half_pos
+    below = x < levels.base - levels.zero - half_neg
+    squares = x * x
+    e_pos, e_neg = float(squares[above].sum()), float(squares[below].sum())
+    rest = float(squares.sum()) - e_pos - e_neg
+    balanced = (e_pos / n_pos + e_neg / n_neg) * (n_pos + n_neg) / 2.0
+    ms_record, ms_train = (e_pos + e_neg + rest) / x.size, (balanced + rest) / x.size
+    rms_train = math.sqrt(max(ms_train - (ms_record - rms * rms), 0.0))
+    return ru.K * abs(rms_train - rms) / math.sqrt(3.0)
