@@ -110,9 +110,11 @@ Known gaps:
 - a reversing train without a whole polarity cycle: its r.m.s. over whole pulse
   periods carries the + and - pulses' unequal shares (each polarity's pulse energy
   given equal shares against the record's, a rectangular bound; held to the truth
-  in `tests/analysis/test_rms_short_of_a_polarity_cycle.py`), and a record of one
-  polarity only states no r.m.s.: a gap no longer, but the bound assumes the train
-  gives both polarities the same number of pulses, as a reversing train does;
+  in `tests/analysis/test_rms_short_of_a_polarity_cycle.py`); the bound assumes the
+  train gives both polarities the same number of pulses, as a reversing train does.
+  A record of one polarity only gives that polarity's r.m.s. and says so in its
+  reason: nothing in it says whether the train reverses at all (a unit stuck in one
+  polarity does not);
 - a first-order pair with a leak has no closed-form truth in `synth_truth` yet.
 """
 

@@ -26,8 +26,8 @@ from harness.analysis.timing import Timing
 
 _CHUNK = 1 << 20
 _ONE_POLARITY = (
-    "the record holds no whole polarity cycle and pulses of one polarity only: the other "
-    "polarity's pulses, half of the train's r.m.s., are not in it"
+    "the record holds pulses of one polarity only: this is their r.m.s., and a train that "
+    "reverses beyond the record (with pulses of another size) would differ"
 )
 _NO_PERIOD = (
     "no whole pulse period in the record: the r.m.s. over part of a period is not the "
@@ -77,15 +77,15 @@ def moments(
         out.put("rms_current_a", rms * k, u_rms * k)
     if rms_a is not None and timing.mean_window is None:
         shares = _unequal_shares_u(signal, levels, phases, a, b, rms)
+        said = f"over {timing.window_kind}, not whole polarity cycles: " + (
+            timing.mean_reason or ""
+        )
         if shares is None:
-            rms_a = None
-            out.none("rms_current_a", _ONE_POLARITY)
+            out.reasons["rms_current_a"] = f"{said}; {_ONE_POLARITY}"
         else:
             out.put("rms_current_a", rms * k, math.hypot(u_rms, shares) * k)
             out.reasons["rms_current_a"] = (
-                f"over {timing.window_kind}, not whole polarity cycles: "
-                + (timing.mean_reason or "")
-                + "; U carries the + and - pulses' unequal shares in the record"
+                f"{said}; U carries the + and - pulses' unequal shares in the record"
             )
     mean_abs = _abs_from_charges(pm, phases, levels, a, b)
     if mean_abs is None:
@@ -196,7 +196,9 @@ def _unequal_shares_u(
     record shows both sizes: each polarity's pulse energy (the sum of i^2 over its
     pulses' samples, per pulse) with the two given equal shares is the train's
     mean square, and the difference from the record's is a bound, taken as
-    rectangular. None when the record holds one polarity only: the other is unknown.
+    rectangular. None when the record holds one polarity only: nothing in it says
+    whether the train reverses at all (a unit stuck in one polarity does not), so the
+    r.m.s. is that polarity's, and its reason says so.
     """
     inside = (phases.start >= a) & (phases.stop <= b)
     n_pos = int(np.count_nonzero(inside & (phases.polarity > 0)))

@@ -211,13 +211,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A member that did not pass closes its window: whatever stopped it may have left
-    the unit anywhere, and the next member then starts a treatment of its own."""
+    """A test of a window that raised (or was skipped) closes the window: whatever
+    stopped it may have left the unit anywhere, and the next one then starts a
+    treatment of its own. A test that only measured a non-conforming number (a FAIL,
+    its body run to the end) leaves the unit as a passing one does: the window stays."""
     report = yield
     plan = item.config.stash.get(_PLAN, None)
     name = None if plan is None else plan.member_of.get(item.nodeid)
-    if plan is not None and name is not None and not report.passed:
-        plan.windows[name].close(f"{item.name} did not pass ({report.when})")
+    if plan is not None and name is not None and call.excinfo is not None:
+        plan.windows[name].close(f"{item.name} ended in {report.when} with {call.excinfo.typename}")
     return report
 
 

@@ -41,13 +41,17 @@ def test_truth_within_u_for_unequal_pulses_and_part_of_a_cycle(
     assert "unequal shares" in m.reasons["rms_current_a"]
 
 
-def test_one_polarity_only_states_no_rms() -> None:
-    """0.35 s of a train reversing every 4 pulses: + pulses only; the - ones are unknown."""
+def test_one_polarity_only_says_so() -> None:
+    """0.35 s of a train reversing every 4 pulses: + pulses only. Nothing in the record
+    says whether it reverses (a unit stuck in one polarity does not): the r.m.s. is the
+    + pulses', and the reason says the record holds one polarity only."""
     train = PulseTrain(
         FREQUENCY_HZ, WIDTH_S, A_POS, amplitude_neg_a=300e-6, pulses_per_polarity=4,
         first_edge_s=0.01,
     )  # fmt: skip
     capture = synthesize(train, sample_rate_hz=RATE_HZ, duration_s=0.35, load_ohms=500.0)
     m = analyze_voltage(0.0, capture.dt, capture.volts, load_ohms=500.0)
-    assert m.rms_current_a is None
+    assert m.rms_current_a is not None
+    truth_of_the_pulses_seen = math.sqrt(WIDTH_S * FREQUENCY_HZ * A_POS**2)
+    assert abs(m.rms_current_a - truth_of_the_pulses_seen) <= m.uncertainty["rms_current_a"]
     assert "one polarity only" in m.reasons["rms_current_a"]
