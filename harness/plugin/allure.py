@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from harness.events import steps
+from harness.plugin import allure_plots
 from harness.plugin.allure_files import (
     CapturePlotter,
     allure_hook,
@@ -99,8 +100,30 @@ def _alluredir(config: pytest.Config) -> Path | None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_STEPS_KEY] = steps.allure_steps_enabled()
-    if _alluredir(session.config) is not None:
+    folder = _alluredir(session.config)
+    if folder is not None:
         steps.set_allure_steps(True)
+        session.config.stash[allure_plots.PENDING_KEY] = allure_plots.register(folder)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    """Once the tests are over the capture plots begin (``allure_plots``), to be drawn
+    while the report is built; the evidence plugin waits for them before it seals."""
+    try:
+        return (yield)
+    finally:
+        pending = session.config.stash.get(allure_plots.PENDING_KEY, None)
+        if pending is not None:
+            pending.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    pending = config.stash.get(allure_plots.PENDING_KEY, None)
+    if pending is not None:
+        pending.wait()  # a session that sealed nothing still gets its plots
+        allure_plots.unregister(pending)
+        del config.stash[allure_plots.PENDING_KEY]
 
 
 class _EventLog:
@@ -231,7 +254,8 @@ def _describe_report(item: pytest.Item, report: pytest.TestReport) -> None:
         recorded: list[Measurement] = list(measure.recorded) if measure is not None else []
         _conditions(run, ids, recorded)
         plotter = item.config.stash.setdefault(_PLOTTER_KEY, CapturePlotter())
-        attach_evidence(run, recorded, plotter)
+        pending = item.config.stash.get(allure_plots.PENDING_KEY, None)
+        attach_evidence(run, recorded, plotter, None if pending is None else pending.attach)
         if report.failed and str(report.longrepr).startswith("non-conforming measurements"):
             _set_status_message(item.config, str(report.longrepr))
 

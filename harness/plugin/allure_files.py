@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,9 +66,16 @@ def unit_serial(run: ComplianceRun) -> str:
 
 
 def attach_evidence(
-    run: ComplianceRun, recorded: list[Measurement], plotter: CapturePlotter | None = None
+    run: ComplianceRun,
+    recorded: list[Measurement],
+    plotter: CapturePlotter | None = None,
+    later: Callable[[Any, Path, str, str], None] | None = None,
 ) -> None:
-    """The test's measurement records (JSON), and a plot and the raw file per capture."""
+    """The test's measurement records (JSON), and a plot and the raw file per capture.
+
+    ``later(hook, capture, title, name)``: attach the plot now and draw it after the
+    tests (``allure_plots.PendingPlots.attach``); without it the plot is drawn here.
+    """
     from allure_commons.types import AttachmentType
 
     if not recorded:
@@ -92,13 +100,15 @@ def attach_evidence(
         if path.suffix == ".npz":
             needed_by = sorted({m.requirement_id for m in recorded if name in m.attachments})
             title = f"{path.name} ({', '.join(needed_by)})"
-            png = (plotter or CapturePlotter()).png(path, title=title)
-            hook.attach_data(
-                body=png,
-                name=f"{path.stem}.png",
-                attachment_type=AttachmentType.PNG,
-                extension=None,
-            )
+            if later is not None:
+                later(hook, path, title, f"{path.stem}.png")
+            else:
+                hook.attach_data(
+                    body=(plotter or CapturePlotter()).png(path, title=title),
+                    name=f"{path.stem}.png",
+                    attachment_type=AttachmentType.PNG,
+                    extension=None,
+                )
         hook.attach_file(
             source=str(path),
             name=path.name,

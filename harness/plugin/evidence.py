@@ -18,9 +18,12 @@ itself finished, so the controller never stops a worker half-way through a repor
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from harness.plugin.allure_plots import wait_for_plots
 
 _log = logging.getLogger("harness.progress")
 
@@ -33,8 +36,12 @@ def finish_evidence(
     key_file: Path | None = None,
     lab_file: Path | None = None,
     late: bool = False,
+    before_seal: Callable[[], None] | None = None,
 ) -> list[str]:
     """Build the compliance report (if ``report``) and seal ``run_dir``; what was written.
+
+    ``before_seal``: what must be in the folder before its manifest is made and is being
+    written meanwhile (Allure's capture plots, ``allure_plots``).
 
     The key is ``key_file``, else the ``signing_key`` of the laboratory trust file
     ``lab_file`` (whose name and address then head the report); the report's first page
@@ -66,6 +73,8 @@ def finish_evidence(
             done.append(f"compliance report {pdf}")
         except PdfUnavailable as missing:  # report.html is there; the package is sealed
             done.append(f"compliance report {run_dir / 'report.html'} ({missing})")
+    if before_seal is not None:
+        before_seal()
     manifest = seal_run(run_dir, actor=actor, key_file=key_file, late=late)
     done.append(f"evidence sealed {manifest}")
     return done
@@ -109,6 +118,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             actor=run.options.operator or login_name(),
             key_file=key,
             lab_file=run.bench.lab_path,
+            before_seal=lambda: wait_for_plots(session.config),
         ):
             _log.info(line)
     except KeyboardInterrupt:

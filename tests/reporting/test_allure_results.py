@@ -146,6 +146,25 @@ def test_evidence_attached_and_readable(runs):
         assert np.array_equal(raw["volts"], original["volts"]) and raw["volts"].size > 1000
 
 
+def test_every_plot_is_drawn_after_the_tests_not_left_a_placeholder(runs):
+    """Capture plots are attached as one-pixel placeholders and drawn once the tests are
+    over (``harness.plugin.allure_plots``); every one must be drawn by the run's end."""
+    from harness.plugin.allure_plots import PLACEHOLDER
+
+    pngs = [
+        attachment(runs, result, a["name"])
+        for result in runs["results"]
+        for a in result.get("attachments", [])
+        if a["name"].endswith(".png")
+    ]
+    assert len(pngs) >= 2  # a capture each of the two units the runs measure
+    for path in pngs:
+        png = path.read_bytes()
+        assert png != PLACEHOLDER and png[:8] == b"\x89PNG\r\n\x1a\n", path
+        assert int.from_bytes(png[16:20], "big") == 512, path
+    assert not list(Path(runs["shared"]).glob("*.partial"))
+
+
 def walk(step_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [s for step in step_list for s in [step, *walk(step.get("steps", []))]]
 
