@@ -636,7 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             line("in the run", "no run.json/audit.log timestamps found")
 
-        print("\n5. Loopback 1M-point block read (bench_io.waveform_loopback, medians of 21, alternating batches)")
+        print("\n5. Loopback 1M-point block read (bench_io.waveform_loopback, medians of 21)")
         ratio = loop["canned_mb_s"] / loop["raw_mb_s"]
         line(
             "ScpiLink.query_block, canned server (I/O only)",
