@@ -106,18 +106,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         session.config.stash[allure_plots.PENDING_KEY] = allure_plots.register(folder)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
-    """Once the tests are over the capture plots begin (``allure_plots``), to be drawn
-    while the report is built; the evidence plugin waits for them before it seals."""
-    try:
-        return (yield)
-    finally:
-        pending = session.config.stash.get(allure_plots.PENDING_KEY, None)
-        if pending is not None:
-            pending.start()
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
     pending = config.stash.get(allure_plots.PENDING_KEY, None)
     if pending is not None:

@@ -1,20 +1,20 @@
-"""Allure's capture plots drawn after the tests, beside the report, not between tests.
+"""Allure's capture plots drawn by a worker process, not between the tests.
 
 Why: the plot of each capture cost ~40 ms of matplotlib in the test that made it (and
 ~0.5 s to load matplotlib in the first), about a third of the simulated suite's test
-time, while the bench waited. After the tests the report's PDF layout keeps one core
-busy and leaves the other idle: the plots are drawn there, in one forked worker.
+time, while the bench waited. The tests keep one core busy and leave the other idle:
+the plots are drawn there, by one worker forked at the session's start.
 
 Each plot is still attached when its test ends, with the same name and type, but with
 a placeholder body (a one-pixel PNG). allure-python names the file it writes in its
-public ``report_attached_data`` hook, which this module implements to note it; after
-the tests ``PendingPlots.start`` draws the real PNGs into those files (each written to a
-temporary name and renamed), and ``wait`` returns once they are all there. The evidence
-package is sealed only after ``wait`` (the manifest hashes the drawn PNGs). A run killed
-before then keeps placeholder images in its Allure results, the raw capture attached
-beside each, and is unsealed anyway. Where the process cannot fork safely (another
-platform, other threads) the plots are drawn in this process at ``wait``, as before,
-only later.
+public ``report_attached_data`` hook, which this module implements to note it and to
+send the worker the job; the worker draws the real PNG into that file (written to a
+temporary name and renamed). ``wait`` returns once every plot is there, and the evidence
+package is sealed only after it (the manifest hashes the drawn PNGs). A worker that
+fails or dies leaves the drawing to ``wait``, in this process; so does a process that
+cannot fork safely (another platform, other threads). A run killed before ``wait``
+keeps placeholder images in its Allure results, the raw capture beside each, and is
+unsealed anyway.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import struct
 import sys
 import threading
 import zlib
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -68,26 +68,69 @@ def draw_plots(jobs: list[PlotJob]) -> int:
     return len(jobs)
 
 
+class PlotWorker:
+    """One forked process drawing the plots sent to it over a pipe, while tests run.
+
+    Forked at the session's start, before any instrument is opened (so it holds no
+    connection of the bench's), and fed through a plain pipe, so this process gains no
+    thread (the report's figure workers fork only a single-threaded process).
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("fork")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child,), daemon=True)
+        self._process.start()
+        child.close()
+
+    def send(self, job: PlotJob) -> None:
+        self._conn.send(job)
+
+    def finish(self) -> bool:
+        """Whether every plot sent was drawn (False: the worker failed or died)."""
+        try:
+            self._conn.send(None)
+            ok = bool(self._conn.recv())
+        except (EOFError, OSError):
+            ok = False
+        self._conn.close()
+        self._process.join(timeout=30)
+        return ok and self._process.exitcode == 0
+
+
+def _serve(conn: Connection) -> None:
+    ok = True
+    while (job := conn.recv()) is not None:
+        try:
+            draw_plots([job])
+        except Exception:
+            ok = False  # the parent draws them all again, where the error will show
+    conn.send(ok)
+    conn.close()
+
+
 @dataclass
 class PendingPlots:
-    """The session's plots attached as placeholders, to draw after the tests."""
+    """The session's plots attached as placeholders, drawn by a worker meanwhile."""
 
     folder: Path
     jobs: list[PlotJob] = field(default_factory=list)
+    worker: PlotWorker | None = None
     _expecting: tuple[Path, str] | None = None
-    _pool: ProcessPoolExecutor | None = None
-    _future: Future[int] | None = None
 
     @allure_commons.hookimpl
     def report_attached_data(self, body: Any, file_name: str) -> None:
         """allure-python's hook, called as it writes an attachment: note a plot's file."""
         if body is PLACEHOLDER and self._expecting is not None:
             capture, title = self._expecting
-            self.jobs.append(PlotJob(capture, title, self.folder / file_name))
+            job = PlotJob(capture, title, self.folder / file_name)
+            self.jobs.append(job)
             self._expecting = None
+            if self.worker is not None:
+                self.worker.send(job)
 
     def attach(self, hook: Any, capture: Path, title: str, name: str) -> None:
-        """Attach a placeholder now for the plot of ``capture`` drawn after the tests."""
+        """Attach a placeholder now for the plot of ``capture``, drawn by the worker."""
         from allure_commons.types import AttachmentType
 
         self._expecting = (capture, title)
@@ -95,29 +138,13 @@ class PendingPlots:
                          extension=None)  # fmt: skip
         self._expecting = None
 
-    def start(self) -> None:
-        """Begin drawing: in a forked worker where that is safe, else at ``wait``."""
-        if self._future is not None or not self.jobs or not _forks():
-            return
-        context = multiprocessing.get_context("fork")
-        self._pool = ProcessPoolExecutor(1, mp_context=context)
-        self._future = self._pool.submit(draw_plots, list(self.jobs))
-
     def wait(self) -> None:
-        """Every plot drawn into its file (here, if no worker drew them)."""
+        """Every plot drawn into its file (here, if there was no worker or it failed)."""
         jobs, self.jobs = self.jobs, []
-        if self._future is None:
-            draw_plots(jobs)
+        worker, self.worker = self.worker, None
+        if worker is not None and worker.finish():
             return
-        future, pool = self._future, self._pool
-        self._future = self._pool = None
-        try:
-            future.result()
-        except Exception:  # a worker that died or failed: draw them here instead
-            draw_plots(jobs)
-        finally:
-            if pool is not None:
-                pool.shutdown()
+        draw_plots(jobs)
 
 
 def _forks() -> bool:
@@ -126,7 +153,8 @@ def _forks() -> bool:
 
 
 def register(folder: Path) -> PendingPlots:
-    pending = PendingPlots(folder)
+    """Note this session's plots; fork their worker now if this process may fork."""
+    pending = PendingPlots(folder, worker=PlotWorker() if _forks() else None)
     allure_commons.plugin_manager.register(pending)
     return pending
 

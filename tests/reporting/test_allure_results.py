@@ -146,9 +146,9 @@ def test_evidence_attached_and_readable(runs):
         assert np.array_equal(raw["volts"], original["volts"]) and raw["volts"].size > 1000
 
 
-def test_every_plot_is_drawn_after_the_tests_not_left_a_placeholder(runs):
-    """Capture plots are attached as one-pixel placeholders and drawn once the tests are
-    over (``harness.plugin.allure_plots``); every one must be drawn by the run's end."""
+def test_every_plot_is_drawn_by_the_runs_end_not_left_a_placeholder(runs):
+    """Capture plots are attached as one-pixel placeholders and drawn by a worker process
+    (``harness.plugin.allure_plots``); every one must be drawn by the run's end."""
     from harness.plugin.allure_plots import PLACEHOLDER
 
     pngs = [
