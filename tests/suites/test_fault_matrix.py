@@ -8,7 +8,8 @@ defect in the method) and no fewer (a fault that passes is a defect in the suite
 Faults within their limits (``gain=1.05``) must pass everything. Each case runs twice:
 in the default, planned order (timers and guests sharing one power-on,
 ``harness.plugin.test_plan``) and with ``--sequential`` (every test on a power-on of
-its own); both must fail exactly the same set.
+its own; all but the two faults within their limits); both must fail exactly the same
+set.
 
 Why each set is what it is, beyond the list in docs/domain.md, section "Faults a real unit
 can have":
@@ -204,12 +205,15 @@ def _outcome(folder: Path, log: Path) -> Outcome:
 
 SEQUENTIAL = " --sequential"
 """The key suffix of a case run in the sequential order (every test on its own power-on)."""
+IN_BOTH_ORDERS = [f for f in EXPECTED if f not in ("gain=1.05", "slew_us=50")]
+"""Every case but the two faults within their limits (a passing unit in both orders is
+``none``'s): the suite's time on two cores is bounded."""
 
 
 def _all_runs(base: Path) -> dict[str, Outcome]:
     """Every case in the default (planned) order and again with ``--sequential``."""
     workers = max(1, min(len(EXPECTED), os.cpu_count() or 1))
-    cases = [*EXPECTED, *(f + SEQUENTIAL for f in EXPECTED)]
+    cases = [*EXPECTED, *(f + SEQUENTIAL for f in IN_BOTH_ORDERS)]
     folders = {c: base / c.replace("=", "_").replace(",", "_").replace(" --", "-") for c in cases}
     logs = {c: folders[c].with_name(folders[c].name + ".log") for c in cases}
     jobs = [
@@ -281,7 +285,7 @@ def test_fault_fails_exactly_its_requirements(runs: dict[str, Outcome], fault: s
     )
 
 
-@pytest.mark.parametrize("fault", list(EXPECTED))
+@pytest.mark.parametrize("fault", IN_BOTH_ORDERS)
 def test_the_sequential_order_fails_the_same_requirements(
     runs: dict[str, Outcome], fault: str
 ) -> None:

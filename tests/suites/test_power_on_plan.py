@@ -33,7 +33,6 @@ pytestmark = pytest.mark.slow
 
 CASES: dict[str, list[str]] = {
     "rmd1-good": [],
-    "rmd1-session_s": ["--sim-fault=session_s=250"],
     "rmd1-session_ends_under_the_guests": ["--sim-fault=session_s=100"],
     "rmd2-relay-good": ["--bench=sim-rmd2-relay"],
 }
