@@ -171,9 +171,22 @@ class StepHistory:
             self._values.append(value)
 
     def at(self, t: FloatArray) -> FloatArray:
+        if np.ndim(t) == 1 and np.size(t) > 1:
+            times = np.asarray(t)
+            if bool(np.all(times[1:] >= times[:-1])):
+                return self._at_sorted(times)
         index = np.searchsorted(np.array(self._times), t, side="right") - 1
         values = np.array(self._values)
         return np.asarray(values[np.clip(index, 0, len(values) - 1)], dtype=np.float64)
+
+    def _at_sorted(self, times: FloatArray) -> FloatArray:
+        """`at` for ascending times (a scope record's grid): each step fills one slice,
+        found by bisection, instead of a search per time."""
+        cuts = np.searchsorted(times, np.array(self._times[1:]), side="left").tolist()
+        out = np.empty(times.shape, dtype=np.float64)
+        for value, lo, hi in zip(self._values, [0, *cuts], [*cuts, times.size], strict=True):
+            out[lo:hi] = value
+        return out
 
     def prune(self, horizon: float) -> None:
         keep_from = bisect.bisect_right(self._times, horizon) - 1
@@ -205,9 +218,23 @@ class IntervalSet:
     def contains(self, t: FloatArray) -> BoolArray:
         if not self._starts:
             return np.zeros(np.shape(t), dtype=bool)
+        if np.ndim(t) == 1 and np.size(t) > 1:
+            times = np.asarray(t)
+            if bool(np.all(times[1:] >= times[:-1])):
+                return self._contains_sorted(times)
         index = np.searchsorted(np.array(self._starts), t, side="right") - 1
         ends = np.array(self._ends)
         inside: BoolArray = (index >= 0) & (t < ends[np.clip(index, 0, len(ends) - 1)])
+        return inside
+
+    def _contains_sorted(self, times: FloatArray) -> BoolArray:
+        """`contains` for ascending times (a scope record's grid): each interval covers
+        one slice, found by bisection, instead of a search per time."""
+        lo = np.searchsorted(times, np.array(self._starts), side="left")
+        hi = np.searchsorted(times, np.array(self._ends), side="left")
+        inside: BoolArray = np.zeros(times.shape, dtype=bool)
+        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+            inside[a:b] = True
         return inside
 
     def active_at(self, t: float) -> bool:

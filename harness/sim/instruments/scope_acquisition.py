@@ -61,8 +61,17 @@ class Vertical:
         return 8.0 * self.scale / 256.0
 
     def quantise(self, volts: FloatArray) -> npt.NDArray[np.uint8]:
-        codes = np.rint((volts - self.offset) / self.yinc + 128.0)
-        return np.clip(codes, 0, 255).astype(np.uint8)
+        return self._quantise_in_place(np.subtract(volts, self.offset))
+
+    def _quantise_in_place(self, shifted: FloatArray) -> npt.NDArray[np.uint8]:
+        """`quantise` of ``shifted + offset``, overwriting `shifted` (the same operations
+        in the same order, without a temporary per step: a record has up to 1M points)."""
+        shifted /= self.yinc
+        shifted += 128.0
+        np.rint(shifted, out=shifted)
+        np.maximum(shifted, 0.0, out=shifted)
+        np.minimum(shifted, 255.0, out=shifted)
+        return shifted.astype(np.uint8)
 
 
 @dataclass
@@ -187,5 +196,8 @@ def sample(
     for channel, vertical in sorted(channels.items()):
         clean = channel_signal(sim, channel)(times)
         sigma = NOISE_DIVISIONS * vertical.scale / np.sqrt(averages)
-        codes[channel] = vertical.quantise(clean + noise.normal(0.0, sigma, times.size))
+        volts = noise.normal(0.0, sigma, times.size)
+        volts += clean  # clean + noise (addition commutes exactly), in the fresh array
+        volts -= vertical.offset
+        codes[channel] = vertical._quantise_in_place(volts)
     return codes
