@@ -203,8 +203,10 @@ def _unequal_shares_u(
     inside = (phases.start >= a) & (phases.stop <= b)
     n_pos = int(np.count_nonzero(inside & (phases.polarity > 0)))
     n_neg = int(np.count_nonzero(inside & (phases.polarity < 0)))
-    if n_pos == 0 or n_neg == 0 or b <= a:
-        return None if (n_pos == 0) != (n_neg == 0) else 0.0
+    if (n_pos == 0) != (n_neg == 0):
+        return None  # one polarity only
+    if n_pos == 0 or b <= a:
+        return 0.0  # no whole pulse of either polarity: nothing unequal to bound
     x = np.asarray(signal[a:b], dtype=np.float64) - levels.zero
     half_pos = 0.5 * (levels.plateau_pos or 0.0)
     half_neg = 0.5 * (levels.plateau_neg or 0.0)

@@ -69,8 +69,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    # Runs for every test: the markers are walked once (not twice), and nothing more
-    # is done for a test that is no compliance test or a session without a run.
+    # Runs for every test: nothing is done for a test that is no compliance test or in
+    # a session without a run.
     config = item.config
     requirements = declared(item) if compliance_run(config) is not None else None
     if not requirements:
@@ -99,7 +99,8 @@ def pytest_runtest_makereport(
     if report.when == "call" or report.failed or report.skipped:
         outcome = report.outcome
         span.outcome = outcome if report.when == "call" else f"{report.when} {outcome}"
-    if report.when != "teardown" and span.bench_start_s is not None:
+    ended = report.when == "call" or (report.when == "setup" and not report.passed)
+    if ended and span.bench_start_s is not None:
         span.bench_end_s = item.config.stash[_RECORD].now()  # the bench is open still
     share = getattr(item, "funcargs", {}).get("shared_unit")
     if isinstance(share, PowerOnShare):
@@ -123,4 +124,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "tests": [span.as_json() for span in record.spans],
     }
     text = json.dumps(document, indent=2) + "\n"
-    (run.run_dir / PLAN_FILE).write_text(text, encoding="utf-8")
+    from harness.reporting import run_folder  # at the run's end only
+
+    # whole or not at all, as every file of the package is written
+    run_folder.replace_file(run.run_dir / PLAN_FILE, text.encode("utf-8"))

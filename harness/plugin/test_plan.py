@@ -17,7 +17,8 @@ power-on, in collection order.
 Before the first test the terminal says the plan and the bench time it expects (a
 window counts as its longest member). The plan is in the event log, each shared
 measurement names whom it shared the power-on with in its conditions (``power_on``),
-and each test's bench time as run is logged when it ends. A guest whose shared session
+and each test's span on the bench clock is in the run's ``test_plan.json``
+(``plan_record``). A guest whose shared session
 stops treating before a measurement is recorded (a faulty unit's early end) is run
 again at once on a power-on of its own (``pytest_pyfunc_call``): its measurements
 recorded while the session ran stand, and the rest are taken again.
@@ -91,14 +92,14 @@ def _window_name(item: pytest.Item) -> str | None:
     return None if marker is None or not marker.args else str(marker.args[0])
 
 
+def _flag(item: pytest.Item, name: str) -> bool:
+    """A keyword of the test's ``shares_power_on`` marker (``guest``, ``hosts_guests``)."""
+    marker = item.get_closest_marker("shares_power_on")
+    return marker is not None and bool(marker.kwargs.get(name, False))
+
+
 def _is_guest(item: pytest.Item) -> bool:
-    marker = item.get_closest_marker("shares_power_on")
-    return marker is not None and bool(marker.kwargs.get("guest", False))
-
-
-def _hosts_guests(item: pytest.Item) -> bool:
-    marker = item.get_closest_marker("shares_power_on")
-    return marker is not None and bool(marker.kwargs.get("hosts_guests", False))
+    return _flag(item, "guest")
 
 
 def _bench_s(item: pytest.Item) -> float:
@@ -163,7 +164,7 @@ def plan_items(
 def _guest_span(members: list[pytest.Item], lower_limit: Callable[[str], float | None]) -> float:
     """``GUEST_SHARE`` of the hosting member's lower limit (0: no guests)."""
     for member in members:
-        if _hosts_guests(member):
+        if _flag(member, "hosts_guests"):
             limits = [lower_limit(rid) for rid in declared(member)]
             known = [limit for limit in limits if limit is not None]
             return GUEST_SHARE * min(known) if known else 0.0
@@ -238,16 +239,12 @@ def shared_unit(
     share = share or PowerOnShare(SharedPowerOn(request.node.nodeid), ())
     if not share.window.open:
         set_up_fresh_unit(bench, spec)
-    start = bench.clock.now()
 
     def before_record() -> dict[str, str]:
         share.check_still_treating(bench)
         return share.record()
 
     request.node.stash[BEFORE_RECORD_KEY] = before_record
-    request.addfinalizer(
-        lambda: log.info("bench time of %s: %.1f s", request.node.name, bench.clock.now() - start)
-    )
     return share
 
 

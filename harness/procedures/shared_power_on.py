@@ -42,7 +42,12 @@ from harness.bench.station import Bench
 from harness.errors import DeviceCommError
 from harness.procedures.activity import unit_is_on
 from harness.procedures.conditions import Conditions
-from harness.procedures.treatment import SOFT_START_SETTLE_S, set_battery, start_treatment
+from harness.procedures.treatment import (
+    SOFT_START_SETTLE_S,
+    set_battery,
+    set_operating_point,
+    start_treatment,
+)
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +132,8 @@ class PowerOnShare:
         if why_not is None:
             assert w.contact is not None
             if not keep_level or self.guest_s is not None:
-                _apply(bench, conditions, settle_s)
+                set_battery(bench, conditions.battery_v)
+                set_operating_point(bench, conditions, settle_s)
             self.joined = True
             if self.name not in w.joined:
                 w.joined.append(self.name)
@@ -145,7 +151,7 @@ class PowerOnShare:
 
     def check_still_treating(self, bench: Bench) -> None:
         """Before a guest's measurement is recorded: the shared session still runs."""
-        if self.guest_s is None or not self.joined or not self.window.shared:
+        if self.guest_s is None or not self.joined:  # joined only ever in a window
             return
         state = _state(bench)
         if state != "treating":
@@ -161,7 +167,7 @@ class PowerOnShare:
         names the timers whose power-on it used; a later timer names the timers and how
         many guests used it before; else ``own`` (``test_plan.json`` has every span)."""
         w = self.window
-        if not w.shared or not self.joined or self.name not in w.joined:
+        if not self.joined or self.name not in w.joined:  # joined only ever in a window
             return {"power_on": OWN}
         before = w.joined[: w.joined.index(self.name)]
         if not before:
@@ -206,18 +212,6 @@ class PowerOnShare:
         if needs_treatment and state not in ("treating", None):
             return f"the unit is not treating ({state})"
         return None
-
-
-def _apply(bench: Bench, conditions: Conditions, settle_s: float) -> None:
-    """The test's battery, level, frequency and load on the running treatment."""
-    set_battery(bench, conditions.battery_v)
-    if bench.has_port:
-        bench.dut.set_level(conditions.level)
-        if conditions.frequency is not None:
-            bench.dut.set_frequency(conditions.frequency)
-    bench.select_load(conditions.load_ohms)
-    if settle_s > 0:
-        bench.clock.sleep(settle_s)
 
 
 def _state(bench: Bench) -> str | None:

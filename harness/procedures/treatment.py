@@ -56,9 +56,17 @@ def start_treatment(
         return start_by_buttons(bench, conditions, settle_s)
     bench.dut.power_off()
     bench.dut.power_on()
-    bench.dut.set_level(conditions.level)
-    if conditions.frequency is not None:
-        bench.dut.set_frequency(conditions.frequency)
+    return set_operating_point(bench, conditions, settle_s)
+
+
+def set_operating_point(bench: Bench, conditions: Conditions, settle_s: float) -> float:
+    """On a unit that is on: level and frequency over its port, then the load, then
+    settle; the bench time of contact. (A unit without a port keeps its level: its
+    buttons are worked by ``unit_control``.)"""
+    if bench.has_port:
+        bench.dut.set_level(conditions.level)
+        if conditions.frequency is not None:
+            bench.dut.set_frequency(conditions.frequency)
     bench.select_load(conditions.load_ohms)
     contact = bench.clock.now()
     if settle_s > 0:
@@ -77,5 +85,6 @@ __all__ = [  # the conditions' names stay importable from here, where the suites
     "nominal_conditions",
     "set_battery",
     "set_charger",
+    "set_operating_point",
     "start_treatment",
 ]
