@@ -95,14 +95,14 @@ def analyse_envelope(
     if centre.size == 0:
         return Envelope(None, None, None, None)
     later = centre >= centre[0] + (centre[-1] - centre[0]) / 2
-    finals = _finals(plateau, polarity, later)
+    finals = _finals(plateau, polarity, later, centre)
     fraction = _fractions(plateau, polarity, finals)
     known = np.isfinite(fraction)
     t, frac, pk, pol = centre[known], fraction[known], peak[known], polarity[known]
     if t.size == 0:
         return Envelope(finals[1], finals[-1], None, None)
     heights = plateau if step is None else step
-    rise_finals = _finals(heights, polarity, later)
+    rise_finals = _finals(heights, polarity, later, centre)
     rise_frac = _fractions(heights, polarity, rise_finals)[known]
     ok = np.isfinite(rise_frac)
     if trace is not None and pulse_period is not None and trace.width > 0 and ok.any():
@@ -127,15 +127,25 @@ def analyse_envelope(
 
 
 def _finals(
-    values: FloatArray, polarity: npt.NDArray[np.int8], later: npt.NDArray[np.bool_]
+    values: FloatArray,
+    polarity: npt.NDArray[np.int8],
+    later: npt.NDArray[np.bool_],
+    centre: FloatArray,
 ) -> dict[int, float | None]:
-    """Per polarity, the median of the later half's values (all of them if none)."""
+    """Per polarity, the median of the record's later half's values; for a polarity with
+    no phase there (the reversal fell in the first half), of the later half of its own.
+
+    Why not all of its phases: a level changed while that polarity ran (WAV-OVS) would
+    make the final a median over both levels, and every pulse of the new level an
+    "overshoot" of the difference (RMD-1, 1 s half-cycles and 1.5 s records: whenever the
+    reversal fell before the record's middle)."""
     finals: dict[int, float | None] = {}
     for sign in (1, -1):
         mine = polarity == sign
         tail = values[mine & later]
-        if tail.size == 0:
-            tail = values[mine]
+        if tail.size == 0 and mine.any():
+            own = centre[mine]
+            tail = values[mine][own >= own[0] + (own[-1] - own[0]) / 2]
         finals[sign] = float(np.median(tail)) if tail.size else None
     return finals
 

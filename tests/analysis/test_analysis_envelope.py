@@ -76,3 +76,20 @@ def test_unipolar_train_without_reversal() -> None:
     undeclared = analyze_voltage(c.t0, c.dt, c.volts, load_ohms=2000.0, zero_offset=0.02)
     assert undeclared.mean_current_a is None
     assert "no polarity reversal" in undeclared.reasons["mean_current_a"]
+
+
+def test_level_step_before_the_reversal_is_no_overshoot() -> None:
+    """A level raised (320 -> 400 uA, no overshoot) in the middle of a pulse of the
+    positive half-cycle, and the record's later half all negative pulses: the positive
+    pulses' final height is the new level, not a median over both levels (that read
+    ~11 % "overshoot" of a unit that has none, whenever the reversal fell that way)."""
+    dt, period, width = 5e-6, 0.025, 0.0125
+    t = np.arange(0.0, 1.5, dt)
+    phase = np.mod(t - 0.001, period)
+    pulse = (phase >= 0.0) & (phase < width) & (t >= 0.001)
+    amplitude = np.where(t < 0.2963, 320e-6, 400e-6)  # changes inside the pulse at 0.2860 s
+    sign = np.where(t < 0.601, 1.0, -1.0)
+    current = np.where(pulse, sign * amplitude, 0.0)
+    m = analyze_current(0.0, dt, current, load_ohms=500.0)
+    assert m.overshoot_pct is not None
+    assert m.overshoot_pct == pytest.approx(0.0, abs=0.5)
