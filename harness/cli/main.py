@@ -171,6 +171,7 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         "-p",
         "no:unraisableexception",
         f"--evidence={'seal' if args.no_report else 'report'}",
+        *plugins_left_out(args, pytest_args),
     ]
     if args.workers > 1:
         argv += ["--tx", f"{args.workers}*popen", "--dist", "each"]
@@ -199,6 +200,48 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         # pytest has said it in one line; the folder it left holds no run
         _remove_unrun(folders)
     return status
+
+
+XDIST_OPTIONS = (
+    "--numprocesses", "--maxprocesses", "--max-worker-restart", "--dist", "--tx", "--px",
+    "--rsyncdir", "--rsyncignore", "--testrunuid", "--maxschedchunk", "--looponfail",
+    "--loadscope-reorder", "--no-loadscope-reorder",
+)  # fmt: skip
+"""pytest-xdist's long options (3.8); its short ones are ``-n``, ``-d`` and ``-f``."""
+
+
+def plugins_left_out(args: argparse.Namespace, pytest_args: Sequence[str]) -> list[str]:
+    """``-p no:NAME`` for the installed pytest plugins this run has no use for.
+
+    pytest imports every ``pytest11`` entry point at its start, and each is paid for
+    before the first test (issue 15): allure-pytest (~40 ms with allure_commons, attrs
+    and doctest) when the run writes no Allure results, pytest-xdist and execnet (~3 ms)
+    on one bench, platformdirs' fixture plugin (~2 ms) and pytester (which a conftest of
+    the harness's own tests asks for) always: no compliance test uses their fixtures.
+    A plugin is kept whenever an argument (or ``PYTEST_ADDOPTS``) might be one of its
+    options or names it, so that pytest still understands everything it is given.
+    Plain ``pytest`` (no ``hil run``) loads them all as before.
+    """
+    import os
+    import shlex
+
+    given = [*pytest_args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))]
+    left_out = [name for name in ("platformdirs", "pytester") if not any(name in a for a in given)]
+    if args.no_allure and not any("allure" in a or a == "--inversion" for a in given):
+        left_out.append("allure_pytest")
+    if args.workers == 1 and not any(_may_be_xdist(a) for a in given):
+        left_out += ["xdist", "xdist.looponfail"]
+    return [arg for name in left_out for arg in ("-p", f"no:{name}")]
+
+
+def _may_be_xdist(arg: str) -> bool:
+    """Whether ``arg`` names pytest-xdist or may be one of its options (``-n 2``,
+    ``-n2``, ``-rfE`` counts too: a false alarm only keeps the plugin loaded)."""
+    if "xdist" in arg:
+        return True
+    if arg.startswith("--"):
+        return arg.split("=", 1)[0] in XDIST_OPTIONS
+    return arg.startswith("-") and any(letter in arg[1:] for letter in "ndf")
 
 
 def _refuse_unknown_options(pytest_args: list[str], folders: list[Path]) -> None:

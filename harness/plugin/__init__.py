@@ -20,6 +20,13 @@ marked ``@pytest.mark.requirement("OUT-AMP-L5", ...)``. For such a session it
 The parts are modules of this package, each a pytest plugin of its own, registered here.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
+
 pytest_plugins = [
     "harness.plugin.options",
     "harness.plugin.process",
@@ -42,3 +49,17 @@ def pytest_configure(config: object) -> None:
     config.addinivalue_line(  # type: ignore[attr-defined]
         "markers", "requirement(*ids): the spec requirement ids this compliance test covers"
     )
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Register the parts as soon as this plugin is, by their module names alone.
+
+    For each name of a ``pytest_plugins`` list pytest 9 first scans every installed
+    distribution's entry points for a plugin of that name (~2.5 ms a name here, ~35 ms
+    for the parts, all before the first test: issue 15). ``import_plugin`` without the
+    scan does the rest as that would (a part blocked with ``-p no:NAME`` stays out;
+    assertion rewriting is marked for it), and ``pytest_plugins`` above then finds each
+    part registered. A historic hook: pytest calls it as this plugin is registered.
+    """
+    for name in pytest_plugins:
+        pluginmanager.import_plugin(name)

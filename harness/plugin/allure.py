@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from harness.events import steps
-from harness.plugin import allure_plots
 from harness.plugin.allure_files import (
     CapturePlotter,
     allure_hook,
@@ -52,6 +51,7 @@ from harness.plugin.session import MEASURE_KEY, compliance_run
 
 if TYPE_CHECKING:
     from harness.judging.spec import Requirement
+    from harness.plugin.allure_plots import PendingPlots  # noqa: F401 (a StashKey type)
     from harness.plugin.run import ComplianceRun
     from harness.recording.record import Measurement
 
@@ -77,6 +77,10 @@ DESIGN_EPIC = "design"
 _EVENTS_KEY = pytest.StashKey["_EventLog"]()
 _STEPS_KEY = pytest.StashKey[bool]()
 _PLOTTER_KEY = pytest.StashKey[CapturePlotter]()
+_PLOTS_KEY = pytest.StashKey["PendingPlots"]()
+"""The session's capture plots (``allure_plots``), kept here rather than under that
+module's key so that a session writing no Allure results never imports it: it loads
+allure_commons (~10 ms of a run's start-up that has no use for it)."""
 
 
 def epic_of(source: str) -> str:
@@ -102,16 +106,31 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_STEPS_KEY] = steps.allure_steps_enabled()
     folder = _alluredir(session.config)
     if folder is not None:
+        from harness.plugin import allure_plots
+
         steps.set_allure_steps(True)
-        session.config.stash[allure_plots.PENDING_KEY] = allure_plots.register(folder)
+        pending = allure_plots.register(folder)
+        session.config.stash[_PLOTS_KEY] = pending
+        session.config.stash[allure_plots.PENDING_KEY] = pending
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    pending = config.stash.get(allure_plots.PENDING_KEY, None)
+    pending = config.stash.get(_PLOTS_KEY, None)
     if pending is not None:
+        from harness.plugin import allure_plots
+
         pending.wait()  # a session that sealed nothing still gets its plots
         allure_plots.unregister(pending)
+        del config.stash[_PLOTS_KEY]
         del config.stash[allure_plots.PENDING_KEY]
+
+
+def wait_for_plots(config: pytest.Config) -> None:
+    """Every Allure capture plot of the session drawn (before the package is sealed);
+    nothing to wait for, and nothing imported, in a session without Allure results."""
+    pending = config.stash.get(_PLOTS_KEY, None)
+    if pending is not None:
+        pending.wait()
 
 
 class _EventLog:
@@ -242,7 +261,7 @@ def _describe_report(item: pytest.Item, report: pytest.TestReport) -> None:
         recorded: list[Measurement] = list(measure.recorded) if measure is not None else []
         _conditions(run, ids, recorded)
         plotter = item.config.stash.setdefault(_PLOTTER_KEY, CapturePlotter())
-        pending = item.config.stash.get(allure_plots.PENDING_KEY, None)
+        pending = item.config.stash.get(_PLOTS_KEY, None)
         attach_evidence(run, recorded, plotter, None if pending is None else pending.attach)
         if report.failed and str(report.longrepr).startswith("non-conforming measurements"):
             _set_status_message(item.config, str(report.longrepr))

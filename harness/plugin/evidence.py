@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.plugin.allure_plots import wait_for_plots
+from harness.plugin.allure import wait_for_plots
 
 _log = logging.getLogger("harness.progress")
 

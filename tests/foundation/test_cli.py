@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.cli.main import main
+from harness.cli.main import main, plugins_left_out
 from harness.data import RMD1_SPEC, SIM_BENCH
 from harness.recording.store.results_store import ResultsStore
 
@@ -218,3 +219,25 @@ def test_option_values_are_not_taken_for_test_paths(monkeypatch, tmp_path):
     tests = str(ROOT / "test_suites" / "test_identity.py")
     assert cli.main(["run", reports, "--no-report", tests]) == 0
     assert seen[1][-1].endswith("test_identity.py") and str(cli.SUITES) not in seen[1]
+
+
+def _left_out(*pytest_args: str, no_allure: bool = True, workers: int = 1) -> list[str]:
+    args = argparse.Namespace(no_allure=no_allure, workers=workers)
+    return [a.removeprefix("no:") for a in plugins_left_out(args, list(pytest_args)) if a != "-p"]
+
+
+def test_hil_run_leaves_out_the_plugins_it_does_not_use(monkeypatch):
+    """allure-pytest without Allure results, xdist on one bench; kept whenever an argument
+    may be theirs, so pytest still understands every argument it is given."""
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    everything = ["platformdirs", "pytester", "allure_pytest", "xdist", "xdist.looponfail"]
+    assert _left_out("-k", "OUT-AMP") == everything
+    assert "allure_pytest" not in _left_out(no_allure=False)
+    assert "allure_pytest" not in _left_out("--alluredir=x")
+    assert "allure_pytest" not in _left_out("--allure-severities", "critical")
+    assert "xdist" not in _left_out(workers=2)
+    for xdist_args in (["-n", "2"], ["-n2"], ["--dist=load"], ["-p", "xdist"], ["-rfE"]):
+        assert "xdist" not in _left_out(*xdist_args), xdist_args
+    assert "pytester" not in _left_out("-p", "pytester")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--numprocesses 2")
+    assert "xdist" not in _left_out()
