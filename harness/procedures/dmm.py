@@ -67,6 +67,8 @@ class SampledOutput:
 
 SAMPLING_NPLC = 0.02
 """0.4 ms at 50 Hz: far shorter than the shortest RMD-1 pulse (12.5 ms at F3)."""
+MEDIAN_EFFICIENCY = float(np.sqrt(np.pi / 2.0))
+"""Standard error of the median of n normal readings over that of their mean (large n)."""
 
 
 def sample_output(
@@ -104,10 +106,15 @@ def sample_output(
         plateau = abs(float(np.median(one)) - gap) if one.size else 0.0
     budget = ammeter_accuracy(UncertaintyBudget(), bench.file, plateau, range_a)
     for name, group in (("positive plateau", pos), ("negative plateau", neg)):
-        # Type A from the plateau's readings; c = 1/2, the plateau being half the difference
+        # Type A from the plateau's readings; c = 1/2, the plateau being half the difference.
+        # The plateau is their median, whose standard error is sqrt(pi/2) (1.25) times the
+        # mean's for normal scatter: s / sqrt(n) alone understated it (OUT-LINE's value
+        # moved by 1.5 of its U between runs that drew other noise)
         budget.add_type_a(
-            f"{name} repeatability",
-            float(np.std(group, ddof=1)) / np.sqrt(group.size) if group.size >= 2 else 0.0,
+            f"{name} repeatability (median)",
+            MEDIAN_EFFICIENCY * float(np.std(group, ddof=1)) / np.sqrt(group.size)
+            if group.size >= 2
+            else 0.0,
             int(group.size),
             sensitivity=0.5,
         )
