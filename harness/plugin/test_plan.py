@@ -227,12 +227,13 @@ def pytest_runtest_makereport(
 @pytest.fixture
 def shared_unit(
     request: pytest.FixtureRequest, bench: Bench, spec: Spec, unit_identity: UnitIdentity
-) -> PowerOnShare:
+) -> Generator[PowerOnShare, None, None]:
     """This test's share of the power-on of its window (or of one of its own).
 
     When there is nothing to join, the unit is set up as ``fresh_unit`` does; a test
     that may join leaves the unit as the test before it left it. A guest's every
-    measurement is checked to be taken while the shared session still runs.
+    measurement is checked to be taken while the shared session still runs, and the
+    unit it leaves behind is checked too (``PowerOnShare.leave``).
     """
     plan = request.config.stash.get(_PLAN, None)
     share = plan.share_for(request.node) if plan is not None else None
@@ -245,7 +246,8 @@ def shared_unit(
         return share.record()
 
     request.node.stash[BEFORE_RECORD_KEY] = before_record
-    return share
+    yield share
+    share.leave(bench)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -9,7 +9,9 @@ measured on that same power-on, by their own procedures. Meanwhile, before the l
 *guests* use the running treatment: tests that need stimulation at some level,
 frequency and load and leave nothing behind but those settings (each guest sets its own
 anew), keep contact (every load they use is one the unit takes for skin) and need
-neither the charger, nor another battery voltage, nor a fresh power-on.
+neither the charger nor a fresh power-on. A guest may press BOOST (OUT-BOOST) or move
+the battery within its working range (OUT-LINE) if it undoes it: the boost must have
+ended and the battery be back when it leaves, which is checked (``leave``).
 
 A test *joins* the shared treatment only if it still holds, which is checked, not
 assumed:
@@ -43,6 +45,7 @@ from harness.errors import DeviceCommError
 from harness.procedures.activity import unit_is_on
 from harness.procedures.conditions import Conditions
 from harness.procedures.treatment import (
+    BATTERY_CHANNEL,
     SOFT_START_SETTLE_S,
     set_battery,
     set_operating_point,
@@ -50,6 +53,10 @@ from harness.procedures.treatment import (
 )
 
 log = logging.getLogger(__name__)
+
+BATTERY_TOLERANCE_V = 0.02
+"""How far the battery supply may read from the shared treatment's voltage after a guest
+(a supply's setting and read-back accuracy are a few millivolts)."""
 
 OWN = "own"
 """``power_on`` of a measurement made on a power-on of its own (the sequential order)."""
@@ -160,6 +167,25 @@ class PowerOnShare:
                 f"{self.name}: the shared session stopped treating ({state}) before the "
                 "measurement was recorded"
             )
+
+    def leave(self, bench: Bench) -> None:
+        """After a guest's body: the unit as the next guest expects it, or the window
+        closes. A guest may press BOOST or move the battery (OUT-BOOST, OUT-LINE); a unit
+        still boosted, or a battery not back at the shared treatment's voltage, would
+        change every later guest's output, so those then start treatments of their own."""
+        w = self.window
+        if self.guest_s is None or not self.joined or not w.open or w.battery_v is None:
+            return
+        try:
+            boosted = bench.dut.status().boost
+        except DeviceCommError as error:
+            w.close(f"the unit did not answer after {self.name}: {error}")
+            return
+        volts = bench.supply.measure_voltage(BATTERY_CHANNEL)
+        if boosted:
+            w.close(f"the unit is still boosted after {self.name}")
+        elif abs(volts - w.battery_v) > BATTERY_TOLERANCE_V:
+            w.close(f"the battery reads {volts:.3f} V after {self.name}, not {w.battery_v:g} V")
 
     def record(self) -> dict[str, str]:
         """``power_on`` for the measurement's conditions, as known when it is taken: the

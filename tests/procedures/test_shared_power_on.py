@@ -22,7 +22,7 @@ from harness.procedures.shared_power_on import (
     SharedPowerOn,
     SharedSessionEnded,
 )
-from harness.procedures.treatment import Conditions, conditions_for
+from harness.procedures.treatment import Conditions, conditions_for, set_battery
 
 MEMBERS = ("TIM-BEEP", "TIM-SESSION", "TIM-AUTOOFF")
 
@@ -134,3 +134,27 @@ def test_a_guest_whose_session_ended_may_record_nothing_more(rmd1: Bench) -> Non
     with pytest.raises(SharedSessionEnded, match="stopped treating"):
         guest.check_still_treating(rmd1)
     assert w.broken is not None and not w.open
+
+
+@pytest.mark.parametrize("leftover", ["none", "boosted", "battery"])
+def test_a_guest_that_leaves_the_unit_changed_closes_the_window(leftover: str) -> None:
+    """OUT-BOOST and OUT-LINE are guests: a boost still running, or a battery not back
+    at the shared voltage, would change every later guest's output, so leaving them
+    closes the window (and nothing else does)."""
+    opened = open_bench(load_bench(BENCHES / "sim.yaml"), faults=[])
+    try:
+        w, c = window(), conditions(opened)
+        PowerOnShare(w, ("TIM-BEEP",)).start(opened, c, settle_s=0.0)
+        guest = PowerOnShare(w, ("OUT-BOOST",), guest_s=5.0)
+        guest.start(opened, c)
+        if leftover == "boosted":
+            opened.dut.boost()
+        elif leftover == "battery":
+            set_battery(opened, c.battery_v - 0.3)
+        guest.leave(opened)
+        assert w.open is (leftover == "none"), w.broken
+        if leftover != "none":
+            assert w.broken is not None and "OUT-BOOST" in w.broken
+    finally:
+        opened.safe_state()
+        opened.close()
