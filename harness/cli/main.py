@@ -132,16 +132,40 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     The session itself builds each unit's report and seals its evidence package at its
     end (``--evidence``, ``harness/plugin/evidence.py``), so a package is finished
     by the process that measured it, on a line by each worker for its own unit.
+
+    On one bench the garbage collector is off from here until the tests are collected
+    (``harness.plugin.session.CollectorBackOn``): start-up only allocates what the run
+    keeps (modules, classes, the validated inputs, the collected tests), yet the
+    collector walked it again and again, ~55 ms of the ~0.7 s to the first test
+    (issue 15). What start-up leaves is frozen with the rest when the tests begin.
+    A line's controller (``--workers N``) collects no tests, so it keeps the collector.
     """
+    import gc
+
+    paused = args.workers == 1 and gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _run(args, pytest_args, collector_paused=paused)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _run(args: argparse.Namespace, pytest_args: list[str], *, collector_paused: bool) -> int:
     import pytest
 
     from harness.definitions.bench_file import load_bench
     from harness.judging.spec import load_spec
     from harness.plugin.run import new_run_id
+    from harness.plugin.session import CheckedInputs, CollectorBackOn
 
     bench_file = bench_path(args.bench) if args.bench else DEFAULT_BENCH
+    bench_bytes = CheckedInputs.read(bench_file)  # before loading: see CheckedInputs
     bench = load_bench(bench_file)
-    spec = load_spec(Path(args.spec) if args.spec else bench.spec_path)
+    spec_file = Path(args.spec) if args.spec else bench.spec_path
+    spec_bytes = CheckedInputs.read(spec_file)
+    spec = load_spec(spec_file)
     run_id = args.run_id or new_run_id()
     reports = Path(args.reports_dir) if args.reports_dir else DEFAULT_REPORTS
     if any(a in ("--lf", "--last-failed", "--ff", "--failed-first") for a in pytest_args):
@@ -193,7 +217,11 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     _refuse_unknown_options(pytest_args, [Path(t.split("::", 1)[0]) for t in targets] or [SUITES])
     argv += pytest_args if targets else [*pytest_args, str(SUITES)]
     print(f"hil: run {run_id} on bench {bench.id} -> {reports / run_id}", flush=True)
-    status = int(pytest.main(argv))
+    # the session takes the bench file and spec read above instead of reading them again
+    plugins: list[object] = [CheckedInputs(bench, bench_bytes, spec, spec_bytes)]
+    if collector_paused:
+        plugins.append(CollectorBackOn())
+    status = int(pytest.main(argv, plugins=plugins))
     folders = run_dirs_of(run_id, reports, args.workers)
     if status == 2:
         # an input error only the session could see (the serial the unit reports):

@@ -18,7 +18,7 @@ import pytest
 from harness.data import SIM_BENCH
 from harness.data import bench_path as packaged_or_given
 from harness.errors import HilError, InputError
-from harness.plugin.session import RUN_KEY, declared, exit_on_input_error
+from harness.plugin.session import CHECKED_KEY, RUN_KEY, declared, exit_on_input_error
 
 
 @pytest.hookimpl(trylast=True)
@@ -156,9 +156,15 @@ def _read_inputs(config: pytest.Config) -> tuple[Any, Any]:
 
         pool = load_pool(packaged_or_given(pool_opt))
         bench_path = pool[(index or 0) % len(pool)]
-    bench = load_bench(bench_path)
+    checked = config.stash.get(CHECKED_KEY, None)
+    bench = checked.bench_for(bench_path) if checked else None
+    if bench is None:
+        bench = load_bench(bench_path)
     spec_opt = config.getoption("spec")
-    spec = load_spec(Path(spec_opt) if spec_opt else bench.spec_path)
+    spec_path = Path(spec_opt) if spec_opt else bench.spec_path
+    spec = checked.spec_for(spec_path) if checked else None
+    if spec is None:
+        spec = load_spec(spec_path)
     return bench, spec
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 
 from harness.cli.main import main, plugins_left_out
 from harness.data import RMD1_SPEC, SIM_BENCH
+from harness.plugin.session import CheckedInputs
 from harness.recording.store.results_store import ResultsStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +83,7 @@ def test_hil_run_with_bad_spec_touches_nothing(tmp_path, capsys):
     assert main(["run", f"--spec={bad}", "--reports-dir", str(reports)]) == 2
     assert "requirements[4].upper" in capsys.readouterr().err
     assert not reports.exists()
+    assert gc.isenabled(), "hil run left the garbage collector off after an input error"
 
 
 def test_hil_run_with_unknown_fault_exits_2(tmp_path, capsys):
@@ -212,7 +215,7 @@ def test_option_values_are_not_taken_for_test_paths(monkeypatch, tmp_path):
     import harness.cli.main as cli
 
     seen: list[list[str]] = []
-    monkeypatch.setattr("pytest.main", lambda argv: seen.append(argv) or 0)
+    monkeypatch.setattr("pytest.main", lambda argv, plugins=(): seen.append(argv) or 0)
     reports = f"--reports-dir={tmp_path}"  # not the checkout's own reports/ and its store
     assert cli.main(["run", reports, "--no-report", "-p", "no:cacheprovider", "-k", "OUT-AMP"]) == 0
     assert seen[0][-1] == str(cli.SUITES)
@@ -241,3 +244,23 @@ def test_hil_run_leaves_out_the_plugins_it_does_not_use(monkeypatch):
     assert "pytester" not in _left_out("-p", "pytester")
     monkeypatch.setenv("PYTEST_ADDOPTS", "--numprocesses 2")
     assert "xdist" not in _left_out()
+
+
+def test_the_session_takes_the_inputs_hil_run_checked_only_while_unchanged(tmp_path):
+    """``CheckedInputs``: the same path with the same bytes, else the session reads it."""
+    from harness.definitions.bench_file import load_bench
+    from harness.judging.spec import load_spec
+
+    bench_file = tmp_path / "bench.yaml"
+    bench_file.write_bytes(SIM_BENCH.read_bytes())
+    bench_bytes = CheckedInputs.read(bench_file)
+    bench = load_bench(bench_file)
+    spec_bytes = CheckedInputs.read(SPEC)
+    checked = CheckedInputs(bench, bench_bytes, load_spec(SPEC), spec_bytes)
+    assert checked.bench_for(bench_file) is bench
+    assert checked.spec_for(SPEC) is checked.spec
+    assert checked.bench_for(SIM_BENCH) is None  # another file
+    bench_file.write_bytes(bench_file.read_bytes() + b"\n# edited\n")
+    assert checked.bench_for(bench_file) is None  # edited since it was checked
+    assert CheckedInputs.read(tmp_path / "missing.yaml") is None
+    assert CheckedInputs(bench, None, checked.spec, None).spec_for(SPEC) is None

@@ -42,7 +42,7 @@ def test_nothing_to_retest_or_no_such_run_is_an_input_error(tmp_path):
 def test_retest_is_a_new_run_linked_to_the_first(tmp_path, monkeypatch):
     _results(tmp_path, "R4", [("OUT-AMP-L1", "FAIL")], "failed")
     seen: list[list[str]] = []
-    monkeypatch.setattr("pytest.main", lambda argv: seen.append(argv) or 0)
+    monkeypatch.setattr("pytest.main", lambda argv, plugins=(): seen.append(argv) or 0)
     code = main(["run", f"--reports-dir={tmp_path}", "--run-id=R5", "--retest", "R4",
                  "--no-report"])  # fmt: skip
     assert code == 0

@@ -72,7 +72,7 @@ def test_a_typo_of_a_harness_option_is_refused_before_the_run_is_announced(tmp_p
 
 def test_pytest_and_plugin_options_still_pass(monkeypatch, tmp_path):
     seen: list[list[str]] = []
-    monkeypatch.setattr("pytest.main", lambda argv: seen.append(argv) or 0)
+    monkeypatch.setattr("pytest.main", lambda argv, plugins=(): seen.append(argv) or 0)
     assert _hil_run(tmp_path, "--tb=short", "--maxfail", "2", "--alluredir", "x", "-k", "X") == 0
     assert "--tb=short" in seen[0] and "--maxfail" in seen[0]
 
