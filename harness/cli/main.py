@@ -571,6 +571,20 @@ def db_cmd_run(args: argparse.Namespace) -> int:
     return int(db_cmd.run(args))
 
 
+def _one_blas_thread_from_the_start() -> None:
+    """numpy's BLAS gets the one thread of a bench process (``harness.plugin.process``)
+    before numpy is first imported, not only once pytest is configured.
+
+    OpenBLAS starts a thread per core as it loads; on the bench PC's two cores the
+    second spun beside the start-up (~45 ms of CPU while numpy loaded, taken from
+    whatever else runs there). Set for the ``hil run`` process only (its ``hil run``
+    children would set it too); an operator's own ``OPENBLAS_NUM_THREADS`` stays.
+    """
+    import os
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``hil`` command; ``argv`` None: this process's own command line.
 
@@ -588,6 +602,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "run":
         sigterm_as_interrupt()  # the whole of hil run, before and after pytest too
+        if argv is None:
+            _one_blas_thread_from_the_start()
     try:
         if args.command == "run":
             status = cmd_run(args, rest)

@@ -7,7 +7,8 @@ pint; the instrument error drain is a fixture of the compliance tests on the ben
 still set up first and torn down last of a test's own fixtures. ``hil run`` on the
 simulated bench reaches its first test without the packages only the run's end uses
 (pyarrow, cryptography, pandas, the report's), without allure-pytest when it writes no
-Allure results, without pytest-xdist on one bench, and with the garbage collector on.
+Allure results, without pytest-xdist on one bench, and with the garbage collector on;
+numpy's BLAS was loaded with its one thread.
 """
 
 import os
@@ -81,7 +82,8 @@ FIRST_TEST_PROBE = textwrap.dedent(
         path = os.environ["FIRST_TEST_PROBE"]
         if not os.path.exists(path):
             with open(path, "w") as out:
-                json.dump({"modules": sorted(sys.modules), "gc": gc.isenabled()}, out)
+                blas = os.environ.get("OPENBLAS_NUM_THREADS")
+                json.dump({"modules": sorted(sys.modules), "gc": gc.isenabled(), "blas": blas}, out)
     """
 )
 
@@ -91,6 +93,7 @@ def test_hil_run_reaches_its_first_test_without_what_only_the_end_needs(tmp_path
     (tmp_path / "first_test_probe.py").write_text(FIRST_TEST_PROBE)
     seen = tmp_path / "seen.json"
     env = {**os.environ, "FIRST_TEST_PROBE": str(seen)}
+    env.pop("OPENBLAS_NUM_THREADS", None)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tmp_path), env.get("PYTHONPATH")) if p)
     done = subprocess.run(
         [sys.executable, "-m", "harness.cli", "run", f"--reports-dir={tmp_path / 'reports'}",
@@ -105,5 +108,6 @@ def test_hil_run_reaches_its_first_test_without_what_only_the_end_needs(tmp_path
     loaded = set(first["modules"])
     assert sorted(m for m in AT_THE_END + NOT_IN_THIS_RUN if m in loaded) == []
     assert first["gc"], "the garbage collector is off while the tests run"
+    assert first["blas"] == "1", "OpenBLAS was loaded with a thread per core"
     # what the run does need before its first test is there: the store and the bench
     assert {"sqlalchemy", "harness.recording.store", "harness.sim.bench"} <= loaded
