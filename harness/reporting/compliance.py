@@ -33,6 +33,10 @@ None): only its hash chain protects it then, and anyone can recompute that.
 HTML and PDF come from the same Jinja2 template so they cannot disagree; WeasyPrint
 lays out the PDF (CSS paged media: ``@page`` counters for "page x of y", table headers
 repeated on each page).
+
+The PDF is laid out by a process forked when the report is begun (``pdf.PdfWorker``),
+which loads WeasyPrint while this one loads pandas and matplotlib: so this module imports
+neither at its top, and is imported at the end of a run before either is needed.
 """
 
 from __future__ import annotations
@@ -43,9 +47,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from harness.data import SPECS
@@ -53,9 +56,7 @@ from harness.errors import InputError
 from harness.judging.spec import Spec, load_spec
 from harness.judging.verdict import Verdict
 from harness.recording.record import RunRecord
-from harness.recording.results import finite_or_none
 from harness.reporting.applicability_view import read_applicability
-from harness.reporting.budget_annex import build_annex
 from harness.reporting.conditions_view import condition_deviations
 from harness.reporting.equipment_view import (
     condition_rows,
@@ -63,10 +64,13 @@ from harness.reporting.equipment_view import (
     laboratory_view,
     standard_rows,
 )
-from harness.reporting.pdf import preload_weasyprint, write_pdf
-from harness.reporting.plot_pool import start_figures
-from harness.reporting.plots import PlotFile, make_figures
+from harness.reporting.pdf import PdfWorker
 from harness.reporting.wording import format_measured, plain_number, plain_text, pretty_unit
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from harness.reporting.plots import PlotFile
 
 __all__ = ["build_compliance_report", "format_measured", "pretty_unit", "render_html",
            "report_context"]  # fmt: skip
@@ -127,17 +131,19 @@ def build_compliance_report(
     with; None prints the UNSIGNED notice on the first page.
     """
     run_dir = Path(run_dir)
-    record, frame = _load_run(run_dir)
-    with start_figures(run_dir, frame) as figures:  # drawn by workers meanwhile
-        preload_weasyprint()
-        context = _context(run_dir, record, frame, figures.result, spec_path=spec_path,
-                           laboratory=laboratory, location=location, issued_at=issued_at,
-                           signing_fingerprint=signing_fingerprint)  # fmt: skip
-    html = render_html(context)
-    html_path, pdf_path = run_dir / "report.html", run_dir / "report.pdf"
-    _write_atomic(html_path, html.encode("utf-8"))
-    # PdfUnavailable when WeasyPrint's libraries are missing: report.html is written
-    write_pdf(html, str(run_dir), pdf_path, _write_atomic)
+    with PdfWorker() as pdf:  # first: it loads WeasyPrint while pandas, matplotlib load here
+        from harness.reporting.plot_pool import start_figures
+
+        record, frame = _load_run(run_dir)
+        with start_figures(run_dir, frame) as figures:  # drawn by workers meanwhile
+            context = _context(run_dir, record, frame, figures.result, spec_path=spec_path,
+                               laboratory=laboratory, location=location, issued_at=issued_at,
+                               signing_fingerprint=signing_fingerprint)  # fmt: skip
+        html = render_html(context)
+        html_path, pdf_path = run_dir / "report.html", run_dir / "report.pdf"
+        _write_atomic(html_path, html.encode("utf-8"))
+        # PdfUnavailable when WeasyPrint's libraries are missing: report.html is written
+        pdf.write(html, str(run_dir), pdf_path, _write_atomic)
     return html_path, pdf_path
 
 
@@ -163,6 +169,8 @@ def report_context(
     signing_fingerprint: str | None = None,
 ) -> dict[str, Any]:
     """Everything the template shows, gathered and formatted (no logic left to it)."""
+    from harness.reporting.plots import make_figures
+
     record, frame = _load_run(run_dir)
     return _context(run_dir, record, frame, lambda: make_figures(run_dir, frame),
                     spec_path=spec_path, laboratory=laboratory, location=location,
@@ -182,6 +190,8 @@ def _context(
     signing_fingerprint: str | None,
 ) -> dict[str, Any]:
     """``report_context`` of a loaded run; ``figures`` (called last) gives its plots."""
+    from harness.reporting.budget_annex import build_annex
+
     spec = _find_spec(record, spec_path)
     groups = _group(frame, spec)
     verdicts = [g.verdict for g in groups]
@@ -255,6 +265,8 @@ def _context(
 
 
 def _load_run(run_dir: Path) -> tuple[RunRecord, pd.DataFrame]:
+    import pandas as pd
+
     record_path, table = run_dir / "run.json", run_dir / "results.parquet"
     if not record_path.is_file():
         raise InputError(run_dir, "run.json", "a run folder written by `hil run`")
@@ -299,6 +311,10 @@ def _group(frame: pd.DataFrame, spec: Spec | None) -> list[RequirementResult]:
 
 
 def _row(row: pd.Series, conditions: list[str]) -> ResultRow:
+    import pandas as pd
+
+    from harness.recording.results import finite_or_none
+
     rule = str(row["decision_rule"])
     value, u = finite_or_none(row["value"]), finite_or_none(row["expanded_uncertainty"]) or 0.0
     unit = str(row["unit"] or "")
@@ -318,6 +334,8 @@ def _row(row: pd.Series, conditions: list[str]) -> ResultRow:
 
 def _conditions_text(row: pd.Series, conditions: list[str]) -> str:
     """A row's test conditions as the results table prints them."""
+    import pandas as pd
+
     return "; ".join(_condition(c[5:], plain_text(row[c])) for c in conditions
                      if pd.notna(row[c]))  # fmt: skip
 

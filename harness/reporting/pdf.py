@@ -10,16 +10,35 @@ A missing PDF must not cost a run its evidence: the measurements are safe, and
 So a WeasyPrint that does not load is :class:`PdfUnavailable`, which the run reports in
 one line before it seals the package; the PDF can be made later on a machine that has
 the libraries (``hil report compliance``, an amendment to a sealed package).
+
+Laying the report out is the longest step of a run's evidence (some 2 s of WeasyPrint
+for ~20 pages, one core), and loading WeasyPrint another 0.3-0.5 s. :class:`PdfWorker`
+forks a process when the report is begun, before the report's own imports (pandas,
+matplotlib), which loads WeasyPrint on the other core while this process loads those and
+draws the figures; it is handed the HTML when that is ready, lays the PDF out and sends
+its bytes back, which this process writes. Whatever goes wrong there is raised here: the
+worker's error (a bug of the report) with the worker's traceback, PdfUnavailable when
+WeasyPrint did not load; a worker that dies is replaced by laying the PDF out in this
+process. Where forking is not safe (``forking.forks_safely``) the PDF is made in this
+process, as it always was. The PDF is the same either way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+import pickle
+import signal
+import traceback
 import warnings
 from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 from harness.errors import HilError
+from harness.reporting.forking import forks_safely
 
 HELP = "docs/windows.md says how to install its libraries"
 
@@ -53,10 +72,131 @@ def write_pdf(html: str, base_url: str, path: Path, write: Callable[[Path, bytes
     Only a WeasyPrint that does not load is turned into PdfUnavailable; an error while
     laying out a report is a bug of the report and raised as it is.
     """
+    write(path, pdf_bytes(html, base_url))
+
+
+def pdf_bytes(html: str, base_url: str) -> bytes:
+    """``html`` laid out as a PDF; PdfUnavailable if WeasyPrint does not load."""
     try:
         with _quiet_about_font_subsetting():
             from weasyprint import HTML  # imported late: it loads Pango, ~0.5 s
     except (ImportError, OSError) as error:
         reason = " ".join(f"{type(error).__name__}: {error}".split())
         raise PdfUnavailable(f"no PDF: WeasyPrint did not load ({reason}); {HELP}") from None
-    write(path, HTML(string=html, base_url=base_url).write_pdf() or b"")
+    return HTML(string=html, base_url=base_url).write_pdf() or b""
+
+
+class PdfWorker:
+    """The report's PDF laid out by a process forked now, which loads WeasyPrint while
+    the caller gathers the report (see the module's docstring).
+
+    Use as a context manager: leaving it stops a worker that was never handed its HTML.
+    ``write`` may be called once.
+    """
+
+    def __init__(self) -> None:
+        self._conn: Connection | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._answered = False
+        if not forks_safely():
+            return
+        context = multiprocessing.get_context("fork")
+        ours, theirs = context.Pipe()
+        self._process = context.Process(target=_serve, args=(theirs, ours), daemon=True,
+                                        name="report-pdf")  # fmt: skip
+        self._process.start()
+        theirs.close()
+        self._conn = ours
+
+    @property
+    def forked(self) -> bool:
+        """Whether a worker lays the PDF out (False: this process does)."""
+        return self._process is not None
+
+    def write(self, html: str, base_url: str, path: Path,
+              write: Callable[[Path, bytes], None]) -> None:  # fmt: skip
+        """As :func:`write_pdf`, the layout done by the worker when there is one."""
+        conn = self._conn
+        if conn is None:
+            write_pdf(html, base_url, path, write)
+            return
+        try:
+            conn.send((html, base_url))
+            outcome: tuple[str, Any, str] = conn.recv()
+            self._answered = True
+        except (EOFError, OSError):  # the worker died (killed, out of memory): lay out here
+            self.close()
+            write_pdf(html, base_url, path, write)
+            return
+        self.close()
+        kind, value, worker_traceback = outcome
+        if kind == "pdf":
+            write(path, value)
+        elif kind == "unavailable":
+            raise PdfUnavailable(value)
+        else:  # the layout failed: the worker's own exception, and where it was raised
+            error = value if isinstance(value, BaseException) else RuntimeError(value)
+            error.add_note(f"raised in the report's PDF worker:\n{worker_traceback}")
+            raise error
+
+    def close(self) -> None:
+        """Stop the worker: a worker that has answered is left to exit (it is about to),
+        one never handed its HTML or still laying it out is terminated (the caller has
+        given up on it, or was interrupted)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._process is not None:
+            if self._answered:
+                self._process.join(timeout=5.0)
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
+            self._process = None
+
+    def __enter__(self) -> PdfWorker:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _serve(conn: Connection, parents_end: Connection) -> None:
+    """The worker: load WeasyPrint, wait for the HTML, answer with one message:
+    ``("pdf", bytes, "")``, ``("unavailable", message, "")`` or
+    ``("error", exception, traceback)``."""
+    parents_end.close()  # so that the worker sees EOF when the parent closes its end
+    # terminate() ends the worker at once, whatever handler (SIGTERM as an interrupt,
+    # ``hil run``'s) it inherited from the parent
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        preload_weasyprint()
+        try:
+            html, base_url = conn.recv()
+        except EOFError:  # the parent gave up before it had the HTML
+            return
+        try:
+            answer: tuple[str, Any, str] = ("pdf", pdf_bytes(html, base_url), "")
+        except PdfUnavailable as missing:
+            answer = ("unavailable", str(missing), "")
+        except Exception as error:  # every error goes back to the parent
+            answer = ("error", _picklable(error), traceback.format_exc())
+        conn.send(answer)
+    except (KeyboardInterrupt, BrokenPipeError, EOFError):
+        pass  # interrupted (with the parent) or the parent is gone: nothing to report to
+    finally:
+        conn.close()
+
+
+def _picklable(error: Exception) -> BaseException | str:
+    """The exception itself when it survives the pipe, else its text."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:  # any exception that does not pickle
+        return f"{type(error).__name__}: {error}"
+    return error

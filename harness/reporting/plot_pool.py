@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -29,6 +27,7 @@ from types import TracebackType
 
 import pandas as pd
 
+from harness.reporting.forking import forks_safely
 from harness.reporting.plots import PlotFile, draw_figure, figure_jobs
 
 MAX_WORKERS = 4
@@ -93,12 +92,6 @@ def _default_workers() -> int:
 
 
 def _forks() -> bool:
-    """Fork only a single-threaded process: a lock another thread holds at the fork stays
-    held in the child for ever. ``hil run`` has one thread by the end of its session; a
-    pytest-xdist worker (``--workers``) has execnet's, and its units are drawn side by
-    side by the workers anyway."""
-    return (
-        sys.platform.startswith("linux")
-        and "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
-    )
+    """Whether the workers may be forked (``forking.forks_safely``); a function of this
+    module so that a test can say yes for a process with a plugin's thread."""
+    return forks_safely()

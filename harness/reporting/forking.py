@@ -1,0 +1,24 @@
+"""When the report may hand work to forked processes (its figures, its PDF).
+
+Kept apart from the modules that fork, and free of heavy imports, so that the PDF worker
+can ask before pandas or matplotlib are loaded (``pdf.PdfWorker``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import threading
+
+
+def forks_safely() -> bool:
+    """Fork only a single-threaded process on Linux: a lock another thread holds at the
+    fork stays held in the child for ever. ``hil run`` has one thread by the end of its
+    session; a pytest-xdist worker (``--workers``) has execnet's, and its units are built
+    side by side by the workers anyway. Fork is not the platform's way on Windows or
+    macOS, where the work is done in this process instead."""
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )

@@ -1,0 +1,111 @@
+"""The report's PDF laid out by a forked worker (pdf.PdfWorker): the same document as
+laid out here, and whatever goes wrong there is raised here, never lost."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from harness.reporting import pdf
+from harness.reporting.pdf import PdfUnavailable, PdfWorker
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the worker is forked on Linux"
+)
+
+HTML = """<!DOCTYPE html><html><head><meta charset="utf-8"><style>
+@page { size: A5; @bottom-right { content: "Page " counter(page) " of " counter(pages); } }
+h1 { break-before: page; }
+</style></head><body><p>REQ-ONE conforms</p><h1>Annex</h1><p>REQ-TWO budget</p></body></html>"""
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+
+
+def _text(path: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(path).pages]
+
+
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork even in a pytest-xdist worker (execnet's thread is idle meanwhile)."""
+    monkeypatch.setattr(pdf, "forks_safely", lambda: True)
+
+
+def test_the_workers_pdf_is_the_one_laid_out_here(tmp_path: Path, forking: None) -> None:
+    here, there = tmp_path / "here.pdf", tmp_path / "there.pdf"
+    pdf.write_pdf(HTML, str(tmp_path), here, _write)
+    with PdfWorker() as worker:
+        assert worker.forked
+        worker.write(HTML, str(tmp_path), there, _write)
+    assert _text(there) == _text(here)
+    assert "REQ-ONE" in _text(there)[0] and "Page 2 of 2" in _text(there)[1]
+
+
+def test_a_layout_error_in_the_worker_is_raised_here_with_its_traceback(
+    tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(html: str, base_url: str) -> bytes:
+        raise ValueError("layout failed")
+
+    monkeypatch.setattr(pdf, "pdf_bytes", broken)  # the forked worker inherits it
+    with PdfWorker() as worker, pytest.raises(ValueError, match="layout failed") as raised:
+        worker.write(HTML, str(tmp_path), tmp_path / "report.pdf", _write)
+    assert any("PDF worker" in note and "broken" in note for note in raised.value.__notes__)
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def test_an_unpicklable_error_still_arrives_as_its_text(
+    tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Unpicklable(Exception):
+        def __reduce__(self) -> str | tuple[object, ...]:
+            raise TypeError("no")
+
+    def broken(html: str, base_url: str) -> bytes:
+        raise Unpicklable("odd failure")
+
+    monkeypatch.setattr(pdf, "pdf_bytes", broken)
+    with PdfWorker() as worker, pytest.raises(RuntimeError, match="Unpicklable: odd failure"):
+        worker.write(HTML, str(tmp_path), tmp_path / "report.pdf", _write)
+
+
+def test_weasyprint_missing_in_the_worker_is_pdf_unavailable(
+    tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(html: str, base_url: str) -> bytes:
+        raise PdfUnavailable("no PDF: WeasyPrint did not load (OSError: no Pango)")
+
+    monkeypatch.setattr(pdf, "pdf_bytes", unavailable)
+    with PdfWorker() as worker, pytest.raises(PdfUnavailable, match="no Pango"):
+        worker.write(HTML, str(tmp_path), tmp_path / "report.pdf", _write)
+
+
+def test_a_worker_that_died_is_replaced_by_laying_out_here(tmp_path: Path, forking: None) -> None:
+    with PdfWorker() as worker:
+        assert worker._process is not None
+        worker._process.kill()
+        worker._process.join()
+        worker.write(HTML, str(tmp_path), tmp_path / "report.pdf", _write)
+    assert "REQ-TWO" in _text(tmp_path / "report.pdf")[1]
+
+
+def test_a_worker_never_handed_its_html_is_stopped(forking: None) -> None:
+    with PdfWorker() as worker:
+        process = worker._process
+        assert process is not None and process.is_alive()
+    assert not process.is_alive() and worker._process is None
+
+
+def test_without_fork_the_pdf_is_laid_out_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pdf, "forks_safely", lambda: False)
+    with PdfWorker() as worker:
+        assert not worker.forked
+        worker.write(HTML, str(tmp_path), tmp_path / "report.pdf", _write)
+    assert "REQ-ONE" in _text(tmp_path / "report.pdf")[0]
