@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from harness.bench.station import Bench
 from harness.events.steps import summary_step
@@ -71,6 +72,25 @@ MEDIAN_EFFICIENCY = float(np.sqrt(np.pi / 2.0))
 """Standard error of the median of n normal readings over that of their mean (large n)."""
 
 
+def gap_readings(readings: npt.NDArray[np.float64], span: float) -> npt.NDArray[np.float64]:
+    """The readings of the level between the pulses: the cluster nearest zero current (a
+    leak shifts it away from zero); their median is the gap level.
+
+    The cluster is found from a reading that has company: at least a tenth of the
+    readings within a tenth of the span. A lone reading caught on an edge can lie nearer
+    zero than the gaps do (with a 20 uA leak, one edge sample at -17 uA beside 48 gap
+    readings at +20 uA), and taken as the gap it made the negative pulses look like gaps
+    and the plateau read 117 uA at level 1's 80 uA."""
+    r = readings
+    if not r.size or not span:
+        return r
+    company = (np.abs(r[:, None] - r[None, :]) < 0.1 * span).sum(axis=1)
+    crowded = r[company >= max(3, 0.1 * r.size)]
+    pool = crowded if crowded.size else r
+    nearest = float(pool[np.argmin(np.abs(pool))])
+    return r[np.abs(r - nearest) < 0.25 * span]
+
+
 def sample_output(
     bench: Bench, *, range_a: float, bursts: int = 24, per_burst: int = 4, spacing_s: float = 0.107
 ) -> SampledOutput:
@@ -94,9 +114,7 @@ def sample_output(
                 f"{max(values, default=0.0):.4g} A")  # fmt: skip
     r = np.asarray(values)
     span = float(np.max(np.abs(r))) if r.size else 0.0
-    # the gap level is the cluster nearest zero current (a leak shifts it a little)
-    nearest = float(r[np.argmin(np.abs(r))]) if r.size else 0.0
-    gaps = r[np.abs(r - nearest) < 0.25 * span] if span else r
+    gaps = gap_readings(r, span)
     gap = float(np.median(gaps)) if gaps.size else 0.0
     pos, neg = r[r - gap > 0.5 * span], r[r - gap < -0.5 * span]
     if pos.size and neg.size:
