@@ -15,8 +15,8 @@ the one least disturbed by others.
    processes of figure 1's wall times (it takes the session's ``bench`` from the tests'
    fixture values, so it opens nothing and changes no test's fixtures). Target <= 24 min
    (the issue put the floor at about 22: the 20-minute auto-off and the 2-minute
-   idle-off; on RMD-1 it is about 24.8, as one power-on gives one 300 s session and
-   the tests that need a power-on of their own or pause the session take ~2.8 min,
+   idle-off; on RMD-1 it is about 23.9, as one power-on gives one 300 s session and
+   the tests that need a power-on of their own or the charger take ~1.9 min,
    docs/domain.md). Beside it,
    the whole suite's wall time as a whole ``hil run`` process with default options
    (report, PDF, Allure results, seal; only ``--reports-dir`` in a temporary folder and
@@ -547,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             line(
                 "simulated clock at the end of the suite",
                 f"{minutes:7.1f} min",
-                f"{target_text(minutes, 24, ' min')}  (floor ~24.8: docs/domain.md, Timers)",
+                f"{target_text(minutes, 24, ' min')}  (floor ~23.9: docs/domain.md, Timers)",
             )
         else:
             line("simulated clock at the end of the suite", "not read (no test had the bench)")

@@ -43,7 +43,7 @@ def test_unit_reports_its_identity(
 
 
 @pytest.mark.requirement("COM-STATE")
-@pytest.mark.bench_time(22)
+@pytest.mark.bench_time(21)
 @pytest.mark.shares_power_on("auto-off", guest=True)
 def test_reported_level_and_frequency_match_the_output(
     measure: MeasureForCurrentTest, bench: Bench, spec: Spec, shared_unit: PowerOnShare

@@ -43,7 +43,9 @@ from harness.procedures.capture import (
     scope_budget,
     timing_budget,
 )
+from harness.procedures.conditions import nominal_period_s
 from harness.procedures.dmm import SampledOutput, read_dc_current, sample_output
+from harness.procedures.events import wait_for_positive_half_cycle
 from harness.procedures.shared_power_on import PowerOnShare
 from harness.procedures.treatment import Conditions, conditions_for, set_battery, start_treatment
 from harness.procedures.unit_control import power_off
@@ -51,6 +53,7 @@ from harness.recording.captures import CaptureArchive
 
 RATIO_RANGE_A = 1e-3
 LEVELS = (1, 2, 3, 4, 5)
+VCOMP_POINTS = 10_000
 
 
 def nominal_peak_a(spec: Spec, level: int) -> float:
@@ -83,6 +86,7 @@ def peak_capture(
         for lv in LEVELS
     ],
 )
+@pytest.mark.bench_time(3)
 @pytest.mark.shares_power_on("auto-off", guest=True)
 def test_peak_current_at_each_level(
     measure: MeasureForCurrentTest,
@@ -118,7 +122,7 @@ def test_peak_current_at_each_level(
         for r in ("OUT-LOAD-2K", "OUT-LOAD-10K")
     ],
 )
-@pytest.mark.bench_time(40)
+@pytest.mark.bench_time(33)
 @pytest.mark.shares_power_on("auto-off", guest=True)
 def test_current_independent_of_load(
     measure: MeasureForCurrentTest,
@@ -180,27 +184,45 @@ def ratio_budget(
 
 
 @pytest.mark.requirement("OUT-VCOMP")
+@pytest.mark.bench_time(3)
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_open_circuit_voltage(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    fresh_unit: testport.TestPort,
+    shared_unit: PowerOnShare,
     captures: CaptureArchive,
 ) -> None:
     req = spec.requirement("OUT-VCOMP")
     c = conditions_for(spec, req).but(load_ohms=500.0, frequency=3)
-    start_treatment(bench, c)
+    shared_unit.start(bench, c)
+    period = nominal_period_s(spec, c.frequency) or 0.025
+    # the open-circuit pulses are read on the rising edge, so the lift-off comes early in
+    # a positive half-cycle (a guest joins at any phase of the polarity cycle)
+    wait_for_positive_half_cycle(
+        bench,
+        c.load_ohms or 500.0,
+        peak_a=1.5 * nominal_peak_a(spec, c.level),
+        half_cycle_s=spec.requirement("WAV-REV").nominal_value or 1.0,
+        lead_s=2 * period,
+        pulse_period_s=period,
+    )
     nominal_v = req.nominal_value or 12.0
     bench.scope.configure_channel(LOAD_CHANNEL, nominal_v * 1.4 / 4.0, 0.0)
     duration = 0.1
     bench.scope.configure_timebase(
         bench.scope.limits.seconds_per_div_for(duration), duration / 2.0 - 0.01
     )
+    bench.scope.configure_record(VCOMP_POINTS)  # nothing an earlier test set reaches it
     bench.scope.configure_edge_trigger(LOAD_CHANNEL, nominal_v / 4.0, "rising", "normal")
     bench.scope.arm_single()
+    lifted_at = bench.clock.now()
     bench.select_load(None)
     bench.scope.wait_acquired(5.0)
-    wave = bench.scope.read_waveform(LOAD_CHANNEL, 10_000)
+    wave = bench.scope.read_waveform(LOAD_CHANNEL, VCOMP_POINTS)
+    # the lift-off pauses a shared session: its suspension polled, then contact again
+    shared_unit.lifted_off(shared_unit.suspension_since(bench, lifted_at, period_s=period))
+    shared_unit.put_back(bench, c)
     evidence = [keep(captures, "OUT-VCOMP", wave, load_ohms=None)]
     high = np.abs(wave.volts) > 0.5 * np.max(np.abs(wave.volts))
     value = float(np.median(np.abs(wave.volts[high]))) if high.any() else None
@@ -272,7 +294,7 @@ def test_output_when_stimulation_is_off(
 
 
 @pytest.mark.requirement("OUT-MONO")
-@pytest.mark.bench_time(21)
+@pytest.mark.bench_time(20)
 @pytest.mark.shares_power_on("auto-off", guest=True)
 def test_levels_monotonic_and_wrap(
     measure: MeasureForCurrentTest, bench: Bench, spec: Spec, shared_unit: PowerOnShare
@@ -297,7 +319,7 @@ def test_levels_monotonic_and_wrap(
 
 
 @pytest.mark.requirement("OUT-BOOST", "OUT-BOOST-AMP")
-@pytest.mark.bench_time(19)
+@pytest.mark.bench_time(17)
 @pytest.mark.shares_power_on("auto-off", guest=True)
 def test_boost_duration_and_amplitude(
     measure: MeasureForCurrentTest,
@@ -366,7 +388,7 @@ def test_boost_duration_and_amplitude(
 
 
 @pytest.mark.requirement("OUT-LINE")
-@pytest.mark.bench_time(11)
+@pytest.mark.bench_time(10)
 @pytest.mark.shares_power_on("auto-off", guest=True)
 def test_line_regulation_over_battery_range(
     measure: MeasureForCurrentTest, bench: Bench, spec: Spec, shared_unit: PowerOnShare

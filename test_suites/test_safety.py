@@ -87,6 +87,7 @@ from harness.procedures.reaction import (
     load_magnitude,
     time_reaction,
 )
+from harness.procedures.shared_power_on import PowerOnShare
 from harness.procedures.treatment import (
     Conditions,
     conditions_for,
@@ -153,11 +154,17 @@ def _timing_conditions(spec: Spec, rid: str) -> Conditions:
     return conditions_for(spec, spec.requirement(rid)).but(frequency=TIMING_FREQUENCY)
 
 
-def _start_early_in_positive_half_cycle(bench: Bench, spec: Spec, c: Conditions) -> None:
-    """Start the treatment; return two pulse periods into a positive half-cycle."""
+def _start_early_in_positive_half_cycle(
+    bench: Bench, spec: Spec, c: Conditions, share: PowerOnShare | None = None
+) -> None:
+    """Start the treatment (or join ``share``'s); return two pulse periods into a
+    positive half-cycle."""
     assert c.load_ohms is not None
     period = _period_s(spec, c.frequency)
-    start_treatment(bench, c)
+    if share is None:
+        start_treatment(bench, c)
+    else:
+        share.start(bench, c)
     wait_for_positive_half_cycle(
         bench,
         c.load_ohms,
@@ -318,19 +325,20 @@ def _check_latch(
 
 
 @pytest.mark.requirement("SAF-NOCONTACT-DET", "SAF-NOCONTACT-I")
-@pytest.mark.bench_time(8)
+@pytest.mark.bench_time(7)
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_contact_loss_suspends_output(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    fresh_unit: testport.TestPort,
+    shared_unit: PowerOnShare,
     captures: CaptureArchive,
 ) -> None:
     c = _timing_conditions(spec, "SAF-NOCONTACT-DET")
     assert c.load_ohms is not None
     period = _period_s(spec, c.frequency)
     v_open = _nominal(spec, "OUT-VCOMP", "V")
-    _start_early_in_positive_half_cycle(bench, spec, c)
+    _start_early_in_positive_half_cycle(bench, spec, c, shared_unit)
     pre = 2 * period
     # Lifted off, the spheres rise to the compliance voltage during each pulse. The edge
     # is taken well above the loaded pulse (5 x) yet far below any working compliance
@@ -348,13 +356,19 @@ def test_contact_loss_suspends_output(
         last_contact = last_level_before(t, volts, contact_v / 2, contact_v * 2, before=edge.before)
         return Bracket(last_contact if last_contact is not None else float(t[0]), edge.after)
 
+    lifted_at: list[float] = []
+
+    def lift() -> None:
+        lifted_at.append(bench.clock.now())
+        bench.select_load(None)
+
     try:
         suspension = time_reaction(
             bench,
             c.load_ohms,
             record=EventRecord(
                 trigger=(LOAD_CHANNEL, trigger_v, "rising"),
-                action=lambda: bench.select_load(None),
+                action=lift,
                 peak_a=trigger_v / c.load_ohms,  # trigger level at 3 divisions
                 duration_s=pre + 2 * _upper(spec, "SAF-NOCONTACT-DET", "s") + HOLD_PERIODS * period,
                 resolution_s=TIMING_RESOLUTION_S,
@@ -372,6 +386,8 @@ def test_contact_loss_suspends_output(
         )
     except InstrumentError as exc:
         suspension = ReactionTime(f"no open-circuit voltage seen after lift-off: {exc}")
+    # a pause of a shared session: on record for TIM-SESSION once contact is made again
+    shared_unit.lifted_off(suspension.stop_on_bench_clock(lifted_at[0]) if lifted_at else None)
     measure(
         "SAF-NOCONTACT-DET",
         suspension.seconds,
@@ -394,6 +410,7 @@ def test_contact_loss_suspends_output(
         instruments=["dmm", "switch"],
         conditions=c.as_record() | {"load": f"{suspended_ohms:g} ohm", "state": "suspended"},
     )
+    shared_unit.put_back(bench, c)
 
 
 def _readings_over_cycle(bench: Bench, spec: Spec) -> int:
@@ -403,11 +420,13 @@ def _readings_over_cycle(bench: Bench, spec: Spec) -> int:
 
 
 @pytest.mark.requirement("SAF-RECONTACT")
+@pytest.mark.bench_time(5)
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_recontact_restarts_with_soft_ramp(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    fresh_unit: testport.TestPort,
+    shared_unit: PowerOnShare,
     captures: CaptureArchive,
 ) -> None:
     evidence: list[str] = []
@@ -416,10 +435,16 @@ def test_recontact_restarts_with_soft_ramp(
     lifted, touched = (
         parse_quantity(part, "ohm") for part in str(req.conditions["load"]).split(" to ")
     )
-    start_treatment(bench, c.but(load_ohms=touched))
-    bench.select_load(lifted)
-    bench.clock.sleep(2 * _upper(spec, "SAF-NOCONTACT-DET", "s"))
+    shared_unit.start(bench, c.but(load_ohms=touched))
+    # polled until suspended (a pause of the session), a record of one period at a time
+    shared_unit.lift_off(bench, lifted, period_s=_period_s(spec, c.frequency))
     ramp_s = _nominal(spec, "WAV-RAMP", "s")
+    back: list[float] = []
+
+    def make_contact() -> None:
+        back.append(bench.clock.now())
+        bench.select_load(touched)
+
     pre = ramp_s / 4
     value: float | None = None
     budget = timing_budget(0.0, TIMING_RESOLUTION_S)
@@ -433,12 +458,16 @@ def test_recontact_restarts_with_soft_ramp(
             resolution_s=2 * TIMING_RESOLUTION_S,
             trigger=(LOAD_CHANNEL, 0.1 * _l5_peak_a(spec) * touched, "rising"),
             pre_trigger_s=pre,
-            action=lambda: bench.select_load(touched),
+            action=make_contact,
             timeout_s=3 * ramp_s,
         )
     except InstrumentError as exc:
         cap = None
         note = f"no restart seen: {exc}"
+    if back:
+        shared_unit.contact_again_at(back[0])
+    else:  # the scope never armed: contact again all the same
+        shared_unit.put_back(bench, c.but(load_ohms=touched))
     if cap is not None:
         evidence.append(keep(captures, "SAF-RECONTACT", cap))
         metrics = analyze_current(cap.t0, cap.dt, cap.current_a, load_ohms=cap.load.ohms)

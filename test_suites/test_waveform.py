@@ -38,10 +38,11 @@ from harness.procedures.capture import (
     keep,
     scope_budget,
 )
+from harness.procedures.conditions import nominal_period_s
 from harness.procedures.dmm import sample_output
 from harness.procedures.shared_power_on import PowerOnShare
 from harness.procedures.soft_start import capture_contact, ramp_budget
-from harness.procedures.treatment import Conditions, conditions_for, start_treatment
+from harness.procedures.treatment import Conditions, conditions_for
 from harness.procedures.zero import measure_scope_zero
 from harness.recording.captures import CaptureArchive
 
@@ -99,6 +100,7 @@ def time_budget(value: float, resolution_s: float, span_s: float) -> Uncertainty
         for f in (1, 2, 3)
     ],
 )
+@pytest.mark.bench_time(4)
 @pytest.mark.shares_power_on("auto-off", guest=True)
 def test_pulse_frequency_and_width(
     measure: MeasureForCurrentTest,
@@ -141,7 +143,7 @@ def test_pulse_frequency_and_width(
 
 
 @pytest.mark.requirement("WAV-REV")
-@pytest.mark.bench_time(7)
+@pytest.mark.bench_time(6)
 @pytest.mark.shares_power_on("auto-off", guest=True)
 def test_polarity_reversal_interval(
     measure: MeasureForCurrentTest,
@@ -198,19 +200,28 @@ def test_maximum_phase_charge(
 
 @pytest.mark.requirement("WAV-DC")
 @pytest.mark.parametrize("load_ohms", [500.0, 10_000.0])
-@pytest.mark.bench_time(18)
+@pytest.mark.bench_time(17)
+@pytest.mark.shares_power_on("auto-off", guest=True)
 def test_dc_component(
     measure: MeasureForCurrentTest,
     bench: Bench,
     spec: Spec,
-    fresh_unit: testport.TestPort,
+    shared_unit: PowerOnShare,
     captures: CaptureArchive,
     load_ohms: float,
 ) -> None:
     c = conditions_for(spec, spec.requirement("WAV-DC")).but(load_ohms=load_ohms, level=5)
     peak = nominal_peak_a(spec, c.level)
-    zero = measure_scope_zero(bench, load_ohms, peak_a=peak)
-    start_treatment(bench, c)
+    # the scope's zero with the load path open: lifted off the treatment (a pause of its
+    # session, on record for TIM-SESSION when it is a shared one), then contact again
+    shared_unit.start(bench, c)
+    if shared_unit.lift_off(bench, period_s=nominal_period_s(spec, c.frequency)) is not None:
+        zero = measure_scope_zero(bench, load_ohms, peak_a=peak, unit_off=False)
+        shared_unit.put_back(bench, c)
+    else:  # still driving the open spheres: the zero needs the unit off, then a start
+        shared_unit.put_back(bench, c, settle_s=0.0)  # closes a shared window
+        zero = measure_scope_zero(bench, load_ohms, peak_a=peak)
+        shared_unit.start(bench, c)
     cap = capture_current(bench, load_ohms, peak_a=peak, duration_s=DC_RECORD_S, resolution_s=10e-6)
     m = analyze_current(
         cap.t0, cap.dt, cap.current_a, load_ohms=cap.load.ohms,
@@ -381,6 +392,7 @@ def _overshoot_budget(cap: CurrentCapture) -> UncertaintyBudget:
 
 
 @pytest.mark.requirement("WAV-OVS")
+@pytest.mark.bench_time(3)
 @pytest.mark.shares_power_on("auto-off", guest=True)
 def test_overshoot_on_level_change(
     measure: MeasureForCurrentTest,

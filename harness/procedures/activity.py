@@ -26,11 +26,14 @@ UNIT_ON_THRESHOLD_A = 1e-3
 """Battery current above which the unit is on (on: ~8–12 mA; off: ~2 uA)."""
 
 
-def output_active(bench: Bench, *, threshold_v: float, full_scale_v: float) -> bool:
+def output_active(
+    bench: Bench, *, threshold_v: float, full_scale_v: float, window_s: float = ACTIVITY_WINDOW_S
+) -> bool:
     """True when the voltage across the load position exceeds ``threshold_v`` in a
-    ``ACTIVITY_WINDOW_S`` record (the record advances the bench clock by its length)."""
+    ``window_s`` record (the record advances the bench clock by its length). A caller
+    that knows the pulse period may pass a shorter window, longer than its gaps."""
     bench.scope.configure_channel(LOAD_CHANNEL, full_scale_v / 3.0, 0.0)
-    bench.scope.configure_timebase(bench.scope.limits.seconds_per_div_for(ACTIVITY_WINDOW_S), 0.0)
+    bench.scope.configure_timebase(bench.scope.limits.seconds_per_div_for(window_s), 0.0)
     bench.scope.configure_record(ACTIVITY_POINTS)
     free_run(bench)
     bench.scope.digitize((LOAD_CHANNEL,))

@@ -80,6 +80,16 @@ def conditions_for(spec: Spec, requirement: Requirement) -> Conditions:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
+def nominal_period_s(spec: Spec, frequency: int | None) -> float | None:
+    """The pulse period of frequency setting ``frequency`` (``WAV-FREQ-F<n>``'s nominal
+    value), to size a record; None where the spec does not say."""
+    rid = f"WAV-FREQ-F{frequency}"
+    if frequency is None or rid not in spec.requirements:
+        return None
+    hz = spec.requirement(rid).nominal_value
+    return 1.0 / hz if hz else None
+
+
 __all__ = [
     "BATTERY_CHANNEL",
     "CHARGER_CHANNEL",
@@ -87,4 +97,5 @@ __all__ = [
     "conditions_for",
     "frequency_index",
     "nominal_conditions",
+    "nominal_period_s",
 ]

@@ -37,6 +37,7 @@ from harness.procedures.events import (
     smoothing_samples,
     triggered_capture,
 )
+from harness.procedures.waiting import WaitResult
 from harness.recording.captures import CaptureArchive
 
 TIMING_RESOLUTION_S = 50e-6
@@ -93,6 +94,19 @@ class ReactionTime:
         if self.event is None or self.stop is None:
             return None
         return self.stop.estimate - self.event.estimate
+
+    def stop_on_bench_clock(self, action_at: float) -> WaitResult | None:
+        """The stop as an instant on the bench clock, given when (bench time) the action
+        that made the event was taken: the record's own time axis starts at an unknown
+        trigger instant, but the event it shows is that action. None unless both were
+        found; the bracket carries both brackets' widths."""
+        if self.event is None or self.stop is None:
+            return None
+        return WaitResult(
+            action_at + self.stop.before - self.event.after,
+            action_at + self.stop.after - self.event.before,
+            polls=1,
+        )
 
     @property
     def budget(self) -> UncertaintyBudget:

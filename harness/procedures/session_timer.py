@@ -10,18 +10,23 @@ for good (polled, finely only near the lower limit: ``waiting.Pace``).
 
 The treatment length is then ``end - contact - pause``, where the pause runs from the
 suspension (not the lift-off: the unit keeps treating through its contact-loss delay)
-to the return. Each of the two polled instants carries its bracket
+to the return. On a session shared with guests (``shared_power_on``), the guests that
+lifted the spheres (the scope's zero, contact loss and return, the open-circuit
+voltage) paused the timer too; each such pause, timed the same way, is subtracted as
+well, and its suspension bracket joins the budget. Each of the two polled instants
+carries its bracket
 (``waiting.WaitResult``: from the start of the last observation that did not see the
 change to the end of the first that did) into the budget as a rectangular term.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.bench.station import Bench
 from harness.judging.uncertainty import UncertaintyBudget
-from harness.procedures.activity import output_active
+from harness.procedures.activity import ACTIVITY_WINDOW_S, output_active
 from harness.procedures.treatment import Conditions, start_treatment
 from harness.procedures.waiting import Pace, WaitResult, fine_from_lower_limit, poll_until
 
@@ -47,38 +52,76 @@ def poll_budget(*brackets: WaitResult) -> UncertaintyBudget:
 
 
 @dataclass(frozen=True)
+class SessionPause:
+    """A pause of a session's timer made by lifting the spheres, timed as the session's
+    own lift-off is: from the output seen suspended (a polled bracket) to contact again
+    (the relay's instant). ``by``: the test that made it (a guest of a shared session,
+    ``shared_power_on``)."""
+
+    by: str
+    suspended: WaitResult
+    back: float
+
+    @property
+    def seconds(self) -> float:
+        return self.back - self.suspended.estimate
+
+
+@dataclass(frozen=True)
 class SessionTiming:
-    """The instants of one session timing on the bench clock; None where not seen."""
+    """The instants of one session timing on the bench clock; None where not seen.
+
+    ``earlier``: pauses other tests made in this session before its own lift-off."""
 
     contact: float
     lift_off: float
     back: float
     suspended: WaitResult | None
     end: WaitResult | None
+    earlier: tuple[SessionPause, ...] = ()
 
     @property
     def pause_s(self) -> float | None:
-        return None if self.suspended is None else self.back - self.suspended.estimate
+        """Every pause: the earlier ones and this timing's own (None if its own was not
+        seen)."""
+        if self.suspended is None:
+            return None
+        return self.back - self.suspended.estimate + sum(p.seconds for p in self.earlier)
 
     @property
     def seconds(self) -> float | None:
-        """Treatment length: end - contact - pause (None unless both were seen)."""
+        """Treatment length: end - contact - pauses (None unless both were seen)."""
         if self.end is None or self.pause_s is None:
             return None
         return self.end.estimate - self.contact - self.pause_s
 
     @property
     def budget(self) -> UncertaintyBudget:
-        return poll_budget(*(b for b in (self.suspended, self.end) if b is not None))
+        seen = [b for b in (self.suspended, self.end) if b is not None]
+        budget = poll_budget(*seen)
+        for pause in self.earlier:  # each earlier suspension is a polled bracket too
+            budget.add_rectangular(f"suspension bracket of {pause.by}", pause.suspended.half_width)
+        return budget
 
 
-def suspended_after_lift_off(bench: Bench) -> WaitResult | None:
-    """Open the load now and poll (back-to-back records) until the output has stopped."""
-    bench.select_load(None)
+def suspended_after_lift_off(
+    bench: Bench, lifted_ohms: float | None = None, *, window_s: float = ACTIVITY_WINDOW_S
+) -> WaitResult | None:
+    """Lift off now (the load open, or ``lifted_ohms``: more than the unit takes for skin)
+    and poll (back-to-back records of ``window_s``) until the output has stopped. Lifted,
+    the pulses swing to the compliance voltage (or I x the lifted load, volts either
+    way). The bracket is as wide as a record and its overhead: a caller that knows the
+    pulse period passes a window of one period, so a pause it dates is off by less."""
+    bench.select_load(lifted_ohms)
     return poll_until(
         bench.clock,
         lambda: (
-            not output_active(bench, threshold_v=OPEN_THRESHOLD_V, full_scale_v=OPEN_FULL_SCALE_V)
+            not output_active(
+                bench,
+                threshold_v=OPEN_THRESHOLD_V,
+                full_scale_v=OPEN_FULL_SCALE_V,
+                window_s=window_s,
+            )
         ),
         what="output suspended after lift-off",
         timeout_s=SUSPEND_TIMEOUT_S,
@@ -87,18 +130,26 @@ def suspended_after_lift_off(bench: Bench) -> WaitResult | None:
 
 
 def time_session(
-    bench: Bench, conditions: Conditions, lower_s: float | None, *, contact: float | None = None
+    bench: Bench,
+    conditions: Conditions,
+    lower_s: float | None,
+    *,
+    contact: float | None = None,
+    earlier: Sequence[SessionPause] = (),
 ) -> SessionTiming:
     """Start treatment, lift off and return once, and wait for the session's end.
 
     ``contact``: the bench time a treatment already running started (a power-on shared
     with other timers, ``shared_power_on``); the lift-off then comes ``BEFORE_LIFT_S``
-    after that contact, as it would after one started here.
+    of treatment after that contact, as it would after one started here. ``earlier``:
+    the pauses other tests made in that session since (each subtracted, its bracket in
+    the budget).
     """
     load = conditions.load_ohms or 500.0
     if contact is None:
         contact = start_treatment(bench, conditions, settle_s=0.0)
-    bench.clock.sleep(max(0.0, contact + BEFORE_LIFT_S - bench.clock.now()))
+    paused = sum(p.seconds for p in earlier)
+    bench.clock.sleep(max(0.0, contact + paused + BEFORE_LIFT_S - bench.clock.now()))
     lift_off = bench.clock.now()
     suspended = suspended_after_lift_off(bench)
     bench.clock.sleep(LIFT_OFF_S)
@@ -107,7 +158,7 @@ def time_session(
     bench.clock.sleep(RESTART_S)
     # the session ends `lower_s` of treatment after contact, plus the pause: fine polls
     # (a scope record each) only from two coarse steps before that
-    paused_so_far = 0.0 if suspended is None else back - suspended.estimate
+    paused_so_far = paused + (0.0 if suspended is None else back - suspended.estimate)
     since_contact = bench.clock.now() - contact - paused_so_far
     fine_from = fine_from_lower_limit(lower_s, since_contact, END_COARSE_S)
     peak_v = PEAK_GUESS_A * load
@@ -119,4 +170,4 @@ def time_session(
         step_s=END_STEP_S,
         pace=Pace(END_STEP_S, END_COARSE_S, fine_from),
     )
-    return SessionTiming(contact, lift_off, back, suspended, end)
+    return SessionTiming(contact, lift_off, back, suspended, end, tuple(earlier))

@@ -11,7 +11,12 @@ frequency and load and leave nothing behind but those settings (each guest sets 
 anew), keep contact (every load they use is one the unit takes for skin) and need
 neither the charger nor a fresh power-on. A guest may press BOOST (OUT-BOOST) or move
 the battery within its working range (OUT-LINE) if it undoes it: the boost must have
-ended and the battery be back when it leaves, which is checked (``leave``).
+ended and the battery be back when it leaves, which is checked (``leave``). A guest may
+also lift the spheres (``lift_off`` … ``put_back``): the unit suspends and its session
+timer pauses, so the pause is timed (suspension polled, contact again at the relay's
+instant) and goes on record for TIM-SESSION, which subtracts it as it does its own;
+the guests' span is counted in treatment time, without those pauses. A lift-off whose
+suspension was not seen closes the window (the timer may or may not have paused).
 
 A test *joins* the shared treatment only if it still holds, which is checked, not
 assumed:
@@ -44,6 +49,7 @@ from harness.bench.station import Bench
 from harness.errors import DeviceCommError
 from harness.procedures.activity import unit_is_on
 from harness.procedures.conditions import Conditions
+from harness.procedures.session_timer import SessionPause, suspended_after_lift_off
 from harness.procedures.treatment import (
     BATTERY_CHANNEL,
     SOFT_START_SETTLE_S,
@@ -51,12 +57,19 @@ from harness.procedures.treatment import (
     set_operating_point,
     start_treatment,
 )
+from harness.procedures.waiting import WaitResult
 
 log = logging.getLogger(__name__)
 
 BATTERY_TOLERANCE_V = 0.02
 """How far the battery supply may read from the shared treatment's voltage after a guest
 (a supply's setting and read-back accuracy are a few millivolts)."""
+
+JOIN_SETTLE_S = 0.5
+"""Settle after a join's new level, frequency or load: the contact is kept, so there is
+no soft start to wait for, only the next pulses at the new setting (two periods at the
+slowest frequency, 4 Hz; an overshoot decays in milliseconds). A test that asks for a
+settle other than the soft start's keeps its own."""
 
 OWN = "own"
 """``power_on`` of a measurement made on a power-on of its own (the sequential order)."""
@@ -85,6 +98,13 @@ class SharedPowerOn:
     joined: list[str] = field(default_factory=list)
     broken: str | None = None
     """Why the power-on can no longer be shared, once it cannot."""
+    pauses: list[SessionPause] = field(default_factory=list)
+    """The session's pauses made by guests, in order."""
+
+    def treatment_s(self, now: float) -> float:
+        """Treatment time since contact: bench time less the guests' pauses."""
+        assert self.contact is not None
+        return now - self.contact - sum(p.seconds for p in self.pauses)
 
     @property
     def shared(self) -> bool:
@@ -112,6 +132,9 @@ class PowerOnShare:
     requirements: tuple[str, ...]
     guest_s: float | None = None
     joined: bool = False
+    lifted: bool = field(default=False, repr=False)
+    suspended: WaitResult | None = field(default=None, repr=False)
+    """Between ``lift_off`` and ``put_back``: the suspension seen, if it was."""
 
     @property
     def name(self) -> str:
@@ -140,7 +163,8 @@ class PowerOnShare:
             assert w.contact is not None
             if not keep_level or self.guest_s is not None:
                 set_battery(bench, conditions.battery_v)
-                set_operating_point(bench, conditions, settle_s)
+                settle = JOIN_SETTLE_S if settle_s == SOFT_START_SETTLE_S else settle_s
+                set_operating_point(bench, conditions, settle)
             self.joined = True
             if self.name not in w.joined:
                 w.joined.append(self.name)
@@ -152,16 +176,75 @@ class PowerOnShare:
         self.joined = False
         if w.shared:
             w.contact, w.battery_v, w.broken = contact, conditions.battery_v, None
-            w.joined = [self.name]
+            w.joined, w.pauses = [self.name], []
             self.joined = True
         return contact
 
+    def lift_off(
+        self, bench: Bench, lifted_ohms: float | None = None, *, period_s: float | None = None
+    ) -> WaitResult | None:
+        """Lift the spheres (the load to ``lifted_ohms``, open by default) and poll until
+        the output is suspended; None if it was not seen to be (within 5 s). With the
+        pulse period (``period_s``), each poll is a record of one period, so the pause's
+        start is dated to about that (a quarter-second record dates it ~0.1 s late)."""
+        self.lifted_off(suspended_after_lift_off(bench, lifted_ohms, **_window(period_s)))
+        return self.suspended
+
+    def lifted_off(self, suspended: WaitResult | None) -> None:
+        """The test lifted the spheres itself and timed the suspension (on the bench
+        clock: ``suspension_since``), or did not see it (None)."""
+        self.lifted, self.suspended = True, suspended
+
+    def suspension_since(
+        self,
+        bench: Bench,
+        lifted_at: float,
+        lifted_ohms: float | None = None,
+        *,
+        period_s: float | None = None,
+    ) -> WaitResult | None:
+        """After a lift-off to ``lifted_ohms`` the test made at ``lifted_at`` (bench
+        time) and recorded its own way: poll until the output is suspended. If the first
+        record already sees it suspended, the suspension lies between the lift-off and
+        that record's end, so the bracket starts at the lift-off."""
+        seen = suspended_after_lift_off(bench, lifted_ohms, **_window(period_s))
+        if seen is None or seen.polls > 1:
+            return seen
+        return WaitResult(lifted_at, seen.at, seen.polls, seen.seen_from)
+
+    def contact_again_at(self, back: float) -> None:
+        """Contact was made again at ``back`` (bench time) after a lift-off. On a shared
+        session the pause goes on record for TIM-SESSION; a lift-off whose suspension was
+        not seen closes the window instead: the session timer may or may not have
+        paused, and by how much nobody knows."""
+        lifted, suspended = self.lifted, self.suspended
+        self.lifted, self.suspended = False, None
+        w = self.window
+        if lifted and self.joined and w.open:
+            if suspended is None:
+                w.close(f"{self.name} lifted off and no suspension was seen")
+            else:
+                w.pauses.append(SessionPause(self.name, suspended, back))
+
+    def put_back(
+        self, bench: Bench, conditions: Conditions, settle_s: float = SOFT_START_SETTLE_S
+    ) -> float:
+        """Contact again after a lift-off (the load of ``conditions``), then settle past
+        the soft restart (``contact_again_at``); the bench time of contact."""
+        bench.select_load(conditions.load_ohms)
+        back = bench.clock.now()
+        self.contact_again_at(back)
+        if settle_s > 0:
+            bench.clock.sleep(settle_s)
+        return back
+
     def check_still_treating(self, bench: Bench) -> None:
-        """Before a guest's measurement is recorded: the shared session still runs."""
+        """Before a guest's measurement is recorded: the shared session still runs (the
+        guest's own lift-off suspends it, which pauses the session timer: no end)."""
         if self.guest_s is None or not self.joined:  # joined only ever in a window
             return
         state = _state(bench)
-        if state != "treating":
+        if state != "treating" and not (self.lifted and state == "suspended"):
             self.window.close(f"the session stopped treating during {self.name} ({state})")
             raise SharedSessionEnded(
                 f"{self.name}: the shared session stopped treating ({state}) before the "
@@ -226,11 +309,11 @@ class PowerOnShare:
             return "its battery differs from the shared treatment's"
         if conditions.load_ohms is None:
             return "it needs the load open (the session would pause)"
-        since = bench.clock.now() - w.contact
+        since = w.treatment_s(bench.clock.now())
         if within_s is not None and since > within_s:
             return f"it must begin within {within_s:g} s of contact"
         if self.guest_s is not None and not again and since + self.guest_s > w.guest_until_s:
-            return f"it would not be done {w.guest_until_s:g} s after contact"
+            return f"it would not be done {w.guest_until_s:g} s of treatment after contact"
         state = _state(bench)
         if state == "off":
             return "the unit is off"
@@ -238,6 +321,11 @@ class PowerOnShare:
         if needs_treatment and state not in ("treating", None):
             return f"the unit is not treating ({state})"
         return None
+
+
+def _window(period_s: float | None) -> dict[str, float]:
+    """``suspended_after_lift_off``'s record length for a known pulse period."""
+    return {} if period_s is None else {"window_s": period_s}
 
 
 def _state(bench: Bench) -> str | None:

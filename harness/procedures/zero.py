@@ -8,7 +8,9 @@ estimated from the device's own record: a leak through the output switch flows b
 the pulses too, and taking "the level between pulses" as zero would subtract exactly the
 fault WAV-DC exists to catch.
 
-So the bench measures its zero: the unit off and the load path open, the channel at the
+So the bench measures its zero: the load path open (no current can flow through the
+shunt, whatever the unit does; the unit switched off, or its treatment suspended by the
+lift-off when the zero is taken in a session shared with others), the channel at the
 very settings the measurement will use (same load, same vertical scale, same sample
 interval), one record whose mean is the offset, with its uncertainty from the record's
 own scatter and the 8-bit step. The record is archived with the run beside the one it
@@ -48,9 +50,12 @@ def measure_scope_zero(
     peak_a: float,
     duration_s: float = ZERO_RECORD_S,
     resolution_s: float = 10e-6,
+    unit_off: bool = True,
 ) -> ScopeZero:
-    """Unit off, load path open: what the scope reads as current at these settings."""
-    bench.dut.power_off()
+    """Load path open (and the unit off unless ``unit_off`` is False: a suspended unit
+    lifted off by the caller): what the scope reads as current at these settings."""
+    if unit_off:
+        bench.dut.power_off()
     bench.select_load(None)
     cap = capture_current(
         bench, load_ohms, peak_a=peak_a, duration_s=duration_s, resolution_s=resolution_s

@@ -158,3 +158,71 @@ def test_a_guest_that_leaves_the_unit_changed_closes_the_window(leftover: str) -
     finally:
         opened.safe_state()
         opened.close()
+
+
+def _suspensions(bench: Bench) -> list[tuple[float, float]]:
+    """(suspended, resumed) on the bench clock, from the simulated firmware's own log:
+    the truth the pause records are held to (the device clock is 20 ppm fast)."""
+    events = [e for e in bench.sim._firmware.log.since(0) if e.kind in ("suspend", "resume")]
+    k = 1.0 + bench.sim._firmware.faults.clock_error
+    out, start = [], None
+    for e in events:
+        if e.kind == "suspend":
+            start = e.t_device_s / k
+        elif start is not None:
+            out.append((start, e.t_device_s / k))
+            start = None
+    return out
+
+
+def test_a_guest_lift_off_is_a_pause_on_record_and_not_treatment_time() -> None:
+    """A guest that lifts the spheres pauses the shared session's timer: its pause is
+    recorded (suspension bracket to contact again) within its bracket of the firmware's
+    own suspend/resume, and it does not count as treatment time for later joins."""
+    opened = open_bench(load_bench(BENCHES / "sim.yaml"), faults=[])
+    try:
+        w, c = window(), conditions(opened)
+        PowerOnShare(w, ("TIM-BEEP",)).start(opened, c, settle_s=0.0)
+        guest = PowerOnShare(w, ("WAV-DC",), guest_s=5.0)
+        guest.start(opened, c)
+        t_a = opened.clock.now()
+        treated_a = w.treatment_s(t_a)
+        suspended = guest.lift_off(opened, period_s=0.1)
+        assert suspended is not None
+        guest.check_still_treating(opened)  # suspended by its own lift-off: still a session
+        opened.clock.sleep(3.0)
+        guest.put_back(opened, c, settle_s=0.0)
+        t_b = opened.clock.now()
+        [pause] = w.pauses
+        (truth_start, truth_end) = _suspensions(opened)[-1]
+        assert pause.by == "WAV-DC"
+        assert abs(pause.suspended.estimate - truth_start) <= pause.suspended.half_width
+        assert pause.back == pytest.approx(truth_end, abs=1e-3)
+        assert pause.seconds == pytest.approx(truth_end - truth_start, abs=0.11)
+        # the time off the skin is not treatment time: only the lift-off's delay is
+        treated = w.treatment_s(t_b) - treated_a
+        assert treated == pytest.approx(truth_start - t_a, abs=0.11)
+        assert treated < 0.5 < t_b - t_a - 3.0 + 0.5
+        assert w.open
+    finally:
+        opened.safe_state()
+        opened.close()
+
+
+def test_a_lift_off_that_did_not_suspend_closes_the_window() -> None:
+    """A unit that does not see the contact lost (no contact detection) keeps treating:
+    nobody knows whether its timer paused, so the window closes and TIM-SESSION times a
+    session of its own; no pause is recorded."""
+    opened = open_bench(load_bench(BENCHES / "sim.yaml"), faults=["contact_detect=off"])
+    try:
+        w, c = window(), conditions(opened)
+        PowerOnShare(w, ("TIM-BEEP",)).start(opened, c, settle_s=0.0)
+        guest = PowerOnShare(w, ("WAV-DC",), guest_s=5.0)
+        guest.start(opened, c)
+        assert guest.lift_off(opened, period_s=0.1) is None
+        guest.put_back(opened, c, settle_s=0.0)
+        assert w.pauses == [] and not w.open
+        assert w.broken is not None and "no suspension" in w.broken
+    finally:
+        opened.safe_state()
+        opened.close()

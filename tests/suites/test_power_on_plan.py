@@ -43,6 +43,7 @@ SHARED = {
 GUESTS = ["OUT-AMP-*", "OUT-LOAD-*", "OUT-MONO", "COM-STATE", "WAV-FREQ-*", "WAV-PW-*"]
 GUESTS += ["WAV-REV", "WAV-QPH", "WAV-IAVG", "WAV-JRMS", "WAV-PDENS", "WAV-OVS"]
 GUESTS += ["OUT-BOOST*", "OUT-LINE"]  # guests that press BOOST or move the battery
+GUESTS += ["WAV-DC", "SAF-NOCONTACT-*", "SAF-RECONTACT", "OUT-VCOMP"]  # guests that lift off
 
 
 def _args(folder: Path, extra: list[str], sequential: bool) -> list[str]:
