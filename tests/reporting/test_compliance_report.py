@@ -402,3 +402,24 @@ def test_annex_prints_the_stored_budget_of_every_budgeted_value(runs):
         assert squeezed(str(row["requirement_id"])) in annex
         assert squeezed(kept["lines"][0]["name"]) in annex
     assert "∞" in annex and not python_forms(text[text.index("Annex A") :])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the worker is forked on Linux")
+def test_a_report_worker_builds_the_report_built_here(
+    runs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report a worker forked before the run (report_worker) builds from the run's
+    files is the one built in this process: the same pages, word for word."""
+    import shutil
+
+    from harness.reporting import report_worker
+    from harness.reporting.report_worker import ReportWorker
+
+    monkeypatch.setattr(report_worker, "forks_safely", lambda: True)  # even beside xdist
+    copy = tmp_path / "GOOD"
+    shutil.copytree(runs["good"], copy)
+    (copy / "report.pdf").unlink()
+    with ReportWorker() as worker:
+        html_path, pdf_path = worker.build(copy, laboratory="Test Lab A", issued_at=ISSUED)
+    assert html_path.read_text() == (runs["good"] / "report.html").read_text()
+    assert pdf_pages(pdf_path) == pdf_pages(runs["good"] / "report.pdf")

@@ -1,0 +1,193 @@
+"""The compliance report built by a process forked when the session starts, which loads
+what the report needs while the tests run.
+
+Why: a report needs pandas, matplotlib and WeasyPrint (about 0.9 s of imports), which a
+run's own process does not load until its tests are over (``hil run`` starts lean), and
+then they are on the evidence package's path: the tests end, the imports begin. The
+tests keep one core busy; this worker, forked at the session's start (before any
+instrument is opened, like Allure's plot worker), loads them on the other one and waits.
+When the run's files are written it is told the run folder and builds the report from
+those files alone (``compliance.build_compliance_report``: run.json, results.parquet,
+the captures), with its own figure workers and PDF worker forked from it.
+
+Nothing forks one yet: the pytest plugin is to, at the start of a session that will
+build a report, and to hand it to ``finish_evidence`` (``harness/plugin/evidence.py``),
+which then calls ``build`` where it called ``build_compliance_report``.
+
+What it builds is what this process would build: the same function on the same files.
+Whatever goes wrong there is raised here: its error with its traceback, PdfUnavailable
+as itself; a worker that died, or one that could not be forked (another platform, a
+process with threads), leaves the report to this process. Importing this module loads
+nothing heavy, so a lean plugin may import it at the session's start.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import pickle
+import signal
+import traceback
+from datetime import datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from harness.errors import HilError
+from harness.reporting.forking import forks_safely
+
+NICENESS = 19
+"""The worker runs at the lowest CPU priority: while the tests run it takes only the CPU
+time they leave (the other core; the simulated suite's tests were no slower with it),
+and when they are over this process only waits for it, so on a bench PC the report
+still has the machine. On a machine busy with other work, the report yields to it (its
+figure and PDF workers inherit the priority)."""
+
+
+class ReportWorker:
+    """A forked process holding the report's modules, building one report on request.
+
+    Use as a context manager (or ``close`` it): leaving stops a worker never asked; one
+    left open is closed when this process exits. ``build`` may be called once.
+    """
+
+    def __init__(self) -> None:
+        self._conn: Connection | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._answered = False
+        if not forks_safely():
+            return
+        context = multiprocessing.get_context("fork")
+        ours, theirs = context.Pipe()
+        # not a daemon: it forks the report's own figure and PDF workers, which a daemon
+        # may not; so it is closed at exit at the latest, before multiprocessing joins it
+        self._process = context.Process(target=_serve, args=(theirs, ours), name="report")
+        self._process.start()
+        theirs.close()
+        self._conn = ours
+        atexit.register(self.close)
+
+    @property
+    def forked(self) -> bool:
+        """Whether a worker builds the report (False: ``build`` builds it here)."""
+        return self._process is not None
+
+    def build(
+        self,
+        run_dir: Path,
+        *,
+        spec_path: Path | None = None,
+        laboratory: str | None = None,
+        location: str | None = None,
+        issued_at: datetime | None = None,
+        signing_fingerprint: str | None = None,
+    ) -> tuple[Path, Path]:
+        """As ``compliance.build_compliance_report`` (same arguments, same files, same
+        errors), built by the worker when there is one."""
+        arguments: dict[str, Any] = {
+            "spec_path": spec_path, "laboratory": laboratory, "location": location,
+            "issued_at": issued_at, "signing_fingerprint": signing_fingerprint,
+        }  # fmt: skip
+        conn = self._conn
+        if conn is not None:
+            try:
+                conn.send((Path(run_dir), arguments))
+                outcome: tuple[str, Any, str] = conn.recv()
+                self._answered = True
+            except (EOFError, OSError):  # the worker died (killed, out of memory)
+                conn = None
+            self.close()
+        if conn is None:
+            from harness.reporting.compliance import build_compliance_report
+
+            return build_compliance_report(Path(run_dir), **arguments)
+        kind, value, worker_traceback = outcome
+        if kind == "built":
+            html_path, pdf_path = value
+            return Path(html_path), Path(pdf_path)
+        error = value if isinstance(value, BaseException) else RuntimeError(value)
+        if worker_traceback:
+            error.add_note(f"raised in the report worker:\n{worker_traceback}")
+        raise error
+
+    def close(self) -> None:
+        """Stop the worker. One that answered is about to exit and is joined; one never
+        asked is terminated; one still building (this process was interrupted) is
+        interrupted too, so that it stops its own figure and PDF workers, then ended."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        process, self._process = self._process, None
+        if process is None:
+            return
+        atexit.unregister(self.close)
+        if self._answered:
+            process.join(timeout=5.0)
+        elif process.is_alive() and process.pid is not None:
+            os.kill(process.pid, signal.SIGINT)
+            process.join(timeout=2.0)
+        if process.is_alive():
+            process.kill()
+        process.join()
+
+    def __enter__(self) -> ReportWorker:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _serve(conn: Connection, parents_end: Connection) -> None:
+    """The worker: load the report's modules, wait for a run folder, answer with one
+    message: ``("built", (html, pdf), "")`` or ``("error", exception, traceback)``."""
+    parents_end.close()  # EOF here when the parent closes its end
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.nice(NICENESS)
+    try:
+        _load()
+        try:
+            run_dir, arguments = conn.recv()
+        except EOFError:  # the session ended without a report
+            return
+        from harness.reporting.compliance import build_compliance_report
+
+        try:
+            built = build_compliance_report(run_dir, **arguments)
+            answer: tuple[str, Any, str] = ("built", tuple(str(p) for p in built), "")
+        except Exception as error:  # every error, PdfUnavailable too, goes to the parent
+            answer = ("error", _picklable(error), traceback.format_exc())
+        conn.send(answer)
+    except (KeyboardInterrupt, BrokenPipeError, EOFError):
+        pass  # interrupted with the parent, or the parent is gone
+    finally:
+        conn.close()
+
+
+def _load() -> None:
+    """Import what a report needs, and load WeasyPrint, now (while the tests run)."""
+    # pandas and pyarrow, Jinja2, matplotlib: imported for their side effect, loading
+    from harness.recording import results  # noqa: F401
+    from harness.reporting import budget_annex, compliance, plot_pool  # noqa: F401
+    from harness.reporting.pdf import preload_weasyprint
+
+    preload_weasyprint()
+
+
+def _picklable(error: Exception) -> BaseException | str:
+    """The exception itself when it survives the pipe, else a HilError with its message
+    when it is one (an input error stays an input error), else its text."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:  # any exception that does not pickle
+        if isinstance(error, HilError):
+            return HilError(str(error))
+        return f"{type(error).__name__}: {error}"
+    return error
