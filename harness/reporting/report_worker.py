@@ -38,12 +38,12 @@ from typing import Any
 from harness.errors import HilError
 from harness.reporting.forking import forks_safely
 
-NICENESS = 19
-"""The worker runs at the lowest CPU priority: while the tests run it takes only the CPU
-time they leave (the other core; the simulated suite's tests were no slower with it),
-and when they are over this process only waits for it, so on a bench PC the report
-still has the machine. On a machine busy with other work, the report yields to it (its
-figure and PDF workers inherit the priority)."""
+NICENESS = 10
+"""The worker runs at a lower CPU priority than the tests (nice 10: about a tenth of a
+core where both want one): while they run it mostly takes the CPU time they leave (the
+other core), and when they are over this process only waits for it, so on a bench PC
+the report still has the machine. Its figure and PDF workers inherit the priority, so on
+a machine busy with other work the report yields to it."""
 
 
 class ReportWorker:
