@@ -8,6 +8,7 @@ a name two distributions register, and an entry point that does not load are eac
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -17,7 +18,12 @@ from entry_point_support import dist_info_from_pyproject, write_dist_info
 from harness.bench.drivers import DeviceModel, InstrumentModel, device_model, instrument_model
 from harness.data import RMD1_SPEC, SIM_BENCH, bench_path, packaged_benches
 from harness.definitions.bench_file import load_bench
-from harness.definitions.installed_models import DEVICES_GROUP, INSTRUMENTS_GROUP
+from harness.definitions.installed_models import (
+    DEVICES_GROUP,
+    INSTRUMENTS_GROUP,
+    names,
+    registrations,
+)
 from harness.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,3 +142,40 @@ def test_an_unknown_device_driver_lists_the_installed_ones(tmp_path: Path) -> No
     assert unknown.value.field == "device.model"
     assert "an installed device model, one of: " in str(unknown.value)
     assert "RMD-1" in str(unknown.value)
+
+
+def test_the_models_follow_the_distributions_on_sys_path(
+    tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder put on sys.path with no distribution changes nothing; one with a
+    distribution, or an install into a folder already there, shows its models."""
+    before = names(INSTRUMENTS_GROUP)
+    assert SCOPE not in before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.syspath_prepend(str(empty))
+    assert names(INSTRUMENTS_GROUP) == before
+
+    later = tmp_path / "later"
+    write_dist_info(later, "acme-later", "0.2", {INSTRUMENTS_GROUP: {SCOPE: "acme_x:MODEL"}})
+    monkeypatch.syspath_prepend(str(later))
+    assert names(INSTRUMENTS_GROUP) == sorted([*before, SCOPE])
+    assert registrations(INSTRUMENTS_GROUP)[SCOPE][0].distribution == "acme-later 0.2"
+
+    write_dist_info(site, "acme-dev", "0.3", {DEVICES_GROUP: {"ACME-9": "acme_x:PORT"}})
+    stamp = site.stat().st_mtime_ns  # as an install a moment later leaves it (the
+    os.utime(site, ns=(stamp, stamp + 1_000_000_000))  # clock's tick may be coarse)
+    monkeypatch.syspath_prepend(str(tmp_path / "elsewhere"))
+    assert "ACME-9" in names(DEVICES_GROUP)
+
+
+def test_a_checkout_s_distribution_shadows_the_installed_one(tmp_path: Path, site: Path) -> None:
+    """The first distribution of a name on sys.path is the one read, as importlib.metadata
+    does: another microcurrent-hil ahead of the installed one replaces its models."""
+    write_dist_info(site, "microcurrent-hil", "9.9", {INSTRUMENTS_GROUP: {SCOPE: "acme_x:MODEL"}})
+    assert names(INSTRUMENTS_GROUP) == [SCOPE]
+    assert names(DEVICES_GROUP) == []
+    assert registrations(INSTRUMENTS_GROUP)[SCOPE][0].describe() == (
+        f"entry point '{SCOPE} = acme_x:MODEL' (group {INSTRUMENTS_GROUP}) "
+        "of distribution microcurrent-hil 9.9"
+    )
