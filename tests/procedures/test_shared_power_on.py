@@ -9,6 +9,7 @@ the test must start a treatment of its own, and the record must say so.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -40,6 +41,17 @@ def bench(request: pytest.FixtureRequest) -> Iterator[Bench]:
 @pytest.fixture
 def rmd1() -> Iterator[Bench]:
     opened = open_bench(load_bench(BENCHES / "sim.yaml"), faults=["session_s=60"])
+    try:
+        yield opened
+    finally:
+        opened.safe_state()
+        opened.close()
+
+
+@contextmanager
+def rmd1_bench(*faults: str) -> Iterator[Bench]:
+    """A simulated RMD-1 bench with ``faults``, left safe and closed."""
+    opened = open_bench(load_bench(BENCHES / "sim.yaml"), faults=list(faults))
     try:
         yield opened
     finally:
@@ -141,8 +153,7 @@ def test_a_guest_that_leaves_the_unit_changed_closes_the_window(leftover: str) -
     """OUT-BOOST and OUT-LINE are guests: a boost still running, or a battery not back
     at the shared voltage, would change every later guest's output, so leaving them
     closes the window (and nothing else does)."""
-    opened = open_bench(load_bench(BENCHES / "sim.yaml"), faults=[])
-    try:
+    with rmd1_bench() as opened:
         w, c = window(), conditions(opened)
         PowerOnShare(w, ("TIM-BEEP",)).start(opened, c, settle_s=0.0)
         guest = PowerOnShare(w, ("OUT-BOOST",), guest_s=5.0)
@@ -155,9 +166,6 @@ def test_a_guest_that_leaves_the_unit_changed_closes_the_window(leftover: str) -
         assert w.open is (leftover == "none"), w.broken
         if leftover != "none":
             assert w.broken is not None and "OUT-BOOST" in w.broken
-    finally:
-        opened.safe_state()
-        opened.close()
 
 
 def _suspensions(bench: Bench) -> list[tuple[float, float]]:
@@ -179,8 +187,7 @@ def test_a_guest_lift_off_is_a_pause_on_record_and_not_treatment_time() -> None:
     """A guest that lifts the spheres pauses the shared session's timer: its pause is
     recorded (suspension bracket to contact again) within its bracket of the firmware's
     own suspend/resume, and it does not count as treatment time for later joins."""
-    opened = open_bench(load_bench(BENCHES / "sim.yaml"), faults=[])
-    try:
+    with rmd1_bench() as opened:
         w, c = window(), conditions(opened)
         PowerOnShare(w, ("TIM-BEEP",)).start(opened, c, settle_s=0.0)
         guest = PowerOnShare(w, ("WAV-DC",), guest_s=5.0)
@@ -204,17 +211,13 @@ def test_a_guest_lift_off_is_a_pause_on_record_and_not_treatment_time() -> None:
         assert treated == pytest.approx(truth_start - t_a, abs=0.11)
         assert treated < 0.5 < t_b - t_a - 3.0 + 0.5
         assert w.open
-    finally:
-        opened.safe_state()
-        opened.close()
 
 
 def test_a_lift_off_that_did_not_suspend_closes_the_window() -> None:
     """A unit that does not see the contact lost (no contact detection) keeps treating:
     nobody knows whether its timer paused, so the window closes and TIM-SESSION times a
     session of its own; no pause is recorded."""
-    opened = open_bench(load_bench(BENCHES / "sim.yaml"), faults=["contact_detect=off"])
-    try:
+    with rmd1_bench("contact_detect=off") as opened:
         w, c = window(), conditions(opened)
         PowerOnShare(w, ("TIM-BEEP",)).start(opened, c, settle_s=0.0)
         guest = PowerOnShare(w, ("WAV-DC",), guest_s=5.0)
@@ -223,6 +226,3 @@ def test_a_lift_off_that_did_not_suspend_closes_the_window() -> None:
         guest.put_back(opened, c, settle_s=0.0)
         assert w.pauses == [] and not w.open
         assert w.broken is not None and "no suspension" in w.broken
-    finally:
-        opened.safe_state()
-        opened.close()
