@@ -17,6 +17,7 @@ figures are the same either way: each is a deterministic PNG of its own capture.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -44,7 +45,10 @@ class PendingFigures:
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Future[PlotFile | None]] = []
         if count > 1 and _forks():
-            self._pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"))
+            # gc.freeze: what a worker inherits is never garbage there; its collector
+            # need not walk it again and again while matplotlib allocates
+            self._pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=gc.freeze)  # fmt: skip
             self._futures = [self._pool.submit(draw_figure, run_dir, attachment, rows)
                              for attachment, rows in self._jobs]  # fmt: skip
 

@@ -24,6 +24,7 @@ nothing heavy, so a lean plugin may import it at the session's start.
 from __future__ import annotations
 
 import atexit
+import gc
 import multiprocessing
 import os
 import pickle
@@ -151,6 +152,7 @@ def _serve(conn: Connection, parents_end: Connection) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.nice(NICENESS)
+    gc.freeze()  # the session's objects are never garbage here (see pdf._serve)
     try:
         _load()
         try:
