@@ -54,8 +54,9 @@ def _version(dist: metadata.Distribution) -> str:
     """``dist.version``, read from the metadata file's header lines alone.
 
     ``Distribution.version`` parses the whole file as an e-mail message, the long
-    description included (tens of kB for numpy or pandas): 4-5 ms for the twelve key
-    packages, spent in the first test's set-up where the run record is begun. The
+    description included (tens of kB for numpy or pandas): 3-5 ms for the twelve key
+    packages (~1 ms this way), spent in the first test's set-up, where the run record
+    is begun. The
     ``Version`` header is among the first lines; a header block that the e-mail parser
     might read otherwise (a folded ``Version``, a carriage return, a line that is no
     header, no ``Version`` at all) is left to ``Distribution.version``.
@@ -81,7 +82,7 @@ def git_commit(directory: Path) -> str | None:
     one ``git status --porcelain=v2 --branch``: its ``branch.oid`` header is what
     ``git rev-parse HEAD`` says, whatever the layout (packed refs, worktrees, detached
     HEAD), and ``(initial)`` before the first commit, where ``rev-parse`` fails. One
-    git process instead of two saves 2-5 ms of the first test's set-up. A git older
+    git process instead of two: 1-2 ms less in the first test's set-up. A git older
     than 2.17 (no ``--no-ahead-behind``: exit status 129) gets the two commands.
     """
     try:
