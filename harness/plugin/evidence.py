@@ -20,10 +20,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from harness.plugin.allure import wait_for_plots
+
+if TYPE_CHECKING:
+    from harness.reporting.report_worker import ReportWorker
 
 _log = logging.getLogger("harness.progress")
 
@@ -37,6 +41,7 @@ def finish_evidence(
     lab_file: Path | None = None,
     late: bool = False,
     before_seal: Callable[[], None] | None = None,
+    report_worker: ReportWorker | None = None,
 ) -> list[str]:
     """Build the compliance report (if ``report``) and seal ``run_dir``; what was written.
 
@@ -60,8 +65,12 @@ def finish_evidence(
         fingerprint = signing.fingerprint(signing.load_private_key(key_file).public_key())
     done: list[str] = []
     if report:
-        from harness.reporting.compliance import build_compliance_report
         from harness.reporting.pdf import PdfUnavailable
+
+        if report_worker is not None:  # the same function, in the worker that preloaded it
+            build_compliance_report = report_worker.build
+        else:
+            from harness.reporting.compliance import build_compliance_report
 
         try:
             _html, pdf = build_compliance_report(
@@ -91,6 +100,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+_REPORT_WORKER = pytest.StashKey["ReportWorker"]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fork the report's worker now, before any instrument is opened, when this process
+    will build a report (not a line's controller: its workers build theirs): it loads
+    pandas, matplotlib and WeasyPrint on the other core while the tests run, so the
+    report after them does not wait for those imports (``reporting.report_worker``)."""
+    config = session.config
+    if config.getoption("evidence", None) != "report" or config.pluginmanager.has_plugin(
+        "dsession"
+    ):
+        return
+    from harness.reporting.report_worker import ReportWorker
+
+    config.stash[_REPORT_WORKER] = ReportWorker()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Report and seal the run's package; the store's status says how that ended.
@@ -99,7 +126,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     interruption (Ctrl-C, or SIGTERM, which the plugin turns into one) leaves the run
     ``unsealed`` with one line saying how to seal it late; an interruption also makes
     the session's exit status "interrupted". No traceback: the measurements are safe.
+    The report's worker, if one was forked, is closed whatever happened.
     """
+    worker = session.config.stash.get(_REPORT_WORKER, None)
+    try:
+        _finish(session, worker)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _finish(session: pytest.Session, worker: ReportWorker | None) -> None:
+    """``pytest_sessionfinish``'s work: report (by ``worker`` when there is one) and seal."""
     from harness.plugin.session import compliance_run
     from harness.recording.provenance import login_name
 
@@ -119,6 +157,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             key_file=key,
             lab_file=run.bench.lab_path,
             before_seal=lambda: wait_for_plots(session.config),
+            report_worker=worker,
         ):
             _log.info(line)
     except KeyboardInterrupt:
