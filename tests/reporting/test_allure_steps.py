@@ -101,9 +101,21 @@ def test_bulky_arguments_are_named_not_printed(event_lines):
 
 
 def test_nothing_is_formatted_without_a_handler_or_allure(monkeypatch):
-    """The fast path: no event is built, so no argument is ever repr'd."""
+    """The fast path: no event is built, so no argument is ever repr'd. The events
+    logger is set as a session without an event log has it (an earlier test in the same
+    process may have left it enabled: this failed in one order of pytest-xdist's)."""
     monkeypatch.setattr(steps._Sinks, "allure", False)
-    assert not logging.getLogger(EVENTS_LOGGER).isEnabledFor(logging.INFO)
+    events = logging.getLogger(EVENTS_LOGGER)
+    level = events.level
+    events.setLevel(logging.WARNING)
+    try:
+        assert not events.isEnabledFor(logging.INFO)
+        _formats_nothing()
+    finally:
+        events.setLevel(level)
+
+
+def _formats_nothing() -> None:
 
     class Loud:
         def __repr__(self) -> str:
