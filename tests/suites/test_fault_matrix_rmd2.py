@@ -89,14 +89,14 @@ def test_every_rmd2_requirement_is_measured_on_the_good_unit(
 ) -> None:
     from harness.judging.spec import load_spec
 
-    _bad, measured, log = runs[case]
+    _bad, measured, log, _shared = runs[case]
     assert set(load_spec(SPECS / "rmd2.yaml").requirements) == measured, log
     assert "not applicable to RMD-2-SPEC" in log and "OUT-BOOST" in log, log
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_rmd2_case_fails_exactly_its_requirements(runs: dict[str, Outcome], case: str) -> None:
-    bad, _measured, log = runs[case]
+    bad, _measured, log, _shared = runs[case]
     expected = CASES[case][2]
     assert bad == expected, (
         f"{case}: unexpected failures {sorted(bad - expected)}, "
@@ -105,5 +105,5 @@ def test_rmd2_case_fails_exactly_its_requirements(runs: dict[str, Outcome], case
 
 
 def test_a_failed_press_is_recorded_as_that_step_failing(runs: dict[str, Outcome]) -> None:
-    _bad, _measured, log = runs["level_button=off"]
+    _bad, _measured, log, _shared = runs["level_button=off"]
     assert "level press from level 1" in log, log

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_fault_matrix import ROOT, RUNNER
+from test_fault_matrix import GUESTS, ROOT, RUNNER
 
 pytestmark = pytest.mark.slow
 
@@ -40,10 +40,6 @@ SHARED = {
     "rmd1": {"TIM-BEEP", "TIM-SESSION", "TIM-AUTOOFF"},
     "rmd2": {"TIM-SESSION", "TIM-AUTOOFF"},
 }
-GUESTS = ["OUT-AMP-*", "OUT-LOAD-*", "OUT-MONO", "COM-STATE", "WAV-FREQ-*", "WAV-PW-*"]
-GUESTS += ["WAV-REV", "WAV-QPH", "WAV-IAVG", "WAV-JRMS", "WAV-PDENS", "WAV-OVS"]
-GUESTS += ["OUT-BOOST*", "OUT-LINE"]  # guests that press BOOST or move the battery
-GUESTS += ["WAV-DC", "SAF-NOCONTACT-*", "SAF-RECONTACT", "OUT-VCOMP"]  # guests that lift off
 
 
 def _args(folder: Path, extra: list[str], sequential: bool) -> list[str]:
