@@ -310,7 +310,7 @@ def _lab() -> LaboratoryRecord:
 
 
 def test_remarks_written_as_python_read_as_words(hand_run: Path) -> None:
-    """The remarks the suites write with str() (test_identity, test_safety) and a lab."""
+    """The remarks the suites write with str() (test_identity, the safety suites) and a lab."""
     record = _record(laboratory=_lab(), reference_standards=[ReferenceStandard(
         name="R500", kind="load resistor", nominal="500 ohm", tolerance="0.1 %", model="VHP",
         serial="R-1", calibration_due="2027-01-01", calibration=CalibrationRecord(
