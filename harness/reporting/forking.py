@@ -9,6 +9,8 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import threading
+from types import TracebackType
+from typing import Self
 
 
 def forks_safely() -> bool:
@@ -22,3 +24,22 @@ def forks_safely() -> bool:
         and "fork" in multiprocessing.get_all_start_methods()
         and threading.active_count() == 1
     )
+
+
+class ClosedOnExit:
+    """``with worker:`` closes it on the way out, whatever happened: each worker here
+    holds a process that must not outlive the report (a subclass defines ``close``)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -35,11 +35,10 @@ import warnings
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from harness.errors import HilError
-from harness.reporting.forking import forks_safely
+from harness.reporting.forking import ClosedOnExit, forks_safely
 
 HELP = "docs/windows.md says how to install its libraries"
 
@@ -87,7 +86,7 @@ def pdf_bytes(html: str, base_url: str) -> bytes:
     return HTML(string=html, base_url=base_url).write_pdf() or b""
 
 
-class PdfWorker:
+class PdfWorker(ClosedOnExit):
     """The report's PDF laid out by a process forked now, which loads WeasyPrint while
     the caller gathers the report (see the module's docstring).
 
@@ -154,17 +153,6 @@ class PdfWorker:
                 self._process.terminate()
             self._process.join()
             self._process = None
-
-    def __enter__(self) -> PdfWorker:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _serve(conn: Connection, parents_end: Connection) -> None:

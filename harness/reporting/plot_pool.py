@@ -24,18 +24,17 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from types import TracebackType
 
 import pandas as pd
 
-from harness.reporting.forking import forks_safely
+from harness.reporting.forking import ClosedOnExit, forks_safely
 from harness.reporting.plots import PlotFile, draw_figure, figure_jobs
 
 MAX_WORKERS = 4
 """More workers than this gain little for a dozen figures and crowd a shared bench PC."""
 
 
-class PendingFigures:
+class PendingFigures(ClosedOnExit):
     """Figures being drawn; ``result`` waits for them (in capture order)."""
 
     def __init__(self, run_dir: Path, frame: pd.DataFrame, workers: int | None = None) -> None:
@@ -71,17 +70,6 @@ class PendingFigures:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-
-    def __enter__(self) -> PendingFigures:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def start_figures(run_dir: Path, frame: pd.DataFrame) -> PendingFigures:

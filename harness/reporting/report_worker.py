@@ -33,11 +33,10 @@ import traceback
 from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from harness.errors import HilError
-from harness.reporting.forking import forks_safely
+from harness.reporting.forking import ClosedOnExit, forks_safely
 
 NICENESS = 10
 """The worker runs at a lower CPU priority than the tests (nice 10: about a tenth of a
@@ -47,7 +46,7 @@ the report still has the machine. Its figure and PDF workers inherit the priorit
 a machine busy with other work the report yields to it."""
 
 
-class ReportWorker:
+class ReportWorker(ClosedOnExit):
     """A forked process holding the report's modules, building one report on request.
 
     Use as a context manager (or ``close`` it): leaving stops a worker never asked; one
@@ -132,17 +131,6 @@ class ReportWorker:
         if process.is_alive():
             process.kill()
         process.join()
-
-    def __enter__(self) -> ReportWorker:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _serve(conn: Connection, parents_end: Connection) -> None:
