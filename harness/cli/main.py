@@ -142,7 +142,8 @@ def cmd_run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     """
     import gc
 
-    paused = args.workers == 1 and gc.isenabled()
+    # not under pytest-xdist (``-n 1``): its controller collects no tests either
+    paused = args.workers == 1 and gc.isenabled() and not _may_use_xdist(pytest_args)
     if paused:
         gc.disable()
     try:
@@ -257,9 +258,18 @@ def plugins_left_out(args: argparse.Namespace, pytest_args: Sequence[str]) -> li
     left_out = [name for name in ("platformdirs", "pytester") if not any(name in a for a in given)]
     if args.no_allure and not any("allure" in a or a == "--inversion" for a in given):
         left_out.append("allure_pytest")
-    if args.workers == 1 and not any(_may_be_xdist(a) for a in given):
+    if args.workers == 1 and not _may_use_xdist(pytest_args):
         left_out += ["xdist", "xdist.looponfail"]
     return [arg for name in left_out for arg in ("-p", f"no:{name}")]
+
+
+def _may_use_xdist(pytest_args: Sequence[str]) -> bool:
+    """Whether the pytest arguments (or ``PYTEST_ADDOPTS``) may start pytest-xdist."""
+    import os
+    import shlex
+
+    given = [*pytest_args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))]
+    return any(_may_be_xdist(a) for a in given)
 
 
 def _may_be_xdist(arg: str) -> bool:

@@ -19,6 +19,7 @@ unsealed anyway.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import struct
@@ -99,6 +100,10 @@ class PlotWorker:
 
 
 def _serve(conn: Connection) -> None:
+    # forked at the session's start, while ``hil run`` has the collector off until the
+    # tests are collected: on here, and what it inherited frozen
+    gc.enable()
+    gc.freeze()
     ok = True
     while (job := conn.recv()) is not None:
         try:

@@ -164,7 +164,9 @@ def _serve(conn: Connection, parents_end: Connection) -> None:
     # ``hil run``'s) it inherited from the parent
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # the objects inherited from the parent are never garbage here: the collector need
-    # not walk them again and again while WeasyPrint allocates (~0.15 s of a layout)
+    # not walk them again and again while WeasyPrint allocates (~0.15 s of a layout);
+    # it is on here even if the parent had it off when it forked (start-up: ``hil run``)
+    gc.enable()
     gc.freeze()
     try:
         preload_weasyprint()

@@ -47,7 +47,7 @@ class PendingFigures(ClosedOnExit):
             # gc.freeze: what a worker inherits is never garbage there; its collector
             # need not walk it again and again while matplotlib allocates
             self._pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=gc.freeze)  # fmt: skip
+                                             initializer=_collector_on_and_frozen)  # fmt: skip
             self._futures = [self._pool.submit(draw_figure, run_dir, attachment, rows)
                              for attachment, rows in self._jobs]  # fmt: skip
 
@@ -87,3 +87,10 @@ def _forks() -> bool:
     """Whether the workers may be forked (``forking.forks_safely``); a function of this
     module so that a test can say yes for a process with a plugin's thread."""
     return forks_safely()
+
+
+def _collector_on_and_frozen() -> None:
+    """A figure worker's start: the collector on (the parent may have it off) and what
+    it inherited frozen."""
+    gc.enable()
+    gc.freeze()

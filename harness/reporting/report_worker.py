@@ -140,7 +140,11 @@ def _serve(conn: Connection, parents_end: Connection) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.nice(NICENESS)
-    gc.freeze()  # the session's objects are never garbage here (see pdf._serve)
+    # forked at the session's start, while ``hil run`` has the collector off until the
+    # tests are collected: on here (~100 MB less in the PDF worker), the session's
+    # objects frozen (never garbage here; see pdf._serve)
+    gc.enable()
+    gc.freeze()
     try:
         _load()
         try:
