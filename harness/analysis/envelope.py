@@ -179,8 +179,11 @@ def _untimed_pulses(
         k += 1
     for a, b in itertools.pairwise(t.tolist()):
         if b - a > GAP_PERIODS * period:
+            # counted back from the later phase: on a ramp the earlier one may be noise
+            # crossing the threshold off the pulse grid (just after contact), the later
+            # one is a pulse grown clear of it
             missing = round((b - a) / period) - 1
-            slots.extend(float(a + j * period) for j in range(1, missing + 1))
+            slots.extend(float(b - j * period) for j in range(missing, 0, -1))
     end = trace.t0 + trace.signal.size * trace.dt
     kept = [c for c in slots if c + period / 2 + half <= end]
     times = np.asarray(kept, dtype=np.float64)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -93,3 +95,17 @@ def test_level_step_before_the_reversal_is_no_overshoot() -> None:
     m = analyze_current(0.0, dt, current, load_ohms=500.0)
     assert m.overshoot_pct is not None
     assert m.overshoot_pct == pytest.approx(0.0, abs=0.5)
+
+
+def test_noise_crossings_at_contact_do_not_misplace_the_ramp() -> None:
+    """A contact record from the simulated bench (the fault-matrix run that showed it;
+    8-bit codes as the scope sent them): a linear soft start of 1.25 s, so 10-90 % in
+    1.00 s. Just after contact the first pulses are a few uA under noise, which crosses
+    the detection threshold off the pulse grid; the slots between that and the first
+    pulses grown clear of the noise are counted back from those pulses, on their grid.
+    Counted forward from the noise they fell in the gaps, read zero: 0.707 s."""
+    record = np.load(Path(__file__).with_name("data") / "soft_start_noise_at_contact.npz")
+    volts = record["codes"].astype(np.float64) * float(record["step_v"])
+    m = analyze_voltage(float(record["t0"]), float(record["dt"]), volts, load_ohms=500.0)
+    assert m.ramp_time_s is not None
+    assert m.ramp_time_s == pytest.approx(1.0, abs=0.03)
