@@ -111,9 +111,10 @@ def test_contact_loss_suspends_output(
 
     lifted_at: list[float] = []
 
-    def lift() -> None:
+    def lift() -> None:  # the relay command's start and return, on the bench clock
         lifted_at.append(bench.clock.now())
         bench.select_load(None)
+        lifted_at.append(bench.clock.now())
 
     try:
         suspension = time_reaction(
@@ -140,7 +141,7 @@ def test_contact_loss_suspends_output(
     except InstrumentError as exc:
         suspension = ReactionTime(f"no open-circuit voltage seen after lift-off: {exc}")
     # a pause of a shared session: on record for TIM-SESSION once contact is made again
-    shared_unit.lifted_off(suspension.stop_on_bench_clock(lifted_at[0]) if lifted_at else None)
+    shared_unit.lifted_off(suspension.stop_on_bench_clock(*lifted_at[:2]) if lifted_at else None)
     measure(
         "SAF-NOCONTACT-DET",
         suspension.seconds,
@@ -188,9 +189,9 @@ def test_recontact_restarts_with_soft_ramp(
     ramp_s = nominal(spec, "WAV-RAMP", "s")
     back: list[float] = []
 
-    def make_contact() -> None:
-        back.append(bench.clock.now())
+    def make_contact() -> None:  # contact once the relay command returned (as put_back)
         bench.select_load(touched)
+        back.append(bench.clock.now())
 
     pre = ramp_s / 4
     value: float | None = None

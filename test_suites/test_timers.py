@@ -110,14 +110,19 @@ def test_session_length_pauses_while_contact_is_lost(
     if earlier:
         record["guest_pauses"] = ", ".join(f"{p.by} {p.seconds:.2f} s" for p in earlier)
     if timing.seconds is None:
-        missing = "no suspension after lift-off" if timing.suspended is None else "no session end"
+        if not timing.resumed:
+            note = "no output after the return: the session had ended by the lift-off"
+        elif timing.suspended is None:
+            note = "no suspension after lift-off seen; the session timer cannot be shown to pause"
+        else:
+            note = "no session end seen; the session timer cannot be shown to pause"
         measure(
             "TIM-SESSION",
             None,
             "s",
             instruments=["scope", "switch"],
             conditions=record,
-            note=f"{missing} seen; the session timer cannot be shown to pause",
+            note=note,
         )
         return
     measure(

@@ -95,16 +95,17 @@ class ReactionTime:
             return None
         return self.stop.estimate - self.event.estimate
 
-    def stop_on_bench_clock(self, action_at: float) -> WaitResult | None:
+    def stop_on_bench_clock(self, action_from: float, action_to: float) -> WaitResult | None:
         """The stop as an instant on the bench clock, given when (bench time) the action
-        that made the event was taken: the record's own time axis starts at an unknown
-        trigger instant, but the event it shows is that action. None unless both were
-        found; the bracket carries both brackets' widths."""
+        that made the event began and returned (a relay command takes milliseconds): the
+        record's own time axis starts at an unknown trigger instant, but the event it
+        shows is that action. None unless both were found; the bracket carries both
+        brackets' widths and the action's own."""
         if self.event is None or self.stop is None:
             return None
         return WaitResult(
-            action_at + self.stop.before - self.event.after,
-            action_at + self.stop.after - self.event.before,
+            action_from + self.stop.before - self.event.after,
+            action_to + self.stop.after - self.event.before,
             polls=1,
         )
 

@@ -71,7 +71,9 @@ class SessionPause:
 class SessionTiming:
     """The instants of one session timing on the bench clock; None where not seen.
 
-    ``earlier``: pauses other tests made in this session before its own lift-off."""
+    ``earlier``: pauses other tests made in this session before its own lift-off.
+    ``resumed``: whether the output came back after the return (if not, the session had
+    ended by the lift-off, and there is no length to give)."""
 
     contact: float
     lift_off: float
@@ -79,6 +81,7 @@ class SessionTiming:
     suspended: WaitResult | None
     end: WaitResult | None
     earlier: tuple[SessionPause, ...] = ()
+    resumed: bool = True
 
     @property
     def pause_s(self) -> float | None:
@@ -99,8 +102,15 @@ class SessionTiming:
     def budget(self) -> UncertaintyBudget:
         seen = [b for b in (self.suspended, self.end) if b is not None]
         budget = poll_budget(*seen)
-        for pause in self.earlier:  # each earlier suspension is a polled bracket too
-            budget.add_rectangular(f"suspension bracket of {pause.by}", pause.suspended.half_width)
+        if self.earlier:
+            # the guests' suspensions are polled alike, so their errors share a sign (a
+            # record that holds the stop still shows a pulse: each is dated late): their
+            # brackets add up, as one term, rather than in quadrature
+            budget.add_rectangular(
+                "suspension brackets of the guests' lift-offs, added: "
+                + ", ".join(p.by for p in self.earlier),
+                sum(p.suspended.half_width for p in self.earlier),
+            )
         return budget
 
 
@@ -155,13 +165,25 @@ def time_session(
     bench.clock.sleep(LIFT_OFF_S)
     bench.select_load(conditions.load_ohms)
     back = bench.clock.now()
-    bench.clock.sleep(RESTART_S)
+    peak_v = PEAK_GUESS_A * load
+    # the output must come back: a session that ended at (or just before) the lift-off
+    # stops the output just as a suspension does, and timing its "end" after the return
+    # would give the session's length plus the restart, with the bracket of one record
+    resumed = poll_until(
+        bench.clock,
+        lambda: output_active(bench, threshold_v=peak_v / 4, full_scale_v=peak_v * 1.5),
+        what="output back after the return",
+        timeout_s=RESTART_S + 1.0,
+        step_s=0.0,
+    )
+    if resumed is None:
+        return SessionTiming(contact, lift_off, back, suspended, None, tuple(earlier), False)
+    bench.clock.sleep(max(0.0, back + RESTART_S - bench.clock.now()))
     # the session ends `lower_s` of treatment after contact, plus the pause: fine polls
     # (a scope record each) only from two coarse steps before that
     paused_so_far = paused + (0.0 if suspended is None else back - suspended.estimate)
     since_contact = bench.clock.now() - contact - paused_so_far
     fine_from = fine_from_lower_limit(lower_s, since_contact, END_COARSE_S)
-    peak_v = PEAK_GUESS_A * load
     end = poll_until(
         bench.clock,
         lambda: not output_active(bench, threshold_v=peak_v / 4, full_scale_v=peak_v * 1.5),
