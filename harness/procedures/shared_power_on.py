@@ -100,6 +100,8 @@ class SharedPowerOn:
     """Why the power-on can no longer be shared, once it cannot."""
     pauses: list[SessionPause] = field(default_factory=list)
     """The session's pauses made by guests, in order."""
+    started: list[str] = field(default_factory=list)
+    """The members (timers) that have started, on this power-on or an earlier one."""
 
     def treatment_s(self, now: float) -> float:
         """Treatment time since contact: bench time less the guests' pauses."""
@@ -157,6 +159,8 @@ class PowerOnShare:
         this many seconds after contact (None: any time). ``keep_level``: a test whose
         requirement fixes no level or frequency (an auto-off) leaves them as they are.
         """
+        if self.guest_s is None:  # a timer starts: a later opener no longer names it
+            self.window.started.extend(r for r in self.requirements if r not in self.window.started)
         why_not = self._why_not_join(bench, conditions, within_s)
         w = self.window
         if why_not is None:
@@ -279,16 +283,20 @@ class PowerOnShare:
         if not self.joined or self.name not in w.joined:  # joined only ever in a window
             return {"power_on": OWN}
         before = w.joined[: w.joined.index(self.name)]
+        # the timers of this power-on: those that used it, and those yet to start (a
+        # power-on a guest opened again is not the one the timers before it used)
+        timers_on = [r for r in w.members if r in w.joined or r not in w.started]
         if not before:
-            after = [r for r in w.members if r not in self.requirements]
-            return {"power_on": "opened for " + ", ".join(after)}
+            after = [r for r in timers_on if r not in self.requirements]
+            return {"power_on": "opened for " + ", ".join(after) if after else OWN}
         if self.guest_s is not None:
-            return {"power_on": "guest on the power-on of " + ", ".join(w.members)}
+            return {"power_on": "guest on the power-on of " + ", ".join(timers_on)}
         timers = [r for r in before if r in w.members]
         guests = len(before) - len(timers)
-        said = "shared with " + ", ".join(timers)
         plural = "" if guests == 1 else "s"
-        return {"power_on": said + (f" and {guests} guest test{plural}" if guests else "")}
+        with_guests = f"{guests} guest test{plural}" if guests else ""
+        said = " and ".join(part for part in (", ".join(timers), with_guests) if part)
+        return {"power_on": "shared with " + said}
 
     def _why_not_join(
         self, bench: Bench, conditions: Conditions, within_s: float | None
