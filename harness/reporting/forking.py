@@ -9,6 +9,9 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Self
 
@@ -43,3 +46,17 @@ class ClosedOnExit:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def fork_serving(
+    serve: Callable[[Connection, Connection], None], *, name: str, daemon: bool
+) -> tuple[BaseProcess, Connection]:
+    """Fork a worker running ``serve(its end, our end)`` and return it with our end of
+    the pipe between them. The worker gets our end too, to close it: it then sees EOF
+    when we close ours (we died, or never asked)."""
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=serve, args=(theirs, ours), daemon=daemon, name=name)
+    process.start()
+    theirs.close()
+    return process, ours

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HilError
-from harness.reporting.forking import ClosedOnExit, forks_safely
+from harness.reporting.forking import ClosedOnExit, fork_serving, forks_safely
 
 HELP = "docs/windows.md says how to install its libraries"
 
@@ -100,12 +100,7 @@ class PdfWorker(ClosedOnExit):
         self._answered = False
         if not forks_safely():
             return
-        context = multiprocessing.get_context("fork")
-        ours, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(theirs, ours), daemon=True,
-                                        name="report-pdf")  # fmt: skip
-        self._process.start()
-        theirs.close()
+        self._process, ours = fork_serving(_serve, name="report-pdf", daemon=True)
         self._conn = ours
 
     @property

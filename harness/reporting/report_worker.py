@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HilError
-from harness.reporting.forking import ClosedOnExit, forks_safely
+from harness.reporting.forking import ClosedOnExit, fork_serving, forks_safely
 
 NICENESS = 10
 """The worker runs at a lower CPU priority than the tests (nice 10: about a tenth of a
@@ -59,13 +59,9 @@ class ReportWorker(ClosedOnExit):
         self._answered = False
         if not forks_safely():
             return
-        context = multiprocessing.get_context("fork")
-        ours, theirs = context.Pipe()
         # not a daemon: it forks the report's own figure and PDF workers, which a daemon
         # may not; so it is closed at exit at the latest, before multiprocessing joins it
-        self._process = context.Process(target=_serve, args=(theirs, ours), name="report")
-        self._process.start()
-        theirs.close()
+        self._process, ours = fork_serving(_serve, name="report", daemon=False)
         self._conn = ours
         atexit.register(self.close)
 
