@@ -61,7 +61,13 @@ class ReportWorker(ClosedOnExit):
             return
         # not a daemon: it forks the report's own figure and PDF workers, which a daemon
         # may not; so it is closed at exit at the latest, before multiprocessing joins it
-        self._process, ours = fork_serving(_serve, name="report", daemon=False)
+        # it starts with the interrupt blocked (held, not lost, here): the close that
+        # interrupts a worker never asked may come before it can take it quietly
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self._process, ours = fork_serving(_serve, name="report", daemon=False)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         self._conn = ours
         atexit.register(self.close)
 
@@ -134,31 +140,42 @@ def _serve(conn: Connection, parents_end: Connection) -> None:
     message: ``("built", (html, pdf), "")`` or ``("error", exception, traceback)``."""
     parents_end.close()  # EOF here when the parent closes its end
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    os.nice(NICENESS)
-    # forked at the session's start, while ``hil run`` has the collector off until the
-    # tests are collected: on here (~100 MB less in the PDF worker), the session's
-    # objects frozen (never garbage here; see pdf._serve)
-    gc.enable()
-    gc.freeze()
     try:
-        _load()
+        # the interrupt, blocked since the fork, is taken from here on, quietly
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        os.nice(NICENESS)
+        # forked at the session's start, while ``hil run`` has the collector off until
+        # the tests are collected: on here (~100 MB less in the PDF worker), the
+        # session's objects frozen (never garbage here; see pdf._serve)
+        gc.enable()
+        gc.freeze()
         try:
-            run_dir, arguments = conn.recv()
-        except EOFError:  # the session ended without a report
-            return
-        from harness.reporting.compliance import build_compliance_report
+            _serve_one(conn)
+        except (KeyboardInterrupt, BrokenPipeError, EOFError):
+            pass  # interrupted with the parent, or the parent is gone
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # done: nothing left to stop
+            conn.close()
+    except KeyboardInterrupt:  # the parent's interrupt arrived while leaving: be quiet
+        pass
 
-        try:
-            built = build_compliance_report(run_dir, **arguments)
-            answer: tuple[str, Any, str] = ("built", tuple(str(p) for p in built), "")
-        except Exception as error:  # every error, PdfUnavailable too, goes to the parent
-            answer = ("error", _picklable(error), traceback.format_exc())
-        conn.send(answer)
-    except (KeyboardInterrupt, BrokenPipeError, EOFError):
-        pass  # interrupted with the parent, or the parent is gone
-    finally:
-        conn.close()
+
+def _serve_one(conn: Connection) -> None:
+    """Load, then build the one report asked for (nothing if the session ended first)."""
+    _load()
+    try:
+        run_dir, arguments = conn.recv()
+    except EOFError:  # the session ended without a report
+        return
+    from harness.reporting.compliance import build_compliance_report
+
+    try:
+        built = build_compliance_report(run_dir, **arguments)
+        answer: tuple[str, Any, str] = ("built", tuple(str(p) for p in built), "")
+    except Exception as error:  # every error, PdfUnavailable too, goes to the parent
+        answer = ("error", _picklable(error), traceback.format_exc())
+    conn.send(answer)
 
 
 def _load() -> None:

@@ -131,3 +131,20 @@ def test_importing_it_loads_nothing_heavy() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("after_s", [0.0, 0.05, 0.3, 1.0])
+def test_a_worker_stopped_at_any_moment_says_nothing(
+    forking: None, capfd: pytest.CaptureFixture[str], after_s: float
+) -> None:
+    """A run that stops early (an instrument that never answers) closes a worker never
+    asked, loading or waiting: no traceback of its interrupt reaches the operator (one
+    did, from the pipe's close, when the interrupt came as it was leaving)."""
+    import time
+
+    with ReportWorker() as worker:
+        process = worker._process
+        time.sleep(after_s)
+    assert process is not None and not process.is_alive()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
