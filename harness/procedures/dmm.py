@@ -123,18 +123,23 @@ def sample_output(
         one = pos if pos.size else neg
         plateau = abs(float(np.median(one)) - gap) if one.size else 0.0
     budget = ammeter_accuracy(UncertaintyBudget(), bench.file, plateau, range_a)
-    for name, group in (("positive plateau", pos), ("negative plateau", neg)):
-        # Type A from the plateau's readings; c = 1/2, the plateau being half the difference.
-        # The plateau is their median, whose standard error is sqrt(pi/2) (1.25) times the
-        # mean's for normal scatter: s / sqrt(n) alone understated it (OUT-LINE's value
-        # moved by 1.5 of its U between runs that drew other noise)
+    # Type A from each median's readings. Both polarities: c = 1/2 each, the plateau
+    # being half their difference; one polarity: c = 1 for it and for the gaps', the
+    # plateau being their difference. A median's standard error is sqrt(pi/2) (1.25)
+    # times the mean's for normal scatter: s / sqrt(n) alone understated it (OUT-LINE's
+    # value moved by about its U between runs that drew other noise)
+    both = bool(pos.size and neg.size)
+    groups = [("positive plateau", pos), ("negative plateau", neg)]
+    if not both:
+        groups.append(("gap level", gaps))
+    for name, group in groups:
         budget.add_type_a(
             f"{name} repeatability (median)",
             MEDIAN_EFFICIENCY * float(np.std(group, ddof=1)) / np.sqrt(group.size)
             if group.size >= 2
             else 0.0,
             int(group.size),
-            sensitivity=0.5,
+            sensitivity=0.5 if both else 1.0,
         )
     return SampledOutput(
         plateau_a=plateau,
