@@ -13,6 +13,7 @@ from harness.judging.spec import Spec
 from harness.judging.units import convert
 from harness.plugin.fixtures import MeasureForCurrentTest
 from harness.procedures.auxiliary import WorstReading
+from harness.procedures.conditions import nominal_period_s
 from harness.procedures.events import (
     wait_for_positive_half_cycle,
 )
@@ -64,8 +65,9 @@ def screen_a(spec: Spec) -> float:
 
 
 def period_s(spec: Spec, frequency: int | None) -> float:
-    assert frequency is not None, "the RMD-1's safety timing needs its frequency settings"
-    return 1.0 / nominal(spec, f"WAV-FREQ-F{frequency}", "Hz")
+    period = nominal_period_s(spec, frequency)
+    assert period is not None, "the RMD-1's safety timing needs its frequency settings"
+    return period
 
 
 def half_cycle_s(spec: Spec) -> float:

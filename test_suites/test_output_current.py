@@ -26,6 +26,7 @@ import itertools
 
 import numpy as np
 import pytest
+from safety_spec import period_s, start_early_in_positive_half_cycle
 
 from harness.analysis.waveform import WaveformMetrics
 from harness.bench.station import Bench
@@ -43,9 +44,7 @@ from harness.procedures.capture import (
     scope_budget,
     timing_budget,
 )
-from harness.procedures.conditions import nominal_period_s
 from harness.procedures.dmm import SampledOutput, read_dc_current, sample_output
-from harness.procedures.events import wait_for_positive_half_cycle
 from harness.procedures.shared_power_on import PowerOnShare
 from harness.procedures.treatment import Conditions, conditions_for, set_battery, start_treatment
 from harness.procedures.unit_control import power_off
@@ -195,18 +194,10 @@ def test_open_circuit_voltage(
 ) -> None:
     req = spec.requirement("OUT-VCOMP")
     c = conditions_for(spec, req).but(load_ohms=500.0, frequency=3)
-    shared_unit.start(bench, c)
-    period = nominal_period_s(spec, c.frequency) or 0.025
     # the open-circuit pulses are read on the rising edge, so the lift-off comes early in
     # a positive half-cycle (a guest joins at any phase of the polarity cycle)
-    wait_for_positive_half_cycle(
-        bench,
-        c.load_ohms or 500.0,
-        peak_a=1.5 * nominal_peak_a(spec, c.level),
-        half_cycle_s=spec.requirement("WAV-REV").nominal_value or 1.0,
-        lead_s=2 * period,
-        pulse_period_s=period,
-    )
+    start_early_in_positive_half_cycle(bench, spec, c, shared_unit)
+    period = period_s(spec, c.frequency)
     nominal_v = req.nominal_value or 12.0
     bench.scope.configure_channel(LOAD_CHANNEL, nominal_v * 1.4 / 4.0, 0.0)
     duration = 0.1

@@ -13,7 +13,7 @@ import contextlib
 from dataclasses import dataclass, replace
 
 from harness.judging.spec import Requirement, Spec
-from harness.judging.units import parse_quantity
+from harness.judging.units import convert, parse_quantity
 
 BATTERY_CHANNEL, CHARGER_CHANNEL = 1, 2
 """The bench supply's channels: the unit's battery and its charger input."""
@@ -86,8 +86,10 @@ def nominal_period_s(spec: Spec, frequency: int | None) -> float | None:
     rid = f"WAV-FREQ-F{frequency}"
     if frequency is None or rid not in spec.requirements:
         return None
-    hz = spec.requirement(rid).nominal_value
-    return 1.0 / hz if hz else None
+    req = spec.requirement(rid)
+    if not req.nominal_value:
+        return None
+    return 1.0 / convert(req.nominal_value, req.unit, "Hz")
 
 
 __all__ = [

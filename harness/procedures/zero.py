@@ -8,9 +8,10 @@ estimated from the device's own record: a leak through the output switch flows b
 the pulses too, and taking "the level between pulses" as zero would subtract exactly the
 fault WAV-DC exists to catch.
 
-So the bench measures its zero: the load path open (no current can flow through the
-shunt, whatever the unit does; the unit switched off, or its treatment suspended by the
-lift-off when the zero is taken in a session shared with others), the channel at the
+So the bench measures its zero: the load path open and the unit not driving it (switched
+off, or its treatment suspended by the lift-off when the zero is taken in a session
+shared with others: a unit that keeps driving the open spheres puts its compliance
+voltage on the channel, so its caller then switches it off), the channel at the
 very settings the measurement will use (same load, same vertical scale, same sample
 interval), one record whose mean is the offset, with its uncertainty from the record's
 own scatter and the 8-bit step. The record is archived with the run beside the one it
