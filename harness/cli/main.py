@@ -251,25 +251,26 @@ def plugins_left_out(args: argparse.Namespace, pytest_args: Sequence[str]) -> li
     options or names it, so that pytest still understands everything it is given.
     Plain ``pytest`` (no ``hil run``) loads them all as before.
     """
-    import os
-    import shlex
-
-    given = [*pytest_args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))]
+    given = _given_to_pytest(pytest_args)
     left_out = [name for name in ("platformdirs", "pytester") if not any(name in a for a in given)]
     if args.no_allure and not any("allure" in a or a == "--inversion" for a in given):
         left_out.append("allure_pytest")
-    if args.workers == 1 and not _may_use_xdist(pytest_args):
+    if args.workers == 1 and not any(_may_be_xdist(a) for a in given):
         left_out += ["xdist", "xdist.looponfail"]
     return [arg for name in left_out for arg in ("-p", f"no:{name}")]
 
 
-def _may_use_xdist(pytest_args: Sequence[str]) -> bool:
-    """Whether the pytest arguments (or ``PYTEST_ADDOPTS``) may start pytest-xdist."""
+def _given_to_pytest(pytest_args: Sequence[str]) -> list[str]:
+    """What pytest will be given: the arguments and ``PYTEST_ADDOPTS``."""
     import os
     import shlex
 
-    given = [*pytest_args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))]
-    return any(_may_be_xdist(a) for a in given)
+    return [*pytest_args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))]
+
+
+def _may_use_xdist(pytest_args: Sequence[str]) -> bool:
+    """Whether the pytest arguments (or ``PYTEST_ADDOPTS``) may start pytest-xdist."""
+    return any(_may_be_xdist(a) for a in _given_to_pytest(pytest_args))
 
 
 def _may_be_xdist(arg: str) -> bool:

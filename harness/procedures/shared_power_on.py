@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 from harness.bench.station import Bench
 from harness.errors import DeviceCommError
-from harness.procedures.activity import unit_is_on
+from harness.procedures.activity import ACTIVITY_WINDOW_S, unit_is_on
 from harness.procedures.conditions import Conditions
 from harness.procedures.session_timer import SessionPause, suspended_after_lift_off
 from harness.procedures.treatment import (
@@ -191,7 +191,8 @@ class PowerOnShare:
         the output is suspended; None if it was not seen to be (within 5 s). With the
         pulse period (``period_s``), each poll is a record of one period, so the pause's
         start is dated to about that (a quarter-second record dates it ~0.1 s late)."""
-        self.lifted_off(suspended_after_lift_off(bench, lifted_ohms, **_window(period_s)))
+        window = period_s or ACTIVITY_WINDOW_S
+        self.lifted_off(suspended_after_lift_off(bench, lifted_ohms, window_s=window))
         return self.suspended
 
     def lifted_off(self, suspended: WaitResult | None) -> None:
@@ -211,7 +212,8 @@ class PowerOnShare:
         time) and recorded its own way: poll until the output is suspended. If the first
         record already sees it suspended, the suspension lies between the lift-off and
         that record's end, so the bracket starts at the lift-off."""
-        seen = suspended_after_lift_off(bench, lifted_ohms, **_window(period_s))
+        window = period_s or ACTIVITY_WINDOW_S
+        seen = suspended_after_lift_off(bench, lifted_ohms, window_s=window)
         if seen is None or seen.polls > 1:
             return seen
         return WaitResult(lifted_at, seen.at, seen.polls, seen.seen_from)
@@ -329,11 +331,6 @@ class PowerOnShare:
         if needs_treatment and state not in ("treating", None):
             return f"the unit is not treating ({state})"
         return None
-
-
-def _window(period_s: float | None) -> dict[str, float]:
-    """``suspended_after_lift_off``'s record length for a known pulse period."""
-    return {} if period_s is None else {"window_s": period_s}
 
 
 def _state(bench: Bench) -> str | None:
