@@ -56,7 +56,7 @@ class ReportWorker(ClosedOnExit):
     def __init__(self) -> None:
         self._conn: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
-        self._answered = False
+        self._asked = self._answered = False
         if not forks_safely():
             return
         # not a daemon: it forks the report's own figure and PDF workers, which a daemon
@@ -95,6 +95,7 @@ class ReportWorker(ClosedOnExit):
         conn = self._conn
         if conn is not None:
             try:
+                self._asked = True
                 conn.send((Path(run_dir), arguments))
                 outcome: tuple[str, Any, str] = conn.recv()
                 self._answered = True
@@ -116,8 +117,10 @@ class ReportWorker(ClosedOnExit):
 
     def close(self) -> None:
         """Stop the worker. One that answered is about to exit and is joined; one never
-        asked is terminated; one still building (this process was interrupted) is
-        interrupted too, so that it stops its own figure and PDF workers, then ended."""
+        asked is killed (it has written nothing and started no worker of its own, and an
+        interrupt in the middle of its imports came out as a traceback); one still
+        building (this process was interrupted) is interrupted too, so that it stops its
+        own figure and PDF workers, then ended."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -127,6 +130,8 @@ class ReportWorker(ClosedOnExit):
         atexit.unregister(self.close)
         if self._answered:
             process.join(timeout=5.0)
+        elif not self._asked:
+            process.kill()
         elif process.is_alive() and process.pid is not None:
             os.kill(process.pid, signal.SIGINT)
             process.join(timeout=2.0)
