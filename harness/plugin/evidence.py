@@ -18,7 +18,7 @@ itself finished, so the controller never stops a worker half-way through a repor
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,6 +116,24 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from harness.reporting.report_worker import ReportWorker
 
     config.stash[_REPORT_WORKER] = ReportWorker()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    """After each test, every row included (a broken test's "not shown"), hand the
+    report's worker the test's measurements: it draws their figures while the next tests
+    run, instead of after the last one (``reporting.early_figures``)."""
+    done = yield
+    worker = item.config.stash.get(_REPORT_WORKER, None)
+    if worker is not None:
+        from harness.plugin.session import MEASURE_KEY, compliance_run
+
+        m, run = item.stash.get(MEASURE_KEY, None), compliance_run(item.config)
+        if m is not None and run is not None:
+            worker.test_ended(run.run_dir, m.recorded)
+    return done
 
 
 @pytest.hookimpl(trylast=True)

@@ -70,6 +70,7 @@ from harness.reporting.wording import format_measured, plain_number, plain_text,
 if TYPE_CHECKING:
     import pandas as pd
 
+    from harness.reporting.early_figures import EarlyFigures
     from harness.reporting.plots import PlotFile
 
 __all__ = ["build_compliance_report", "format_measured", "pretty_unit", "render_html",
@@ -124,18 +125,21 @@ def build_compliance_report(
     location: str | None = None,
     issued_at: datetime | None = None,
     signing_fingerprint: str | None = None,
+    early: EarlyFigures | None = None,
 ) -> tuple[Path, Path]:
     """Write ``report.html`` and ``report.pdf`` into ``run_dir``; return both paths.
 
     ``signing_fingerprint``: the key (``sha256:...``) the package will be sealed and signed
-    with; None prints the UNSIGNED notice on the first page.
+    with; None prints the UNSIGNED notice on the first page. ``early``: figures the
+    report's worker drew while the tests ran; one is used only where its capture and rows
+    are this run's (``early_figures``).
     """
     run_dir = Path(run_dir)
     with PdfWorker() as pdf:  # first: it loads WeasyPrint while pandas, matplotlib load here
         from harness.reporting.plot_pool import start_figures
 
         record, frame = _load_run(run_dir)
-        with start_figures(run_dir, frame) as figures:  # drawn by workers meanwhile
+        with start_figures(run_dir, frame, early) as figures:  # drawn by workers meanwhile
             context = _context(run_dir, record, frame, figures.result, spec_path=spec_path,
                                laboratory=laboratory, location=location, issued_at=issued_at,
                                signing_fingerprint=signing_fingerprint)  # fmt: skip

@@ -13,6 +13,9 @@ milliseconds, where a spawned interpreter would spend a second importing them. W
 fork is not the platform's way (Windows, macOS), the process has other threads, or there
 is at most one figure or one CPU, the figures are drawn in this process as before. The
 figures are the same either way: each is a deterministic PNG of its own capture.
+
+A figure the report's worker drew while the tests ran (``early_figures``), from the same
+capture and the same rows, is taken as it is; only the others are drawn here.
 """
 
 from __future__ import annotations
@@ -24,11 +27,15 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from harness.reporting.forking import ClosedOnExit, forks_safely
 from harness.reporting.plots import PlotFile, draw_figure, figure_jobs
+
+if TYPE_CHECKING:
+    from harness.reporting.early_figures import EarlyFigures
 
 MAX_WORKERS = 4
 """More workers than this gain little for a dozen figures and crowd a shared bench PC."""
@@ -37,9 +44,26 @@ MAX_WORKERS = 4
 class PendingFigures(ClosedOnExit):
     """Figures being drawn; ``result`` waits for them (in capture order)."""
 
-    def __init__(self, run_dir: Path, frame: pd.DataFrame, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        frame: pd.DataFrame,
+        workers: int | None = None,
+        early: EarlyFigures | None = None,
+    ) -> None:
         self._run_dir = run_dir
-        self._jobs = figure_jobs(frame)
+        # each capture's figure: one drawn while the tests ran, when its inputs are these
+        # (``early_figures``), else drawn now
+        jobs = figure_jobs(frame)
+        self._taken = [
+            None if early is None else early.take(run_dir, attachment, rows)
+            for attachment, rows in jobs
+        ]
+        self._jobs = [
+            job
+            for job, taken in zip(jobs, self._taken, strict=True)
+            if taken is None or not taken.drawn
+        ]
         count = min(len(self._jobs), workers or _default_workers())
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Future[PlotFile | None]] = []
@@ -51,9 +75,14 @@ class PendingFigures(ClosedOnExit):
             self._futures = [self._pool.submit(draw_figure, run_dir, attachment, rows)
                              for attachment, rows in self._jobs]  # fmt: skip
 
+    @property
+    def taken_early(self) -> int:
+        """How many figures were drawn while the tests ran (``early_figures``)."""
+        return sum(1 for taken in self._taken if taken is not None and taken.drawn)
+
     def result(self) -> list[PlotFile]:
-        """Every figure drawn (a capture not worth drawing has none); a drawing's error
-        is raised here, as drawing in this process would raise it."""
+        """Every figure drawn (a capture not worth drawing has none), in capture order; a
+        drawing's error is raised here, as drawing in this process would raise it."""
         if self._pool is None:
             drawn = [draw_figure(self._run_dir, a, rows) for a, rows in self._jobs]
         else:
@@ -63,7 +92,12 @@ class PendingFigures(ClosedOnExit):
                 drawn = [draw_figure(self._run_dir, a, rows) for a, rows in self._jobs]
             finally:
                 self.close()
-        return [figure for figure in drawn if figure is not None]
+        now = iter(drawn)
+        every = [
+            taken.figure if taken is not None and taken.drawn else next(now)
+            for taken in self._taken
+        ]
+        return [figure for figure in every if figure is not None]
 
     def close(self) -> None:
         """Stop the workers (a figure not yet drawn is not drawn)."""
@@ -72,9 +106,12 @@ class PendingFigures(ClosedOnExit):
             self._pool = None
 
 
-def start_figures(run_dir: Path, frame: pd.DataFrame) -> PendingFigures:
-    """Start drawing the figures of ``frame``'s captures; see the module's docstring."""
-    return PendingFigures(run_dir, frame)
+def start_figures(
+    run_dir: Path, frame: pd.DataFrame, early: EarlyFigures | None = None
+) -> PendingFigures:
+    """Start drawing the figures of ``frame``'s captures, those ``early`` holds with the
+    same inputs taken from it; see the module's docstring."""
+    return PendingFigures(run_dir, frame, early=early)
 
 
 def _default_workers() -> int:

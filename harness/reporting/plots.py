@@ -109,27 +109,35 @@ def figure_jobs(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return list(_rows_by_capture(frame))
 
 
-def draw_figure(run_dir: Path, attachment: str, rows: pd.DataFrame) -> PlotFile | None:
-    """Draw one capture's figure into ``run_dir/plots``; None when it is not drawn."""
-    record = _read(run_dir / attachment)
-    if record is None:
-        return None
-    target = run_dir / "plots" / f"{Path(attachment).stem}.png"
+def draw_figure(
+    run_dir: Path, attachment: str, rows: pd.DataFrame, *, plots_dir: Path | None = None
+) -> PlotFile | None:
+    """Draw one capture's figure into ``run_dir/plots`` (or ``plots_dir``: the report's
+    worker draws there while the tests run, ``early_figures``); None when it is not
+    drawn (a capture whose rows call for no figure is not even read)."""
     ids = tuple(dict.fromkeys(str(r) for r in rows["requirement_id"]))
     current = rows[[_is_unit_of(u, "A") for u in rows["unit"]]]
     peaks = current[current["quantity"].isin(PEAK_QUANTITIES)]
     timed = rows[[_is_unit_of(u, "s") for u in rows["unit"]]]
     if "WAV-RAMP" in ids:
-        caption = _draw_ramp(record, rows[rows["requirement_id"] == "WAV-RAMP"], target)
         kind = "soft start"
     elif any(i.startswith("SAF-") for i in ids) and not timed.empty:
-        caption = _draw_event(record, timed, current, target)
         kind = "event"
     elif not peaks.empty:
-        caption = _draw_waveform(record, peaks, target)
         kind = "waveform"
     else:
         return None
+    record = _read(run_dir / attachment)
+    if record is None:
+        return None
+    folder = run_dir / "plots" if plots_dir is None else plots_dir
+    target = folder / f"{Path(attachment).stem}.png"
+    if kind == "soft start":
+        caption = _draw_ramp(record, rows[rows["requirement_id"] == "WAV-RAMP"], target)
+    elif kind == "event":
+        caption = _draw_event(record, timed, current, target)
+    else:
+        caption = _draw_waveform(record, peaks, target)
     return PlotFile(target, kind, ids, caption, record.load_ohms)
 
 

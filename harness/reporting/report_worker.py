@@ -10,9 +10,12 @@ When the run's files are written it is told the run folder and builds the report
 those files alone (``compliance.build_compliance_report``: run.json, results.parquet,
 the captures), with its own figure workers and PDF worker forked from it.
 
-Nothing forks one yet: the pytest plugin is to, at the start of a session that will
-build a report, and to hand it to ``finish_evidence`` (``harness/plugin/evidence.py``),
-which then calls ``build`` where it called ``build_compliance_report``.
+The pytest plugin forks one at the start of a session that will build a report and
+hands it to ``finish_evidence`` (``harness/plugin/evidence.py``), which calls ``build``
+where it would call ``build_compliance_report``. Meanwhile the plugin hands it, as each
+test ends, the measurements of that test that name a capture (``test_ended``), and the
+worker draws their figures between those messages (``early_figures``): the report
+then takes each one whose capture and rows are the run's, and draws only the others.
 
 What it builds is what this process would build: the same function on the same files.
 Whatever goes wrong there is raised here: its error with its traceback, PdfUnavailable
@@ -33,10 +36,15 @@ import traceback
 from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import HilError
 from harness.reporting.forking import ClosedOnExit, fork_serving, forks_safely
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from harness.recording.record import Measurement
 
 NICENESS = 10
 """The worker runs at a lower CPU priority than the tests (nice 10: about a tenth of a
@@ -71,6 +79,18 @@ class ReportWorker(ClosedOnExit):
         self._conn = ours
         atexit.register(self.close)
 
+    def test_ended(self, run_dir: Path, measurements: Sequence[Measurement]) -> None:
+        """Hand the worker an ended test's measurements that name a capture: it draws
+        their figures while the next tests run (``early_figures``). Nothing when there
+        is no worker, it was asked for the report already, or none names a capture."""
+        rows = [m for m in measurements if any(str(a).endswith(".npz") for a in m.attachments)]
+        if self._conn is None or self._asked or not rows:
+            return
+        try:
+            self._conn.send(("ended", Path(run_dir), rows))
+        except OSError:  # the worker died: the report is built here (``build``)
+            self.close()
+
     @property
     def forked(self) -> bool:
         """Whether a worker builds the report (False: ``build`` builds it here)."""
@@ -96,7 +116,7 @@ class ReportWorker(ClosedOnExit):
         if conn is not None:
             try:
                 self._asked = True
-                conn.send((Path(run_dir), arguments))
+                conn.send(("build", Path(run_dir), arguments))
                 outcome: tuple[str, Any, str] = conn.recv()
                 self._answered = True
             except (EOFError, OSError):  # the worker died (killed, out of memory)
@@ -167,19 +187,35 @@ def _serve(conn: Connection, parents_end: Connection) -> None:
 
 
 def _serve_one(conn: Connection) -> None:
-    """Load, then build the one report asked for (nothing if the session ended first)."""
+    """Load; then, until asked for the report, draw the figures of the tests that end
+    (one at a time, reading every message waiting between two); build the one report
+    asked for (nothing if the session ended first)."""
     _load()
-    try:
-        run_dir, arguments = conn.recv()
-    except EOFError:  # the session ended without a report
-        return
     from harness.reporting.compliance import build_compliance_report
+    from harness.reporting.early_figures import EarlyFigures
 
+    early = EarlyFigures()
     try:
-        built = build_compliance_report(run_dir, **arguments)
-        answer: tuple[str, Any, str] = ("built", tuple(str(p) for p in built), "")
-    except Exception as error:  # every error, PdfUnavailable too, goes to the parent
-        answer = ("error", _picklable(error), traceback.format_exc())
+        while True:
+            if early.pending and not conn.poll(0):
+                early.draw_next()
+                continue
+            try:
+                message = conn.recv()
+            except EOFError:  # the session ended without a report
+                return
+            if message[0] == "ended":
+                early.add(message[1], message[2])
+                continue
+            _, run_dir, arguments = message
+            break
+        try:
+            built = build_compliance_report(run_dir, **arguments, early=early)
+            answer: tuple[str, Any, str] = ("built", tuple(str(p) for p in built), "")
+        except Exception as error:  # every error, PdfUnavailable too, goes to the parent
+            answer = ("error", _picklable(error), traceback.format_exc())
+    finally:
+        early.close()
     conn.send(answer)
 
 
@@ -187,7 +223,7 @@ def _load() -> None:
     """Import what a report needs, and load WeasyPrint, now (while the tests run)."""
     # pandas and pyarrow, Jinja2, matplotlib: imported for their side effect, loading
     from harness.recording import results  # noqa: F401
-    from harness.reporting import budget_annex, compliance, plot_pool  # noqa: F401
+    from harness.reporting import budget_annex, compliance, early_figures, plot_pool  # noqa: F401
     from harness.reporting.pdf import preload_weasyprint
 
     preload_weasyprint()

@@ -423,3 +423,38 @@ def test_a_report_worker_builds_the_report_built_here(
         html_path, pdf_path = worker.build(copy, laboratory="Test Lab A", issued_at=ISSUED)
     assert html_path.read_text() == (runs["good"] / "report.html").read_text()
     assert pdf_pages(pdf_path) == pdf_pages(runs["good"] / "report.pdf")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the worker is forked on Linux")
+def test_a_worker_handed_the_ended_tests_builds_the_same_report(
+    runs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Handed each ended test's measurements (it draws their figures meanwhile,
+    early_figures), the worker still builds the report built here, word for word, with
+    the same figures byte for byte."""
+    import shutil
+    from collections import defaultdict
+
+    from harness.recording.store.results_store import ResultsStore
+    from harness.reporting import report_worker
+    from harness.reporting.report_worker import ReportWorker
+
+    monkeypatch.setattr(report_worker, "forks_safely", lambda: True)  # even beside xdist
+    copy = tmp_path / "GOOD"
+    shutil.copytree(runs["good"], copy)
+    (copy / "report.pdf").unlink()
+    shutil.rmtree(copy / "plots")
+    with ResultsStore.open(runs["good"].parent / "results.db") as store:
+        tests: dict[str, list] = defaultdict(list)
+        for m in store.measurements("GOOD"):
+            tests[m.test_id].append(m)
+    with ReportWorker() as worker:
+        for rows in tests.values():
+            worker.test_ended(copy, rows)
+        html_path, pdf_path = worker.build(copy, laboratory="Test Lab A", issued_at=ISSUED)
+    assert html_path.read_text() == (runs["good"] / "report.html").read_text()
+    assert pdf_pages(pdf_path) == pdf_pages(runs["good"] / "report.pdf")
+    drawn = sorted(p.name for p in (runs["good"] / "plots").iterdir())
+    assert drawn and sorted(p.name for p in (copy / "plots").iterdir()) == drawn
+    for name in drawn:
+        assert (copy / "plots" / name).read_bytes() == (runs["good"] / "plots" / name).read_bytes()

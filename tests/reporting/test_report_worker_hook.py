@@ -57,3 +57,34 @@ def test_no_worker_without_a_report_here(what: str | None, controller: bool) -> 
     config = _Config(what, controller=controller)
     evidence.pytest_sessionstart(_session(config))
     assert config.stash.get(evidence._REPORT_WORKER, None) is None
+
+
+def test_each_ended_test_s_measurements_go_to_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a test's whole protocol (a broken test's "not shown" rows included), the
+    plugin hands the report's worker that test's measurements and the run folder."""
+    from pathlib import Path
+
+    from harness.plugin import session
+
+    handed: list[tuple[Path, list[str]]] = []
+    worker = SimpleNamespace(test_ended=lambda run_dir, rows: handed.append((run_dir, rows)))
+    config = _Config("report")
+    config.stash[evidence._REPORT_WORKER] = worker  # type: ignore[arg-type]
+    run = SimpleNamespace(run_dir=Path("/runs/R1"))
+    monkeypatch.setattr(session, "compliance_run", lambda _config: run)
+    item = SimpleNamespace(config=config, stash=pytest.Stash())
+    item.stash[session.MEASURE_KEY] = SimpleNamespace(recorded=["row 1", "row 2"])  # type: ignore[assignment]
+    protocol = evidence.pytest_runtest_protocol(item, None)  # type: ignore[arg-type]
+    next(protocol)
+    assert handed == []  # not before the test has run
+    with pytest.raises(StopIteration) as ended:
+        protocol.send(True)
+    assert ended.value.value is True
+    assert handed == [(Path("/runs/R1"), ["row 1", "row 2"])]
+    # a test without measurements (or before the run began) hands nothing
+    bare = SimpleNamespace(config=config, stash=pytest.Stash())
+    protocol = evidence.pytest_runtest_protocol(bare, None)  # type: ignore[arg-type]
+    next(protocol)
+    with pytest.raises(StopIteration):
+        protocol.send(None)
+    assert len(handed) == 1

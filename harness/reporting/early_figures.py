@@ -1,0 +1,222 @@
+"""The report's figures drawn while the tests still run, by the report's worker.
+
+Why: drawing a run's dozen figures is ~1.7 s of matplotlib (one core), and until now it
+began when the tests were over, on the evidence package's path (issue 15). Yet a
+figure depends only on its capture and on the measurements that name it, and both exist
+as soon as the test that took them has ended. So the plugin hands the report's worker
+(``report_worker``) each ended test's measurements that name a capture, and the worker
+draws their figures between those messages, on the core the tests leave, into a
+scratch folder of its own.
+
+What the report then uses is exactly what it would have drawn itself: when the report
+is built, ``take`` gives a figure drawn early only if its capture file is the one it
+was drawn from (same size, modification time and inode: a capture is written once) and
+the rows that name it in the run's ``results.parquet`` equal, cell for cell, the rows
+it was drawn from (a later test may name the same capture, a run may be resumed). Any
+other figure is drawn then, as before. A figure drawn early is a deterministic PNG of
+the same inputs, so the report and its sealed manifest are byte-for-byte those of a
+report drawn at the end.
+
+Nothing here is written into the run folder until the report takes a figure: a run
+that stops early leaves no stray PNG in its evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.recording.record import Measurement
+from harness.recording.results import frame_of
+from harness.recording.results_rows import (
+    LIST_COLUMNS,
+    MEASUREMENT_COLUMNS,
+    RUN_COLUMNS,
+    columns_of,
+)
+from harness.recording.store.schema import json_text
+from harness.reporting.plots import PlotFile, draw_figure, figure_jobs
+
+COMPARED = [name for name in MEASUREMENT_COLUMNS if name != "taken_at"]
+"""The columns a figure's rows are compared on (with each row's ``cond_*``): every
+measurement field but the time it was taken, which no figure shows and whose stored
+precision (microseconds) is not that of the object in memory."""
+
+
+@dataclass(frozen=True)
+class Early:
+    """What ``EarlyFigures.take`` found: whether the figure was drawn early from these
+    inputs and, if so, the figure (None: the capture is not one that is drawn)."""
+
+    drawn: bool
+    figure: PlotFile | None
+
+
+NOT_DRAWN = Early(False, None)
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    figure: PlotFile | None  # None: the capture is not one that is drawn
+    rows: pd.DataFrame
+    capture_stat: tuple[int, int, int] | None
+
+
+class EarlyFigures:
+    """Figures of ended tests, drawn one at a time by ``draw_next`` into a scratch folder;
+    ``take`` gives one to the report when its inputs are the report's. ``close`` removes
+    the scratch folder."""
+
+    def __init__(self) -> None:
+        self._scratch: Path | None = None
+        self._run_dir: Path | None = None
+        self._measurements: dict[int, Measurement] = {}
+        self._pending: deque[str] = deque()
+        self._drawn: dict[str, _Drawn] = {}
+
+    @property
+    def pending(self) -> bool:
+        """Whether a figure waits to be drawn."""
+        return bool(self._pending)
+
+    def add(self, run_dir: Path, measurements: Iterable[Measurement]) -> None:
+        """Queue the figures of the captures these measurements (an ended test's) name;
+        a capture drawn already is drawn again with its new rows."""
+        run_dir = Path(run_dir)
+        if self._run_dir != run_dir:  # another run (a test's own session): start over
+            self._run_dir = run_dir
+            self._measurements.clear()
+            self._pending.clear()
+            self._drawn.clear()
+        named: list[str] = []
+        for m in measurements:
+            self._measurements[m.seq] = m
+            named += [str(a) for a in m.attachments if str(a).endswith(".npz")]
+        for attachment in dict.fromkeys(named):
+            self._drawn.pop(attachment, None)
+            if attachment not in self._pending:
+                self._pending.append(attachment)
+
+    def draw_next(self) -> None:
+        """Draw the oldest queued figure (from the measurements known now)."""
+        attachment = self._pending.popleft()
+        assert self._run_dir is not None
+        frame = measurement_frame(
+            m for m in self._measurements.values() if attachment in m.attachments
+        )
+        for name, rows in figure_jobs(frame):
+            if name == attachment:
+                stat = _stat(self._run_dir / attachment)
+                figure = draw_figure(self._run_dir, attachment, rows, plots_dir=self._folder())
+                self._drawn[attachment] = _Drawn(figure, rows, stat)
+
+    def take(self, run_dir: Path, attachment: str, rows: pd.DataFrame) -> Early:
+        """The figure drawn early for ``attachment`` given the report's ``rows``, moved
+        into ``run_dir/plots``; ``NOT_DRAWN`` when there is none whose inputs are these
+        (the caller draws it)."""
+        drawn = self._drawn.get(attachment)
+        if drawn is None or Path(run_dir) != self._run_dir:
+            return NOT_DRAWN
+        stat = _stat(Path(run_dir) / attachment)
+        if stat is None or stat != drawn.capture_stat or not same_rows(drawn.rows, rows):
+            return NOT_DRAWN
+        if drawn.figure is None:  # drawn, as far as there is anything to draw
+            return Early(True, None)
+        target = Path(run_dir) / "plots" / drawn.figure.path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        shutil.copyfile(drawn.figure.path, partial)
+        os.replace(partial, target)
+        f = drawn.figure
+        return Early(True, PlotFile(target, f.kind, f.requirement_ids, f.caption, f.load_ohms))
+
+    def close(self) -> None:
+        """Remove the scratch folder and forget every figure."""
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+        self._drawn.clear()
+        self._pending.clear()
+
+    def _folder(self) -> Path:
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="hil-figures-"))
+        return self._scratch
+
+
+def measurement_frame(measurements: Iterable[Measurement]) -> pd.DataFrame:
+    """The results table of these measurements, built as ``results.parquet`` is (the
+    store's row, unpacked by ``columns_of``), so that its cells compare with that file's.
+    The run's own columns (unit, operator, status…) are left empty: no figure shows
+    them."""
+    rows = [_stored_row(m) for m in sorted(measurements, key=lambda m: m.seq)]
+    frame = frame_of(columns_of(rows))
+    return frame.reset_index(drop=True)
+
+
+def same_rows(early: pd.DataFrame, final: pd.DataFrame) -> bool:
+    """Whether two tables hold the same measurements, cell for cell (``COMPARED`` and
+    the conditions; a condition only one of them has must be empty in the other)."""
+    if len(early) != len(final):
+        return False
+    conditions = {c for c in (*early.columns, *final.columns) if str(c).startswith("cond_")}
+    a, b = early.reset_index(drop=True), final.reset_index(drop=True)
+    for name in conditions:
+        for side in (a, b):
+            if name not in side.columns:
+                side[name] = pd.Series([pd.NA] * len(side), dtype="string")
+    for name in LIST_COLUMNS:  # lists in memory, arrays when read back from Parquet
+        for side in (a, b):
+            if name in side.columns:
+                side[name] = side[name].map(_names)
+    columns = [*COMPARED, *sorted(conditions)]
+    try:
+        left, right = a[columns], b[columns]
+    except KeyError:
+        return False
+    return bool(left.astype(right.dtypes.to_dict()).equals(right))
+
+
+_NO_RECORD = json.dumps({name: None for name in RUN_COLUMNS})
+
+
+def _stored_row(m: Measurement) -> dict[str, Any]:
+    """The measurement as the store's row holds it (``results_rows.query`` reads it)."""
+    fields = m.__dict__
+    row: dict[str, Any] = {}
+    for name in MEASUREMENT_COLUMNS:
+        if name in LIST_COLUMNS:
+            row[f"{name}_json"] = json.dumps(list(fields[name]))
+        elif name == "uncertainty_budget":
+            row["uncertainty_budget_json"] = json_text(fields[name])
+        else:
+            value = fields[name]
+            row[name] = value.value if isinstance(value, Enum) else value
+    row["conditions_json"] = json.dumps(dict(m.conditions))
+    row["record_json"] = _NO_RECORD
+    row.update(run_id=m.run_id, status=None, started_at=None, ended_at=None)
+    return row
+
+
+def _names(cell: object) -> tuple[str, ...] | None:
+    if cell is None or cell is pd.NA:
+        return None
+    return tuple(str(name) for name in cell)  # type: ignore[attr-defined]
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_size, found.st_mtime_ns, found.st_ino
