@@ -77,8 +77,10 @@ class EarlyFigures:
     ``take`` gives one to the report when its inputs are the report's. ``close`` removes
     the scratch folder."""
 
-    def __init__(self) -> None:
-        self._scratch: Path | None = None
+    def __init__(self, scratch: Path | None = None) -> None:
+        # the report's worker is given a folder its parent made, and removes when it is
+        # gone: a worker killed (never asked for its report) cleans nothing up itself
+        self._scratch = scratch
         self._run_dir: Path | None = None
         self._measurements: dict[int, Measurement] = {}
         self._pending: deque[str] = deque()

@@ -27,11 +27,14 @@ nothing heavy, so a lean plugin may import it at the session's start.
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
 import multiprocessing
 import os
 import pickle
+import shutil
 import signal
+import tempfile
 import traceback
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -65,15 +68,20 @@ class ReportWorker(ClosedOnExit):
         self._conn: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._asked = self._answered = False
+        self._scratch: Path | None = None
         if not forks_safely():
             return
+        # where the worker draws figures early: made and removed here, as the worker may
+        # be killed
+        self._scratch = Path(tempfile.mkdtemp(prefix="hil-figures-"))
         # not a daemon: it forks the report's own figure and PDF workers, which a daemon
         # may not; so it is closed at exit at the latest, before multiprocessing joins it
         # it starts with the interrupt blocked (held, not lost, here): the close that
         # interrupts a worker never asked may come before it can take it quietly
         held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            self._process, ours = fork_serving(_serve, name="report", daemon=False)
+            serve = functools.partial(_serve, scratch=self._scratch)
+            self._process, ours = fork_serving(serve, name="report", daemon=False)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
         self._conn = ours
@@ -137,8 +145,9 @@ class ReportWorker(ClosedOnExit):
 
     def close(self) -> None:
         """Stop the worker. One that answered is about to exit and is joined; one never
-        asked is killed (it has written nothing and started no worker of its own, and an
-        interrupt in the middle of its imports came out as a traceback); one still
+        asked is killed (it has written nothing but its early figures, in a folder removed
+        here, and started no worker of its own, and an interrupt in the middle of its
+        imports came out as a traceback); one still
         building (this process was interrupted) is interrupted too, so that it stops its
         own figure and PDF workers, then ended."""
         if self._conn is not None:
@@ -158,9 +167,11 @@ class ReportWorker(ClosedOnExit):
         if process.is_alive():
             process.kill()
         process.join()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
 
-def _serve(conn: Connection, parents_end: Connection) -> None:
+def _serve(conn: Connection, parents_end: Connection, *, scratch: Path) -> None:
     """The worker: load the report's modules, wait for a run folder, answer with one
     message: ``("built", (html, pdf), "")`` or ``("error", exception, traceback)``."""
     parents_end.close()  # EOF here when the parent closes its end
@@ -176,7 +187,7 @@ def _serve(conn: Connection, parents_end: Connection) -> None:
         gc.enable()
         gc.freeze()
         try:
-            _serve_one(conn)
+            _serve_one(conn, scratch)
         except (KeyboardInterrupt, BrokenPipeError, EOFError):
             pass  # interrupted with the parent, or the parent is gone
         finally:
@@ -186,7 +197,7 @@ def _serve(conn: Connection, parents_end: Connection) -> None:
         pass
 
 
-def _serve_one(conn: Connection) -> None:
+def _serve_one(conn: Connection, scratch: Path) -> None:
     """Load; then, until asked for the report, draw the figures of the tests that end
     (one at a time, reading every message waiting between two); build the one report
     asked for (nothing if the session ended first)."""
@@ -194,7 +205,7 @@ def _serve_one(conn: Connection) -> None:
     from harness.reporting.compliance import build_compliance_report
     from harness.reporting.early_figures import EarlyFigures
 
-    early = EarlyFigures()
+    early = EarlyFigures(scratch)
     try:
         while True:
             if early.pending and not conn.poll(0):

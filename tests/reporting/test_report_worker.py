@@ -100,9 +100,12 @@ def test_a_worker_that_died_leaves_the_report_to_this_process(
 
 def test_a_worker_never_asked_is_stopped(forking: None) -> None:
     with ReportWorker() as worker:
-        process = worker._process
+        process, scratch = worker._process, worker._scratch
         assert process is not None and process.is_alive()
+        assert scratch is not None and scratch.is_dir()
+        (scratch / "001-OUT-AMP-L1.png").write_bytes(b"drawn early")  # as the worker would
     assert not process.is_alive() and worker._process is None
+    assert not scratch.exists()  # the worker was killed: its early figures went with it
 
 
 def test_without_fork_the_report_is_built_here(
