@@ -170,6 +170,17 @@ class UncertaintyBudget:
         """ν_eff by Welch–Satterthwaite (GUM G.2b); ``math.inf`` when every ν_i is."""
         return effective_dof([(c.contribution, c.degrees_of_freedom) for c in self.components])
 
+    def combined_and_dof(self) -> tuple[float, float]:
+        """(u_c, ν_eff), as ``combined`` and ``effective_dof`` give them, from the lines'
+        contributions computed once (the same sums in the same order: the same floats).
+
+        ``measure`` needs both for every row (U = k·u_c with k from ν_eff, and the
+        recorded budget); each line's contribution through its properties, four times
+        per row, was a measurable part of recording a number.
+        """
+        pairs = [(c.contribution, c.degrees_of_freedom) for c in self.components]
+        return math.sqrt(sum(u**2 for u, _ in pairs)), effective_dof(pairs)
+
     def coverage_factor(self, p: float = COVERAGE_PROBABILITY) -> float:
         """k for coverage probability ``p`` at this budget's ν_eff (2 when it is ∞)."""
         return coverage_factor(self.effective_dof(), p)

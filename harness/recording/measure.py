@@ -24,10 +24,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol
 
 from harness.judging.spec import Spec
-from harness.judging.uncertainty import COVERAGE_PROBABILITY, DEFAULT_K, UncertaintyBudget
+from harness.judging.uncertainty import (
+    COVERAGE_PROBABILITY,
+    DEFAULT_K,
+    UncertaintyBudget,
+    coverage_factor,
+)
 from harness.judging.units import UnitParseError, convert
 from harness.judging.verdict import CHECK, RecordedRule, Verdict, decide_check, decide_verdict
 from harness.recording.record import BudgetLine, Measurement, RecordedBudget, utc_now
@@ -103,6 +109,27 @@ class Taken:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Judging:
+    """What the spec says about one requirement, in the form every row of it needs.
+
+    The spec is fixed for the run, so the recorder reads it once per requirement
+    (``Recorder.judging``): looking the requirement up, reading its limits (pydantic
+    private attributes, a slow attribute path), its decision rule and its conditions as
+    text for every number was about a tenth of a measurement's cost.
+    """
+
+    kind: str
+    quantity: str
+    unit: str
+    nominal: float | None
+    lower: float | None
+    upper: float | None
+    rule: RecordedRule
+    conditions: Mapping[str, str]
+    """The requirement's conditions as text: a row's default (``_stringify``)."""
+
+
 class Recorder:
     """Writes the measurements of one run; shared by every test of the session."""
 
@@ -112,7 +139,25 @@ class Recorder:
         self.store = store
         self._seq = itertools.count(store.next_seq(run_id))
         self._lock = threading.Lock()
+        self._judging: dict[str, Judging] = {}
         self.measurements: list[Measurement] = []
+
+    def judging(self, requirement_id: str) -> Judging:
+        """The spec's word on ``requirement_id``, read on its first row and kept."""
+        found = self._judging.get(requirement_id)
+        if found is None:
+            requirement = self.spec.requirement(requirement_id)  # KeyError: not in the spec
+            found = self._judging[requirement_id] = Judging(
+                kind=requirement.kind,
+                quantity=requirement.quantity,
+                unit=requirement.unit,
+                nominal=requirement.nominal_value,
+                lower=requirement.lower_limit,
+                upper=requirement.upper_limit,
+                rule=CHECK if requirement.kind == "check" else self.spec.decision_rule(requirement),
+                conditions=MappingProxyType(_stringify(None, requirement.conditions)),
+            )
+        return found
 
     def write(self, taken: Taken) -> Measurement:
         """Place ``taken`` in the run (next seq) and commit it before returning."""
@@ -123,9 +168,21 @@ class Recorder:
         return m
 
 
-def recorded_budget(budget: UncertaintyBudget, k: float, scale: float) -> RecordedBudget:
+def recorded_budget(
+    budget: UncertaintyBudget,
+    k: float,
+    scale: float,
+    *,
+    combined: float | None = None,
+    nu: float | None = None,
+) -> RecordedBudget:
     """The budget as the row keeps it, its values multiplied by ``scale`` (the factor from
-    the unit the test gave to the requirement's), so its lines add up to the row's U."""
+    the unit the test gave to the requirement's), so its lines add up to the row's U.
+
+    ``combined`` and ``nu`` are the budget's u_c and ν_eff when the caller has them
+    already (``Measure`` computes both to find U): each is a pass over the lines."""
+    if combined is None or nu is None:
+        combined, nu = budget.combined_and_dof()
     lines = [
         BudgetLine(
             name=c.name,
@@ -140,10 +197,9 @@ def recorded_budget(budget: UncertaintyBudget, k: float, scale: float) -> Record
         )
         for c in budget.components
     ]
-    nu = budget.effective_dof()
     return RecordedBudget(
         lines=lines,
-        combined_standard_uncertainty=budget.combined() * scale,
+        combined_standard_uncertainty=combined * scale,
         effective_degrees_of_freedom=None if math.isinf(nu) else nu,
         coverage_factor=k,
         coverage_probability=COVERAGE_PROBABILITY,
@@ -154,6 +210,11 @@ def _stringify(given: Mapping[str, object] | None, default: Mapping[str, object]
     """The test's conditions, else the requirement's; every name and value as text."""
     conditions = given if given is not None else default
     return {str(k): str(v) for k, v in conditions.items()}
+
+
+def _conditions(given: Mapping[str, object] | None, requirement: Judging) -> Mapping[str, str]:
+    """The test's conditions as text, else the requirement's (made text once per run)."""
+    return requirement.conditions if given is None else _stringify(given, requirement.conditions)
 
 
 class Measure:
@@ -169,13 +230,13 @@ class Measure:
     def failures(self) -> list[Measurement]:
         return [m for m in self.recorded if not m.verdict.conforms]
 
-    def _requirement(self, requirement_id: str, kind: str) -> object:
+    def _requirement(self, requirement_id: str, kind: str) -> Judging:
         if requirement_id not in self.declared:
             raise MeasurementUsageError(
                 f"{self.test_id} records {requirement_id!r} but its requirement marker "
                 f"declares only {sorted(self.declared)}"
             )
-        requirement = self._recorder.spec.requirement(requirement_id)
+        requirement = self._recorder.judging(requirement_id)
         if requirement.kind != kind:
             verb = "measure.check()" if requirement.kind == "check" else "measure()"
             raise MeasurementUsageError(
@@ -202,14 +263,14 @@ class Measure:
         degrees of freedom; 2 for a budget of Type B bounds) or 2 for a plain number; a
         budget is kept in the row, converted to the requirement's unit.
         """
-        self._requirement(requirement_id, "limit")
-        requirement = self._recorder.spec.requirement(requirement_id)
+        requirement = self._requirement(requirement_id, "limit")
         target = requirement.unit
         given = target if unit is None else unit
         if isinstance(uncertainty, UncertaintyBudget):
             budget: UncertaintyBudget | None = uncertainty
-            k = uncertainty.coverage_factor() if k is None else k
-            expanded = uncertainty.expanded(k)
+            u_c, nu = uncertainty.combined_and_dof()  # one pass for U and the row's budget
+            k = coverage_factor(nu) if k is None else k
+            expanded = k * u_c
         else:
             budget, k = None, DEFAULT_K if k is None else k
             expanded = float(uncertainty)
@@ -221,9 +282,9 @@ class Measure:
             scale = convert(1.0, given, target) if budget is not None and given != target else 1.0
         except UnitParseError as exc:
             raise MeasurementUsageError(f"{requirement_id}: {exc}") from None
-        rule = self._recorder.spec.decision_rule(requirement)
+        rule = requirement.rule
         verdict = decide_verdict(
-            converted, abs(expanded), requirement.lower_limit, requirement.upper_limit, rule
+            converted, abs(expanded), requirement.lower, requirement.upper, rule
         )
         return self._record(
             Taken(
@@ -234,16 +295,18 @@ class Measure:
                 unit=target,
                 expanded_uncertainty=abs(expanded),
                 coverage_factor=k,
-                nominal=requirement.nominal_value,
-                lower_limit=requirement.lower_limit,
-                upper_limit=requirement.upper_limit,
+                nominal=requirement.nominal,
+                lower_limit=requirement.lower,
+                upper_limit=requirement.upper,
                 decision_rule=rule,
                 verdict=verdict,
-                conditions=_stringify(conditions, requirement.conditions),
+                conditions=_conditions(conditions, requirement),
                 instruments=tuple(instruments),
                 attachments=tuple(str(a) for a in attachments),
                 note=note,
-                uncertainty_budget=None if budget is None else recorded_budget(budget, k, scale),
+                uncertainty_budget=None
+                if budget is None
+                else recorded_budget(budget, k, scale, combined=u_c, nu=nu),
             )
         )
 
@@ -258,8 +321,7 @@ class Measure:
         attachments: Iterable[str | Path] = (),
     ) -> Verdict:
         """Record the outcome of a pass/fail check requirement (value 1 or 0)."""
-        self._requirement(requirement_id, "check")
-        requirement = self._recorder.spec.requirement(requirement_id)
+        requirement = self._requirement(requirement_id, "check")
         return self._record(
             Taken(
                 requirement_id=requirement_id,
@@ -274,7 +336,7 @@ class Measure:
                 upper_limit=None,
                 decision_rule=CHECK,
                 verdict=decide_check(conforms),
-                conditions=_stringify(conditions, requirement.conditions),
+                conditions=_conditions(conditions, requirement),
                 instruments=tuple(instruments),
                 attachments=tuple(str(a) for a in attachments),
                 note=detail,
@@ -298,7 +360,7 @@ class Measure:
         """
         failed = {m.requirement_id for m in self.failures}
         for requirement_id in sorted(self.declared - failed):
-            if self._recorder.spec.requirement(requirement_id).kind == "check":
+            if self._recorder.judging(requirement_id).kind == "check":
                 self.check(requirement_id, False, detail=reason)
             else:
                 self(requirement_id, None, note=reason)
