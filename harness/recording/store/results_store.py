@@ -38,6 +38,7 @@ SQLite only. ``hil db upgrade`` creates or migrates the layout (``harness.cli.db
 from __future__ import annotations
 
 import json
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,7 +48,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import String, event, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
@@ -363,12 +364,17 @@ class ResultsStore:
                 raise
 
     def _insert_params(self, m: Measurement) -> list[Any]:
+        """The INSERT's parameters for ``m``, in the compiled statement's order.
+
+        The plain columns are read in one step (``operator.itemgetter`` over the model's
+        fields); only the columns that need it are then turned into what the driver
+        takes: JSON text, a column type's own converter, an enum's text (``_plain``).
+        """
         require_aware(m.taken_at, "taken_at")
-        fields = m.__dict__
-        return [
-            convert(json_text(fields[name]) if is_json else _plain(fields[name]))
-            for name, is_json, convert in self._insert_plan
-        ]
+        params = list(self._insert_fields(m.__dict__))
+        for index, to_column in self._insert_steps:
+            params[index] = to_column(params[index])
+        return params
 
     def _prepare_insert(self) -> None:
         dialect = self._engine.dialect
@@ -377,15 +383,18 @@ class ResultsStore:
         self._insert_sql = str(compiled)
         self._insert_keys = keys
         self._positional = compiled.positional
-        identity: Callable[[Any], Any] = lambda value: value  # noqa: E731
-        self._insert_plan = [
-            (
-                JSON_FIELDS.get(key, key),
-                key in JSON_FIELDS,
-                measurements_table.c[key].type.bind_processor(dialect) or identity,
-            )
-            for key in keys
-        ]
+        self._insert_fields = operator.itemgetter(*(JSON_FIELDS.get(key, key) for key in keys))
+        steps: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, key in enumerate(keys):
+            column_type = measurements_table.c[key].type
+            processor = column_type.bind_processor(dialect)
+            if key in JSON_FIELDS:
+                steps.append((index, _json_column(processor)))
+            elif processor is not None:
+                steps.append((index, processor))
+            elif isinstance(column_type, String):  # Text too: an enum is bound as its text
+                steps.append((index, _plain))
+        self._insert_steps = steps
 
     def _sqlite_begin(self, conn: Connection) -> None:
         # Take the write lock up front: a deferred transaction that upgrades from read to
@@ -440,6 +449,43 @@ class ResultsStore:
             f"{self.where}: run {m.run_id!r} already has seq {m.seq}; measurements are "
             "append-only (use next_seq)"
         )
+
+
+def _json_column(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    """A JSON column's value: its field as JSON text (``json_text``), through the column
+    type's converter if it has one.
+
+    Conditions and instrument lists repeat from row to row (a requirement's conditions,
+    the same meter), so their text is kept by value, at most ``_MEMO_SIZE`` of each
+    column: the encoder's own overhead was most of a row's parameter building. A dict
+    key is its items in order, so equal keys give the same text.
+    """
+    memo: dict[tuple[str, ...], str | None] = {}
+
+    def to_column(value: Any) -> Any:
+        key: tuple[str, ...] | None = None
+        if isinstance(value, dict):  # kept only when all text: 1 == True, but not in JSON
+            if _ALL_TEXT.issuperset(map(type, value)) and _ALL_TEXT.issuperset(
+                map(type, value.values())
+            ):
+                key = (*value, *value.values())  # keys then values: half the length each
+        elif isinstance(value, list) and _ALL_TEXT.issuperset(map(type, value)):
+            key = tuple(value)
+        if key is None:  # None, a model (the budget), or not all text: not kept
+            text = json_text(value)
+        elif (text := memo.get(key, _MISSING)) is _MISSING:
+            text = json_text(value)
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[key] = text
+        return text if processor is None else processor(text)
+
+    return to_column
+
+
+_MEMO_SIZE = 1024
+_ALL_TEXT = frozenset({str})
+_MISSING: Any = object()
 
 
 def _plain(value: Any) -> Any:
