@@ -3,7 +3,9 @@
 A *test report* is what a laboratory hands over: ISO/IEC 17025 clause 7.8.2.1 lists
 what it must hold, and this module gathers each item from the run folder:
 
-- a title and a unique identification on every page: ``CR-<run-id>``, "page x of y";
+- a title and a unique identification on every page: ``CR-<run-id>``, "page x of y"
+  (Annex A, the uncertainty budgets, "Annex A – page i of k": see below), and a clear
+  end ("End of report", then "End of Annex A and of report");
 - the laboratory, its address and accreditation and the people who may approve the
   report (the lab file the run recorded; else arguments, ``HIL_LABORATORY``/
   ``HIL_LOCATION``, else the bench station);
@@ -34,9 +36,14 @@ HTML and PDF come from the same Jinja2 template so they cannot disagree; WeasyPr
 lays out the PDF (CSS paged media: ``@page`` counters for "page x of y", table headers
 repeated on each page).
 
-The PDF is laid out by a process forked when the report is begun (``pdf.PdfWorker``),
-which loads WeasyPrint while this one loads pandas and matplotlib: so this module imports
-neither at its top, and is imported at the end of a run before either is needed.
+The PDF is two documents laid out side by side and joined (``pdf.join_pdfs``): Annex A,
+which shows no figure, by a process forked when the report is begun (``pdf.PdfWorker``,
+which loads WeasyPrint while this one loads pandas and matplotlib), and the report by
+this process once its figures are drawn. Laying the ~20 pages out is the longest step of
+the evidence package; split, it takes about the time of its larger part (issue 15). So
+the annex's pages are numbered on their own, which the report's end says. This module
+imports neither pandas nor matplotlib at its top, and is imported at the end of a run
+before either is needed.
 """
 
 from __future__ import annotations
@@ -64,7 +71,7 @@ from harness.reporting.equipment_view import (
     laboratory_view,
     standard_rows,
 )
-from harness.reporting.pdf import PdfWorker
+from harness.reporting.pdf import PdfWorker, join_pdfs, pdf_bytes
 from harness.reporting.wording import format_measured, plain_number, plain_text, pretty_unit
 
 if TYPE_CHECKING:
@@ -140,19 +147,33 @@ def build_compliance_report(
 
         record, frame = _load_run(run_dir)
         with start_figures(run_dir, frame, early) as figures:  # drawn by workers meanwhile
-            context = _context(run_dir, record, frame, figures.result, spec_path=spec_path,
+            context = _context(run_dir, record, frame, spec_path=spec_path,
                                laboratory=laboratory, location=location, issued_at=issued_at,
                                signing_fingerprint=signing_fingerprint)  # fmt: skip
+            # the PDF is two documents laid out side by side, joined: Annex A (no figure
+            # in it) by the worker from now, the report here once its figures are drawn
+            if context["annex"]:
+                pdf.start(render_html(context, part="annex"), str(run_dir))
+            context["plots"] = [_plot_view(p, run_dir) for p in figures.result()]
         html = render_html(context)
         html_path, pdf_path = run_dir / "report.html", run_dir / "report.pdf"
         _write_atomic(html_path, html.encode("utf-8"))
         # PdfUnavailable when WeasyPrint's libraries are missing: report.html is written
-        pdf.write(html, str(run_dir), pdf_path, _write_atomic)
+        if context["annex"]:
+            body = pdf_bytes(render_html(context, part="body"), str(run_dir))
+            _write_atomic(pdf_path, join_pdfs([body, pdf.result()]))
+        else:
+            pdf.write(html, str(run_dir), pdf_path, _write_atomic)
     return html_path, pdf_path
 
 
-def render_html(context: dict[str, Any]) -> str:
-    """The report as one HTML document (CSS inlined, plots linked relative to the run)."""
+def render_html(context: dict[str, Any], part: str = "all") -> str:
+    """The report as one HTML document (CSS inlined, plots linked relative to the run).
+
+    ``part``: ``"all"`` (report.html), or one of the PDF's two documents: ``"body"`` (the
+    report without its annex) and ``"annex"`` (Annex A alone, its pages numbered on
+    their own).
+    """
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html", "j2"]),
@@ -160,7 +181,7 @@ def render_html(context: dict[str, Any]) -> str:
         lstrip_blocks=True,
     )
     env.filters["unit"] = pretty_unit
-    return env.get_template("compliance.html.j2").render(**context)
+    return env.get_template("compliance.html.j2").render(**context, part=part)
 
 
 def report_context(
@@ -176,16 +197,17 @@ def report_context(
     from harness.reporting.plots import make_figures
 
     record, frame = _load_run(run_dir)
-    return _context(run_dir, record, frame, lambda: make_figures(run_dir, frame),
-                    spec_path=spec_path, laboratory=laboratory, location=location,
-                    issued_at=issued_at, signing_fingerprint=signing_fingerprint)  # fmt: skip
+    context = _context(run_dir, record, frame, spec_path=spec_path, laboratory=laboratory,
+                       location=location, issued_at=issued_at,
+                       signing_fingerprint=signing_fingerprint)  # fmt: skip
+    context["plots"] = [_plot_view(p, run_dir) for p in make_figures(run_dir, frame)]
+    return context
 
 
 def _context(
     run_dir: Path,
     record: RunRecord,
     frame: pd.DataFrame,
-    figures: Callable[[], list[PlotFile]],
     *,
     spec_path: Path | None,
     laboratory: str | None,
@@ -193,7 +215,7 @@ def _context(
     issued_at: datetime | None,
     signing_fingerprint: str | None,
 ) -> dict[str, Any]:
-    """``report_context`` of a loaded run; ``figures`` (called last) gives its plots."""
+    """``report_context`` of a loaded run, but its plots (the caller adds ``plots``)."""
     from harness.reporting.budget_annex import build_annex
 
     spec = _find_spec(record, spec_path)
@@ -264,7 +286,6 @@ def _context(
         "deviations": deviations,
         "verdict_class": _CSS_CLASS,
         "signing_fingerprint": signing_fingerprint,
-        "plots": [_plot_view(p, run_dir) for p in figures()],
     }  # fmt: skip
 
 

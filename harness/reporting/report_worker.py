@@ -238,6 +238,7 @@ def _load() -> None:
     from harness.reporting.pdf import preload_weasyprint
 
     preload_weasyprint()
+    import pypdf  # noqa: F401  (joins the report's PDF and its annex)
 
 
 def _picklable(error: Exception) -> BaseException | str:

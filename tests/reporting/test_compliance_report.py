@@ -101,9 +101,19 @@ def test_good_unit_passes_and_every_requirement_and_page_number_appears(runs):
     text = " ".join(pages)
     for rid in set(table["requirement_id"]):
         assert rid in html and rid in text
-    for number, page in enumerate(pages, start=1):
-        assert f"Page {number} of {len(pages)}" in page
-        assert "Report CR-GOOD" in page
+    # the report, then its Annex A: each numbered on its own pages (laid out apart)
+    numbered_as_annex = [re.search(r"Annex A – page \d+ of \d+\s*$", p) for p in pages]
+    body = pages[: numbered_as_annex.index(next(m for m in numbered_as_annex if m))]
+    annex = pages[len(body) :]
+    assert body and annex and all(numbered_as_annex[len(body) :])
+    for number, page in enumerate(body, start=1):
+        assert f"Page {number} of {len(body)}" in page
+    for number, page in enumerate(annex, start=1):
+        assert f"Annex A – page {number} of {len(annex)}" in page
+    for page in pages:
+        assert "Report CR-GOOD" in page and "RMD1-SIM-0001" in page
+    assert squeezed("Annex A (uncertainty budgets) follows") in squeezed(body[-1])
+    assert squeezed("End of Annex A and of report CR-GOOD") in squeezed(annex[-1])
     assert "Test Lab A" in text and "2026-01-02 03:04:05 UTC" in text
     assert "guarded acceptance with guard band w = U" in text
     assert (run / "plots" / "005-OUT-AMP-L5.png").is_file()

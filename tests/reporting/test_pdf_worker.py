@@ -109,3 +109,47 @@ def test_without_fork_the_pdf_is_laid_out_here(
         assert not worker.forked
         worker.write(HTML, str(tmp_path), tmp_path / "report.pdf", _write)
     assert "REQ-ONE" in _text(tmp_path / "report.pdf")[0]
+
+
+ANNEX = HTML.replace("REQ-ONE conforms", "ANNEX-A first").replace("REQ-TWO", "ANNEX-A last")
+
+
+def test_a_part_started_in_the_worker_joins_the_part_laid_out_here(
+    tmp_path: Path, forking: None
+) -> None:
+    """The report's two documents: one laid out by the worker while this process lays
+    out the other, joined in order, each page's text as laid out alone."""
+    with PdfWorker() as worker:
+        worker.start(ANNEX, str(tmp_path))
+        body = pdf.pdf_bytes(HTML, str(tmp_path))
+        joined = pdf.join_pdfs([body, worker.result()])
+    (tmp_path / "joined.pdf").write_bytes(joined)
+    (tmp_path / "body.pdf").write_bytes(body)
+    pages = _text(tmp_path / "joined.pdf")
+    assert pages[:2] == _text(tmp_path / "body.pdf")
+    assert len(pages) == 4 and "ANNEX-A first" in pages[2] and "ANNEX-A last" in pages[3]
+    assert "Page 2 of 2" in pages[3]  # the annex numbered on its own
+    assert pdf.join_pdfs([body]) is body
+
+
+def test_the_joined_pdf_keeps_the_first_part_s_title_and_language(tmp_path: Path) -> None:
+    titled = HTML.replace("<head>", "<head><title>CR-R1 compliance test report</title>")
+    titled = titled.replace("<html>", '<html lang="en">')
+    joined = pdf.join_pdfs([pdf.pdf_bytes(titled, str(tmp_path)),
+                            pdf.pdf_bytes(ANNEX, str(tmp_path))])  # fmt: skip
+    (tmp_path / "joined.pdf").write_bytes(joined)
+    reader = PdfReader(tmp_path / "joined.pdf")
+    assert reader.metadata is not None and reader.metadata.title == "CR-R1 compliance test report"
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+
+
+def test_a_started_worker_that_died_is_replaced_by_laying_out_here(
+    tmp_path: Path, forking: None
+) -> None:
+    with PdfWorker() as worker:
+        assert worker._process is not None
+        worker.start(ANNEX, str(tmp_path))
+        worker._process.kill()
+        worker._process.join()
+        (tmp_path / "annex.pdf").write_bytes(worker.result())
+    assert "ANNEX-A last" in _text(tmp_path / "annex.pdf")[1]
