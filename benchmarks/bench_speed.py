@@ -35,7 +35,10 @@ the one least disturbed by others.
    measurement of ``bench_record.py``: unit conversion, uncertainty budget, guarded
    decision, schema, committed to the SQLite store before ``measure`` returns), whole
    pytest process wall, versus OpenHTF's 1,000 measurements (``in_range`` validators) in
-   one phase, whole process wall, no output callback; target ratio <= 1.0. And one
+   one phase, whole process wall, no output callback; target ratio <= 1.0. Beside them,
+   the same test with one measurement (its difference from 1,000, over 999, is the cost
+   of a measurement) and bare pytest asserting 1,000 values in one test with the plugin
+   off (no row recorded anywhere: what any pytest process costs). And one
    measurement per test at 10,000 tests, ``bench_record.py``'s generated suites (its
    templates, imported), harness versus bare pytest, target ratio <= 1.2 (``--quick``
    skips it). The harness's pytest processes here are plain ``python -m pytest`` with
@@ -125,6 +128,13 @@ def pytest_unconfigure(config):
 TRIVIAL = """
 def test_one():
     assert 1 + 1 == 2
+"""
+
+BARE_ONE_TEST = """
+def test_m():
+    for i in range({n}):
+        value = 400.0 + (i % 7)
+        assert 320.0 <= value <= 480.0
 """
 
 HARNESS_ONE_TEST = """
@@ -513,7 +523,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ws, pytest_command(folder, harness=True), folder, folder, expect="1 passed"
             )
 
-        per_sides = [harness_1000]
+        def harness_1() -> Run:
+            folder = generated(ws, "measure-1", HARNESS_ONE_TEST.format(n=1))
+            return run_process(
+                ws, pytest_command(folder, harness=True), folder, folder, expect="1 passed"
+            )
+
+        def bare_1000() -> Run:
+            folder = generated(ws, "assert-1000", BARE_ONE_TEST.format(n=1000))
+            return run_process(
+                ws, pytest_command(folder, harness=False), folder, folder, expect="1 passed"
+            )
+
+        per_sides = [harness_1000, harness_1, bare_1000]
         if why_not_htf is None:
             per_sides.append(lambda: run_openhtf(ws, htf_script, 1000))
         per_runs = alternate(per_rounds, *per_sides)
@@ -593,8 +615,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n3. Per measurement (whole processes, wall)")
         harness_k = walls(per_runs[0])
         line("harness: 1,000 measurements in one test (measure)", harness_k.text())
+        harness_one, bare_k = walls(per_runs[1]), walls(per_runs[2])
+        per_m = (harness_k.best - harness_one.best) / 999 * 1e3
+        line("harness: 1 measurement in one test", harness_one.text(),
+             f"so {per_m:.3f} ms a measurement beyond the first")  # fmt: skip
+        line("bare pytest -p no:hil: 1,000 asserts in one test", bare_k.text(),
+             "(no measurement recorded: the floor of a pytest process)")  # fmt: skip
         if why_not_htf is None:
-            htf_k = walls(per_runs[1])
+            htf_k = walls(per_runs[3])
             ratio = harness_k.best / htf_k.best
             line(
                 f"OpenHTF {OPENHTF_VERSION}: 1,000 measurements in one phase",
