@@ -11,6 +11,7 @@ the bench file's entered values.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -72,36 +73,39 @@ class MeasureForCurrentTest:
     fixture machinery, as much as taking the measurement itself.
     """
 
-    def __init__(self, request: pytest.FixtureRequest) -> None:
-        self._request = request
+    def __init__(self, config: pytest.Config) -> None:
+        self._stash = config.stash
 
-    def current(self) -> Measure:
-        item = self._request.config.stash.get(CURRENT_ITEM_KEY, None)
+    def _current(self) -> tuple[Measure, pytest.Item]:
+        item = self._stash.get(CURRENT_ITEM_KEY, None)
         if item is None:
             raise RuntimeError("measure used outside a running test")
         m = measure_of(item)
-        if m is None:
-            recorder = self._request.getfixturevalue("hil_run")
-            m = measure_of(item, recorder)
-        assert m is not None
-        return m
+        if m is None:  # the fixture depends on hil_run, which stashes the recorder
+            raise RuntimeError("measure used before the run began")
+        return m, item
+
+    def current(self) -> Measure:
+        return self._current()[0]
 
     def __call__(
         self, requirement_id: str, value: float | None, unit: str | None = None, **kwargs: Any
     ) -> Verdict:
-        return self.current()(requirement_id, value, unit, **self._before_record(kwargs))
+        m, item = self._current()
+        return m(requirement_id, value, unit, **_before_record(item, kwargs))
 
     def check(self, requirement_id: str, conforms: bool, **kwargs: Any) -> Verdict:
-        return self.current().check(requirement_id, conforms, **self._before_record(kwargs))
+        m, item = self._current()
+        return m.check(requirement_id, conforms, **_before_record(item, kwargs))
 
-    def _before_record(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """The running test's check before recording, and the conditions it adds."""
-        item = self._request.config.stash.get(CURRENT_ITEM_KEY, None)
-        before_record = None if item is None else item.stash.get(BEFORE_RECORD_KEY, None)
-        if before_record is None:
-            return kwargs
-        added = before_record()
-        return {**kwargs, "conditions": {**(kwargs.get("conditions") or {}), **added}}
+
+def _before_record(item: pytest.Item, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The running test's check before recording, and the conditions it adds."""
+    before_record = item.stash.get(BEFORE_RECORD_KEY, None)
+    if before_record is None:
+        return kwargs
+    added = before_record()
+    return {**kwargs, "conditions": {**(kwargs.get("conditions") or {}), **added}}
 
 
 def measure_of(item: pytest.Item, recorder: Recorder | None = None) -> Measure | None:
@@ -117,20 +121,56 @@ def measure_of(item: pytest.Item, recorder: Recorder | None = None) -> Measure |
     return m
 
 
-@pytest.fixture(scope="session")
-def captures(request: pytest.FixtureRequest, hil_run: Recorder) -> CaptureArchive:
-    """Where a compliance test keeps the raw records its verdicts come from."""
-    from harness.recording.captures import CaptureArchive
-
-    run = compliance_run(request.config)
-    assert run is not None
-    return CaptureArchive(run.run_dir)
+SESSION_FIXTURES = "harness-session-fixtures"
+_NEED_THE_RUN_KEY = pytest.StashKey[frozenset[object]]()
 
 
-@pytest.fixture(scope="session")
-def measure(request: pytest.FixtureRequest, hil_run: Recorder) -> MeasureForCurrentTest:
-    """Record measurements against the requirements the running test declares."""
-    return MeasureForCurrentTest(request)
+def pytest_configure(config: pytest.Config) -> None:
+    """Register this session's ``measure`` and ``captures``: closures over its config.
+
+    Both need the run (``hil_run``) but declare no argument at all, so that a test using
+    them pays pytest's fixture resolution for one cached value and nothing more:
+    declaring ``request`` or ``hil_run`` (which takes ``request``) made pytest resolve
+    ``request`` again for every test, cached or not (9.2 builds a ``RequestFixtureDef``
+    each time, reading the signature of a new function), and put ``hil_run`` and
+    ``request`` among each test's own fixtures: ~0.05 ms of CPU a test, a tenth of what
+    the plugin added to a one-measurement test. ``pytest_fixture_setup`` below sets
+    ``hil_run`` up as their first setup begins, where a declared dependency would
+    have (the run begins, and ends, in the same order as before). They reach the config
+    by closure, held by a module object made for the session and registered as a
+    plugin (pytest reads a module's fixtures; a class's would be methods, which pytest 9
+    deprecates for session fixtures): no module global, so two sessions in one process
+    keep their own.
+    """
+
+    def captures() -> CaptureArchive:
+        """Where a compliance test keeps the raw records its verdicts come from."""
+        from harness.recording.captures import CaptureArchive
+
+        run = compliance_run(config)
+        assert run is not None
+        return CaptureArchive(run.run_dir)
+
+    def measure() -> MeasureForCurrentTest:
+        """Record measurements against the requirements the running test declares."""
+        return MeasureForCurrentTest(config)
+
+    config.stash[_NEED_THE_RUN_KEY] = frozenset((captures, measure))
+    holder = ModuleType(f"{__name__}.session_fixtures")
+    holder.captures = pytest.fixture(scope="session")(captures)  # type: ignore[attr-defined]
+    holder.measure = pytest.fixture(scope="session")(measure)  # type: ignore[attr-defined]
+    config.pluginmanager.register(holder, SESSION_FIXTURES)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> None:
+    """The run begins before ``measure`` or ``captures`` is first made (their dependency on
+    ``hil_run``, undeclared for speed: ``pytest_configure`` above). Called only when a
+    fixture is set up, not when a cached value is reused."""
+    if fixturedef.func in request.config.stash.get(_NEED_THE_RUN_KEY, frozenset()):
+        request.getfixturevalue("hil_run")
 
 
 @pytest.hookimpl(tryfirst=True)
