@@ -26,12 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Measurement]]:
-    """A simulated run of the output-current suite (levels, loads, BOOST's long record)
-    and a safety suite (trip events), without a report; with its measurements as the
-    store holds them."""
+    """A simulated run of the tests of the output-current levels, BOOST's long record
+    and the over-current trip (waveforms, an envelope, an event), without a report; with
+    its measurements as the store holds them."""
     folder = tmp_path_factory.mktemp("early")
     args = [sys.executable, "-m", "harness.cli.main", "run", f"--reports-dir={folder}",
             "--run-id=EARLY", "--no-report", "--no-allure", "-q", "-p", "no:cacheprovider",
+            "-k", "peak_current_at_each_level or boost_duration or overcurrent_trips",
             str(ROOT / "test_suites" / "test_output_current.py"),
             str(ROOT / "test_suites" / "test_overcurrent.py")]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
@@ -65,7 +66,7 @@ def test_the_rows_drawn_from_are_the_results_tables(run: tuple[Path, list[Measur
     run_dir, measurements = run
     final = dict(figure_jobs(pd.read_parquet(run_dir / "results.parquet")))
     early = dict(figure_jobs(measurement_frame(measurements)))
-    assert len(final) >= 8 and final.keys() == early.keys()
+    assert len(final) >= 7 and final.keys() == early.keys()
     for attachment, rows in final.items():
         assert same_rows(early[attachment], rows), attachment
 
@@ -78,7 +79,7 @@ def test_a_report_takes_every_early_figure_and_they_are_the_ones_it_draws(
     frame = pd.read_parquet(run_dir / "results.parquet")
     drawn_here = make_figures(run_dir, frame)
     expected = {f.path.name: f.path.read_bytes() for f in drawn_here}
-    assert len(expected) >= 8 and any(f.kind == "event" for f in drawn_here)
+    assert len(expected) >= 7 and {f.kind for f in drawn_here} == {"waveform", "event"}
     for f in drawn_here:
         f.path.unlink()
     early = _drawn_early(run_dir, measurements)
@@ -105,7 +106,7 @@ def test_a_figure_whose_rows_or_capture_changed_is_drawn_again(
     measurements = run[1]
     frame = pd.read_parquet(run_dir / "results.parquet")
     (first, rows), (second, rows2) = figure_jobs(frame)[:2]
-    early = _drawn_early(run_dir, measurements)
+    early = _drawn_early(run_dir, [m for m in measurements if {first, second} & set(m.attachments)])
     try:
         assert early.take(run_dir, first, rows).drawn
         # a row changed since (another value, a later test naming the same capture)
@@ -127,7 +128,7 @@ def test_a_figure_whose_rows_or_capture_changed_is_drawn_again(
 
 def test_close_removes_what_was_drawn(run: tuple[Path, list[Measurement]]) -> None:
     run_dir, measurements = run
-    early = _drawn_early(run_dir, measurements[:40])
+    early = _drawn_early(run_dir, measurements[:3])
     scratch = early._scratch
     assert scratch is not None and any(scratch.iterdir())
     early.close()
