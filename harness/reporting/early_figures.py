@@ -119,7 +119,10 @@ class EarlyFigures:
         for name, rows in figure_jobs(frame):
             if name == attachment:
                 stat = _stat(self._run_dir / attachment)
-                figure = draw_figure(self._run_dir, attachment, rows, plots_dir=self._folder())
+                try:
+                    figure = draw_figure(self._run_dir, attachment, rows, plots_dir=self._folder())
+                except Exception:  # left to the report, which raises it where it always did
+                    return
                 self._drawn[attachment] = _Drawn(figure, rows, stat)
 
     def take(self, run_dir: Path, attachment: str, rows: pd.DataFrame) -> Early:

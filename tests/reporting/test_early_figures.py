@@ -133,3 +133,26 @@ def test_close_removes_what_was_drawn(run: tuple[Path, list[Measurement]]) -> No
     assert scratch is not None and any(scratch.iterdir())
     early.close()
     assert not scratch.exists()
+
+
+def test_a_figure_that_fails_to_draw_is_left_to_the_report(
+    run: tuple[Path, list[Measurement]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drawn early, a broken capture must not stop the worker: the report draws it and
+    meets the error where it always did."""
+    from harness.reporting import early_figures
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("capture unreadable")
+
+    run_dir, measurements = run
+    monkeypatch.setattr(early_figures, "draw_figure", broken)
+    early = EarlyFigures()
+    try:
+        early.add(run_dir, measurements[:3])
+        while early.pending:
+            early.draw_next()
+        (attachment, rows), *_ = figure_jobs(pd.read_parquet(run_dir / "results.parquet"))
+        assert not early.take(run_dir, attachment, rows).drawn
+    finally:
+        early.close()
