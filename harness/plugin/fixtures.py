@@ -157,6 +157,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.stash[_NEED_THE_RUN_KEY] = frozenset((captures, measure))
     holder = ModuleType(f"{__name__}.session_fixtures")
+    holder.__file__ = __file__  # where its fixtures are written (pytest shows it with them)
     holder.captures = pytest.fixture(scope="session")(captures)  # type: ignore[attr-defined]
     holder.measure = pytest.fixture(scope="session")(measure)  # type: ignore[attr-defined]
     config.pluginmanager.register(holder, SESSION_FIXTURES)
