@@ -38,13 +38,12 @@ def spec() -> Spec:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[ResultsStore]:
     opened = ResultsStore.open(tmp_path / "results.db")
-    opened.begin_run(
-        RunRecord(
-            run_id="R", bench_id="b", station="s", operator="o", spec_id="RMD1",
-            spec_version="1", spec_sha256="ab" * 32, harness_version="0",
-            python_version="3.11", started_at=T0, host=socket.gethostname(), pid=os.getpid(),
-        )  # fmt: skip
-    )
+    record = RunRecord(
+        run_id="R", bench_id="b", station="s", operator="o", spec_id="RMD1",
+        spec_version="1", spec_sha256="ab" * 32, harness_version="0",
+        python_version="3.11", started_at=T0, host=socket.gethostname(), pid=os.getpid(),
+    )  # fmt: skip
+    opened.begin_run(record)
     yield opened
     opened.close()
 
