@@ -4,8 +4,8 @@ A *test report* is what a laboratory hands over: ISO/IEC 17025 clause 7.8.2.1 li
 what it must hold, and this module gathers each item from the run folder:
 
 - a title and a unique identification on every page: ``CR-<run-id>``, "page x of y"
-  (Annex A, the uncertainty budgets, "Annex A – page i of k": see below), and a clear
-  end ("End of report", then "End of Annex A and of report");
+  (each annex numbered on its own, "Annex A – page i of k": see below), and a clear end
+  ("End of report", "End of Annex A", then "End of Annex B and of report");
 - the laboratory, its address and accreditation and the people who may approve the
   report (the lab file the run recorded; else arguments, ``HIL_LABORATORY``/
   ``HIL_LOCATION``, else the bench station);
@@ -36,14 +36,15 @@ HTML and PDF come from the same Jinja2 template so they cannot disagree; WeasyPr
 lays out the PDF (CSS paged media: ``@page`` counters for "page x of y", table headers
 repeated on each page).
 
-The PDF is two documents laid out side by side and joined (``pdf.join_pdfs``): Annex A,
-which shows no figure, by a process forked when the report is begun (``pdf.PdfWorker``,
-which loads WeasyPrint while this one loads pandas and matplotlib), and the report by
-this process once its figures are drawn. Laying the ~20 pages out is the longest step of
-the evidence package; split, it takes about the time of its larger part (issue 15). So
-the annex's pages are numbered on their own, which the report's end says. This module
-imports neither pandas nor matplotlib at its top, and is imported at the end of a run
-before either is needed.
+The PDF is three documents laid out side by side and joined (``pdf.join_pdfs``): the
+report, which shows no figure, and Annex A (the uncertainty budgets) by processes forked
+when the report is begun (``pdf.PdfWorker``, which load WeasyPrint while this one loads
+pandas and matplotlib), from the moment the report's text is gathered; Annex B (the
+waveforms) by this process once its figures are drawn. Laying ~20 pages out is the
+longest step of the evidence package: split, it overlaps the drawing of the figures and
+takes about the time of its largest part (issue 15). So each annex's pages are numbered
+on their own, which the report's end says. This module imports neither pandas nor
+matplotlib at its top, and is imported at the end of a run before either is needed.
 """
 
 from __future__ import annotations
@@ -142,7 +143,12 @@ def build_compliance_report(
     are this run's (``early_figures``).
     """
     run_dir = Path(run_dir)
-    with PdfWorker() as pdf:  # first: it loads WeasyPrint while pandas, matplotlib load here
+    base = str(run_dir)
+    # the PDF is three documents laid out side by side and joined (see the module): the
+    # report and Annex A by workers forked now (they load WeasyPrint while pandas and
+    # matplotlib load here), from the moment the text is gathered; Annex B, the
+    # waveforms, here once its figures are drawn
+    with PdfWorker() as body_pdf, PdfWorker() as budgets_pdf:
         from harness.reporting.plot_pool import start_figures
 
         record, frame = _load_run(run_dir)
@@ -150,29 +156,26 @@ def build_compliance_report(
             context = _context(run_dir, record, frame, spec_path=spec_path,
                                laboratory=laboratory, location=location, issued_at=issued_at,
                                signing_fingerprint=signing_fingerprint)  # fmt: skip
-            # the PDF is two documents laid out side by side, joined: Annex A (no figure
-            # in it) by the worker from now, the report here once its figures are drawn
+            body_pdf.start(render_html(context, part="body"), base)
             if context["annex"]:
-                pdf.start(render_html(context, part="annex"), str(run_dir))
+                budgets_pdf.start(render_html(context, part="annex-a"), base)
             context["plots"] = [_plot_view(p, run_dir) for p in figures.result()]
         html = render_html(context)
         html_path, pdf_path = run_dir / "report.html", run_dir / "report.pdf"
         _write_atomic(html_path, html.encode("utf-8"))
         # PdfUnavailable when WeasyPrint's libraries are missing: report.html is written
-        if context["annex"]:
-            body = pdf_bytes(render_html(context, part="body"), str(run_dir))
-            _write_atomic(pdf_path, join_pdfs([body, pdf.result()]))
-        else:
-            pdf.write(html, str(run_dir), pdf_path, _write_atomic)
+        waveforms = pdf_bytes(render_html(context, part="annex-b"), base)
+        parts = [body_pdf.result(), *([budgets_pdf.result()] if context["annex"] else [])]
+        _write_atomic(pdf_path, join_pdfs([*parts, waveforms]))
     return html_path, pdf_path
 
 
 def render_html(context: dict[str, Any], part: str = "all") -> str:
     """The report as one HTML document (CSS inlined, plots linked relative to the run).
 
-    ``part``: ``"all"`` (report.html), or one of the PDF's two documents: ``"body"`` (the
-    report without its annex) and ``"annex"`` (Annex A alone, its pages numbered on
-    their own).
+    ``part``: ``"all"`` (report.html), or one of the PDF's documents: ``"body"`` (the
+    report without its annexes, which needs no figure), ``"annex-a"`` (the uncertainty
+    budgets) and ``"annex-b"`` (the waveforms), each annex numbered on its own pages.
     """
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),

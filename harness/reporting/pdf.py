@@ -29,6 +29,7 @@ import contextlib
 import gc
 import io
 import multiprocessing
+import os
 import pickle
 import signal
 import traceback
@@ -42,6 +43,12 @@ from harness.errors import HilError
 from harness.reporting.forking import ClosedOnExit, fork_serving, forks_safely
 
 HELP = "docs/windows.md says how to install its libraries"
+
+
+NICENESS = 5
+"""A layout worker yields to the report's figure workers (nice 5 above its parent): the
+waveforms annex waits for those figures, the other documents for nothing, so the
+figures are drawn first and the documents take the CPU they leave."""
 
 
 class PdfUnavailable(HilError):
@@ -212,6 +219,7 @@ def _serve(conn: Connection, parents_end: Connection) -> None:
     # collections ten times rarer than the default give ~0.2 s of a 2.3 s layout back,
     # with the collector still bounding what a cycle could hold
     gc.set_threshold(100_000, 50, 50)
+    os.nice(NICENESS)
     try:
         preload_weasyprint()
         try:

@@ -101,19 +101,30 @@ def test_good_unit_passes_and_every_requirement_and_page_number_appears(runs):
     text = " ".join(pages)
     for rid in set(table["requirement_id"]):
         assert rid in html and rid in text
-    # the report, then its Annex A: each numbered on its own pages (laid out apart)
-    numbered_as_annex = [re.search(r"Annex A – page \d+ of \d+\s*$", p) for p in pages]
-    body = pages[: numbered_as_annex.index(next(m for m in numbered_as_annex if m))]
-    annex = pages[len(body) :]
-    assert body and annex and all(numbered_as_annex[len(body) :])
-    for number, page in enumerate(body, start=1):
-        assert f"Page {number} of {len(body)}" in page
-    for number, page in enumerate(annex, start=1):
-        assert f"Annex A – page {number} of {len(annex)}" in page
+    # the report, then its Annex A and Annex B: each numbered on its own pages (laid out
+    # apart), each page naming the report and the unit
+    footer = [
+        re.search(r"(Page|Annex A – page|Annex B – page) (\d+) of (\d+)\s*$", p) for p in pages
+    ]
+    assert all(footer), [p[-80:] for p, f in zip(pages, footer, strict=True) if not f]
+    parts = [f.group(1) for f in footer if f]
+    assert parts == sorted(parts, key=["Page", "Annex A – page", "Annex B – page"].index)
+    for name in ("Page", "Annex A – page", "Annex B – page"):
+        numbers = [(int(f.group(2)), int(f.group(3))) for f in footer if f and f.group(1) == name]
+        assert numbers == [(n, len(numbers)) for n in range(1, len(numbers) + 1)], name
     for page in pages:
         assert "Report CR-GOOD" in page and "RMD1-SIM-0001" in page
-    assert squeezed("Annex A (uncertainty budgets) follows") in squeezed(body[-1])
-    assert squeezed("End of Annex A and of report CR-GOOD") in squeezed(annex[-1])
+    body_end = pages[parts.count("Page") - 1]
+    assert squeezed("Annex A (uncertainty budgets) and Annex B (waveforms) follow") in squeezed(
+        body_end
+    )
+    assert squeezed("End of Annex A.") in squeezed(
+        pages[len(parts) - parts.count("Annex B – page") - 1]
+    )
+    assert squeezed("End of Annex B and of report CR-GOOD") in squeezed(pages[-1])
+    assert "Figure 1." in " ".join(
+        p for p, part in zip(pages, parts, strict=True) if part == "Annex B – page"
+    )
     assert "Test Lab A" in text and "2026-01-02 03:04:05 UTC" in text
     assert "guarded acceptance with guard band w = U" in text
     assert (run / "plots" / "005-OUT-AMP-L5.png").is_file()
