@@ -238,7 +238,9 @@ def _load() -> None:
     from harness.reporting.pdf import preload_weasyprint
 
     preload_weasyprint()
-    import pypdf  # noqa: F401  (joins the report's PDF and its annex)
+    import pypdf  # noqa: F401  (joins the report's PDF documents)
+
+    compliance.template()  # compiled now rather than when the tests are over
 
 
 def _picklable(error: Exception) -> BaseException | str:
