@@ -430,29 +430,9 @@ def test_a_report_worker_builds_the_report_built_here(
     runs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The report a worker forked before the run (report_worker) builds from the run's
-    files is the one built in this process: the same pages, word for word."""
-    import shutil
-
-    from harness.reporting import report_worker
-    from harness.reporting.report_worker import ReportWorker
-
-    monkeypatch.setattr(report_worker, "forks_safely", lambda: True)  # even beside xdist
-    copy = tmp_path / "GOOD"
-    shutil.copytree(runs["good"], copy)
-    (copy / "report.pdf").unlink()
-    with ReportWorker() as worker:
-        html_path, pdf_path = worker.build(copy, laboratory="Test Lab A", issued_at=ISSUED)
-    assert html_path.read_text() == (runs["good"] / "report.html").read_text()
-    assert pdf_pages(pdf_path) == pdf_pages(runs["good"] / "report.pdf")
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the worker is forked on Linux")
-def test_a_worker_handed_the_ended_tests_builds_the_same_report(
-    runs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Handed each ended test's measurements (it draws their figures meanwhile,
-    early_figures), the worker still builds the report built here, word for word, with
-    the same figures byte for byte."""
+    files is the one built in this process: the same pages, word for word, and the same
+    figures, byte for byte, though it was handed each ended test's measurements and drew
+    their figures meanwhile (early_figures)."""
     import shutil
     from collections import defaultdict
 
