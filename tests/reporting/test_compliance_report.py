@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,8 +60,21 @@ def _hil_run(folder: Path, run_id: str, *faults: str) -> Path:
     return folder / run_id
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _workers_not_niced() -> Iterator[None]:
+    """The report's workers at this process's priority: niced, as on a bench PC, beside
+    another xdist worker's runs they wait for those (a report in 18 s instead of 3), and
+    what these tests check is what they build, not when."""
+    from harness.reporting import pdf, report_worker
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(report_worker, "NICENESS", 0)
+        patch.setattr(pdf, "NICENESS", 0)
+        yield
+
+
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def runs(_workers_not_niced: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A good and a failing simulated run, each with its report built."""
     with ThreadPoolExecutor(2) as pool:
         good = pool.submit(_hil_run, tmp_path_factory.mktemp("good"), "GOOD")
