@@ -15,12 +15,13 @@ Laying the report out is the longest step of a run's evidence (some 2 s of Weasy
 for ~20 pages, one core), and loading WeasyPrint another 0.3-0.5 s. :class:`PdfWorker`
 forks a process when the report is begun, before the report's own imports (pandas,
 matplotlib), which loads WeasyPrint on the other core while this process loads those and
-draws the figures; it is handed the HTML when that is ready, lays the PDF out and sends
-its bytes back, which this process writes. Whatever goes wrong there is raised here: the
-worker's error (a bug of the report) with the worker's traceback, PdfUnavailable when
-WeasyPrint did not load; a worker that dies is replaced by laying the PDF out in this
-process. Where forking is not safe (``forking.forks_safely``) the PDF is made in this
-process, as it always was. The PDF is the same either way.
+draws the figures; it is handed the HTML when that is ready (``start``), lays the PDF
+out and sends its bytes back (``result``), which this process joins and writes.
+Whatever goes wrong there is raised here: the worker's error (a bug of the report) with
+the worker's traceback, PdfUnavailable when WeasyPrint did not load; a worker that dies
+is replaced by laying the PDF out in this process. Where forking is not safe
+(``forking.forks_safely``) the PDF is made in this process, as it always was. The PDF
+is the same either way.
 """
 
 from __future__ import annotations
@@ -34,9 +35,8 @@ import pickle
 import signal
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from harness.errors import HilError
@@ -58,7 +58,7 @@ class PdfUnavailable(HilError):
 def preload_weasyprint() -> None:
     """Import WeasyPrint now (about 0.5 s), while other work waits on something else
     (the report's figures being drawn); one that does not load is reported by
-    ``write_pdf``, so its error is not raised here."""
+    ``pdf_bytes``, so its error is not raised here."""
     with contextlib.suppress(ImportError, OSError), _quiet_about_font_subsetting():
         import weasyprint  # noqa: F401
 
@@ -74,17 +74,12 @@ def _quiet_about_font_subsetting() -> Iterator[None]:
         yield
 
 
-def write_pdf(html: str, base_url: str, path: Path, write: Callable[[Path, bytes], None]) -> None:
-    """Lay ``html`` out as a PDF and ``write`` it to ``path``; PdfUnavailable if it cannot.
+def pdf_bytes(html: str, base_url: str) -> bytes:
+    """``html`` laid out as a PDF; PdfUnavailable if WeasyPrint does not load.
 
     Only a WeasyPrint that does not load is turned into PdfUnavailable; an error while
     laying out a report is a bug of the report and raised as it is.
     """
-    write(path, pdf_bytes(html, base_url))
-
-
-def pdf_bytes(html: str, base_url: str) -> bytes:
-    """``html`` laid out as a PDF; PdfUnavailable if WeasyPrint does not load."""
     try:
         with _quiet_about_font_subsetting():
             from weasyprint import HTML  # imported late: it loads Pango, ~0.5 s
@@ -128,7 +123,7 @@ class PdfWorker(ClosedOnExit):
     the caller gathers the report (see the module's docstring).
 
     Use as a context manager: leaving it stops a worker that was never handed its HTML.
-    ``write`` may be called once.
+    ``start`` may be called once, then ``result``.
     """
 
     def __init__(self) -> None:
@@ -145,12 +140,6 @@ class PdfWorker(ClosedOnExit):
     def forked(self) -> bool:
         """Whether a worker lays the PDF out (False: this process does)."""
         return self._process is not None
-
-    def write(self, html: str, base_url: str, path: Path,
-              write: Callable[[Path, bytes], None]) -> None:  # fmt: skip
-        """As :func:`write_pdf`, the layout done by the worker when there is one."""
-        self.start(html, base_url)
-        write(path, self.result())
 
     def start(self, html: str, base_url: str) -> None:
         """Hand the worker ``html`` to lay out now; ``result`` gives its PDF. Meanwhile

@@ -22,8 +22,10 @@ h1 { break-before: page; }
 </style></head><body><p>REQ-ONE conforms</p><h1>Annex</h1><p>REQ-TWO budget</p></body></html>"""
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
+def _write(path: Path, worker: PdfWorker, html: str = HTML) -> None:
+    """Lay ``html`` out by ``worker`` and write its PDF to ``path``."""
+    worker.start(html, str(path.parent))
+    path.write_bytes(worker.result())
 
 
 def _text(path: Path) -> list[str]:
@@ -38,10 +40,10 @@ def forking(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_workers_pdf_is_the_one_laid_out_here(tmp_path: Path, forking: None) -> None:
     here, there = tmp_path / "here.pdf", tmp_path / "there.pdf"
-    pdf.write_pdf(HTML, str(tmp_path), here, _write)
+    here.write_bytes(pdf.pdf_bytes(HTML, str(tmp_path)))
     with PdfWorker() as worker:
         assert worker.forked
-        worker.write(HTML, str(tmp_path), there, _write)
+        _write(there, worker)
     assert _text(there) == _text(here)
     assert "REQ-ONE" in _text(there)[0] and "Page 2 of 2" in _text(there)[1]
 
@@ -54,7 +56,7 @@ def test_a_layout_error_in_the_worker_is_raised_here_with_its_traceback(
 
     monkeypatch.setattr(pdf, "pdf_bytes", broken)  # the forked worker inherits it
     with PdfWorker() as worker, pytest.raises(ValueError, match="layout failed") as raised:
-        worker.write(HTML, str(tmp_path), tmp_path / "report.pdf", _write)
+        _write(tmp_path / "report.pdf", worker)
     assert any("PDF worker" in note and "broken" in note for note in raised.value.__notes__)
     assert not (tmp_path / "report.pdf").exists()
 
@@ -71,7 +73,7 @@ def test_an_unpicklable_error_still_arrives_as_its_text(
 
     monkeypatch.setattr(pdf, "pdf_bytes", broken)
     with PdfWorker() as worker, pytest.raises(RuntimeError, match="Unpicklable: odd failure"):
-        worker.write(HTML, str(tmp_path), tmp_path / "report.pdf", _write)
+        _write(tmp_path / "report.pdf", worker)
 
 
 def test_weasyprint_missing_in_the_worker_is_pdf_unavailable(
@@ -82,7 +84,7 @@ def test_weasyprint_missing_in_the_worker_is_pdf_unavailable(
 
     monkeypatch.setattr(pdf, "pdf_bytes", unavailable)
     with PdfWorker() as worker, pytest.raises(PdfUnavailable, match="no Pango"):
-        worker.write(HTML, str(tmp_path), tmp_path / "report.pdf", _write)
+        _write(tmp_path / "report.pdf", worker)
 
 
 def test_a_worker_that_died_is_replaced_by_laying_out_here(tmp_path: Path, forking: None) -> None:
@@ -90,7 +92,7 @@ def test_a_worker_that_died_is_replaced_by_laying_out_here(tmp_path: Path, forki
         assert worker._process is not None
         worker._process.kill()
         worker._process.join()
-        worker.write(HTML, str(tmp_path), tmp_path / "report.pdf", _write)
+        _write(tmp_path / "report.pdf", worker)
     assert "REQ-TWO" in _text(tmp_path / "report.pdf")[1]
 
 
@@ -107,7 +109,7 @@ def test_without_fork_the_pdf_is_laid_out_here(
     monkeypatch.setattr(pdf, "forks_safely", lambda: False)
     with PdfWorker() as worker:
         assert not worker.forked
-        worker.write(HTML, str(tmp_path), tmp_path / "report.pdf", _write)
+        _write(tmp_path / "report.pdf", worker)
     assert "REQ-ONE" in _text(tmp_path / "report.pdf")[0]
 
 
