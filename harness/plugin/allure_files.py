@@ -78,6 +78,8 @@ def attach_evidence(
     """
     from allure_commons.types import AttachmentType
 
+    from harness.recording.captures import names_a_capture
+
     if not recorded:
         return
     hook = allure_hook()
@@ -97,7 +99,7 @@ def attach_evidence(
         path = run.run_dir / name
         if not path.is_file():
             continue
-        if path.suffix == ".npz":
+        if names_a_capture(name):
             needed_by = sorted({m.requirement_id for m in recorded if name in m.attachments})
             title = f"{path.name} ({', '.join(needed_by)})"
             if later is not None:

@@ -16,6 +16,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+SUFFIX = ".npz"
+"""How an archived capture is named (``CaptureArchive.save``)."""
+
+
+def names_a_capture(attachment: object) -> bool:
+    """Whether a measurement's attachment is an archived capture: the records its figures
+    (report, Allure) are drawn from."""
+    return str(attachment).endswith(SUFFIX)
+
 
 class CaptureArchive:
     """Writes captures under ``run_dir/captures`` and returns run-relative paths."""
@@ -42,7 +51,7 @@ class CaptureArchive:
             index = self._count
         self.folder.mkdir(parents=True, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "capture"
-        path = self.folder / f"{index:03d}-{safe}.npz"
+        path = self.folder / f"{index:03d}-{safe}{SUFFIX}"
         write_npz(
             path,
             t0=np.float64(t0),

@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.recording.captures import names_a_capture
 from harness.recording.record import Measurement
 from harness.recording.results import frame_of
 from harness.recording.results_rows import (
@@ -103,7 +104,7 @@ class EarlyFigures:
         named: list[str] = []
         for m in measurements:
             self._measurements[m.seq] = m
-            named += [str(a) for a in m.attachments if str(a).endswith(".npz")]
+            named += [str(a) for a in m.attachments if names_a_capture(a)]
         for attachment in dict.fromkeys(named):
             self._drawn.pop(attachment, None)
             if attachment not in self._pending:

@@ -49,6 +49,7 @@ from harness.analysis.levels import estimate_levels
 from harness.analysis.phase_metrics import measure_phases
 from harness.analysis.phases import find_phases
 from harness.judging.units import UnitParseError, convert, parse_quantity
+from harness.recording.captures import names_a_capture
 from harness.recording.results import finite_or_none
 from harness.reporting.wording import format_measured
 
@@ -146,7 +147,7 @@ def _rows_by_capture(frame: pd.DataFrame) -> Iterable[tuple[str, pd.DataFrame]]:
     order: dict[str, list[int]] = {}
     for index, attachments in zip(frame.index, frame["attachments"], strict=True):
         for name in [] if attachments is None else list(attachments):
-            if str(name).endswith(".npz"):
+            if names_a_capture(name):
                 order.setdefault(str(name), []).append(index)
     for name, indices in order.items():
         yield name, frame.loc[indices]

@@ -91,7 +91,9 @@ class ReportWorker(ClosedOnExit):
         """Hand the worker an ended test's measurements that name a capture: it draws
         their figures while the next tests run (``early_figures``). Nothing when there
         is no worker, it was asked for the report already, or none names a capture."""
-        rows = [m for m in measurements if any(str(a).endswith(".npz") for a in m.attachments)]
+        from harness.recording.captures import names_a_capture
+
+        rows = [m for m in measurements if any(map(names_a_capture, m.attachments))]
         if self._conn is None or self._asked or not rows:
             return
         try:
