@@ -45,7 +45,7 @@ from harness.recording.results_rows import (
     RUN_COLUMNS,
     columns_of,
 )
-from harness.recording.store.schema import json_text
+from harness.recording.store.schema import JSON_FIELDS, json_text
 from harness.reporting.plots import PlotFile, draw_figure, figure_jobs
 
 COMPARED = [name for name in MEASUREMENT_COLUMNS if name != "taken_at"]
@@ -197,21 +197,19 @@ _NO_RECORD = json.dumps({name: None for name in RUN_COLUMNS})
 
 
 def _stored_row(m: Measurement) -> dict[str, Any]:
-    """The measurement as the store's row holds it (``results_rows.query`` reads it)."""
+    """The measurement as the store's row holds it (``results_rows.query`` reads it):
+    its JSON columns as the store encodes them (``json_text``), enums as their text."""
     fields = m.__dict__
-    row: dict[str, Any] = {}
+    row: dict[str, Any] = {column: json_text(fields[f]) for column, f in JSON_FIELDS.items()}
     for name in MEASUREMENT_COLUMNS:
-        if name in LIST_COLUMNS:
-            row[f"{name}_json"] = json.dumps(list(fields[name]))
-        elif name == "uncertainty_budget":
-            row["uncertainty_budget_json"] = json_text(fields[name])
-        else:
+        if name not in _AS_JSON:
             value = fields[name]
             row[name] = value.value if isinstance(value, Enum) else value
-    row["conditions_json"] = json.dumps(dict(m.conditions))
-    row["record_json"] = _NO_RECORD
-    row.update(run_id=m.run_id, status=None, started_at=None, ended_at=None)
+    row.update(record_json=_NO_RECORD, status=None, started_at=None, ended_at=None)
     return row
+
+
+_AS_JSON = frozenset(JSON_FIELDS.values())
 
 
 def _names(cell: object) -> tuple[str, ...] | None:
