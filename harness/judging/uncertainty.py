@@ -164,22 +164,26 @@ class UncertaintyBudget:
 
     def combined(self) -> float:
         """u_c: the root-sum-square of the components' contributions |c_i|·u(x_i)."""
-        return math.sqrt(sum(c.contribution**2 for c in self.components))
+        return combined_uncertainty(self._contributions())
 
     def effective_dof(self) -> float:
         """ν_eff by Welch–Satterthwaite (GUM G.2b); ``math.inf`` when every ν_i is."""
-        return effective_dof([(c.contribution, c.degrees_of_freedom) for c in self.components])
+        return effective_dof(self._contributions())
 
     def combined_and_dof(self) -> tuple[float, float]:
         """(u_c, ν_eff), as ``combined`` and ``effective_dof`` give them, from the lines'
-        contributions computed once (the same sums in the same order: the same floats).
+        contributions computed once.
 
         ``measure`` needs both for every row (U = k·u_c with k from ν_eff, and the
         recorded budget); each line's contribution through its properties, four times
         per row, was a measurable part of recording a number.
         """
-        pairs = [(c.contribution, c.degrees_of_freedom) for c in self.components]
-        return math.sqrt(sum(u**2 for u, _ in pairs)), effective_dof(pairs)
+        pairs = self._contributions()
+        return combined_uncertainty(pairs), effective_dof(pairs)
+
+    def _contributions(self) -> list[tuple[float, float | None]]:
+        """(|c_i|·u(x_i), ν_i) of each line."""
+        return [(c.contribution, c.degrees_of_freedom) for c in self.components]
 
     def coverage_factor(self, p: float = COVERAGE_PROBABILITY) -> float:
         """k for coverage probability ``p`` at this budget's ν_eff (2 when it is ∞)."""
@@ -188,6 +192,11 @@ class UncertaintyBudget:
     def expanded(self, k: float | None = None) -> float:
         """U = k·u_c, k the budget's own (``coverage_factor``) unless one is given."""
         return (self.coverage_factor() if k is None else k) * self.combined()
+
+
+def combined_uncertainty(contributions: Sequence[tuple[float, float | None]]) -> float:
+    """u_c = √Σ u_i(y)² over (u_i(y), ν_i) pairs (GUM 5.1.2)."""
+    return math.sqrt(sum(u**2 for u, _ in contributions))
 
 
 def effective_dof(contributions: Sequence[tuple[float, float | None]]) -> float:
