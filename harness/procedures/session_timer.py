@@ -21,7 +21,7 @@ change to the end of the first that did) into the budget as a rectangular term.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from harness.bench.station import Bench
@@ -67,6 +67,11 @@ class SessionPause:
         return self.back - self.suspended.estimate
 
 
+def paused_s(pauses: Iterable[SessionPause]) -> float:
+    """How long these pauses held the session timer, in all."""
+    return sum(p.seconds for p in pauses)
+
+
 @dataclass(frozen=True)
 class SessionTiming:
     """The instants of one session timing on the bench clock; None where not seen.
@@ -89,7 +94,7 @@ class SessionTiming:
         seen)."""
         if self.suspended is None:
             return None
-        return self.back - self.suspended.estimate + sum(p.seconds for p in self.earlier)
+        return self.back - self.suspended.estimate + paused_s(self.earlier)
 
     @property
     def seconds(self) -> float | None:
@@ -158,7 +163,7 @@ def time_session(
     load = conditions.load_ohms or 500.0
     if contact is None:
         contact = start_treatment(bench, conditions, settle_s=0.0)
-    paused = sum(p.seconds for p in earlier)
+    paused = paused_s(earlier)
     bench.clock.sleep(max(0.0, contact + paused + BEFORE_LIFT_S - bench.clock.now()))
     lift_off = bench.clock.now()
     suspended = suspended_after_lift_off(bench)

@@ -49,7 +49,7 @@ from harness.bench.station import Bench
 from harness.errors import DeviceCommError
 from harness.procedures.activity import ACTIVITY_WINDOW_S, unit_is_on
 from harness.procedures.conditions import Conditions
-from harness.procedures.session_timer import SessionPause, suspended_after_lift_off
+from harness.procedures.session_timer import SessionPause, paused_s, suspended_after_lift_off
 from harness.procedures.treatment import (
     BATTERY_CHANNEL,
     SOFT_START_SETTLE_S,
@@ -106,7 +106,7 @@ class SharedPowerOn:
     def treatment_s(self, now: float) -> float:
         """Treatment time since contact: bench time less the guests' pauses."""
         assert self.contact is not None
-        return now - self.contact - sum(p.seconds for p in self.pauses)
+        return now - self.contact - paused_s(self.pauses)
 
     @property
     def shared(self) -> bool:
