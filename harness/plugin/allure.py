@@ -109,9 +109,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         from harness.plugin import allure_plots
 
         steps.set_allure_steps(True)
-        pending = allure_plots.register(folder)
-        session.config.stash[_PLOTS_KEY] = pending
-        session.config.stash[allure_plots.PENDING_KEY] = pending
+        session.config.stash[_PLOTS_KEY] = allure_plots.register(folder)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -122,7 +120,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         pending.wait()  # a session that sealed nothing still gets its plots
         allure_plots.unregister(pending)
         del config.stash[_PLOTS_KEY]
-        del config.stash[allure_plots.PENDING_KEY]
 
 
 def wait_for_plots(config: pytest.Config) -> None:

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import allure_commons
-import pytest
 
 from harness.plugin.allure_files import CapturePlotter
 
@@ -167,13 +166,3 @@ def register(folder: Path) -> PendingPlots:
 def unregister(pending: PendingPlots) -> None:
     if allure_commons.plugin_manager.is_registered(pending):
         allure_commons.plugin_manager.unregister(pending)
-
-
-PENDING_KEY = pytest.StashKey[PendingPlots]()
-
-
-def wait_for_plots(config: pytest.Config) -> None:
-    """Every Allure plot of the session drawn (before the package is sealed)."""
-    pending = config.stash.get(PENDING_KEY, None)
-    if pending is not None:
-        pending.wait()
