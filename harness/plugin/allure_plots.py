@@ -20,11 +20,8 @@ unsealed anyway.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import struct
-import sys
-import threading
 import zlib
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -34,6 +31,7 @@ from typing import Any
 import allure_commons
 
 from harness.plugin.allure_files import CapturePlotter
+from harness.reporting.forking import fork_serving, forks_safely
 
 
 def _one_pixel_png() -> bytes:
@@ -77,11 +75,7 @@ class PlotWorker:
     """
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context("fork")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child,), daemon=True)
-        self._process.start()
-        child.close()
+        self._process, self._conn = fork_serving(_serve, name="allure-plots", daemon=True)
 
     def send(self, job: PlotJob) -> None:
         self._conn.send(job)
@@ -98,19 +92,24 @@ class PlotWorker:
         return ok and self._process.exitcode == 0
 
 
-def _serve(conn: Connection) -> None:
+def _serve(conn: Connection, parents_end: Connection) -> None:
+    parents_end.close()  # EOF here when the parent closes its end (or dies)
     # forked at the session's start, while ``hil run`` has the collector off until the
     # tests are collected: on here, and what it inherited frozen
     gc.enable()
     gc.freeze()
     ok = True
-    while (job := conn.recv()) is not None:
-        try:
-            draw_plots([job])
-        except Exception:
-            ok = False  # the parent draws them all again, where the error will show
-    conn.send(ok)
-    conn.close()
+    try:
+        while (job := conn.recv()) is not None:
+            try:
+                draw_plots([job])
+            except Exception:
+                ok = False  # the parent draws them all again, where the error will show
+        conn.send(ok)
+    except (EOFError, BrokenPipeError):
+        pass  # the parent is gone: nobody to draw for
+    finally:
+        conn.close()
 
 
 @dataclass
@@ -151,14 +150,9 @@ class PendingPlots:
         draw_plots(jobs)
 
 
-def _forks() -> bool:
-    """Fork only a single-threaded process on a platform whose way it is."""
-    return sys.platform.startswith("linux") and threading.active_count() == 1
-
-
 def register(folder: Path) -> PendingPlots:
     """Note this session's plots; fork their worker now if this process may fork."""
-    pending = PendingPlots(folder, worker=PlotWorker() if _forks() else None)
+    pending = PendingPlots(folder, worker=PlotWorker() if forks_safely() else None)
     allure_commons.plugin_manager.register(pending)
     return pending
 

@@ -1,7 +1,9 @@
-"""When the report may hand work to forked processes (its figures, its PDF).
+"""When the evidence may hand work to forked processes (the report, its figures and PDF,
+Allure's capture plots), and how such a worker is forked.
 
 Kept apart from the modules that fork, and free of heavy imports, so that the PDF worker
-can ask before pandas or matplotlib are loaded (``pdf.PdfWorker``).
+can ask before pandas or matplotlib are loaded (``pdf.PdfWorker``), and the plugin at a
+session's start (``report_worker``, ``harness.plugin.allure_plots``).
 """
 
 from __future__ import annotations

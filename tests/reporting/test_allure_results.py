@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -321,3 +322,15 @@ def test_every_requirement_has_one_canonical_epic():
     assert epics["LKG-AUX-DC"] == "IEC 60601-1"
     assert epic_of("design (K201782 BOOST)") == "FDA 510(k) predicates"
     assert epic_of("design") == "design"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the worker is forked on Linux")
+def test_a_plot_worker_whose_session_is_gone_ends() -> None:
+    """The worker drawing Allure's plots ends when its session's end of the pipe closes
+    (the session was killed before it said it was done) instead of waiting for ever."""
+    from harness.plugin.allure_plots import PlotWorker
+
+    worker = PlotWorker()
+    worker._conn.close()  # what a killed session leaves
+    worker._process.join(timeout=10)
+    assert not worker._process.is_alive() and worker._process.exitcode == 0
