@@ -47,7 +47,7 @@ from harness.plugin.allure_files import (
     unit_serial,
     write_session_files,
 )
-from harness.plugin.session import MEASURE_KEY, compliance_run
+from harness.plugin.session import MEASURE_KEY, compliance_run, declared
 
 if TYPE_CHECKING:
     from harness.judging.spec import Requirement
@@ -86,10 +86,6 @@ allure_commons (~10 ms of a run's start-up that has no use for it)."""
 def epic_of(source: str) -> str:
     """The epic for a requirement's ``source``: its most authoritative document."""
     return next((name for pattern, name in EPICS if pattern.search(source)), DESIGN_EPIC)
-
-
-def declared_ids(item: pytest.Item) -> list[str]:
-    return [str(a) for marker in item.iter_markers("requirement") for a in marker.args]
 
 
 def _alluredir(config: pytest.Config) -> Path | None:
@@ -247,9 +243,12 @@ def pytest_runtest_makereport(
 
 
 def _describe_report(item: pytest.Item, report: pytest.TestReport) -> None:
-    run = compliance_run(item.config)
-    ids = declared_ids(item)
-    if run is None or not ids or _alluredir(item.config) is None:
+    # asked three times a test: whether Allure writes results first (a dictionary look-up),
+    # then the ids the item keeps once read (``session.declared``)
+    if _alluredir(item.config) is None or (run := compliance_run(item.config)) is None:
+        return
+    ids = declared(item)
+    if not ids:
         return
     if report.when == "setup":
         describe(item, run, ids)
