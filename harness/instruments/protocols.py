@@ -22,17 +22,16 @@ test ends or aborts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-if TYPE_CHECKING:  # scope_settings imports this module's Literals
-    from harness.instruments.scope_settings import ScopeLimits
-
-Coupling = Literal["DC", "AC"]
-Slope = Literal["rising", "falling"]
-Sweep = Literal["normal", "auto"]
+# a setting's words are defined with the checks that read them, and named here too
+from harness.instruments.scope_settings import Coupling as Coupling
+from harness.instruments.scope_settings import ScopeLimits
+from harness.instruments.scope_settings import Slope as Slope
+from harness.instruments.scope_settings import Sweep as Sweep
 
 
 @dataclass(frozen=True)

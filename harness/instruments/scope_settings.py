@@ -16,10 +16,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import get_args
+from typing import Literal, get_args
 
 from harness.errors import InstrumentError
-from harness.instruments.protocols import Coupling, Slope, Sweep
+
+# The words an oscilloscope's settings are made of: defined here, with the checks that
+# read them, and named by the Oscilloscope role (``protocols``), which imports them.
+Coupling = Literal["DC", "AC"]
+Slope = Literal["rising", "falling"]
+Sweep = Literal["normal", "auto"]
 
 
 @dataclass(frozen=True)
