@@ -33,7 +33,8 @@ from harness.errors import InputError
 from harness.recording.record import RunRecord
 from harness.reporting import evidence, signing
 from harness.reporting.trust import PinnedKey, load_lab, pin_key_files
-from harness.reporting.verification import EXIT_BAD_INPUT, VerifyResult, verify_run
+from harness.reporting.verification import verify_run
+from harness.reporting.verify_result import EXIT_BAD_INPUT, VerifyResult
 
 __all__ = ["VerifyResult", "add_parser", "run", "verify_run"]
 

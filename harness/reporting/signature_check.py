@@ -26,7 +26,7 @@ from harness.reporting import audit, evidence, run_folder, signing
 from harness.reporting.trust import PinnedKey
 
 if TYPE_CHECKING:
-    from harness.reporting.verification import VerifyResult
+    from harness.reporting.verify_result import VerifyResult
 
 SIG = evidence.SIGNATURE_FILE
 MANIFEST = evidence.MANIFEST_FILE
