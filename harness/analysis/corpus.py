@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, replace
 
 from harness.analysis.synth import PulseTrain, synthesize
-from harness.analysis.synth_truth import mean_current_a, phase_truth
+from harness.analysis.synth_truth import mean_current_a, phase_truth, rms_current_a
 from harness.analysis.waveform import WaveformMetrics, analyze_voltage
 
 LOAD = 500.0
@@ -146,7 +146,7 @@ def score(case: Case) -> dict[str, float | None]:
         errors["charge"].append(rel(charge, truth.charge_c))
     mean = m.mean_current_a
     errors["mean"].append(None if mean is None else abs(mean - mean_current_a(t)) / peak * 100)
-    errors["rms"].append(rel(m.rms_current_a, t.rms_current_a()))
+    errors["rms"].append(rel(m.rms_current_a, rms_current_a(t)))
     out: dict[str, float | None] = {}
     for key, values in errors.items():
         if any(v is None for v in values):

@@ -98,34 +98,6 @@ class PulseTrain:
             return None
         return 2 * self.pulses_per_polarity * self.period_s
 
-    # Truth, from the parameters (closed forms in synth_truth).
-
-    def phase_charge_c(self, positive: bool) -> float:
-        from harness.analysis.synth_truth import phase_truth
-
-        return phase_truth(self, positive).charge_c
-
-    def mean_current_a(self) -> float:
-        from harness.analysis.synth_truth import mean_current_a
-
-        return mean_current_a(self)
-
-    def mean_square_current_a2(self) -> float:
-        from harness.analysis.synth_truth import mean_square_a2
-
-        return mean_square_a2(self)
-
-    def rms_current_a(self) -> float:
-        return math.sqrt(self.mean_square_current_a2())
-
-    def average_abs_current_a(self) -> float:
-        from harness.analysis.synth_truth import average_abs_a
-
-        return average_abs_a(self)
-
-    def ramp_10_90_s(self) -> float | None:
-        return None if self.ramp_start_s is None else 0.8 * self.ramp_length_s
-
     def edges(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Step times within a period, their sizes, and which carry the pulse's sign.
 

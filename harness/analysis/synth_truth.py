@@ -193,3 +193,18 @@ def average_abs_a(train: PulseTrain) -> float:
     if train.pulses_per_polarity is None:
         return q_pos * f * duty
     return (q_pos + q_neg) / 2 * f * duty
+
+
+def phase_charge_c(train: PulseTrain, positive: bool) -> float:
+    """The true charge of one polarity's phase (``phase_truth``'s)."""
+    return phase_truth(train, positive).charge_c
+
+
+def rms_current_a(train: PulseTrain) -> float:
+    return math.sqrt(mean_square_a2(train))
+
+
+def ramp_10_90_s(train: PulseTrain) -> float | None:
+    """The soft start's 10 -> 90 % time (a linear envelope: 0.8 of its length); None
+    without a soft start."""
+    return None if train.ramp_start_s is None else 0.8 * train.ramp_length_s

@@ -18,6 +18,7 @@ from analysis_formats import write_as
 
 from harness.analysis.capture_io import Capture, write_capture
 from harness.analysis.synth import PulseTrain, SynthCapture, synthesize
+from harness.analysis.synth_truth import rms_current_a
 from harness.analysis.waveform import analyze_voltage
 from harness.cli import analyze as cli
 from harness.recording.captures import CaptureArchive
@@ -73,7 +74,7 @@ def test_json_output_of_an_rmd1_capture(tmp_path: Path, capsys: pytest.CaptureFi
     assert result["charge_per_phase_pos_c"] == pytest.approx(20e-6, rel=0.04)
     assert result["polarity_period_s"] == pytest.approx(2.0, rel=0.005)
     assert result["rms_current_density_a_per_cm2"] == pytest.approx(
-        train.rms_current_a() / 0.5, rel=0.03
+        rms_current_a(train) / 0.5, rel=0.03
     )
 
 

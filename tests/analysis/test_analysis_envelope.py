@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from harness.analysis.synth import PulseTrain, synthesize
+from harness.analysis.synth_truth import mean_current_a, ramp_10_90_s
 from harness.analysis.waveform import analyze_current, analyze_voltage
 
 
@@ -18,7 +19,7 @@ def test_soft_start_rise_time(f: float, tolerance_s: float) -> None:
         train, sample_rate_hz=200 * f * 10, duration_s=5.0, load_ohms=500.0, noise_v=0.001
     )
     m = analyze_voltage(c.t0, c.dt, c.volts, load_ohms=500.0)
-    truth = train.ramp_10_90_s()
+    truth = ramp_10_90_s(train)
     assert truth == pytest.approx(1.0)
     assert m.ramp_time_s == pytest.approx(truth, abs=tolerance_s)
     assert m.peak_current_pos_a == pytest.approx(400e-6, rel=0.03)
@@ -73,7 +74,7 @@ def test_unipolar_train_without_reversal() -> None:
     m = analyze_voltage(c.t0, c.dt, c.volts, load_ohms=2000.0, zero_offset=0.02, reversing=False)
     assert m.polarity_period_s is None and m.phase_count_neg == 0
     assert m.frequency_hz == pytest.approx(100.0, rel=0.005)
-    assert m.mean_current_a == pytest.approx(train.mean_current_a(), abs=0.01 * 300e-6)
+    assert m.mean_current_a == pytest.approx(mean_current_a(train), abs=0.01 * 300e-6)
     assert m.averaging_window_kind == "pulse periods"
     undeclared = analyze_voltage(c.t0, c.dt, c.volts, load_ohms=2000.0, zero_offset=0.02)
     assert undeclared.mean_current_a is None

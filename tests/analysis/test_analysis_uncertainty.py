@@ -20,7 +20,7 @@ import pytest
 
 from harness.analysis.corpus import Case, cases, record
 from harness.analysis.synth import PulseTrain
-from harness.analysis.synth_truth import mean_current_a, phase_truth
+from harness.analysis.synth_truth import mean_current_a, phase_truth, rms_current_a
 
 CLASSES = (
     "biphasic unequal widths (- 2.5x, 40 %)",
@@ -69,7 +69,7 @@ def truths(case: Case) -> dict[str, float]:
     t = case.train
     out = {
         "frequency_hz": t.frequency_hz,
-        "rms_current_a": t.rms_current_a(),
+        "rms_current_a": rms_current_a(t),
         "mean_current_a": mean_current_a(t),
     }
     for positive, tag in ((True, "pos"), (False, "neg")):
