@@ -343,6 +343,26 @@ def breakpoints(stage: OutputStage, seg: Segment, a: float, b: float) -> FloatAr
     return np.unique(points[(points >= a) & (points <= b)])
 
 
+def batches_exactly(seg: Segment, a: float, b: float) -> bool:
+    """Whether `current` gives each time in [a, b] the same bits in one call as in many.
+
+    Its fast paths are chosen by the times of a call, not per time: an envelope that is
+    constant over them (no soft start still rising, no overshoot to add) is applied by
+    arithmetic that can round a plateau by one ulp differently from the per-time
+    envelope, and a decay that is negligible over them is skipped. Inside [a, b] every
+    set of times makes the same choices unless a ramp ends there or an overshoot's or a
+    contact spike's decay is alive there; then a caller splitting its times between
+    calls must make the calls it would have made (`SegmentHistory.integrate_windows`).
+    """
+    drive = seg.drive
+    if drive.ramp_start is not None and a < drive.ramp_start + drive.ramp_length <= b:
+        return False
+    decays = [(seg.spike.start, seg.spike.tau)] if seg.spike is not None else []
+    if drive.overshoot_start is not None and drive.overshoot_a != 0.0:
+        decays.append((drive.overshoot_start, OVERSHOOT_TAU_S))
+    return all(a - start > _NEGLIGIBLE_TAUS * tau or b < start for start, tau in decays)
+
+
 def polarity_at(stage: OutputStage, drive: Drive, t: float) -> float:
     """+1 or -1: the polarity of the pulse train at virtual time t."""
     if stage.stuck_polarity:

@@ -78,6 +78,9 @@ class FakeBench:
         t = np.linspace(t0, t1, 200001)
         return float(np.mean(self.load_current(t)))
 
+    def mean_currents(self, windows: list[tuple[float, float]]) -> list[float]:
+        return [self.mean_current(t0, t1) for t0, t1 in windows]
+
     def supply_current(self, channel: int) -> float:
         return 0.012 if self.supplies.get(channel, (0.0, 0.0, False))[2] else 0.0
 

@@ -16,7 +16,7 @@ bench and lets the type checker prove the real SimBench fits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -66,6 +66,8 @@ class BenchModel(Protocol):
     def supply_voltage(self, channel: int, t: FloatArray) -> FloatArray: ...
 
     def mean_current(self, t0: float, t1: float) -> float: ...
+
+    def mean_currents(self, windows: Sequence[tuple[float, float]]) -> list[float]: ...
 
     def supply_current(self, channel: int) -> float: ...
 
