@@ -400,7 +400,13 @@ class SimBench:
         return np.asarray(t, dtype=np.float64)
 
     def _view(self, times: FloatArray) -> tuple[SegmentHistory, IntervalSet]:
-        """The history covering `times`, projected past the present if they reach it."""
+        """The history covering `times`, projected past the present if they reach it.
+
+        Only a timer can change the drive ahead of the clock (inputs act at the present),
+        so the firmware is forked and run forward only when one falls due by the last
+        time asked about; otherwise the present segment, which lasts until further
+        notice, already covers them (a burst of DMM readings, a scope record).
+        """
         if times.size == 0:
             return self._history, self._firmware.buzzer.sounding
         lo, hi = float(times.min()), float(times.max())
@@ -412,6 +418,9 @@ class SimBench:
                 f"(the last {self._history.retention_s:g} s, from {self.history_start:.6f} s)"
             )
         if hi <= self.clock.now():
+            return self._history, self._firmware.buzzer.sounding
+        due = self._firmware.next_deadline()
+        if due is None or due[0] > hi:  # no timer fires by hi: the projection adds nothing
             return self._history, self._firmware.buzzer.sounding
         twin = self._firmware.fork()
         future: list[Segment] = []

@@ -23,6 +23,17 @@ def test_future_window_is_projected_exactly_like_the_real_run() -> None:
     assert np.max(np.abs(projected[t > 2.9 + 0.2 / K + 1e-6])) == 0.0
 
 
+def test_future_without_a_timer_due_is_the_present_segment_continued() -> None:
+    ahead = treating_bench()
+    ahead.advance_to(2.0)  # no timer falls due before the first relocate beep
+    t = grid(2.0, 2.5)
+    projected = ahead.load_current(t), ahead.buzzer_voltage(t), ahead.mean_current(2.0, 2.5)
+    ahead.advance_to(2.5)
+    assert np.array_equal(ahead.load_current(t), projected[0])
+    assert np.array_equal(ahead.buzzer_voltage(t), projected[1])
+    assert ahead.mean_current(2.0, 2.5) == projected[2]
+
+
 def test_projected_beep_matches_the_real_one() -> None:
     bench = treating_bench()
     bench.advance_to(4.99)
