@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.cli.main import main, plugins_left_out
+from harness.cli.main import main
+from harness.cli.run import plugins_left_out
 from harness.data import RMD1_SPEC, SIM_BENCH
 from harness.plugin.session import CheckedInputs
 from harness.recording.store.results_store import ResultsStore

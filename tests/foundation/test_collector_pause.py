@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from harness.cli.main import _may_use_xdist
+from harness.cli.run import _may_use_xdist
 from harness.reporting.plot_pool import _collector_on_and_frozen
 
 

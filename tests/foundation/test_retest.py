@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.cli.main import main, retest_requirements
+from harness.cli.main import main
+from harness.cli.run import retest_requirements
 from harness.errors import InputError
 
 SPEC_IDS = {"OUT-AMP-L1", "OUT-AMP-L2", "OUT-MONO", "WAV-DC"}

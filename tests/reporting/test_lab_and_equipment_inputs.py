@@ -140,7 +140,7 @@ def test_a_real_bench_needs_the_operators_name(tmp_path: Path) -> None:
 def test_hil_run_asks_a_person_at_a_terminal_for_their_name(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from harness.cli.main import ask_operator
+    from harness.cli.run import ask_operator
 
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     asked: list[str] = []
@@ -150,7 +150,7 @@ def test_hil_run_asks_a_person_at_a_terminal_for_their_name(
 
 
 def test_without_a_terminal_nobody_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness.cli.main import ask_operator
+    from harness.cli.run import ask_operator
 
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
 
