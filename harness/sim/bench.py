@@ -261,14 +261,14 @@ class SimBench:
         with self.lock:
             times = self._times(t)
             history, _ = self._view(times)
-            return history.evaluate(partial(physics.current, self.stage), times)
+            return history.evaluate(partial(physics.current, self.stage, ascending=True), times)
 
     def load_voltage(self, t: npt.ArrayLike) -> FloatArray:
         """Voltage across the load resistor (the open-circuit voltage when open)."""
         with self.lock:
             times = self._times(t)
             history, _ = self._view(times)
-            return history.evaluate(partial(physics.voltage, self.stage), times)
+            return history.evaluate(partial(physics.voltage, self.stage, ascending=True), times)
 
     def buzzer_voltage(self, t: npt.ArrayLike) -> FloatArray:
         """The buzzer-enable test point: 3.3 V while a beep sounds, else 0 V."""

@@ -34,6 +34,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from harness.sim import pulse_runs
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 Level = float | FloatArray
@@ -234,9 +236,31 @@ def _pulse_shape(stage: OutputStage, drive: Drive, rel: FloatArray) -> FloatArra
 
 
 def _signed_pulses(
-    stage: OutputStage, drive: Drive, t: FloatArray, pos: Level, neg: Level
+    stage: OutputStage,
+    drive: Drive,
+    t: FloatArray,
+    pos: Level,
+    neg: Level,
+    ascending: bool = False,
 ) -> FloatArray:
-    """Pulse train times `pos` on positive half-cycles and `-neg` on negative ones."""
+    """Pulse train times `pos` on positive half-cycles and `-neg` on negative ones.
+
+    `ascending` times (a scope record) of a plain trapezoid train under a constant
+    envelope are computed a flat run at a time, to the same bits (`pulse_runs`).
+    """
+    plain = stage.edge_tau_s == 0.0 and stage.biphasic_gap_s is None
+    if ascending and plain and isinstance(pos, float) and isinstance(neg, float):
+        p, q = pos, neg
+        runs = pulse_runs.by_runs(
+            lambda times: _signed_pulses(stage, drive, times, p, q),
+            t,
+            origin=drive.origin,
+            period=drive.period,
+            edge_s=stage.edge_s,
+            half_cycle=None if stage.stuck_polarity else drive.half_cycle,
+        )
+        if runs is not None:
+            return runs
     rel = np.subtract(t, drive.origin)
     if stage.biphasic_gap_s is not None:  # each pair balanced: no polarity reversal
         shape = _pulse_shape(stage, drive, rel)
@@ -248,7 +272,9 @@ def _signed_pulses(
     return shape
 
 
-def _driven(stage: OutputStage, drive: Drive, t: FloatArray, limit: float) -> FloatArray:
+def _driven(
+    stage: OutputStage, drive: Drive, t: FloatArray, limit: float, ascending: bool
+) -> FloatArray:
     """Regulated output current (A) into a load that allows at most `limit`."""
     if drive.mode == "idle":
         return np.zeros(t.shape)
@@ -263,15 +289,18 @@ def _driven(stage: OutputStage, drive: Drive, t: FloatArray, limit: float) -> Fl
     else:
         pos = np.minimum(level, limit)
         neg = np.minimum(level * stage.negative_phase_factor, limit)
-    return _signed_pulses(stage, drive, t, pos, neg)
+    return _signed_pulses(stage, drive, t, pos, neg, ascending)
 
 
-def current(stage: OutputStage, seg: Segment, t: FloatArray) -> FloatArray:
-    """Current through the load (A, sphere A -> B positive) at times t within `seg`."""
+def current(
+    stage: OutputStage, seg: Segment, t: FloatArray, *, ascending: bool = False
+) -> FloatArray:
+    """Current through the load (A, sphere A -> B positive) at times t within `seg`;
+    `ascending`: t is in ascending order (a caller's promise that saves work)."""
     if seg.load_ohms is None:
         return np.zeros(t.shape)
     limit = current_limit(stage, seg.load_ohms, seg.burden_ohms)
-    out = _driven(stage, seg.drive, t, limit)
+    out = _driven(stage, seg.drive, t, limit, ascending)
     if stage.leak_a != 0.0:
         out += float(np.clip(stage.leak_a, -limit, limit))
     if seg.spike is not None:
@@ -281,10 +310,12 @@ def current(stage: OutputStage, seg: Segment, t: FloatArray) -> FloatArray:
     return out
 
 
-def voltage(stage: OutputStage, seg: Segment, t: FloatArray) -> FloatArray:
+def voltage(
+    stage: OutputStage, seg: Segment, t: FloatArray, *, ascending: bool = False
+) -> FloatArray:
     """Voltage across the load resistor; an open circuit shows the compliance voltage."""
     if seg.load_ohms is not None:
-        return current(stage, seg, t) * seg.load_ohms
+        return current(stage, seg, t, ascending=ascending) * seg.load_ohms
     drive = seg.drive
     if drive.mode == "idle" or drive.amplitude_a <= 0.0:
         return np.zeros(t.shape)
@@ -292,7 +323,8 @@ def voltage(stage: OutputStage, seg: Segment, t: FloatArray) -> FloatArray:
         return np.clip((t - drive.origin) / stage.edge_s, 0.0, 1.0) * stage.compliance_v
     level = _envelope(drive, t)
     if isinstance(level, float):
-        return _signed_pulses(stage, drive, t, stage.compliance_v, stage.compliance_v)
+        compliance = stage.compliance_v
+        return _signed_pulses(stage, drive, t, compliance, compliance, ascending)
     on = np.where(np.asarray(level) > 0.0, stage.compliance_v, 0.0)
     return _signed_pulses(stage, drive, t, on, on)
 

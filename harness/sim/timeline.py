@@ -98,7 +98,11 @@ class SegmentHistory:
         return self._array
 
     def evaluate(self, fn: SegmentFunction, t: FloatArray) -> FloatArray:
-        """fn applied piecewise: each time goes to the segment that covers it."""
+        """fn applied piecewise: each time goes to the segment that covers it.
+
+        fn is given each segment's times in ascending order (unsorted times are sorted
+        first and their values put back in place).
+        """
         flat = np.ascontiguousarray(t, dtype=np.float64).ravel()
         n = flat.size
         if n == 0:
