@@ -78,6 +78,7 @@ def attach_evidence(
     """
     from allure_commons.types import AttachmentType
 
+    from harness.recording.attachments import path_in
     from harness.recording.captures import names_a_capture
 
     if not recorded:
@@ -96,8 +97,8 @@ def attach_evidence(
             if name not in seen:
                 seen.append(name)
     for name in seen:
-        path = run.run_dir / name
-        if not path.is_file():
+        path = path_in(run.run_dir, name)  # None: a name leading out of the run folder
+        if path is None or not path.is_file():
             continue
         if names_a_capture(name):
             needed_by = sorted({m.requirement_id for m in recorded if name in m.attachments})

@@ -23,9 +23,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from harness.judging.verdict import RecordedRule, Verdict
+from harness.recording.attachments import check_name
 
 RECORD_SCHEMA_VERSION: Final = 1
 """The version of both schemas below; a record of any other version is refused."""
@@ -254,7 +255,8 @@ class Measurement(_Strict):
     verdict: Annotated[Verdict, BeforeValidator(_verdict_text)]
     conditions: dict[str, str] = Field(default_factory=dict)
     instruments: list[str] = Field(default_factory=list)
-    attachments: list[str] = Field(default_factory=list)
+    attachments: list[Annotated[str, AfterValidator(check_name)]] = Field(default_factory=list)
+    """Files in the run folder, by their path relative to it (``attachments``)."""
     note: str = ""
     taken_at: datetime
     uncertainty_budget: RecordedBudget | None = None

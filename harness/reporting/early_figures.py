@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.recording.attachments import path_in
 from harness.recording.captures import names_a_capture
 from harness.recording.record import Measurement
 from harness.recording.results import frame_of
@@ -119,7 +120,7 @@ class EarlyFigures:
         )
         for name, rows in figure_jobs(frame):
             if name == attachment:
-                stat = _stat(self._run_dir / attachment)
+                stat = _stat(self._run_dir, attachment)
                 try:
                     figure = draw_figure(self._run_dir, attachment, rows, plots_dir=self._folder())
                 except Exception:  # left to the report, which raises it where it always did
@@ -133,7 +134,7 @@ class EarlyFigures:
         drawn = self._drawn.get(attachment)
         if drawn is None or Path(run_dir) != self._run_dir:
             return NOT_DRAWN
-        stat = _stat(Path(run_dir) / attachment)
+        stat = _stat(Path(run_dir), attachment)
         if stat is None or stat != drawn.capture_stat or not same_rows(drawn.rows, rows):
             return NOT_DRAWN
         if drawn.figure is None:  # drawn, as far as there is anything to draw
@@ -218,7 +219,10 @@ def _names(cell: object) -> tuple[str, ...] | None:
     return tuple(str(name) for name in cell)  # type: ignore[attr-defined]
 
 
-def _stat(path: Path) -> tuple[int, int, int] | None:
+def _stat(run_dir: Path, attachment: str) -> tuple[int, int, int] | None:
+    path = path_in(run_dir, attachment)
+    if path is None:
+        return None
     try:
         found = path.stat()
     except OSError:

@@ -49,6 +49,7 @@ from harness.analysis.levels import estimate_levels
 from harness.analysis.phase_metrics import measure_phases
 from harness.analysis.phases import find_phases
 from harness.judging.units import UnitParseError, convert, parse_quantity
+from harness.recording.attachments import path_in
 from harness.recording.captures import names_a_capture
 from harness.recording.results import finite_or_none
 from harness.reporting.wording import format_measured
@@ -128,7 +129,8 @@ def draw_figure(
         kind = "waveform"
     else:
         return None
-    record = _read(run_dir / attachment)
+    path = path_in(run_dir, attachment)  # None: a name leading out of the run folder
+    record = None if path is None else _read(path)
     if record is None:
         return None
     folder = run_dir / "plots" if plots_dir is None else plots_dir
