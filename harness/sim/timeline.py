@@ -114,6 +114,9 @@ class SegmentHistory:
         starts = self._start_array()
         first = max(int(np.searchsorted(starts, flat[0], side="right")) - 1, 0)
         last = max(int(np.searchsorted(starts, flat[-1], side="right")) - 1, 0)
+        if first == last and order is None:  # one segment (a scope record, usually)
+            values = np.asarray(fn(self._segments[first], flat), dtype=np.float64)
+            return values.reshape(np.shape(t))
         cuts = [0, *np.searchsorted(flat, starts[first + 1 : last + 1], side="left"), n]
         out = np.empty(n)
         for k, index in enumerate(range(first, last + 1)):
