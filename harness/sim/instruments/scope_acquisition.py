@@ -69,8 +69,7 @@ class Vertical:
         shifted /= self.yinc
         shifted += 128.0
         np.rint(shifted, out=shifted)
-        np.maximum(shifted, 0.0, out=shifted)
-        np.minimum(shifted, 255.0, out=shifted)
+        np.clip(shifted, 0.0, 255.0, out=shifted)  # max then min, in one pass
         return shifted.astype(np.uint8)
 
 
@@ -196,8 +195,10 @@ def sample(
     for channel, vertical in sorted(channels.items()):
         clean = channel_signal(sim, channel)(times)
         sigma = NOISE_DIVISIONS * vertical.scale / np.sqrt(averages)
-        volts = noise.normal(0.0, sigma, times.size)
+        volts = noise.standard_normal(times.size)  # normal(0, sigma) draws 0 + sigma·z:
+        volts *= sigma  # the same draws, the same bits, without a call per sample
         volts += clean  # clean + noise (addition commutes exactly), in the fresh array
-        volts -= vertical.offset
+        if vertical.offset != 0.0:  # x - 0.0 is x, to the bit: a pass saved
+            volts -= vertical.offset
         codes[channel] = vertical._quantise_in_place(volts)
     return codes
