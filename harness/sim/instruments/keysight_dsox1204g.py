@@ -327,25 +327,30 @@ class KeysightDSOX1204G(SimInstrument):
             return self.record.verticals[self.wav_source]
         return Vertical(self.ch[self.wav_source].scale, self.ch[self.wav_source].offset)
 
-    def _picked(self, record: Record) -> npt.NDArray[np.intp]:
-        """Indices of the transferred points: evenly spread, at most the requested count."""
+    def _picked_count(self, record: Record) -> int:
+        """How many points a transfer returns: at most the requested count."""
         points = len(record.codes[self.wav_source])
         limit = (
             self.wav_points if self.wav_mode != "NORMAL" else min(self.wav_points, NORMAL_POINTS)
         )
-        count = min(points, limit)
-        return (np.arange(count) * points) // count
+        return min(points, limit)
+
+    def _picked(self, record: Record) -> npt.NDArray[np.intp] | slice:
+        """Indices of the transferred points, evenly spread; all of them (the usual
+        transfer) as a slice rather than an index per point of a 1M-point record."""
+        points, count = len(record.codes[self.wav_source]), self._picked_count(record)
+        return slice(None) if count == points else (np.arange(count) * points) // count
 
     def _points_out(self) -> int:
         record = self.record
         if record is None or self.wav_source not in record.codes:
             return min(self.wav_points, self._record_points())
-        return len(self._picked(record))
+        return self._picked_count(record)
 
     def _preamble(self) -> str:
         record = self._ready()
-        picked = self._picked(record)
-        step = len(record.codes[self.wav_source]) / len(picked)
+        count = self._picked_count(record)
+        step = len(record.codes[self.wav_source]) / count
         fmt = {"BYTE": 0, "WORD": 1, "ASCII": 4}[self.wav_format]
         kind = {"NORMAL": 0, "PEAK": 1, "AVERAGE": 2, "HRESOLUTION": 3}[self.acq_type]
         vertical = record.verticals[self.wav_source]
@@ -357,7 +362,7 @@ class KeysightDSOX1204G(SimInstrument):
         fields = [
             str(fmt),
             str(kind),
-            str(len(picked)),
+            str(count),
             str(record.averages),
             _real(record.xinc * step),
             _real(record.xorigin),
