@@ -119,12 +119,13 @@ def _flat_bounds(
 
 
 def _merged(starts: IndexArray, ends: IndexArray) -> tuple[IndexArray, IndexArray]:
-    """Index ranges [start, end) sorted and merged where they touch or overlap."""
-    keep = ends > starts
-    order = np.argsort(starts[keep], kind="stable")
-    lo, hi = starts[keep][order], np.maximum.accumulate(ends[keep][order])
-    if lo.size == 0:
-        return lo, hi
+    """Index ranges [start, end) sorted and merged where they touch or overlap.
+
+    An empty range stays (unless another covers it): an edge that falls between two
+    sparse times holds none of them, yet the times either side of it are not one run.
+    """
+    order = np.argsort(starts, kind="stable")
+    lo, hi = starts[order], np.maximum.accumulate(ends[order])
     opens = np.concatenate(([True], lo[1:] > hi[:-1]))
     closes = np.concatenate((opens[1:], [True]))
     return lo[opens], hi[closes]

@@ -74,6 +74,33 @@ def test_runs_are_taken_on_a_scope_grid_and_refused_where_they_do_not_pay() -> N
     assert runs(5e5 + 1e-6 * np.arange(5000, dtype=np.float64)) is None  # far from zero
 
 
+@pytest.mark.parametrize("spacing", [7e-6, 23e-6, 50e-6, 77e-6])
+@pytest.mark.parametrize("faults", [(), ("stuck_polarity",)])
+def test_edges_between_sparse_times_still_end_runs(spacing: float, faults: tuple[str, ...]) -> None:
+    """Times sparser than the 20 us edges: an edge often holds none of them, and the
+    plateau before it and the gap after it (or a whole gap and the plateaus around it,
+    whose ends agree) must not be taken for one run."""
+    rng = np.random.default_rng(int(spacing * 1e6))
+    for frequency in (1, 2, 3):
+        bench = treated(*faults, frequency=frequency, at=30.0)
+        seg, stage = bench._history.last, bench.stage
+        for start in rng.uniform(2.0, 28.0, 4):
+            t = start + spacing * np.arange(20_000, dtype=np.float64)
+            fast = physics.current(stage, seg, t, ascending=True)
+            assert same_bits(fast, physics.current(stage, seg, t))
+            drive = seg.drive
+            half_cycle = None if stage.stuck_polarity else drive.half_cycle
+            taken = pulse_runs.by_runs(
+                partial(physics.current, stage, seg),
+                t,
+                origin=drive.origin,
+                period=drive.period,
+                edge_s=stage.edge_s,
+                half_cycle=half_cycle,
+            )
+            assert taken is not None  # the runs were used, not refused
+
+
 def test_random_ascending_times_give_the_per_time_bits() -> None:
     bench = treated(level=2)
     seg = bench._history.last
