@@ -192,12 +192,13 @@ def sample(
 ) -> dict[int, npt.NDArray[np.uint8]]:
     """8-bit codes of each channel at `times`; averaging divides the noise by √n."""
     codes: dict[int, npt.NDArray[np.uint8]] = {}
+    scratch = np.empty(times.size)  # one for every channel: their codes are copies
     for channel, vertical in sorted(channels.items()):
         clean = channel_signal(sim, channel)(times)
         sigma = NOISE_DIVISIONS * vertical.scale / np.sqrt(averages)
-        volts = noise.standard_normal(times.size)  # normal(0, sigma) draws 0 + sigma·z:
+        volts = noise.standard_normal(out=scratch)  # normal(0, sigma) draws 0 + sigma·z:
         volts *= sigma  # the same draws, the same bits, without a call per sample
-        volts += clean  # clean + noise (addition commutes exactly), in the fresh array
+        volts += clean  # clean + noise (addition commutes exactly), in the scratch array
         if vertical.offset != 0.0:  # x - 0.0 is x, to the bit: a pass saved
             volts -= vertical.offset
         codes[channel] = vertical._quantise_in_place(volts)
