@@ -315,7 +315,9 @@ def voltage(
 ) -> FloatArray:
     """Voltage across the load resistor; an open circuit shows the compliance voltage."""
     if seg.load_ohms is not None:
-        return current(stage, seg, t, ascending=ascending) * seg.load_ohms
+        volts = current(stage, seg, t, ascending=ascending)
+        volts *= seg.load_ohms  # in place: a scope record's 8 MB not allocated twice
+        return volts
     drive = seg.drive
     if drive.mode == "idle" or drive.amplitude_a <= 0.0:
         return np.zeros(t.shape)

@@ -291,7 +291,9 @@ class KeysightDSOX1204G(SimInstrument):
         channels = {
             i: Vertical(self.ch[i].scale, self.ch[i].offset) for i in self.armed_channels or (1,)
         }
-        times = t_trig + xorigin + xinc * np.arange(self._record_points(), dtype=np.float64)
+        times = np.arange(self._record_points(), dtype=np.float64)
+        times *= xinc  # in place: (t_trig + xorigin) + xinc·k, to the bit
+        times += t_trig + xorigin
         codes = sample(self.sim, channels, times, averages, self._noise)
         clock.advance(max(0.0, end - clock.now()))
         self.record = Record(t_trig, found is not None, xorigin, xinc, codes, channels, averages)
