@@ -275,7 +275,7 @@ class SimBench:
         with self.lock:
             times = self._times(t)
             _, buzzer = self._view(times)
-            return np.where(buzzer.contains(times), BUZZER_HIGH_V, 0.0)
+            return buzzer.level(times, BUZZER_HIGH_V)
 
     def supply_voltage(self, channel: int, t: npt.ArrayLike) -> FloatArray:
         """A supply channel's output voltage (0 while off) at each time in t."""

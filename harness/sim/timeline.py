@@ -308,6 +308,22 @@ class IntervalSet:
         inside: BoolArray = (index >= 0) & (t < ends[np.clip(index, 0, len(ends) - 1)])
         return inside
 
+    def level(self, t: FloatArray, high: float) -> FloatArray:
+        """`high` where an interval contains t, else 0.0: for ascending times (a scope
+        record's grid) written a slice per interval into zeros, with no mask between."""
+        if not self._starts:
+            return np.zeros(np.shape(t))
+        if np.ndim(t) == 1 and np.size(t) > 1:
+            times = np.asarray(t)
+            if bool(np.all(times[1:] >= times[:-1])):
+                out = np.zeros(times.shape)
+                lo = np.searchsorted(times, np.array(self._starts), side="left")
+                hi = np.searchsorted(times, np.array(self._ends), side="left")
+                for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+                    out[a:b] = high
+                return out
+        return np.where(self.contains(t), high, 0.0)
+
     def _contains_sorted(self, times: FloatArray) -> BoolArray:
         """`contains` for ascending times (a scope record's grid): each interval covers
         one slice, found by bisection, instead of a search per time."""

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from sim_support import R500, K, grid, treating_bench
 
+from harness.sim.timeline import IntervalSet
+
 
 def test_future_window_is_projected_exactly_like_the_real_run() -> None:
     ahead = treating_bench()
@@ -78,3 +80,17 @@ def test_inputs_apply_at_clock_now() -> None:
     assert lost == [pytest.approx((5.0 + 0.2 / K) * K, abs=1e-9)]
     bench.set_load(R500)
     assert bench.device.status().state == "treating"
+
+
+def test_interval_level_is_the_mask_made_volts() -> None:
+    """`IntervalSet.level` fills a slice per interval for ascending times; the truth is
+    `contains`, mask by mask, whatever the order or shape of the times."""
+    sounding = IntervalSet()
+    assert np.array_equal(sounding.level(grid(0.0, 1.0, 5000), 3.3), np.zeros(5000))
+    for start, end in ((0.10, 0.15), (0.30, 0.30001), (0.5, 0.7), (0.69, 0.8), (2.0, 3.0)):
+        sounding.add(start, end)
+    t = grid(0.0, 1.0, 100_000)
+    for times in (t, np.random.default_rng(2).permutation(t), t.reshape(100, 1000), t[::-1]):
+        truth = np.where(sounding.contains(times), 3.3, 0.0)
+        assert np.array_equal(sounding.level(times, 3.3), truth)
+    assert sounding.level(t, 3.3).sum() == pytest.approx(3.3 * 100_000 * 0.35, rel=1e-3)
