@@ -13,6 +13,12 @@ In one run this prints, each figure beside the reference it is compared with:
    a fresh bench each time, its construction not timed), against the same 1210 virtual
    seconds in a single ``advance(1210.0)``: the ratio is the cost of stepping. Also the
    virtual seconds simulated per wall second. Target: the stepped run under 1 s.
+3. **What a compliance run asks most.** A simulated DSOX1204G's ``:DIGitize`` of a
+   1,000,000-point record on three channels (CH1 load, CH2 buzzer, CH3 charger), the
+   largest records the suite takes; and the simulated 34465A's ``READ?`` of a burst of
+   4 readings at 0.02 NPLC, as ``sample_output`` takes 24 of them per sample, beside the
+   same 4 apertures integrated one ``mean_current`` at a time (the path a burst no
+   longer takes). Best of 5 each; no target: the figures are for comparing trees.
 
 Run: ``.venv/bin/python benchmarks/bench_sim_speed.py``.
 """
@@ -30,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness.sim.bench import LOAD_BANK_OHMS, SimBench  # noqa: E402
+from harness.sim.instruments.keysight_34465a import OVERHEAD_S, Keysight34465A  # noqa: E402
+from harness.sim.instruments.keysight_dsox1204g import KeysightDSOX1204G  # noqa: E402
 
 OBSERVE_TARGET_S = 0.1
 SESSION_TARGET_S = 1.0
@@ -116,9 +124,32 @@ def session() -> bool:
     return t_stepped < SESSION_TARGET_S
 
 
+def instruments() -> None:
+    bench = treating_bench(frequency=3)
+    bench.advance_to(3.0)
+    scope, dmm = KeysightDSOX1204G(bench), Keysight34465A(bench)
+    scope.execute(":CHAN2:DISP ON;:CHAN3:DISP ON;:TIM:SCAL 0.05;:WAV:POIN:MODE RAW")
+    scope.execute(":WAV:POIN 1000000")
+    t_record = best_of(5, lambda: scope.execute(":DIG"))
+    dmm.execute("CONF:CURR:DC 1e-3;:CURR:DC:NPLC 0.02;:SAMP:COUN 4")
+    t_burst = best_of(5, lambda: dmm.execute("READ?"))
+    now, aperture = bench.clock.now(), 0.02 / 50.0
+    windows = [(now + k * (aperture + OVERHEAD_S), now + k * (aperture + OVERHEAD_S) + aperture)
+               for k in range(4)]  # fmt: skip
+    t_apart = best_of(5, lambda: [bench.mean_current(a, b) for a, b in windows])
+    t_together = best_of(5, lambda: bench.mean_currents(windows))
+    print("What a compliance run asks most (L5, F3, 500 ohm):")
+    print(f"    :DIGitize, 1,000,000 points on CH1-CH3: {t_record * 1e3:.1f} ms")
+    print(
+        f"    READ? of 4 readings at 0.02 NPLC: {t_burst * 1e6:.0f} us; its 4 apertures "
+        f"integrated together {t_together * 1e6:.0f} us, one at a time {t_apart * 1e6:.0f} us"
+    )
+
+
 def main() -> int:
     ok = observations()
     ok &= session()
+    instruments()
     print("targets met" if ok else "targets NOT met")
     return 0 if ok else 1
 
