@@ -41,13 +41,13 @@ import pytest
 
 from harness.events import steps
 from harness.plugin.allure_files import (
-    CapturePlotter,
     allure_hook,
     attach_evidence,
     unit_serial,
     write_session_files,
 )
 from harness.plugin.session import MEASURE_KEY, compliance_run, declared
+from harness.reporting.capture_plot import CapturePlotter
 
 if TYPE_CHECKING:
     from harness.judging.spec import Requirement

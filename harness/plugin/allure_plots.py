@@ -30,7 +30,7 @@ from typing import Any
 
 import allure_commons
 
-from harness.plugin.allure_files import CapturePlotter
+from harness.reporting.capture_plot import CapturePlotter
 from harness.reporting.forking import fork_serving, forks_safely
 
 
