@@ -8,8 +8,8 @@ class (high → critical, medium → normal, low → minor); **tags** name the s
 unit's serial; a **link** of type ``requirement`` points into the spec file
 (``specs/rmd1.yaml#OUT-AMP-L5``); the test conditions (level, load, frequency, battery)
 appear as **parameters**. After the test body each result gets, as attachments, the
-measurement records as JSON and, for each scope capture a measurement names, a small
-plot and the raw ``.npz``.
+measurement records as JSON and, for each scope capture a measurement names, a plot
+(the report's figure of it when the run builds a report) and the raw ``.npz``.
 
 Two units must never look like retries of one test: Allure groups results by test case
 and *non-excluded* parameters, so the unit serial is such a parameter. The conditions are
@@ -46,7 +46,7 @@ from harness.plugin.allure_files import (
     unit_serial,
     write_session_files,
 )
-from harness.plugin.session import MEASURE_KEY, compliance_run, declared
+from harness.plugin.session import MEASURE_KEY, REPORT_WORKER_KEY, compliance_run, declared
 from harness.reporting.capture_plot import CapturePlotter
 
 if TYPE_CHECKING:
@@ -105,7 +105,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         from harness.plugin import allure_plots
 
         steps.set_allure_steps(True)
-        session.config.stash[_PLOTS_KEY] = allure_plots.register(folder)
+        # a report's worker, forked already, draws the plots with the report's figures
+        report = session.config.stash.get(REPORT_WORKER_KEY, None)
+        by_report = report is not None and report.forked
+        session.config.stash[_PLOTS_KEY] = allure_plots.register(folder, by_report=by_report)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -113,7 +116,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if pending is not None:
         from harness.plugin import allure_plots
 
-        pending.wait()  # a session that sealed nothing still gets its plots
+        pending.wait(_delivered(config))  # a session that sealed nothing still gets its plots
         allure_plots.unregister(pending)
         del config.stash[_PLOTS_KEY]
 
@@ -123,7 +126,20 @@ def wait_for_plots(config: pytest.Config) -> None:
     nothing to wait for, and nothing imported, in a session without Allure results."""
     pending = config.stash.get(_PLOTS_KEY, None)
     if pending is not None:
-        pending.wait()
+        pending.wait(_delivered(config))
+
+
+def plots_to_hand(config: pytest.Config) -> list[tuple[str, Path, str]]:
+    """The plots attached since the last call, as (attachment, file, title), for the
+    report's worker to draw (``reporting.early_figures``); none without Allure results."""
+    pending = config.stash.get(_PLOTS_KEY, None)
+    return [] if pending is None else pending.to_hand()
+
+
+def _delivered(config: pytest.Config) -> frozenset[str]:
+    """The plot files the report's worker said it drew (none: no worker, or it died)."""
+    report = config.stash.get(REPORT_WORKER_KEY, None)
+    return frozenset() if report is None else report.plots_drawn
 
 
 class _EventLog:

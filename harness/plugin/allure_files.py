@@ -2,7 +2,8 @@
 
 Attachments turn a result into evidence an auditor can check without the bench: the
 test's measurement records (JSON, as stored), and for each scope capture a measurement
-names, a small plot to look at and the raw ``.npz`` to re-analyse (``hil analyze``).
+names, a plot to look at (the report's figure of it when the run builds a report,
+``allure_plots``) and the raw ``.npz`` to re-analyse (``hil analyze``).
 
 The session files describe the run to the report: ``environment.properties`` (Java
 properties: bench, each instrument's identity and calibration due date, the unit, spec
@@ -70,12 +71,12 @@ def attach_evidence(
     run: ComplianceRun,
     recorded: list[Measurement],
     plotter: CapturePlotter | None = None,
-    later: Callable[[Any, Path, str, str], None] | None = None,
+    later: Callable[[Any, Path, str, str, str], None] | None = None,
 ) -> None:
     """The test's measurement records (JSON), and a plot and the raw file per capture.
 
-    ``later(hook, capture, title, name)``: attach the plot now and draw it after the
-    tests (``allure_plots.PendingPlots.attach``); without it the plot is drawn here.
+    ``later(hook, capture, title, name, attachment)``: attach the plot now and draw it
+    meanwhile (``allure_plots.PendingPlots.attach``); without it the plot is drawn here.
     """
     from allure_commons.types import AttachmentType
 
@@ -105,7 +106,7 @@ def attach_evidence(
             needed_by = sorted({m.requirement_id for m in recorded if name in m.attachments})
             title = f"{path.name} ({', '.join(needed_by)})"
             if later is not None:
-                later(hook, path, title, f"{path.stem}.png")
+                later(hook, path, title, f"{path.stem}.png", name)
             else:
                 hook.attach_data(
                     body=(plotter or CapturePlotter()).png(path, title=title),

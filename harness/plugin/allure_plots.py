@@ -5,6 +5,15 @@ Why: the plot of each capture cost ~40 ms of matplotlib in the test that made it
 time, while the bench waited. The tests keep one core busy and leave the other idle:
 the plots are drawn there, by one worker forked at the session's start.
 
+When the session builds a report, that worker is the report's (``report_worker``): it
+draws each capture's figure for the report while the tests run, and the same figure is
+the capture's Allure plot (a capture the report draws no figure of gets the small plot
+of ``reporting.capture_plot``). One process and one matplotlib instead of two, and each
+figure drawn once: on two cores, both workers had shared the core the tests leave, and
+the report's figures were still being drawn when the tests ended. The plugin hands it
+the plots attached for a test when the test ends (``to_hand``); what it drew comes back
+with the report (``ReportWorker.plots_drawn``), and ``wait`` draws any other here.
+
 Each plot is still attached when its test ends, with the same name and type, but with
 a placeholder body (a one-pixel PNG). allure-python names the file it writes in its
 public ``report_attached_data`` hook, which this module implements to note it and to
@@ -23,6 +32,7 @@ import gc
 import os
 import struct
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -54,6 +64,8 @@ class PlotJob:
     capture: Path
     title: str
     target: Path
+    attachment: str = ""
+    """The capture as the measurements name it (relative to the run folder)."""
 
 
 def draw_plots(jobs: list[PlotJob]) -> int:
@@ -119,40 +131,52 @@ class PendingPlots:
     folder: Path
     jobs: list[PlotJob] = field(default_factory=list)
     worker: PlotWorker | None = None
-    _expecting: tuple[Path, str] | None = None
+    _expecting: tuple[Path, str, str] | None = None
+    _handed: int = 0
 
     @allure_commons.hookimpl
     def report_attached_data(self, body: Any, file_name: str) -> None:
         """allure-python's hook, called as it writes an attachment: note a plot's file."""
         if body is PLACEHOLDER and self._expecting is not None:
-            capture, title = self._expecting
-            job = PlotJob(capture, title, self.folder / file_name)
+            capture, title, attachment = self._expecting
+            job = PlotJob(capture, title, self.folder / file_name, attachment)
             self.jobs.append(job)
             self._expecting = None
             if self.worker is not None:
                 self.worker.send(job)
 
-    def attach(self, hook: Any, capture: Path, title: str, name: str) -> None:
+    def attach(self, hook: Any, capture: Path, title: str, name: str, attachment: str) -> None:
         """Attach a placeholder now for the plot of ``capture``, drawn by the worker."""
         from allure_commons.types import AttachmentType
 
-        self._expecting = (capture, title)
+        self._expecting = (capture, title, attachment)
         hook.attach_data(body=PLACEHOLDER, name=name, attachment_type=AttachmentType.PNG,
                          extension=None)  # fmt: skip
         self._expecting = None
 
-    def wait(self) -> None:
-        """Every plot drawn into its file (here, if there was no worker or it failed)."""
-        jobs, self.jobs = self.jobs, []
+    def to_hand(self) -> list[tuple[str, Path, str]]:
+        """The plots attached since the last call, for the report's worker to draw:
+        (attachment, file, title); none when this session's own worker draws them."""
+        if self.worker is not None:
+            return []
+        new, self._handed = self.jobs[self._handed :], len(self.jobs)
+        return [(job.attachment, job.target, job.title) for job in new]
+
+    def wait(self, drawn: Collection[str] = ()) -> None:
+        """Every plot drawn into its file: ``drawn`` names those the report's worker drew;
+        any other is drawn here, as is every plot when this session's worker failed."""
+        jobs, self.jobs, self._handed = self.jobs, [], 0
         worker, self.worker = self.worker, None
         if worker is not None and worker.finish():
             return
-        draw_plots(jobs)
+        draw_plots([job for job in jobs if str(job.target) not in drawn])
 
 
-def register(folder: Path) -> PendingPlots:
-    """Note this session's plots; fork their worker now if this process may fork."""
-    pending = PendingPlots(folder, worker=PlotWorker() if forks_safely() else None)
+def register(folder: Path, *, by_report: bool = False) -> PendingPlots:
+    """Note this session's plots; fork their worker now if this process may fork and no
+    report's worker draws them (``by_report``)."""
+    forked = not by_report and forks_safely()
+    pending = PendingPlots(folder, worker=PlotWorker() if forked else None)
     allure_commons.plugin_manager.register(pending)
     return pending
 

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.plugin.allure import wait_for_plots
+from harness.plugin.allure import plots_to_hand, wait_for_plots
+from harness.plugin.session import REPORT_WORKER_KEY
 
 if TYPE_CHECKING:
     from harness.reporting.report_worker import ReportWorker
@@ -100,14 +101,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-_REPORT_WORKER = pytest.StashKey["ReportWorker"]()
-
-
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Fork the report's worker now, before any instrument is opened, when this process
     will build a report (not a line's controller: its workers build theirs): it loads
     pandas, matplotlib and WeasyPrint on the other core while the tests run, so the
-    report after them does not wait for those imports (``reporting.report_worker``)."""
+    report after them does not wait for those imports (``reporting.report_worker``).
+    First of the session-start hooks: the Allure plugin's hands it its plots."""
     config = session.config
     if config.getoption("evidence", None) != "report" or config.pluginmanager.has_plugin(
         "dsession"
@@ -115,7 +115,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     from harness.reporting.report_worker import ReportWorker
 
-    config.stash[_REPORT_WORKER] = ReportWorker()
+    config.stash[REPORT_WORKER_KEY] = ReportWorker()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -123,16 +123,17 @@ def pytest_runtest_protocol(
     item: pytest.Item, nextitem: pytest.Item | None
 ) -> Generator[None, object, object]:
     """After each test, every row included (a broken test's "not shown"), hand the
-    report's worker the test's measurements: it draws their figures while the next tests
-    run, instead of after the last one (``reporting.early_figures``)."""
+    report's worker the test's measurements and the Allure plots attached for them: it
+    draws their figures while the next tests run, instead of after the last one
+    (``reporting.early_figures``)."""
     done = yield
-    worker = item.config.stash.get(_REPORT_WORKER, None)
+    worker = item.config.stash.get(REPORT_WORKER_KEY, None)
     if worker is not None:
         from harness.plugin.session import MEASURE_KEY, compliance_run
 
         m, run = item.stash.get(MEASURE_KEY, None), compliance_run(item.config)
         if m is not None and run is not None:
-            worker.test_ended(run.run_dir, m.recorded)
+            worker.test_ended(run.run_dir, m.recorded, plots_to_hand(item.config))
     return done
 
 
@@ -146,7 +147,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     the session's exit status "interrupted". No traceback: the measurements are safe.
     The report's worker, if one was forked, is closed whatever happened.
     """
-    worker = session.config.stash.get(_REPORT_WORKER, None)
+    worker = session.config.stash.get(REPORT_WORKER_KEY, None)
     try:
         _finish(session, worker)
     finally:

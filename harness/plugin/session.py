@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from harness.judging.spec import Spec
     from harness.plugin.run import ComplianceRun
     from harness.recording.measure import Measure, Recorder  # noqa: F401 (StashKey types)
+    from harness.reporting.report_worker import ReportWorker  # noqa: F401 (a StashKey type)
 
 RUN_KEY = pytest.StashKey["ComplianceRun"]()
 RECORDER_KEY = pytest.StashKey["Recorder"]()
@@ -30,6 +31,9 @@ BEFORE_RECORD_KEY = pytest.StashKey["Callable[[], dict[str, str]]"]()
 """A test's check before each of its measurements is recorded, returning conditions to
 add to it (on a shared power-on: that a guest's session still runs, and ``power_on``,
 whom it shared the power-on with; ``harness.plugin.test_plan``)."""
+REPORT_WORKER_KEY = pytest.StashKey["ReportWorker"]()
+"""The process building this session's report (``plugin/evidence``), forked at its start;
+it draws Allure's capture plots too (``plugin/allure``)."""
 
 
 def compliance_run(config: pytest.Config) -> ComplianceRun | None:

@@ -166,6 +166,8 @@ def build_compliance_report(
         _write_atomic(html_path, html.encode("utf-8"))
         # PdfUnavailable when WeasyPrint's libraries are missing: report.html is written
         waveforms = pdf_bytes(render_html(context, part="annex-b"), base)
+        if early is not None:  # while the layout workers finish: Allure's plots left
+            early.draw_plots_left(run_dir)
         parts = [body_pdf.result(), *([budgets_pdf.result()] if context["annex"] else [])]
         _write_atomic(pdf_path, join_pdfs([*parts, waveforms]))
     return html_path, pdf_path

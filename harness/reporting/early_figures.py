@@ -18,7 +18,13 @@ the same inputs, so the report and its sealed manifest are byte-for-byte those o
 report drawn at the end.
 
 Nothing here is written into the run folder until the report takes a figure: a run
-that stops early leaves no stray PNG in its evidence.
+that stops early leaves no stray PNG in its evidence. The one exception is Allure's plot
+of a capture (``plugin/allure_plots``), a file of the run's Allure results the plugin
+attached as a placeholder, handed over with the test's measurements: once the capture's
+figure is drawn, the plot is that figure (a capture the report draws none of gets
+``capture_plot``'s small plot), so each figure is drawn once for both. Plots still to
+draw when the report is built are drawn from the report's own figures
+(``draw_plots_left``).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from harness.recording.results_rows import (
     columns_of,
 )
 from harness.recording.store.schema import JSON_FIELDS, json_text
+from harness.reporting.capture_plot import CapturePlotter
 from harness.reporting.plots import PlotFile, draw_figure, figure_jobs
 
 COMPARED = [name for name in MEASUREMENT_COLUMNS if name != "taken_at"]
@@ -87,21 +94,34 @@ class EarlyFigures:
         self._measurements: dict[int, Measurement] = {}
         self._pending: deque[str] = deque()
         self._drawn: dict[str, _Drawn] = {}
+        self._plots: dict[str, list[tuple[Path, str]]] = {}  # capture: Allure's files
+        self._plotter: CapturePlotter | None = None
+        self.plots_drawn: set[str] = set()
+        """Allure's plot files written (``add``'s ``plots``)."""
 
     @property
     def pending(self) -> bool:
         """Whether a figure waits to be drawn."""
         return bool(self._pending)
 
-    def add(self, run_dir: Path, measurements: Iterable[Measurement]) -> None:
+    def add(
+        self,
+        run_dir: Path,
+        measurements: Iterable[Measurement],
+        plots: Iterable[tuple[str, Path, str]] = (),
+    ) -> None:
         """Queue the figures of the captures these measurements (an ended test's) name;
-        a capture drawn already is drawn again with its new rows."""
+        a capture drawn already is drawn again with its new rows. ``plots``: Allure's
+        plots of some of those captures, (capture, file, title), written once drawn."""
         run_dir = Path(run_dir)
         if self._run_dir != run_dir:  # another run (a test's own session): start over
             self._run_dir = run_dir
             self._measurements.clear()
             self._pending.clear()
             self._drawn.clear()
+            self._plots.clear()
+        for attachment, file, title in plots:
+            self._plots.setdefault(attachment, []).append((Path(file), title))
         named: list[str] = []
         for m in measurements:
             self._measurements[m.seq] = m
@@ -124,8 +144,12 @@ class EarlyFigures:
                 try:
                     figure = draw_figure(self._run_dir, attachment, rows, plots_dir=self._folder())
                 except Exception:  # left to the report, which raises it where it always did
+                    self._write_plots(self._run_dir, attachment, None)
                     return
                 self._drawn[attachment] = _Drawn(figure, rows, stat)
+                self._write_plots(
+                    self._run_dir, attachment, None if figure is None else figure.path
+                )
 
     def take(self, run_dir: Path, attachment: str, rows: pd.DataFrame) -> Early:
         """The figure drawn early for ``attachment`` given the report's ``rows``, moved
@@ -147,6 +171,37 @@ class EarlyFigures:
         f = drawn.figure
         return Early(True, PlotFile(target, f.kind, f.requirement_ids, f.caption, f.load_ohms))
 
+    def draw_plots_left(self, run_dir: Path) -> None:
+        """Write every Allure plot still to draw, once the report of ``run_dir`` has
+        drawn its figures: the report's figure of the capture, else the small plot."""
+        if Path(run_dir) != self._run_dir:
+            return
+        for attachment in list(self._plots):
+            figure = Path(run_dir) / "plots" / f"{Path(attachment).stem}.png"
+            self._write_plots(Path(run_dir), attachment, figure if figure.is_file() else None)
+
+    def _write_plots(self, run_dir: Path, attachment: str, figure: Path | None) -> None:
+        """Allure's plots of ``attachment``: a copy of ``figure``, or the small plot of
+        the capture when there is none. One that cannot be written is left to the
+        plugin, which draws every plot not in ``plots_drawn``."""
+        for file, title in self._plots.pop(attachment, []):
+            partial = file.with_name(f"{file.name}.partial")
+            try:
+                if figure is not None:
+                    shutil.copyfile(figure, partial)
+                else:
+                    capture = path_in(run_dir, attachment)
+                    if capture is None:
+                        continue
+                    if self._plotter is None:
+                        self._plotter = CapturePlotter()
+                    partial.write_bytes(self._plotter.png(capture, title=title))
+                os.replace(partial, file)
+            except Exception:  # the plugin draws it (a full disk, an unreadable capture)
+                partial.unlink(missing_ok=True)
+                continue
+            self.plots_drawn.add(str(file))
+
     def close(self) -> None:
         """Remove the scratch folder and forget every figure."""
         if self._scratch is not None:
@@ -154,6 +209,7 @@ class EarlyFigures:
             self._scratch = None
         self._drawn.clear()
         self._pending.clear()
+        self._plots.clear()
 
     def _folder(self) -> Path:
         if self._scratch is None:

@@ -69,6 +69,9 @@ class ReportWorker(ClosedOnExit):
         self._process: multiprocessing.process.BaseProcess | None = None
         self._asked = self._answered = False
         self._scratch: Path | None = None
+        self.plots_drawn: frozenset[str] = frozenset()
+        """The Allure plot files the worker drew (``test_ended``'s ``plots``), once it
+        has answered ``build``."""
         if not forks_safely():
             return
         # where the worker draws figures early: made and removed here, as the worker may
@@ -87,17 +90,24 @@ class ReportWorker(ClosedOnExit):
         self._conn = ours
         atexit.register(self.close)
 
-    def test_ended(self, run_dir: Path, measurements: Sequence[Measurement]) -> None:
+    def test_ended(
+        self,
+        run_dir: Path,
+        measurements: Sequence[Measurement],
+        plots: Sequence[tuple[str, Path, str]] = (),
+    ) -> None:
         """Hand the worker an ended test's measurements that name a capture: it draws
-        their figures while the next tests run (``early_figures``). Nothing when there
-        is no worker, it was asked for the report already, or none names a capture."""
+        their figures while the next tests run (``early_figures``), and writes each of
+        ``plots`` ((capture, file, title): Allure's plot of a capture) from them. Nothing
+        when there is no worker, it was asked for the report already, or none names a
+        capture."""
         from harness.recording.captures import names_a_capture
 
         rows = [m for m in measurements if any(map(names_a_capture, m.attachments))]
-        if self._conn is None or self._asked or not rows:
+        if self._conn is None or self._asked or not (rows or plots):
             return
         try:
-            self._conn.send(("ended", Path(run_dir), rows))
+            self._conn.send(("ended", Path(run_dir), rows, list(plots)))
         except OSError:  # the worker died: the report is built here (``build``)
             self.close()
 
@@ -127,7 +137,7 @@ class ReportWorker(ClosedOnExit):
             try:
                 self._asked = True
                 conn.send(("build", Path(run_dir), arguments))
-                outcome: tuple[str, Any, str] = conn.recv()
+                outcome: tuple[str, Any, str, list[str]] = conn.recv()
                 self._answered = True
             except (EOFError, OSError):  # the worker died (killed, out of memory)
                 conn = None
@@ -136,7 +146,8 @@ class ReportWorker(ClosedOnExit):
             from harness.reporting.compliance import build_compliance_report
 
             return build_compliance_report(Path(run_dir), **arguments)
-        kind, value, worker_traceback = outcome
+        kind, value, worker_traceback, drawn = outcome
+        self.plots_drawn = frozenset(drawn)
         if kind == "built":
             html_path, pdf_path = value
             return Path(html_path), Path(pdf_path)
@@ -218,7 +229,7 @@ def _serve_one(conn: Connection, scratch: Path) -> None:
             except EOFError:  # the session ended without a report
                 return
             if message[0] == "ended":
-                early.add(message[1], message[2])
+                early.add(message[1], message[2], message[3])
                 continue
             _, run_dir, arguments = message
             break
@@ -227,9 +238,12 @@ def _serve_one(conn: Connection, scratch: Path) -> None:
             answer: tuple[str, Any, str] = ("built", tuple(str(p) for p in built), "")
         except Exception as error:  # every error, PdfUnavailable too, goes to the parent
             answer = ("error", _picklable(error), traceback.format_exc())
+        # Allure's plots still to draw: the report's figure of the capture, else small
+        early.draw_plots_left(run_dir)
+        drawn = sorted(early.plots_drawn)
     finally:
         early.close()
-    conn.send(answer)
+    conn.send((*answer, drawn))
 
 
 def _load() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from harness.plugin import evidence
+from harness.plugin.session import REPORT_WORKER_KEY
 from harness.reporting import report_worker
 
 pytestmark = pytest.mark.skipif(
@@ -45,7 +46,7 @@ def _session(config: _Config) -> Any:
 def test_a_report_session_forks_the_worker_and_its_end_closes_it() -> None:
     config = _Config("report")
     evidence.pytest_sessionstart(_session(config))
-    worker = config.stash[evidence._REPORT_WORKER]
+    worker = config.stash[REPORT_WORKER_KEY]
     process = worker._process
     assert worker.forked and process is not None and process.is_alive()
     evidence.pytest_sessionfinish(_session(config))  # no compliance run: nothing to build
@@ -56,20 +57,23 @@ def test_a_report_session_forks_the_worker_and_its_end_closes_it() -> None:
 def test_no_worker_without_a_report_here(what: str | None, controller: bool) -> None:
     config = _Config(what, controller=controller)
     evidence.pytest_sessionstart(_session(config))
-    assert config.stash.get(evidence._REPORT_WORKER, None) is None
+    assert config.stash.get(REPORT_WORKER_KEY, None) is None
 
 
 def test_each_ended_test_s_measurements_go_to_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     """After a test's whole protocol (a broken test's "not shown" rows included), the
-    plugin hands the report's worker that test's measurements and the run folder."""
+    plugin hands the report's worker that test's measurements, the run folder and the
+    Allure plots attached for them (none here: no Allure results)."""
     from pathlib import Path
 
     from harness.plugin import session
 
-    handed: list[tuple[Path, list[str]]] = []
-    worker = SimpleNamespace(test_ended=lambda run_dir, rows: handed.append((run_dir, rows)))
+    handed: list[tuple[Path, list[str], list[object]]] = []
+    worker = SimpleNamespace(
+        test_ended=lambda run_dir, rows, plots: handed.append((run_dir, rows, plots))
+    )
     config = _Config("report")
-    config.stash[evidence._REPORT_WORKER] = worker  # type: ignore[arg-type]
+    config.stash[REPORT_WORKER_KEY] = worker  # type: ignore[arg-type]
     run = SimpleNamespace(run_dir=Path("/runs/R1"))
     monkeypatch.setattr(session, "compliance_run", lambda _config: run)
     item = SimpleNamespace(config=config, stash=pytest.Stash())
@@ -80,7 +84,7 @@ def test_each_ended_test_s_measurements_go_to_the_worker(monkeypatch: pytest.Mon
     with pytest.raises(StopIteration) as ended:
         protocol.send(True)
     assert ended.value.value is True
-    assert handed == [(Path("/runs/R1"), ["row 1", "row 2"])]
+    assert handed == [(Path("/runs/R1"), ["row 1", "row 2"], [])]
     # a test without measurements (or before the run began) hands nothing
     bare = SimpleNamespace(config=config, stash=pytest.Stash())
     protocol = evidence.pytest_runtest_protocol(bare, None)  # type: ignore[arg-type]
