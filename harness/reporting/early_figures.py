@@ -30,6 +30,7 @@ draw when the report is built are drawn from the report's own figures
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -40,6 +41,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from harness.recording.attachments import path_in
@@ -77,7 +79,7 @@ NOT_DRAWN = Early(False, None)
 @dataclass(frozen=True)
 class _Drawn:
     figure: PlotFile | None  # None: the capture is not one that is drawn
-    rows: pd.DataFrame
+    cells: dict[str, list[object]] | None  # its rows, as ``same_rows`` compares them
     capture_stat: tuple[int, int, int] | None
 
 
@@ -146,7 +148,7 @@ class EarlyFigures:
                 except Exception:  # left to the report, which raises it where it always did
                     self._write_plots(self._run_dir, attachment, None)
                     return
-                self._drawn[attachment] = _Drawn(figure, rows, stat)
+                self._drawn[attachment] = _Drawn(figure, _columns(rows), stat)
                 self._write_plots(
                     self._run_dir, attachment, None if figure is None else figure.path
                 )
@@ -159,7 +161,7 @@ class EarlyFigures:
         if drawn is None or Path(run_dir) != self._run_dir:
             return NOT_DRAWN
         stat = _stat(Path(run_dir), attachment)
-        if stat is None or stat != drawn.capture_stat or not same_rows(drawn.rows, rows):
+        if stat is None or stat != drawn.capture_stat or not _same(drawn.cells, rows):
             return NOT_DRAWN
         if drawn.figure is None:  # drawn, as far as there is anything to draw
             return Early(True, None)
@@ -229,25 +231,53 @@ def measurement_frame(measurements: Iterable[Measurement]) -> pd.DataFrame:
 
 def same_rows(early: pd.DataFrame, final: pd.DataFrame) -> bool:
     """Whether two tables hold the same measurements, cell for cell (``COMPARED`` and
-    the conditions; a condition only one of them has must be empty in the other)."""
-    if len(early) != len(final):
+    the conditions; a condition only one of them has must be empty in the other).
+
+    Compared as plain Python values, column by column (``_cells``): asked for every
+    capture once the tests are over, before the report's first page can be laid out, so
+    it must not cost what pandas' column insertions and type conversions did (~11 ms a
+    capture, a third of a second a run); the early side is converted when its figure is
+    drawn, while the tests still run (``_Drawn.cells``)."""
+    return _same(_columns(early), final)
+
+
+def _columns(frame: pd.DataFrame) -> dict[str, list[object]] | None:
+    """The compared columns of ``frame`` as Python values; None when one is missing."""
+    if any(name not in frame.columns for name in COMPARED):
+        return None
+    names = [*COMPARED, *(str(c) for c in frame.columns if str(c).startswith("cond_"))]
+    return {name: _cells(frame, name) for name in names}
+
+
+def _same(early: dict[str, list[object]] | None, final: pd.DataFrame) -> bool:
+    if early is None or any(name not in final.columns for name in COMPARED):
         return False
-    conditions = {c for c in (*early.columns, *final.columns) if str(c).startswith("cond_")}
-    a, b = early.reset_index(drop=True), final.reset_index(drop=True)
-    for name in conditions:
-        for side in (a, b):
-            if name not in side.columns:
-                side[name] = pd.Series([pd.NA] * len(side), dtype="string")
-    for name in LIST_COLUMNS:  # lists in memory, arrays when read back from Parquet
-        for side in (a, b):
-            if name in side.columns:
-                side[name] = side[name].map(_names)
-    columns = [*COMPARED, *sorted(conditions)]
-    try:
-        left, right = a[columns], b[columns]
-    except KeyError:
+    count = len(early[COMPARED[0]])
+    if count != len(final):
         return False
-    return bool(left.astype(right.dtypes.to_dict()).equals(right))
+    conditions = {c for c in early if c.startswith("cond_")}
+    conditions |= {str(c) for c in final.columns if str(c).startswith("cond_")}
+    return all(
+        early.get(name, [None] * count) == _cells(final, name)
+        for name in [*COMPARED, *sorted(conditions)]
+    )
+
+
+def _cells(frame: pd.DataFrame, name: str) -> list[object]:
+    """One column as comparable Python values: a missing value (None, NA, NaN, or a
+    condition the table lacks) as None, a list of names (a list in memory, an array
+    read back from Parquet) as a tuple of str, a NumPy scalar as its Python value."""
+    if name not in frame.columns:
+        return [None] * len(frame)
+    if name in LIST_COLUMNS:
+        return [_names(cell) for cell in frame[name].tolist()]
+    return [_plain(cell) for cell in frame[name].tolist()]
+
+
+def _plain(cell: object) -> object:
+    if cell is None or cell is pd.NA or (isinstance(cell, float) and math.isnan(cell)):
+        return None
+    return cell.item() if isinstance(cell, np.generic) else cell
 
 
 _NO_RECORD = json.dumps({name: None for name in RUN_COLUMNS})
