@@ -9,14 +9,13 @@ it did not write, the plugin draws itself before the seal.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hil_process import run_hil
 
 from harness.plugin.allure_plots import PLACEHOLDER, PendingPlots, PlotJob
 from harness.recording.record import Measurement
@@ -136,12 +135,9 @@ def test_a_run_with_a_report_has_its_figures_as_allure_plots(tmp_path: Path) -> 
     """A real `hil run` with the report and Allure's results: every capture plot is the
     report's figure of the capture or, for one the report has none of, the small plot;
     none is left a placeholder."""
-    args = [sys.executable, "-m", "harness.cli.main", "run", f"--reports-dir={tmp_path}",
-            "--run-id=ALL", "-q", "-p", "no:cacheprovider", "-k", "level and (L1 or L5) or F1",
-            str(ROOT / "test_suites" / "test_output_current.py"),
-            str(ROOT / "test_suites" / "test_waveform.py")]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    done = run_hil(tmp_path, "ALL", "-k", "level and (L1 or L5) or F1",
+                   str(ROOT / "test_suites" / "test_output_current.py"),
+                   str(ROOT / "test_suites" / "test_waveform.py"))  # fmt: skip
     run_dir = tmp_path / "ALL"
     assert (run_dir / "manifest.json").is_file(), done.stdout[-2000:] + done.stderr[-2000:]
     figures = {p.stem: p.read_bytes() for p in (run_dir / "plots").glob("*.png")}

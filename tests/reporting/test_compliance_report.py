@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hil_process import run_hil
 from report_readback import pdf_pages, python_forms, squeezed, table_rows
 
 from harness.cli import report as report_cmd
@@ -50,13 +49,8 @@ whole run's time."""
 def _hil_run(folder: Path, run_id: str, *faults: str) -> Path:
     # --no-report: the fixture builds the report itself (with a fixed issue time); the run
     # building one too would double the fixture's cost. Allure is tested elsewhere.
-    args = [sys.executable, "-m", "harness.cli.main", "run", f"--reports-dir={folder}",
-            f"--run-id={run_id}", "--no-report", "--no-allure", "-q",
-            "-p", "no:cacheprovider"]  # fmt: skip
-    args += [f"--sim-fault={f}" for f in faults]
-    args += [str(ROOT / "test_suites" / name) for name in SUITES]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    args = ["--no-report", "--no-allure", *(f"--sim-fault={f}" for f in faults)]
+    run_hil(folder, run_id, *args, *(str(ROOT / "test_suites" / name) for name in SUITES))
     return folder / run_id
 
 

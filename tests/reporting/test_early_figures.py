@@ -5,14 +5,13 @@ would have drawn itself."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hil_process import run_hil
 
 from harness.recording.record import Measurement
 from harness.recording.store.results_store import ResultsStore
@@ -30,13 +29,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Measuremen
     and the over-current trip (waveforms, an envelope, an event), without a report; with
     its measurements as the store holds them."""
     folder = tmp_path_factory.mktemp("early")
-    args = [sys.executable, "-m", "harness.cli.main", "run", f"--reports-dir={folder}",
-            "--run-id=EARLY", "--no-report", "--no-allure", "-q", "-p", "no:cacheprovider",
-            "-k", "level and (L1 or L5) or boost_duration or overcurrent_trips",
-            str(ROOT / "test_suites" / "test_output_current.py"),
-            str(ROOT / "test_suites" / "test_overcurrent.py")]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    done = run_hil(folder, "EARLY", "--no-report", "--no-allure",
+                   "-k", "level and (L1 or L5) or boost_duration or overcurrent_trips",
+                   str(ROOT / "test_suites" / "test_output_current.py"),
+                   str(ROOT / "test_suites" / "test_overcurrent.py"))  # fmt: skip
     run_dir = folder / "EARLY"
     assert (run_dir / "results.parquet").is_file(), done.stdout[-2000:] + done.stderr[-2000:]
     with ResultsStore.open(folder / "results.db") as store:
