@@ -37,6 +37,7 @@ import math
 import select
 import socket
 import time
+from typing import NoReturn
 
 #: Receive without blocking where the platform has the flag (Linux, macOS, BSD): data
 #: already queued costs one system call instead of a wait and a receive. Windows has no
@@ -70,26 +71,44 @@ class SocketExchange:
         self.sock.sendall(data)
 
     def read_exact(self, count: int, what: str) -> bytes:
-        """Exactly `count` bytes of `what` (named in the error if they do not all come)."""
+        """Exactly `count` bytes of `what` (named in the error if they do not all come).
+
+        One ``recv`` of everything still wanted: when it is all there already, its bytes
+        are the result. Otherwise the rest is received into one buffer of `count` bytes
+        (``recv_into``), copied out once at the end, instead of a fresh buffer of up to
+        the whole count for every piece and a join of the pieces (over loopback a 1 MB
+        block comes in dozens of pieces: 0.88 -> 0.95 of a plain socket copy).
+        """
         if count <= 0:
             return b""
-        chunks: list[bytes] = []
-        got = 0
+        head = b""
         if self.pending:
             head = bytes(self.pending[:count])
             del self.pending[: len(head)]
-            chunks.append(head)
-            got = len(head)
+            if len(head) == count:
+                return head
+        data = self._receive(count - len(head), what, count, len(head))
+        if not data:
+            self._closed(what, count, len(head))
+        got = len(head) + len(data)
+        if got == count:
+            return head + data if head else data
+        buffer = bytearray(count)
+        view = memoryview(buffer)
+        view[: len(head)] = head
+        view[len(head) : got] = data
         while got < count:
-            data = self._receive(count - got, what, count, got)
-            if not data:
-                raise ConnectionError(
-                    f"connection closed by the instrument after {got} of the "
-                    f"{count} bytes of {what}"
-                )
-            chunks.append(data)
-            got += len(data)
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            received = self._receive_into(view[got:], what, count, got)
+            if not received:
+                self._closed(what, count, got)
+            got += received
+        return bytes(buffer)
+
+    @staticmethod
+    def _closed(what: str, count: int, got: int) -> NoReturn:
+        raise ConnectionError(
+            f"connection closed by the instrument after {got} of the {count} bytes of {what}"
+        )
 
     def _receive(self, size: int, what: str, count: int, got: int) -> bytes:
         """Up to `size` bytes as soon as any are there (b"" if the peer closed)."""
@@ -99,6 +118,17 @@ class SocketExchange:
         while True:
             try:
                 return self.sock.recv(size, _DONTWAIT)
+            except BlockingIOError:
+                self._wait_readable(what, count, got)
+
+    def _receive_into(self, view: memoryview, what: str, count: int, got: int) -> int:
+        """Receive into `view` as soon as any bytes are there; how many (0: peer closed)."""
+        if not _DONTWAIT:
+            self._wait_readable(what, count, got)
+            return self.sock.recv_into(view)
+        while True:
+            try:
+                return self.sock.recv_into(view, 0, _DONTWAIT)
             except BlockingIOError:
                 self._wait_readable(what, count, got)
 

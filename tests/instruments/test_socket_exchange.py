@@ -97,6 +97,21 @@ def test_buffered_bytes_are_taken_first(pair: tuple[socket.socket, socket.socket
     assert reader.recv(16) == b"1\n"
 
 
+def test_buffered_head_and_a_payload_in_pieces_come_out_in_order(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    """pyvisa-py's buffer holds part of the payload and the rest trickles in: the bytes
+    received into one buffer after the head are exactly the payload's."""
+    reader, writer = pair
+    stream = block(PAYLOAD) + b"NEXT"
+    pending = bytearray(stream[:40])
+    thread = send_later(writer, pieces(stream[40:], [5, 1, 999, 3, 4096]))
+    reads = SocketExchange(reader, pending, timeout_ms=5000.0)
+    assert read_block_from(reads, instrument="scope") == PAYLOAD
+    thread.join()
+    assert reads.read_exact(4, "the next reply") == b"NEXT"
+
+
 def test_buffered_bytes_past_the_block_stay_buffered(
     pair: tuple[socket.socket, socket.socket],
 ) -> None:
