@@ -145,14 +145,21 @@ def draw_figure(
 
 
 def _rows_by_capture(frame: pd.DataFrame) -> Iterable[tuple[str, pd.DataFrame]]:
-    """Each attached ``.npz`` with the measurements that name it, in recording order."""
+    """Each attached ``.npz`` with the measurements that name it, in recording order.
+
+    The rows of every capture are taken from the table in one ``take`` and cut apart,
+    not looked up capture by capture: each look-up takes every column again (a report's
+    first layout waits for these, once the tests are over)."""
     order: dict[str, list[int]] = {}
-    for index, attachments in zip(frame.index, frame["attachments"], strict=True):
+    for position, attachments in enumerate(frame["attachments"]):
         for name in [] if attachments is None else list(attachments):
             if names_a_capture(name):
-                order.setdefault(str(name), []).append(index)
-    for name, indices in order.items():
-        yield name, frame.loc[indices]
+                order.setdefault(str(name), []).append(position)
+    taken = frame.take([position for positions in order.values() for position in positions])
+    start = 0
+    for name, positions in order.items():
+        yield name, taken.iloc[start : start + len(positions)]
+        start += len(positions)
 
 
 def _read(path: Path) -> _Record | None:
