@@ -287,8 +287,10 @@ class ComplianceRun:
         Called before the bench is opened, so a damaged store stops the run before any
         instrument is touched. A run whose process died while testing becomes
         ``incomplete``, one that died while its evidence was being sealed ``unsealed``;
-        each is named on the terminal with what to do, and an incomplete run's folder gets
-        its ``run.json`` and ``results.parquet`` from the store so it can be sealed late.
+        each is named on the terminal with what to do, and its folder gets the
+        ``run.json`` and ``results.parquet`` it lacks from the store, so it can be sealed
+        late (a run stopped before its process had written them: killed, or interrupted,
+        between its last test and its results).
         """
         if self.store is not None:
             return self.store
@@ -304,6 +306,7 @@ class ComplianceRun:
             )  # fmt: skip
         for run_id in stale.unsealed:
             folder = self.options.reports_dir / run_id
+            _write_left_behind(self.store, run_id, folder)
             _progress.warning(
                 f"run {run_id} ended while its evidence was being sealed: marked unsealed; "
                 f"seal it late: hil evidence seal {folder}"
@@ -377,7 +380,10 @@ def _write_run_json(run_dir: Path, record: RunRecord) -> None:
 
 def _write_left_behind(store: Store, run_id: str, folder: Path) -> bool:
     """Give an abandoned run's folder its ``run.json`` and ``results.parquet`` from the
-    store (never replacing one), so it can be sealed late. False without a folder."""
+    store (never replacing one), so it can be sealed late. False without a folder.
+
+    An ``unsealed`` run's files carry its tests' outcome as status, as ``finish`` writes
+    them: the package holds how the tests ended, the store how the sealing did."""
     from harness.recording.results_parquet import write_run_parquet
 
     if not folder.is_dir() or (folder / "run.json").exists():
@@ -387,7 +393,10 @@ def _write_left_behind(store: Store, run_id: str, folder: Path) -> bool:
         record = local.get_run(run_id)
     except Exception:  # the store has no row: nothing to write (the folder says enough)
         return False
-    write_run_parquet(local, run_id, folder / "results.parquet")
+    outcome = record.outcome if record.status == "unsealed" else None
+    if outcome is not None:
+        record = record.model_copy(update={"status": outcome})
+    write_run_parquet(local, run_id, folder / "results.parquet", run_status=outcome)
     _write_run_json(folder, record)
     return True
 

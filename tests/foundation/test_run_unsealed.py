@@ -39,6 +39,9 @@ STOP_WHILE_SEALING = textwrap.dedent(
     if os.environ.get("STOP_WHEN") == "testing":
         def pytest_runtest_call(item):
             os.kill(os.getpid(), getattr(signal, os.environ["STOP_SIGNAL"]))
+    elif os.environ.get("STOP_WHEN") == "writing":  # the tests are over, no result written
+        import harness.recording.results_parquet as results_parquet
+        results_parquet.write_run_parquet = stop_while_sealing
     else:
         evidence.seal_run = stop_while_sealing
     """
@@ -107,6 +110,31 @@ def test_sigkill_while_sealing_is_found_by_the_next_start(tmp_path: Path, plugin
     assert actions == ["sealed-late", "manifest-built"]
     assert _stored(reports, "K1") == ("passed", None)
     assert _hil(["verify", str(reports / "K1")]).returncode == 3  # intact, not signed
+
+
+def test_a_run_killed_before_its_results_were_written_can_be_sealed_late(
+    tmp_path: Path, plugin_dir: Path
+) -> None:
+    """Killed between its last test and its results: the next start marks it unsealed
+    and writes the run.json and results.parquet a late seal needs (it used to say "seal
+    it late" of a folder the seal then refused for want of run.json)."""
+    reports = tmp_path / "reports"
+    killed = _hil_run(reports, "W1", plugin_dir, "SIGKILL", when="writing")
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    assert _stored(reports, "W1") == ("sealing", "passed")
+    assert not (reports / "W1" / "run.json").exists()
+
+    following = _hil_run(reports, "W2")
+    out = following.stdout + following.stderr
+    assert following.returncode == 0, out
+    assert "run W1 ended while its evidence was being sealed: marked unsealed" in out
+    record = json.loads((reports / "W1" / "run.json").read_text())
+    assert record["status"] == "passed" and record["run_id"] == "W1"
+    assert (reports / "W1" / "results.parquet").is_file()
+    sealed = _hil(["evidence", "seal", str(reports / "W1"), "--actor", "qa"])
+    assert sealed.returncode == 0, sealed.stdout + sealed.stderr
+    assert _stored(reports, "W1") == ("passed", None)
+    assert _hil(["verify", str(reports / "W1")]).returncode == 3  # intact, not signed
 
 
 def _hil(args: list[str]) -> subprocess.CompletedProcess[str]:
