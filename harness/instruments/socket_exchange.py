@@ -37,7 +37,8 @@ import math
 import select
 import socket
 import time
-from typing import NoReturn
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
 
 #: Receive without blocking where the platform has the flag (Linux, macOS, BSD): data
 #: already queued costs one system call instead of a wait and a receive. Windows has no
@@ -46,6 +47,7 @@ _DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
 #: Longest single wait, so Ctrl-C still gets through on Windows (whose select is not
 #: interrupted by it) during a long or infinite timeout.
 _MAX_WAIT_S = 1.0
+_T = TypeVar("_T")
 
 
 class SocketExchange:
@@ -112,23 +114,23 @@ class SocketExchange:
 
     def _receive(self, size: int, what: str, count: int, got: int) -> bytes:
         """Up to `size` bytes as soon as any are there (b"" if the peer closed)."""
-        if not _DONTWAIT:
-            self._wait_readable(what, count, got)
-            return self.sock.recv(size)
-        while True:
-            try:
-                return self.sock.recv(size, _DONTWAIT)
-            except BlockingIOError:
-                self._wait_readable(what, count, got)
+        return self._when_readable(lambda flags: self.sock.recv(size, flags), what, count, got)
 
     def _receive_into(self, view: memoryview, what: str, count: int, got: int) -> int:
         """Receive into `view` as soon as any bytes are there; how many (0: peer closed)."""
+        return self._when_readable(
+            lambda flags: self.sock.recv_into(view, 0, flags), what, count, got
+        )
+
+    def _when_readable(self, receive: Callable[[int], _T], what: str, count: int, got: int) -> _T:
+        """``receive(flags)`` once the socket has data: at once without blocking where the
+        platform can (`_DONTWAIT`), else after waiting for readability."""
         if not _DONTWAIT:
             self._wait_readable(what, count, got)
-            return self.sock.recv_into(view)
+            return receive(0)
         while True:
             try:
-                return self.sock.recv_into(view, 0, _DONTWAIT)
+                return receive(_DONTWAIT)
             except BlockingIOError:
                 self._wait_readable(what, count, got)
 

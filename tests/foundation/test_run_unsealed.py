@@ -85,20 +85,29 @@ def plugin_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def test_sigkill_while_sealing_is_found_by_the_next_start(tmp_path: Path, plugin_dir: Path) -> None:
-    reports = tmp_path / "reports"
-    killed = _hil_run(reports, "K1", plugin_dir, "SIGKILL")
+def _killed_then_found(
+    reports: Path, plugin_dir: Path, when: str, run_id: str, missing: str = "manifest.json"
+) -> str:
+    """Kill a run while sealing (or writing its results), check the store says
+    ``sealing`` and the folder lacks `missing`, start the next run; its output, which
+    must say the first is unsealed."""
+    killed = _hil_run(reports, run_id, plugin_dir, "SIGKILL", when=when)
     assert killed.returncode == -9, killed.stdout + killed.stderr
-    assert _stored(reports, "K1") == ("sealing", "passed")
-    assert not (reports / "K1" / "manifest.json").exists()
-
-    following = _hil_run(reports, "K2")
+    assert _stored(reports, run_id) == ("sealing", "passed")
+    assert not (reports / run_id / missing).exists()
+    following = _hil_run(reports, run_id + "-next")
     out = following.stdout + following.stderr
     assert following.returncode == 0, out
-    assert "run K1 ended while its evidence was being sealed: marked unsealed" in out
+    assert f"run {run_id} ended while its evidence was being sealed: marked unsealed" in out
+    return out
+
+
+def test_sigkill_while_sealing_is_found_by_the_next_start(tmp_path: Path, plugin_dir: Path) -> None:
+    reports = tmp_path / "reports"
+    out = _killed_then_found(reports, plugin_dir, "sealing", "K1")
     assert f"hil evidence seal {reports / 'K1'}" in out
     assert _stored(reports, "K1") == ("unsealed", "passed")
-    assert _stored(reports, "K2") == ("passed", None)
+    assert _stored(reports, "K1-next") == ("passed", None)
 
     # hil verify finds it too, and a late seal says it was late and settles the store
     assert _hil(["verify", str(reports / "K1")]).returncode == 1
@@ -119,15 +128,7 @@ def test_a_run_killed_before_its_results_were_written_can_be_sealed_late(
     and writes the run.json and results.parquet a late seal needs (it used to say "seal
     it late" of a folder the seal then refused for want of run.json)."""
     reports = tmp_path / "reports"
-    killed = _hil_run(reports, "W1", plugin_dir, "SIGKILL", when="writing")
-    assert killed.returncode == -9, killed.stdout + killed.stderr
-    assert _stored(reports, "W1") == ("sealing", "passed")
-    assert not (reports / "W1" / "run.json").exists()
-
-    following = _hil_run(reports, "W2")
-    out = following.stdout + following.stderr
-    assert following.returncode == 0, out
-    assert "run W1 ended while its evidence was being sealed: marked unsealed" in out
+    _killed_then_found(reports, plugin_dir, "writing", "W1", missing="run.json")
     record = json.loads((reports / "W1" / "run.json").read_text())
     assert record["status"] == "passed" and record["run_id"] == "W1"
     assert (reports / "W1" / "results.parquet").is_file()
