@@ -71,22 +71,16 @@ def _plot_data(path: Path, max_points: int) -> tuple[Any, Any, str]:
         load = float(data["load_ohms"]) if "load_ohms" in data else float("nan")
     current = bool(np.isfinite(load))
     unit = "current (µA)" if current else "V"
-    size = volts.size
-    if size > max_points and (load > 0 or not current):
-        width = -(-size // (max_points // 2))
-        usable = (size // width) * width
-        blocks = volts[:usable].reshape(-1, width)
-        picked = np.column_stack([blocks.min(axis=1), blocks.max(axis=1)]).ravel()
-        y = picked.astype(np.float64)
-        y = y / load * 1e6 if current else y
-        return np.repeat(t0 + dt * np.arange(0, usable, width), 2), y, unit
-    y = volts.astype(np.float64)
-    y = y / load * 1e6 if current else y
-    t = t0 + dt * np.arange(y.size)
-    if y.size > max_points:  # a negative load: the smallest current is the largest volts
-        width = -(-y.size // (max_points // 2))
-        usable = (y.size // width) * width
-        blocks = y[:usable].reshape(-1, width)
-        y = np.column_stack([blocks.min(axis=1), blocks.max(axis=1)]).ravel()
-        t = np.repeat(t[:usable:width], 2)
-    return t, y, unit
+    # a negative load reverses which sample is the smallest: scaled first, then picked
+    scale_first = current and not load > 0
+    values = volts.astype(np.float64) / load * 1e6 if scale_first else volts
+    if values.size > max_points:
+        width = -(-values.size // (max_points // 2))
+        usable = (values.size // width) * width
+        blocks = values[:usable].reshape(-1, width)
+        values = np.column_stack([blocks.min(axis=1), blocks.max(axis=1)]).ravel()
+        t = np.repeat(t0 + dt * np.arange(0, usable, width), 2)
+    else:
+        t = t0 + dt * np.arange(values.size)
+    y = values.astype(np.float64)
+    return t, (y / load * 1e6 if current and not scale_first else y), unit
