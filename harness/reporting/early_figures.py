@@ -56,7 +56,7 @@ from harness.recording.results_rows import (
 )
 from harness.recording.store.schema import JSON_FIELDS, json_text
 from harness.reporting.capture_plot import CapturePlotter
-from harness.reporting.plots import PlotFile, draw_figure, figure_jobs
+from harness.reporting.plots import PlotFile, draw_figure, figure_jobs, figure_path
 
 COMPARED = [name for name in MEASUREMENT_COLUMNS if name != "taken_at"]
 """The columns a figure's rows are compared on (with each row's ``cond_*``): every
@@ -179,7 +179,7 @@ class EarlyFigures:
         if Path(run_dir) != self._run_dir:
             return
         for attachment in list(self._plots):
-            figure = Path(run_dir) / "plots" / f"{Path(attachment).stem}.png"
+            figure = figure_path(Path(run_dir), attachment)
             self._write_plots(Path(run_dir), attachment, figure if figure.is_file() else None)
 
     def _write_plots(self, run_dir: Path, attachment: str, figure: Path | None) -> None:

@@ -133,8 +133,7 @@ def draw_figure(
     record = None if path is None else _read(path)
     if record is None:
         return None
-    folder = run_dir / "plots" if plots_dir is None else plots_dir
-    target = folder / f"{Path(attachment).stem}.png"
+    target = figure_path(run_dir, attachment, plots_dir)
     if kind == "soft start":
         caption = _draw_ramp(record, rows[rows["requirement_id"] == "WAV-RAMP"], target)
     elif kind == "event":
@@ -142,6 +141,13 @@ def draw_figure(
     else:
         caption = _draw_waveform(record, peaks, target)
     return PlotFile(target, kind, ids, caption, record.load_ohms)
+
+
+def figure_path(run_dir: Path, attachment: str, plots_dir: Path | None = None) -> Path:
+    """Where the figure of capture ``attachment`` is drawn: ``run_dir/plots`` (or
+    ``plots_dir``), named after the capture."""
+    folder = run_dir / "plots" if plots_dir is None else plots_dir
+    return folder / f"{Path(attachment).stem}.png"
 
 
 def _rows_by_capture(frame: pd.DataFrame) -> Iterable[tuple[str, pd.DataFrame]]:
