@@ -99,8 +99,8 @@ def attach_evidence(
             if name not in seen:
                 seen.append(name)
     for name in seen:
-        path = path_in(run.run_dir, name)  # None: a name leading out of the run folder
-        if path is None or not path.is_file():
+        path = path_in(run.run_dir, name)  # None: out of the run folder, or not a file
+        if path is None:
             continue
         if names_a_capture(name):
             needed_by = sorted({m.requirement_id for m in recorded if name in m.attachments})

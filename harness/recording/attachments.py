@@ -10,8 +10,8 @@ open (and the Allure plugin copy into its results) a file outside the run folder
 So a name is checked twice. When a measurement is recorded (``check_name``): relative,
 no ``..``, no drive, whichever separator the bench's platform wrote. And when a file is
 opened by its name (``path_in``): the path, symbolic links resolved, must still lie in
-the run folder; a name that does not is treated as a missing file, which every reader
-already handles (no figure, no attachment).
+the run folder and be a regular file; a name that does not is treated as a missing
+file, which every reader already handles (no figure, no attachment).
 """
 
 from __future__ import annotations
@@ -34,12 +34,14 @@ def check_name(name: str) -> str:
 
 
 def path_in(run_dir: Path, name: str) -> Path | None:
-    """The file ``name`` in ``run_dir``, or None when the name (or a link on its way)
-    leads out of the folder."""
+    """The regular file ``name`` in ``run_dir``, or None when the name (or a link on its
+    way) leads out of the folder, or to no file or a special one (a FIFO a reader would
+    wait on for ever, a device)."""
     try:
         check_name(str(name))
         folder = Path(run_dir).resolve()
         path = (folder / name).resolve()
+        regular = path.is_file()
     except (ValueError, OSError, RuntimeError):  # RuntimeError: a loop of links
         return None
-    return path if path.is_relative_to(folder) else None
+    return path if regular and path.is_relative_to(folder) else None

@@ -86,3 +86,13 @@ def test_a_link_out_of_the_run_folder_is_not_followed(tmp_path: Path) -> None:
     assert path_in(run, "captures/002.npz") is None
     assert path_in(run, "captures/004.npz") == (run / "captures" / "003.npz").resolve()
     assert draw_figure(run, "captures/002.npz", _rows("captures/002.npz")) is None
+
+
+def test_a_special_file_is_not_opened(tmp_path: Path) -> None:
+    """A FIFO named as a capture would keep a reader waiting for ever: it is no file."""
+    run = tmp_path / "run"
+    (run / "captures").mkdir(parents=True)
+    os.mkfifo(run / "captures" / "005.npz")
+    assert path_in(run, "captures/005.npz") is None
+    assert path_in(run, "captures/missing.npz") is None
+    assert draw_figure(run, "captures/005.npz", _rows("captures/005.npz")) is None
