@@ -38,13 +38,16 @@ the one least disturbed by others.
    one phase, whole process wall, no output callback; target ratio <= 1.0. Beside them,
    the same test with one measurement (its difference from 1,000, over 999, is the cost
    of a measurement) and bare pytest asserting 1,000 values in one test with the plugin
-   off (no row recorded anywhere: what any pytest process costs). And one
+   off (no row recorded anywhere: what any pytest process costs), and the floor of
+   ``floor_harness.py``: the same 1,000 values through a 20-line conftest that commits
+   one SQLite row each and does nothing else, the least a pytest harness keeping each
+   row durable costs (its ratio to OpenHTF is printed with the same target). And one
    measurement per test at 10,000 tests, ``bench_record.py``'s generated suites (its
-   templates, imported), harness versus bare pytest, target ratio <= 1.2 (``--quick``
-   skips it). The harness's pytest processes here are plain ``python -m pytest`` with
-   the plugin, as in ``bench_record.py``; both sides of each pair get ``-p
-   no:hypothesispytest`` (as ``hil run`` does: the dev venv's hypothesis plugin is no
-   cost of either side).
+   templates, imported), harness versus bare pytest, target ratio <= 1.2, with the
+   floor's 10,000 tests beside them (``--quick`` skips all three). The harness's
+   pytest processes here are plain ``python -m pytest`` with the plugin, as in
+   ``bench_record.py``; every side gets ``-p no:hypothesispytest`` (as ``hil run``
+   does: the dev venv's hypothesis plugin is no cost of either side).
 4. **Evidence package per unit**, target <= 2 s, three ways. The issue's list (report,
    PDF, seal): the whole-suite wall of ``hil run --no-allure`` minus that of
    ``--no-report --no-allure`` (figure 1's third side; the seal is in both:
@@ -87,6 +90,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench_record import BARE, CONFTEST, ENV, HARNESS
+from floor_harness import FLOOR_CONFTEST, FLOOR_MANY_TESTS, FLOOR_ONE_TEST
 
 from harness.data import SIM_BENCH
 
@@ -383,6 +387,13 @@ def generated(ws: Workspace, name: str, source: str) -> Path:
     return folder
 
 
+def floor_suite(ws: Workspace, name: str, source: str) -> Path:
+    """A generated suite run by ``floor_harness``'s conftest instead of the plugin."""
+    folder = generated(ws, name, source)
+    (folder / "conftest.py").write_text(FLOOR_CONFTEST)
+    return folder
+
+
 def alternate(rounds: int, *sides: Callable[[], Run]) -> list[list[Run]]:
     """Run the sides in turn, round after round: the same load falls on each."""
     results: list[list[Run]] = [[] for _ in sides]
@@ -549,7 +560,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ws, pytest_command(folder, harness=False), folder, folder, expect="1 passed"
             )
 
-        per_sides = [harness_1000, harness_1, bare_1000]
+        def floor_1000() -> Run:
+            folder = floor_suite(ws, "floor-1000", FLOOR_ONE_TEST.format(n=1000))
+            return run_process(
+                ws, pytest_command(folder, harness=False), folder, folder, expect="1 passed"
+            )
+
+        per_sides = [harness_1000, harness_1, bare_1000, floor_1000]
         if why_not_htf is None:
             per_sides.append(lambda: run_openhtf(ws, htf_script, 1000))
         per_runs = alternate(per_rounds, *per_sides)
@@ -560,14 +577,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             def per_test(kind: str) -> Callable[[], Run]:
                 def side() -> Run:
-                    source = (BARE if kind == "bare" else HARNESS).format(n=many)
-                    folder = generated(ws, f"{kind}-{many}", source)
+                    template = {"bare": BARE, "harness": HARNESS, "floor": FLOOR_MANY_TESTS}
+                    source = template[kind].format(n=many)
+                    if kind == "floor":
+                        folder = floor_suite(ws, f"{kind}-{many}", source)
+                    else:
+                        folder = generated(ws, f"{kind}-{many}", source)
                     command = pytest_command(folder, harness=kind == "harness")
                     return run_process(ws, command, folder, folder, expect=f"{many} passed")
 
                 return side
 
-            many_runs = alternate(args.suite_rounds, per_test("bare"), per_test("harness"))
+            many_runs = alternate(
+                args.suite_rounds, per_test("bare"), per_test("harness"), per_test("floor")
+            )
 
         # 5: loopback, in this process (bench_io's own function)
         loop = loopback_ratio()
@@ -638,14 +661,20 @@ def main(argv: Sequence[str] | None = None) -> int:
              f"so {per_m:.3f} ms a measurement beyond the first")  # fmt: skip
         line("bare pytest -p no:hil: 1,000 asserts in one test", bare_k.text(),
              "(no measurement recorded: the floor of a pytest process)")  # fmt: skip
+        floor_k = walls(per_runs[3])
+        line("floor (floor_harness.py): 1,000 durable rows in one test", floor_k.text(),
+             "(pytest + one committed sqlite3 row a value; nothing else)")  # fmt: skip
         if why_not_htf is None:
-            htf_k = walls(per_runs[3])
+            htf_k = walls(per_runs[4])
             ratio = harness_k.best / htf_k.best
             line(
                 f"OpenHTF {OPENHTF_VERSION}: 1,000 measurements in one phase",
                 htf_k.text(),
                 f"harness/OpenHTF {ratio:.2f}  {target_text(ratio, 1.0)}",
             )
+            ratio = floor_k.best / htf_k.best
+            line("  the floor against OpenHTF", f"{ratio:7.2f}",
+                 f"floor/OpenHTF  {target_text(ratio, 1.0)}")  # fmt: skip
         else:
             print(f"  OpenHTF: not available ({why_not_htf})")
         if many_runs:
@@ -659,6 +688,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             per = f"{harness_m.best / many * 1e3:.3f} / {bare_m.best / many * 1e3:.3f} ms"
             line("  per test, harness / bare", per)
+            floor_m = walls(many_runs[2])
+            ratio = floor_m.best / bare_m.best
+            line(
+                f"floor (floor_harness.py): {many:,} tests, one durable row each",
+                floor_m.text(),
+                f"floor/bare {ratio:.2f}  {target_text(ratio, 1.2)}",
+            )
         else:
             line(f"one measurement per test at {many:,}", "skipped (--quick)")
 
