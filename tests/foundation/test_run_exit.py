@@ -41,6 +41,15 @@ TEARDOWN_MARKER = textwrap.dedent(
 
     _kept = _AtTeardown(os.environ["TEARDOWN_MARKER"])
 
+    if os.environ.get("FROZEN_AT_EXIT"):  # an exit hook before the plugin's: runs after it
+        import atexit, gc
+
+        def _frozen(path=os.environ["FROZEN_AT_EXIT"]):
+            with open(path, "w") as f:
+                f.write(str(gc.get_freeze_count()))
+
+        atexit.register(_frozen)
+
     if os.environ.get("STOP_WHILE_TESTING"):
         def pytest_runtest_call(item):  # the second test: the first one's row is kept
             if item.name == os.environ["STOP_WHILE_TESTING"]:
@@ -141,10 +150,15 @@ def test_input_errors_exit_2(plugins: Path, tmp_path: Path) -> None:
 
 
 def test_plain_pytest_with_the_plugin_exits_as_usual(plugins: Path, tmp_path: Path) -> None:
+    """...with what is alive at exit frozen first (``process._freeze_at_exit``), so the
+    interpreter's last collections skip it: objects are still freed, and ``__del__``
+    still runs, as their modules are cleared."""
     reports = tmp_path / "reports"
+    frozen = tmp_path / "frozen-at-exit"
     argv = ["-m", "pytest", "-q", "-p", "no:cacheprovider", f"--reports-dir={reports}",
             "--run-id=Q1", "--evidence=seal", IDENTITY]  # fmt: skip
-    done, torn_down = _run(argv, plugins, tmp_path)
+    done, torn_down = _run(argv, plugins, tmp_path, FROZEN_AT_EXIT=str(frozen))
     assert done.returncode == 0, done.stdout + done.stderr
     assert torn_down, "a pytest session must end as Python ends it"
+    assert int(frozen.read_text()) > 10_000, "what is alive at exit is frozen"
     _sealed_and_kept(reports, "Q1", "passed")
