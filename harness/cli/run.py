@@ -125,7 +125,11 @@ def _run(args: argparse.Namespace, pytest_args: list[str], *, collector_paused: 
     plugins: list[object] = [CheckedInputs(bench, bench_bytes, spec, spec_bytes)]
     if collector_paused:
         plugins.append(CollectorBackOn())
-    status = int(pytest.main(argv, plugins=plugins))
+    try:
+        status = int(pytest.main(argv, plugins=plugins))
+    except KeyboardInterrupt:  # a second one while the session finished: pytest's status
+        print("hil: interrupted", file=sys.stderr)
+        return int(pytest.ExitCode.INTERRUPTED)
     folders = run_dirs_of(run_id, reports, args.workers)
     if status == 2:
         # an input error only the session could see (the serial the unit reports):

@@ -164,7 +164,7 @@ def _finish(session: pytest.Session, worker: ReportWorker | None) -> None:
     run = compliance_run(session.config)
     if what is None or run is None or not (run.run_dir / "run.json").is_file():
         return
-    if run.record is None:
+    if run.record is None or run.store is None:  # never began, or left unsealed already
         return
     key = run.options.sign_key
     late = f"seal it late: hil evidence seal {run.run_dir}"

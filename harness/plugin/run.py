@@ -375,7 +375,9 @@ class ComplianceRun:
 def _write_run_json(run_dir: Path, record: RunRecord) -> None:
     """``run.json``: the package's own copy of the run record (its outcome as status)."""
     data = record.model_copy(update={"outcome": None}).model_dump(mode="json")
-    (run_dir / "run.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    partial = run_dir / ".run.json.partial"  # renamed into place: whole or absent
+    partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, run_dir / "run.json")
 
 
 def _write_left_behind(store: Store, run_id: str, folder: Path) -> bool:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator
+from pathlib import Path
 
 import pytest
 
 from harness.plugin.conformity import failure_lines
 from harness.plugin.fixtures import measure_of
 from harness.plugin.session import MEASURE_KEY, compliance_run, declared
+
+_progress = logging.getLogger("harness.progress")  # shown on the operator's terminal
 
 
 @pytest.hookimpl(wrapper=True)
@@ -87,9 +90,40 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if run is None:
         return
     sealing = session.config.getoption("evidence", None) is not None
-    table = run.finish(exitstatus, sealing=sealing)
+    try:
+        table = run.finish(exitstatus, sealing=sealing)
+    except KeyboardInterrupt:
+        table = _finish_interrupted(session, exitstatus, sealing=sealing)
     if table is not None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.ensure_newline()
             reporter.write_line(f"hil: run {run.options.run_id} results: {table}")
+
+
+def _finish_interrupted(session: pytest.Session, exitstatus: int, *, sealing: bool) -> Path | None:
+    """Ctrl-C (or SIGTERM) landed while the run's results were being written, after its
+    last test: write them whole anyway, and end the session "interrupted".
+
+    The interrupt may have come between any two steps of ``RunInProgress.finish`` (the
+    store's status, results.parquet, run.json); each step is whole or absent (files are
+    renamed into place) and doing them again gives the same files, so they are simply
+    done again: ~20 ms, where leaving them would make the next start do it. A run that
+    was to be sealed is not sealed now but marked ``unsealed``, with the same one line
+    as an interrupted seal, so the evidence hook leaves it (its store is closed). A
+    second interrupt meanwhile ends ``hil run`` with status 2 all the same
+    (``harness.cli.run``), and the next start finds the run.
+    """
+    run = compliance_run(session.config)
+    assert run is not None
+    table = run.finish(exitstatus, sealing=sealing)
+    session.exitstatus = pytest.ExitCode.INTERRUPTED
+    if sealing:
+        run.left_unsealed()
+        _progress.warning(
+            f"interrupted after the tests: results written, run unsealed; "
+            f"seal it late: hil evidence seal {run.run_dir}"
+        )
+    else:
+        _progress.warning("interrupted after the tests: results written")
+    return table

@@ -41,7 +41,14 @@ STOP_WHILE_SEALING = textwrap.dedent(
             os.kill(os.getpid(), getattr(signal, os.environ["STOP_SIGNAL"]))
     elif os.environ.get("STOP_WHEN") == "writing":  # the tests are over, no result written
         import harness.recording.results_parquet as results_parquet
-        results_parquet.write_run_parquet = stop_while_sealing
+        _write = results_parquet.write_run_parquet
+
+        def stop_while_writing(*args, **kwargs):  # once: then the results are written
+            if not os.environ.get("STOP_TWICE"):
+                results_parquet.write_run_parquet = _write
+            stop_while_sealing()
+
+        results_parquet.write_run_parquet = stop_while_writing
     else:
         evidence.seal_run = stop_while_sealing
     """
@@ -54,8 +61,9 @@ def _hil_run(
     plugin_dir: Path | None = None,
     stop: str | None = None,
     when: str = "sealing",
+    **extra_env: str,
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
+    env = {**os.environ, **extra_env}
     argv = [sys.executable, "-m", "harness.cli.main", "run", f"--reports-dir={reports}",
             f"--run-id={run_id}", "--no-allure", "--no-report", IDENTITY]  # fmt: skip
     if plugin_dir is not None and stop is not None:
@@ -154,6 +162,46 @@ def test_sigterm_while_sealing_is_an_interruption_without_traceback(
     assert "interrupted while building the evidence package: run unsealed" in out
     assert _stored(reports, "T1") == ("unsealed", "passed")
     assert (reports / "T1" / "run.json").is_file(), "the results stay"
+
+
+def test_sigterm_while_writing_the_results_writes_them_and_leaves_the_run_unsealed(
+    tmp_path: Path, plugin_dir: Path
+) -> None:
+    """Interrupted after the last test, while its results were written: they are written
+    whole all the same, the run is left unsealed with one line saying how to seal it
+    late, and the exit status is pytest's "interrupted" (it was 130 with a bare
+    "hil: interrupted", the run left for the next start to find)."""
+    reports = tmp_path / "reports"
+    stopped = _hil_run(reports, "WT1", plugin_dir, "SIGTERM", when="writing")
+    out = stopped.stdout + stopped.stderr
+    assert stopped.returncode == 2, out
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
+    assert "interrupted after the tests: results written, run unsealed" in out, out
+    assert f"hil evidence seal {reports / 'WT1'}" in out
+    assert _stored(reports, "WT1") == ("unsealed", "passed")
+    folder = reports / "WT1"
+    assert json.loads((folder / "run.json").read_text())["status"] == "passed"
+    assert (folder / "results.parquet").is_file()
+    assert not (folder / "manifest.json").exists(), "not sealed behind the store's back"
+    sealed = _hil(["evidence", "seal", str(folder), "--actor", "qa"])
+    assert sealed.returncode == 0, sealed.stdout + sealed.stderr
+    assert _hil(["verify", str(folder)]).returncode == 3  # intact, not signed
+
+
+def test_a_second_interrupt_while_writing_ends_hil_run_interrupted_for_the_next_start(
+    tmp_path: Path, plugin_dir: Path
+) -> None:
+    """Interrupted again while the results were written after the first: ``hil run``
+    still exits with pytest's status 2, keeps the folder, and the next start finds it."""
+    reports = tmp_path / "reports"
+    stopped = _hil_run(reports, "WT2", plugin_dir, "SIGTERM", when="writing", STOP_TWICE="1")
+    out = stopped.stdout + stopped.stderr
+    assert stopped.returncode == 2, out
+    assert "Traceback" not in out and out.rstrip().endswith("hil: interrupted"), out
+    assert (reports / "WT2").is_dir()
+    following = _hil_run(reports, "WT2-next")
+    found = following.stdout + following.stderr
+    assert "run WT2 ended while its evidence was being sealed: marked unsealed" in found
 
 
 def test_a_run_killed_while_testing_gets_its_results_written_for_a_late_seal(
