@@ -20,10 +20,12 @@ capture and the same rows, is taken as it is; only the others are drawn here.
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import os
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from harness.reporting.forking import ClosedOnExit, forks_safely
+from harness.reporting.forking import ClosedOnExit, forks_safely, stops_held
 from harness.reporting.plots import PlotFile, draw_figure, figure_jobs
 
 if TYPE_CHECKING:
@@ -69,11 +71,15 @@ class PendingFigures(ClosedOnExit):
         self._futures: list[Future[PlotFile | None]] = []
         if count > 1 and _forks():
             # gc.freeze: what a worker inherits is never garbage there; its collector
-            # need not walk it again and again while matplotlib allocates
-            self._pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_collector_on_and_frozen)  # fmt: skip
-            self._futures = [self._pool.submit(draw_figure, run_dir, attachment, rows)
-                             for attachment, rows in self._jobs]  # fmt: skip
+            # need not walk it again and again while matplotlib allocates. The workers
+            # are forked by the first submit, with the stops held (forking.stops_held)
+            with stops_held() as before:
+                start = functools.partial(_collector_on_and_frozen, before)
+                self._pool = ProcessPoolExecutor(
+                    count, mp_context=multiprocessing.get_context("fork"), initializer=start
+                )
+                self._futures = [self._pool.submit(draw_figure, run_dir, attachment, rows)
+                                 for attachment, rows in self._jobs]  # fmt: skip
 
     @property
     def taken_early(self) -> int:
@@ -126,8 +132,10 @@ def _forks() -> bool:
     return forks_safely()
 
 
-def _collector_on_and_frozen() -> None:
-    """A figure worker's start: the collector on (the parent may have it off) and what
-    it inherited frozen."""
+def _collector_on_and_frozen(mask: Iterable[int] | None = None) -> None:
+    """A figure worker's start: the signal mask its parent had before the fork (given),
+    the collector on (the parent may have it off) and what it inherited frozen."""
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     gc.enable()
     gc.freeze()
