@@ -7,18 +7,23 @@ CONFigure/MEASure:TEMPerature [{FRTD|RTD|FTHermistor|THERmistor|TCouple|DEF} [,{
 DEF} [,1 [,resolution]]]], [SENSe:]TEMPerature:TRANsducer:TYPE, {FRTD|RTD}:RESistance,
 {FTHermistor|THERmistor}:TYPE, TCouple:TYPE E|J|K|N|R|T, TCouple:RJUNction:TYPE
 INTernal|FIXed, TCouple:RJUNction (-20 to +80 °C), TCouple:CHECk, TEMPerature:RJUNction?
-(the internal reference, always in °C), NPLC/APERture/ZERO:AUTO and UNIT:TEMPerature.
+(the internal reference, always in °C) and UNIT:TEMPerature; TEMPerature:NPLCycles,
+:APERture and :ZERO:AUTO are the meter's, as for every function it integrates.
 
 A thermocouple's reference junction is where its wires meet the meter's copper: the
 front terminals, which stand in the room's air (`harness.sim.room`) and so are at its
 temperature. The meter's own sensor of them has an error, one value per meter drawn from
 the bench seed within ±`REFERENCE_ERROR_C`, which every INTernal-reference reading
 carries, as on a real meter. FIXed uses the entered value whatever the terminals are at.
+
+The module is part of the meter (`keysight_34465a`), split off for size; it knows the
+meter only as `Meter`, the three things its commands ask of it, so the meter's module
+imports this one and not the other way round.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from harness.sim.instruments.base import BenchModel
 from harness.sim.instruments.dmm_functions import (
@@ -28,14 +33,12 @@ from harness.sim.instruments.dmm_functions import (
     RTD_R0_SPAN,
     TEMPERATURE,
     THERMISTOR_SH,
+    Function,
     Probe,
 )
 from harness.sim.instruments.thermocouple import DEFAULT_TYPE, TYPES
 from harness.sim.room import Room
 from harness.sim.scpi import Call, Command, ScpiError, parse_number, scpi_float
-
-if TYPE_CHECKING:
-    from harness.sim.instruments.keysight_34465a import Keysight34465A
 
 REFERENCE_ERROR_C = 0.5
 """Bound of the internal reference junction sensor's error [E: the data sheet adds the
@@ -44,10 +47,27 @@ order]."""
 TRANSDUCER = "[SENSe:]TEMPerature:TRANsducer"
 
 
+class Meter(Protocol):
+    """What the TEMPerature commands ask of the meter they belong to."""
+
+    @property
+    def probe(self) -> Probe:
+        """The probe settings, which *RST replaces (so looked up each time)."""
+        ...
+
+    def select(self, f: Function) -> None:
+        """Make `f` the function, with a one-reading immediate trigger (CONFigure)."""
+        ...
+
+    def read(self) -> str:
+        """READ?: trigger, and the readings as text."""
+        ...
+
+
 class TemperatureProbes:
     """The TEMPerature commands of one simulated 34465A (see the module docstring)."""
 
-    def __init__(self, meter: Keysight34465A, sim: BenchModel) -> None:
+    def __init__(self, meter: Meter, sim: BenchModel) -> None:
         self.meter = meter
         self._clock = sim.clock
         room = getattr(sim, "room", None)
@@ -62,7 +82,7 @@ class TemperatureProbes:
         return self.meter.probe
 
     def commands(self) -> list[Command]:
-        m, f, tran = self.meter, TEMPERATURE, TRANSDUCER
+        tran = TRANSDUCER
 
         def p() -> Probe:
             return self.probe
@@ -72,17 +92,6 @@ class TemperatureProbes:
             Command("MEASure:TEMPerature?", self.measure),
             Command(f"{tran}:TYPE", lambda c: setattr(p(), "kind", probe_kind(c.arg(0)))),
             Command(f"{tran}:TYPE?", lambda c: PROBE_SHORT[p().kind]),
-            Command("[SENSe:]TEMPerature:NPLCycles", lambda c: m._set_nplc(c, f)),
-            Command(
-                "[SENSe:]TEMPerature:NPLCycles?", lambda c: scpi_float(m.settings["TEMP"].nplc)
-            ),
-            Command("[SENSe:]TEMPerature:APERture", lambda c: m._set_aperture(c, f)),
-            Command("[SENSe:]TEMPerature:APERture?", lambda c: scpi_float(m._aperture(f))),
-            Command("[SENSe:]TEMPerature:ZERO:AUTO", lambda c: m._set_zero(c, f)),
-            Command(
-                "[SENSe:]TEMPerature:ZERO:AUTO?",
-                lambda c: str(int(m.settings["TEMP"].zero_auto)),
-            ),
             Command(
                 "UNIT:TEMPerature", lambda c: setattr(p(), "unit", c.choice(0, ("C", "F", "K")))
             ),
@@ -130,14 +139,11 @@ class TemperatureProbes:
         if placeholder is not None:
             parse_number(placeholder, 1.0, 1.0, 1.0)
         self.probe.kind = kind
-        m = self.meter
-        m.function = TEMPERATURE
-        m.sample_count = m.trigger_count = 1
-        m.trigger_source = "IMMEDIATE"
+        self.meter.select(TEMPERATURE)
 
     def measure(self, call: Call) -> str:
         self.configure(call)
-        return self.meter._read()
+        return self.meter.read()
 
     def sensed_c(self) -> float:
         """The terminals' temperature as the meter's own sensor reads it (°C)."""

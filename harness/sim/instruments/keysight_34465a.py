@@ -20,9 +20,9 @@ Commands follow the 34465A programming reference: MEASure?/CONFigure for VOLTage
 VOLTage:AC, CURRent[:DC], CURRent:AC, RESistance, FRESistance; CONFigure?; [SENSe:]
 FUNCtion; per function [SENSe:]<f>:RANGe, :RANGe:AUTO (OFF|ON|ONCE), and for the DC
 ones :NPLCycles, :RESolution, :APERture, :ZERO:AUTO, for the AC ones :BANDwidth;
-CURRent:TERMinals; VOLTage:IMPedance:AUTO; SAMPle:COUNt; TRIGger:SOURce (IMMediate,
-BUS) / :COUNt / :DELay; INITiate, *TRG, ABORt, READ?, FETCh?, R?, DATA:REMove?,
-DATA:POINts?; SYSTem:LFRequency?, SYSTem:BEEPer, LOCal/REMote/RWLock. FREQuency and
+CURRent:TERMinals; VOLTage:IMPedance:AUTO; SYSTem:LFRequency?, SYSTem:BEEPer,
+LOCal/REMote/RWLock; the trigger and reading memory commands (SAMPle:COUNt, TRIGger,
+INITiate, *TRG, ABORt, READ?, FETCh?, R?, DATA) are `dmm_trigger`'s. FREQuency and
 PERiod (MEASure?/CONFigure, :APERture, :RANGe:LOWer, :VOLTage:RANGe[:AUTO],
 :TIMeout:AUTO) count the load voltage as `dmm_counter` describes: no signal reads 0, as
 the manual says, never a made-up frequency. DC current has the 34465A's 1 µA and 10 µA
@@ -31,8 +31,7 @@ ranges (autorange reaches them; AC current starts at 100 µA). CAPacitance (1 nF
 TEMPerature (RTDs and thermistors on the V/Ω input, thermocouples as its d.c. volts
 against a reference junction at the room's temperature; commands in `dmm_temperature`)
 read the bench as `dmm_functions` describes: the load resistor, its voltage or an open
-input, never a made-up value. External and internal (level) triggers are refused with -221:
-nothing on the simulated bench is wired to the trigger input.
+input, never a made-up value.
 """
 
 from __future__ import annotations
@@ -74,26 +73,19 @@ from harness.sim.instruments.dmm_functions import (
     true_value,
 )
 from harness.sim.instruments.dmm_temperature import TemperatureProbes
+from harness.sim.instruments.dmm_trigger import BURST_READINGS as BURST_READINGS  # re-exported
+from harness.sim.instruments.dmm_trigger import OVERHEAD_S, TriggerSystem
 from harness.sim.scpi import (
     Call,
     Command,
     ScpiError,
     header_matches,
-    ieee_block,
     parse_number,
     scpi_float,
 )
 
 RANGES = CURRENT_RANGES
 """Current range (A) -> (shunt ohms, % of reading, % of range); kept for older imports."""
-OVERHEAD_S = 1e-3
-"""Per-reading time on top of the aperture (trigger latency, A/D housekeeping) [E]."""
-BURST_READINGS = 256
-"""Most readings of a burst integrated together (`_burst_currents`): SAMPle:COUNt may
-ask a million, and a block this size keeps the Gauss nodes and the firmware's
-projection of one integration small."""
-WAITING_FOR_TRIGGER = 32
-"""OPERation status bit 5: armed, waiting for a trigger (34465A status system)."""
 FREQUENCY = Function("FREQ", "FREQuency", "HZ", FREQUENCY_SPAN, DEFAULT_FREQUENCY_RANGE,
                      (0.0, 0.0), True, 1)  # fmt: skip
 PERIOD = Function("PER", "PERiod", "S", PERIOD_SPAN, DEFAULT_PERIOD_RANGE,
@@ -125,12 +117,8 @@ class Keysight34465A(SimInstrument):
         self.line_frequency = line_frequency
         self.function = BY_NAME["VOLT"]
         self.settings: dict[str, Settings] = {}
-        self.sample_count = self.trigger_count = 1
-        self.trigger_source, self.trigger_delay, self.auto_delay = "IMMEDIATE", 0.0, True
         self.high_impedance = False
         self.terminals = 3
-        self.armed = 0
-        self.memory: list[float] = []
         self.counter = CounterSettings()
         self.probe = Probe()
         self.beeps = 0
@@ -141,12 +129,12 @@ class Keysight34465A(SimInstrument):
         }
         self._noise = sim.rng("dmm")
         self.temperature = TemperatureProbes(self, sim)
+        self.trigger = TriggerSystem(self, sim)
         super().__init__(sim, serial)
 
     def commands(self) -> list[Command]:
         table = [
             Command("*TST?", lambda c: "+0"),
-            Command("*TRG", lambda c: self._bus_trigger()),
             Command("CONFigure?", lambda c: self._configuration()),
             Command("[SENSe:]FUNCtion[:ON]", self._set_function),
             Command("[SENSe:]FUNCtion[:ON]?", lambda c: f'"{self.function.name}"'),
@@ -158,24 +146,8 @@ class Keysight34465A(SimInstrument):
             Command(
                 "[SENSe:]VOLTage[:DC]:IMPedance:AUTO?", lambda c: str(int(self.high_impedance))
             ),
-            Command("SAMPle:COUNt", lambda c: setattr(self, "sample_count", _count(c))),
-            Command("SAMPle:COUNt?", lambda c: f"{self.sample_count:+d}"),
-            Command("TRIGger:SOURce", self._set_trigger_source),
-            Command("TRIGger:SOURce?", lambda c: self.trigger_source[:3]),
-            Command("TRIGger:COUNt", lambda c: setattr(self, "trigger_count", _count(c))),
-            Command("TRIGger:COUNt?", lambda c: f"{self.trigger_count:+d}"),
-            Command("TRIGger:DELay", self._set_delay),
-            Command("TRIGger:DELay?", lambda c: scpi_float(self._delay())),
-            Command("TRIGger:DELay:AUTO", lambda c: setattr(self, "auto_delay", c.boolean(0))),
-            Command("TRIGger:DELay:AUTO?", lambda c: str(int(self.auto_delay))),
             Command("SYSTem:LFRequency?", lambda c: f"{self.line_frequency:g}"),
-            Command("INITiate[:IMMediate]", lambda c: self._initiate()),
-            Command("ABORt", lambda c: self._abort()),
-            Command("READ?", lambda c: self._read()),
-            Command("FETCh?", lambda c: self._format(self.memory)),
-            Command("R?", lambda c: ieee_block(self._format(self._remove(c)).encode())),
-            Command("DATA:REMove?", lambda c: self._format(self._remove(c))),
-            Command("DATA:POINts?", lambda c: f"{len(self.memory):+d}"),
+            *self.trigger.commands(),
             *self.front_panel_commands(),
         ]
         for function in FUNCTIONS:
@@ -184,12 +156,12 @@ class Keysight34465A(SimInstrument):
             table += self._counter_commands(counter)
         for fixed in FIXED:
             table += self._fixed_commands(fixed)
-        return table + self.temperature.commands()
+        return [*table, *self.temperature.commands(), *self.integration_commands(TEMPERATURE)]
 
     def _fixed_commands(self, f: Function) -> list[Command]:
         """CONTinuity and DIODe: range, resolution and integration are fixed (manual)."""
         return [
-            Command(f"CONFigure:{f.header}", lambda c: self._configure_fixed(f)),
+            Command(f"CONFigure:{f.header}", lambda c: self.select(f)),
             Command(f"MEASure:{f.header}?", lambda c: self._measure_fixed(f)),
         ]
 
@@ -238,12 +210,24 @@ class Keysight34465A(SimInstrument):
             ]
         return [
             *table,
-            Command(f"[SENSe:]{h}:NPLCycles", lambda c: self._set_nplc(c, f)),
-            Command(f"[SENSe:]{h}:NPLCycles?", lambda c: scpi_float(s().nplc)),
+            *self.integration_commands(f),
             Command(f"[SENSe:]{h}:RESolution", lambda c: self._set_resolution(c, f)),
             Command(f"[SENSe:]{h}:RESolution?", lambda c: scpi_float(self._resolution(f))),
+        ]
+
+    def integration_commands(self, f: Function) -> list[Command]:
+        """[SENSe:]<f>:NPLCycles, :APERture and :ZERO:AUTO, of every DC function the
+        meter integrates, TEMPerature too (each keeps its own, in `settings`)."""
+        h = f.header
+
+        def s() -> Settings:
+            return self.settings[f.name]
+
+        return [
+            Command(f"[SENSe:]{h}:NPLCycles", lambda c: self._set_nplc(c, f)),
+            Command(f"[SENSe:]{h}:NPLCycles?", lambda c: scpi_float(s().nplc)),
             Command(f"[SENSe:]{h}:APERture", lambda c: self._set_aperture(c, f)),
-            Command(f"[SENSe:]{h}:APERture?", lambda c: scpi_float(self._aperture(f))),
+            Command(f"[SENSe:]{h}:APERture?", lambda c: scpi_float(self.aperture(f))),
             Command(f"[SENSe:]{h}:ZERO:AUTO", lambda c: self._set_zero(c, f)),
             Command(f"[SENSe:]{h}:ZERO:AUTO?", lambda c: str(int(s().zero_auto))),
         ]
@@ -257,16 +241,13 @@ class Keysight34465A(SimInstrument):
         self.probe = Probe()
         self.beeps = 0
         self.function = BY_NAME["VOLT"]
-        self.sample_count = self.trigger_count = 1
-        self.trigger_source, self.trigger_delay, self.auto_delay = "IMMEDIATE", 0.0, True
-        self.high_impedance, self.terminals, self.armed = False, 3, 0
-        self.memory = []
+        self.high_impedance, self.terminals = False, 3
+        self.trigger.reset()
         self.counter.reset()
         self.counter_range = {
             FREQUENCY.name: FREQUENCY.default_range,
             PERIOD.name: PERIOD.default_range,
         }
-        self.engine.operation.set_condition(0)
         self.sim.set_ammeter_burden(CURRENT_RANGES[self.settings["CURR"].range][0])
 
     # --- settings -----------------------------------------------------------------
@@ -294,22 +275,25 @@ class Keysight34465A(SimInstrument):
         res = call.arg(1, required=False)
         if res is not None and f.integrating and not f.ac:  # AC and capacitance: fixed
             self._resolution_text(f, res)
-        self.sample_count = self.trigger_count = 1
-        self.trigger_source = "IMMEDIATE"
+        self.trigger.single()
 
     def _measure(self, call: Call, f: Function) -> str:
         self._configure(call, f)
-        return self._read()
+        return self.read()
 
-    def _configure_fixed(self, f: Function) -> None:
-        """CONFigure:{CONTinuity|DIODe}: no parameters; a one-reading immediate trigger."""
+    def select(self, f: Function) -> None:
+        """The function `f` and a one-reading immediate trigger: all that CONFigure sets
+        for CONTinuity, DIODe (no parameters) and TEMPerature (after its probe's)."""
         self.function = f
-        self.sample_count = self.trigger_count = 1
-        self.trigger_source = "IMMEDIATE"
+        self.trigger.single()
+
+    def read(self) -> str:
+        """READ?: trigger, and the readings as text (MEASure? is CONFigure and READ?)."""
+        return self.trigger.read()
 
     def _measure_fixed(self, f: Function) -> str:
-        self._configure_fixed(f)
-        return self._read()
+        self.select(f)
+        return self.read()
 
     def _configure_counter(self, call: Call, f: Function) -> None:
         """CONFigure:{FREQuency|PERiod} [<range> [, <resolution>]]: the range only sets
@@ -326,12 +310,11 @@ class Keysight34465A(SimInstrument):
         if res is not None:
             wanted = parse_number(res, 1e-6 * rng, 100e-6 * rng, 10e-6 * rng, f.unit)
             self.counter.aperture = aperture_for_resolution(wanted / rng * 1e6)
-        self.sample_count = self.trigger_count = 1
-        self.trigger_source = "IMMEDIATE"
+        self.trigger.single()
 
     def _measure_counter(self, call: Call, f: Function) -> str:
         self._configure_counter(call, f)
-        return self._read()
+        return self.read()
 
     def _set_counter_aperture(self, call: Call) -> None:
         """{10 ms|100 ms|1 s}, and 1 ms on the 34465A/70A; another value is -222."""
@@ -398,7 +381,7 @@ class Keysight34465A(SimInstrument):
     def _set_auto(self, call: Call, f: Function) -> None:
         if str(call.arg(0)).upper() == "ONCE":  # range once on the present input, then hold
             self.settings[f.name].auto = True
-            self._reading(f)
+            self.reading(f)
             self.settings[f.name].auto = False
             return
         self.settings[f.name].auto = call.boolean(0)
@@ -424,11 +407,13 @@ class Keysight34465A(SimInstrument):
 
     def _set_aperture(self, call: Call, f: Function) -> None:
         """APERture in seconds, held as the NPLC step that is at least that long."""
-        seconds = call.number(0, low=20e-6, high=2.0, default=self._aperture(f), unit="S")
+        seconds = call.number(0, low=20e-6, high=2.0, default=self.aperture(f), unit="S")
         wanted = seconds * self.line_frequency
         self.settings[f.name].nplc = next((n for n in NPLC_STEPS if n >= wanted), 100.0)
 
-    def _aperture(self, f: Function) -> float:
+    def aperture(self, f: Function) -> float:
+        """The time one reading of `f` observes the model: NPLC power-line cycles, the
+        AC filter's settling window, or capacitance's fixed time per range."""
         if f.ac:
             return AC_WINDOW_S[self.settings[f.name].bandwidth]
         if not f.integrating:
@@ -451,27 +436,16 @@ class Keysight34465A(SimInstrument):
     def _set_impedance(self, call: Call) -> None:
         self.high_impedance = call.boolean(0)
 
-    def _set_trigger_source(self, call: Call) -> None:
-        source = call.choice(0, ("IMMediate", "BUS", "EXTernal", "INTernal"))
-        if source not in ("IMMEDIATE", "BUS"):
-            raise ScpiError(-221, "nothing is wired to the trigger input")
-        self.trigger_source = source
+    # --- readings (taken when `dmm_trigger` says) -----------------------------------
+    def autoranging(self, f: Function) -> bool:
+        return self.settings[f.name].auto
 
-    def _set_delay(self, call: Call) -> None:
-        self.trigger_delay = call.number(0, low=0.0, high=3600.0, default=0.0, unit="S")
-        self.auto_delay = False
-
-    def _delay(self) -> float:
-        """Trigger delay; automatic delay is the settling time, which the model lacks: 0."""
-        return 0.0 if self.auto_delay else self.trigger_delay
-
-    # --- readings -----------------------------------------------------------------
-    def _one_reading(self, f: Function, truth: float | None = None) -> float:
+    def one_reading(self, f: Function, truth: float | None = None) -> float:
         """Observe the model over one aperture on the present range; `truth`: what the
         model gives over this aperture, when a burst has integrated it already."""
         s, clock = self.settings[f.name], self.sim.clock
         t0 = clock.now()
-        window = self._aperture(f)
+        window = self.aperture(f)
         if truth is not None:
             value = truth
         else:
@@ -498,11 +472,11 @@ class Keysight34465A(SimInstrument):
             self.beeps += 1
         return value
 
-    def _reading(self, f: Function) -> float:
+    def reading(self, f: Function) -> float:
         """One reading, re-ranging first (each try costs an aperture) in autorange."""
         if f in COUNTERS:
             return self._counter_reading(f)
-        value = self._one_reading(f)
+        value = self.one_reading(f)
         s, ranges = self.settings[f.name], f.ranges
         for _ in range(len(ranges)):
             if not s.auto:
@@ -514,85 +488,5 @@ class Keysight34465A(SimInstrument):
                 self._select_range(f, ranges[index - 1])
             else:
                 break
-            value = self._one_reading(f)
+            value = self.one_reading(f)
         return value
-
-    def _take(self) -> list[float]:
-        """One trigger's worth of readings (SAMPle:COUNt), after the trigger delay.
-
-        DC current on a fixed range is integrated a burst at a time (`_burst_currents`);
-        each reading still draws its own noise and moves the clock by its own aperture.
-        """
-        self.sim.clock.advance(self._delay())
-        f, count = self.function, self.sample_count
-        readings: list[float] = []
-        burst = f.name == "CURR" and not self.settings[f.name].auto and count > 1
-        while burst and len(readings) < count:
-            ahead = self._burst_currents(f, count - len(readings))
-            taken = len(readings)
-            for start, mean in ahead:
-                if self.sim.clock.now() != start:
-                    break
-                readings.append(self._one_reading(f, mean))
-            burst = len(readings) - taken == len(ahead)  # else the rest one at a time
-        readings += [self._reading(f) for _ in range(count - len(readings))]
-        return readings
-
-    def _burst_currents(self, f: Function, count: int) -> list[tuple[float, float]]:
-        """(start, mean current) of each of the next `count` apertures, at most
-        `BURST_READINGS`, from one integration (`mean_currents`).
-
-        DC current on a fixed range: nothing changes the bench between a burst's
-        readings (the meter holds it while it reads) and the shunt stays, so each
-        aperture's current is known before the first is read. The starts are the
-        clock's own sums, now + aperture + overhead reading after reading; `_take`
-        checks each against the clock before it uses the mean.
-        """
-        window = self._aperture(f)
-        starts = [self.sim.clock.now()]
-        for _ in range(min(count, BURST_READINGS) - 1):
-            starts.append(starts[-1] + float(window + OVERHEAD_S))
-        means = self.sim.mean_currents([(t0, t0 + window) for t0 in starts])
-        return list(zip(starts, means, strict=True))
-
-    def _initiate(self) -> None:
-        self.memory = []
-        if self.trigger_source == "BUS":
-            self.armed = self.trigger_count
-            self.engine.operation.set_condition(WAITING_FOR_TRIGGER)
-            return
-        for _ in range(self.trigger_count):
-            self.memory += self._take()
-
-    def _bus_trigger(self) -> None:
-        """*TRG: a software trigger; counts only while armed with TRIGger:SOURce BUS."""
-        if not self.armed:
-            raise ScpiError(-211, "not waiting for a BUS trigger")
-        self.memory += self._take()
-        self.armed -= 1
-        if not self.armed:
-            self.engine.operation.set_condition(0)
-
-    def _abort(self) -> None:
-        self.armed = 0
-        self.engine.operation.set_condition(0)
-
-    def _read(self) -> str:
-        if self.trigger_source == "BUS":
-            raise ScpiError(-221, "READ? would wait for a *TRG that cannot arrive")
-        self._initiate()
-        return self._format(self.memory)
-
-    @staticmethod
-    def _format(values: list[float]) -> str:
-        return ",".join(scpi_float(v) for v in values)
-
-    def _remove(self, call: Call) -> list[float]:
-        count = int(call.number(0, low=1, high=2e9, default=len(self.memory), required=False))
-        taken, self.memory = self.memory[:count], self.memory[count:]
-        return taken
-
-
-def _count(call: Call) -> int:
-    """SAMPle:COUNt and TRIGger:COUNt: 1 to 1,000,000 (the 34465A's reading memory is 2M)."""
-    return int(call.number(0, low=1, high=1_000_000, default=1))
