@@ -23,15 +23,14 @@ ones :NPLCycles, :RESolution, :APERture, :ZERO:AUTO, for the AC ones :BANDwidth;
 CURRent:TERMinals; VOLTage:IMPedance:AUTO; SYSTem:LFRequency?, SYSTem:BEEPer,
 LOCal/REMote/RWLock; the trigger and reading memory commands (SAMPle:COUNt, TRIGger,
 INITiate, *TRG, ABORt, READ?, FETCh?, R?, DATA) are `dmm_trigger`'s. FREQuency and
-PERiod (MEASure?/CONFigure, :APERture, :RANGe:LOWer, :VOLTage:RANGe[:AUTO],
-:TIMeout:AUTO) count the load voltage as `dmm_counter` describes: no signal reads 0, as
-the manual says, never a made-up frequency. DC current has the 34465A's 1 µA and 10 µA
-ranges (autorange reaches them; AC current starts at 100 µA). CAPacitance (1 nF-100 µF,
-:RANGe[:AUTO]), CONTinuity and DIODe (fixed ranges, CONFigure/MEASure? only) and
-TEMPerature (RTDs and thermistors on the V/Ω input, thermocouples as its d.c. volts
-against a reference junction at the room's temperature; commands in `dmm_temperature`)
-read the bench as `dmm_functions` describes: the load resistor, its voltage or an open
-input, never a made-up value.
+PERiod count the load voltage as `dmm_counter` describes (commands in `dmm_frequency`):
+no signal reads 0, as the manual says, never a made-up frequency. DC current has the
+34465A's 1 µA and 10 µA ranges (autorange reaches them; AC current starts at 100 µA).
+CAPacitance (1 nF-100 µF, :RANGe[:AUTO]), CONTinuity and DIODe (fixed ranges,
+CONFigure/MEASure? only) and TEMPerature (RTDs and thermistors on the V/Ω input,
+thermocouples as its d.c. volts against a reference junction at the room's temperature;
+commands in `dmm_temperature`) read the bench as `dmm_functions` describes: the load
+resistor, its voltage or an open input, never a made-up value.
 """
 
 from __future__ import annotations
@@ -40,19 +39,7 @@ import math
 from dataclasses import dataclass
 
 from harness.sim.instruments.base import BenchModel, SimInstrument
-from harness.sim.instruments.dmm_counter import (
-    APERTURES_S,
-    DEFAULT_FREQUENCY_RANGE,
-    DEFAULT_PERIOD_RANGE,
-    FREQUENCY_SPAN,
-    LOW_FILTERS_HZ,
-    PERIOD_SPAN,
-    VOLTAGE_RANGES,
-    CounterSettings,
-    aperture_for_resolution,
-    count,
-    ppm_for_aperture,
-)
+from harness.sim.instruments.dmm_frequency import COUNTERS, FrequencyCounter
 from harness.sim.instruments.dmm_functions import (
     AC_WINDOW_S,
     BY_NAME,
@@ -86,12 +73,6 @@ from harness.sim.scpi import (
 
 RANGES = CURRENT_RANGES
 """Current range (A) -> (shunt ohms, % of reading, % of range); kept for older imports."""
-FREQUENCY = Function("FREQ", "FREQuency", "HZ", FREQUENCY_SPAN, DEFAULT_FREQUENCY_RANGE,
-                     (0.0, 0.0), True, 1)  # fmt: skip
-PERIOD = Function("PER", "PERiod", "S", PERIOD_SPAN, DEFAULT_PERIOD_RANGE,
-                  (0.0, 0.0), True, 1)  # fmt: skip
-COUNTERS = (FREQUENCY, PERIOD)
-"""The counter functions (`dmm_counter`): one shared set of settings, no autoranging."""
 
 
 @dataclass
@@ -119,16 +100,12 @@ class Keysight34465A(SimInstrument):
         self.settings: dict[str, Settings] = {}
         self.high_impedance = False
         self.terminals = 3
-        self.counter = CounterSettings()
         self.probe = Probe()
         self.beeps = 0
         """Continuity beeps sounded (a front-panel effect; the simulation counts them)."""
-        self.counter_range = {
-            FREQUENCY.name: FREQUENCY.default_range,
-            PERIOD.name: PERIOD.default_range,
-        }
         self._noise = sim.rng("dmm")
         self.temperature = TemperatureProbes(self, sim)
+        self.counter = FrequencyCounter(self, sim)
         self.trigger = TriggerSystem(self, sim)
         super().__init__(sim, serial)
 
@@ -152,8 +129,7 @@ class Keysight34465A(SimInstrument):
         ]
         for function in FUNCTIONS:
             table += self._function_commands(function)
-        for counter in COUNTERS:
-            table += self._counter_commands(counter)
+        table += self.counter.commands()
         for fixed in FIXED:
             table += self._fixed_commands(fixed)
         return [*table, *self.temperature.commands(), *self.integration_commands(TEMPERATURE)]
@@ -163,26 +139,6 @@ class Keysight34465A(SimInstrument):
         return [
             Command(f"CONFigure:{f.header}", lambda c: self.select(f)),
             Command(f"MEASure:{f.header}?", lambda c: self._measure_fixed(f)),
-        ]
-
-    def _counter_commands(self, f: Function) -> list[Command]:
-        """MEASure?/CONFigure and the [SENSe:] settings FREQuency and PERiod share."""
-        h, c = f.header, self.counter
-        return [
-            Command(f"CONFigure:{h}", lambda k: self._configure_counter(k, f)),
-            Command(f"MEASure:{h}?", lambda k: self._measure_counter(k, f)),
-            Command(f"[SENSe:]{h}:APERture", self._set_counter_aperture),
-            Command(f"[SENSe:]{h}:APERture?", lambda k: scpi_float(c.aperture)),
-            Command(f"[SENSe:]{h}:RANGe:LOWer", self._set_low_filter),
-            Command(f"[SENSe:]{h}:RANGe:LOWer?", lambda k: scpi_float(c.low_filter)),
-            Command(f"[SENSe:]{h}:VOLTage:RANGe", self._set_counter_volts),
-            Command(f"[SENSe:]{h}:VOLTage:RANGe?", lambda k: scpi_float(c.voltage_range)),
-            Command(f"[SENSe:]{h}:VOLTage:RANGe:AUTO", self._set_counter_volts_auto),
-            Command(f"[SENSe:]{h}:VOLTage:RANGe:AUTO?", lambda k: str(int(c.voltage_auto))),
-            Command(
-                f"[SENSe:]{h}:TIMeout:AUTO", lambda k: setattr(c, "timeout_auto", k.boolean(0))
-            ),
-            Command(f"[SENSe:]{h}:TIMeout:AUTO?", lambda k: str(int(c.timeout_auto))),
         ]
 
     def _function_commands(self, f: Function) -> list[Command]:
@@ -244,10 +200,6 @@ class Keysight34465A(SimInstrument):
         self.high_impedance, self.terminals = False, 3
         self.trigger.reset()
         self.counter.reset()
-        self.counter_range = {
-            FREQUENCY.name: FREQUENCY.default_range,
-            PERIOD.name: PERIOD.default_range,
-        }
         self.sim.set_ammeter_burden(CURRENT_RANGES[self.settings["CURR"].range][0])
 
     # --- settings -----------------------------------------------------------------
@@ -295,64 +247,6 @@ class Keysight34465A(SimInstrument):
         self.select(f)
         return self.read()
 
-    def _configure_counter(self, call: Call, f: Function) -> None:
-        """CONFigure:{FREQuency|PERiod} [<range> [, <resolution>]]: the range only sets
-        the resolution, and the resolution (ppm of range) the aperture (manual)."""
-        self.function = f
-        low, high = f.ranges
-        text = call.arg(0, required=False)
-        rng = f.default_range
-        if text is not None:
-            rng = parse_number(text, low, high, f.default_range, f.unit)
-        self.counter_range[f.name] = rng
-        res = call.arg(1, required=False)
-        self.counter.aperture = 0.1  # CONFigure sets every parameter to its default
-        if res is not None:
-            wanted = parse_number(res, 1e-6 * rng, 100e-6 * rng, 10e-6 * rng, f.unit)
-            self.counter.aperture = aperture_for_resolution(wanted / rng * 1e6)
-        self.trigger.single()
-
-    def _measure_counter(self, call: Call, f: Function) -> str:
-        self._configure_counter(call, f)
-        return self.read()
-
-    def _set_counter_aperture(self, call: Call) -> None:
-        """{10 ms|100 ms|1 s}, and 1 ms on the 34465A/70A; another value is -222."""
-        low, high = APERTURES_S[0], APERTURES_S[-1]
-        seconds = call.number(0, low=low, high=high, default=0.1, unit="S")
-        found = next((a for a in APERTURES_S if abs(a - seconds) <= 1e-9 * high), None)
-        if found is None:
-            raise ScpiError(-222, str(call.arg(0)))
-        self.counter.aperture = found
-
-    def _set_low_filter(self, call: Call) -> None:
-        """The AC filter 3, 20 or 200 Hz: the highest not above the value asked."""
-        wanted = call.number(0, low=3.0, high=200.0, default=20.0, unit="HZ")
-        self.counter.low_filter = max(b for b in LOW_FILTERS_HZ if b <= wanted * (1 + 1e-9))
-
-    def _set_counter_volts(self, call: Call) -> None:
-        wanted = call.number(0, low=0.0, high=VOLTAGE_RANGES[-1], default=10.0, unit="V")
-        self.counter.voltage_range = next(r for r in VOLTAGE_RANGES if wanted <= r * 1.2)
-        self.counter.voltage_auto = False
-
-    def _set_counter_volts_auto(self, call: Call) -> None:
-        self.counter.voltage_auto = str(call.arg(0)).upper() == "ONCE" or call.boolean(0)
-
-    def _counter_reading(self, f: Function) -> float:
-        """One frequency or period reading of the load voltage (`dmm_counter`)."""
-        clock = self.sim.clock
-        result = count(self.sim, self.counter, clock.now())
-        clock.advance(result.duration_s + OVERHEAD_S)
-        if self.counter.voltage_auto:
-            self.counter.voltage_range = result.voltage_range
-        if result.frequency >= OVERLOAD:
-            self.engine.questionable.latch(f.overload_bit)
-            return OVERLOAD
-        if result.frequency == 0.0:
-            return 0.0  # no signal: the manual's 0, for period as for frequency
-        value = result.frequency if f is FREQUENCY else 1.0 / result.frequency
-        return value
-
     def _configuration(self) -> str:
         f = self.function
         if f in FIXED:
@@ -361,9 +255,7 @@ class Keysight34465A(SimInstrument):
             t_res = scpi_float(self._resolution(f) * 1e3)  # ppm-of-range table on ±1000 °C [E]
             return f'"{self.temperature.configuration()},{t_res}"'
         if f in COUNTERS:
-            rng = self.counter_range[f.name]
-            res = ppm_for_aperture(self.counter.aperture) * 1e-6 * rng
-            return f'"{f.name} {scpi_float(rng)},{scpi_float(res)}"'
+            return f'"{self.counter.configuration(f)}"'
         rng = self.settings[f.name].range
         return f'"{f.name} {scpi_float(rng)},{scpi_float(self._resolution(f))}"'
 
@@ -438,6 +330,7 @@ class Keysight34465A(SimInstrument):
 
     # --- readings (taken when `dmm_trigger` says) -----------------------------------
     def autoranging(self, f: Function) -> bool:
+        """Whether `f` re-ranges before it reads (a burst is read on a fixed range)."""
         return self.settings[f.name].auto
 
     def one_reading(self, f: Function, truth: float | None = None) -> float:
@@ -475,7 +368,7 @@ class Keysight34465A(SimInstrument):
     def reading(self, f: Function) -> float:
         """One reading, re-ranging first (each try costs an aperture) in autorange."""
         if f in COUNTERS:
-            return self._counter_reading(f)
+            return self.counter.reading(f)
         value = self.one_reading(f)
         s, ranges = self.settings[f.name], f.ranges
         for _ in range(len(ranges)):
