@@ -1,6 +1,6 @@
 """A burst of DC current readings (SAMPle:COUNt > 1) reads what single readings read.
 
-A burst on a fixed range is integrated a block at a time (`Keysight34465A._take`); the
+A burst on a fixed range is integrated a block at a time (`TriggerSystem._take`, `dmm_trigger`); the
 truth is the same readings taken one READ? at a time, each integrating its own aperture
 (`mean_current`), on a twin bench: the same unit, the same noise stream, the same
 clock. Autorange and the other functions keep reading one aperture at a time.
