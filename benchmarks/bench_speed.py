@@ -487,6 +487,12 @@ def loopback_ratio() -> dict[str, float]:
         served.stop()
 
 
+def ratio_line(label: str, side: Samples, against: Samples, names: str, target: float) -> None:
+    """``side``'s line, with its best over ``against``'s best and that ratio's target."""
+    ratio = side.best / against.best
+    line(label, side.text(), f"{names} {ratio:.2f}  {target_text(ratio, target)}")
+
+
 def line(label: str, value: str, comparison: str = "") -> None:
     print(f"  {label:<52} {value:<26} {comparison}".rstrip())
 
@@ -679,22 +685,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  OpenHTF: not available ({why_not_htf})")
         if many_runs:
             bare_m, harness_m = walls(many_runs[0]), walls(many_runs[1])
-            ratio = harness_m.best / bare_m.best
             line(f"bare pytest: {many:,} tests, one assert each", bare_m.text())
-            line(
-                f"harness: {many:,} tests, one measure each",
-                harness_m.text(),
-                f"harness/bare {ratio:.2f}  {target_text(ratio, 1.2)}",
-            )
+            ratio_line(f"harness: {many:,} tests, one measure each", harness_m, bare_m,
+                       "harness/bare", 1.2)  # fmt: skip
             per = f"{harness_m.best / many * 1e3:.3f} / {bare_m.best / many * 1e3:.3f} ms"
             line("  per test, harness / bare", per)
-            floor_m = walls(many_runs[2])
-            ratio = floor_m.best / bare_m.best
-            line(
-                f"floor (floor_harness.py): {many:,} tests, one durable row each",
-                floor_m.text(),
-                f"floor/bare {ratio:.2f}  {target_text(ratio, 1.2)}",
-            )
+            ratio_line(f"floor (floor_harness.py): {many:,} tests, one durable row each",
+                       walls(many_runs[2]), bare_m, "floor/bare", 1.2)  # fmt: skip
         else:
             line(f"one measurement per test at {many:,}", "skipped (--quick)")
 
