@@ -225,20 +225,58 @@ def coverage_factor(nu: float, p: float = COVERAGE_PROBABILITY) -> float:
 
 @functools.lru_cache(maxsize=1024)
 def _t_quantile(whole: int, p: float) -> float:
-    """t_p(ν) for a whole ν: a bisection of a hundred incomplete-beta evaluations, and a
-    run judges thousands of values with a handful of distinct ν, so each is kept."""
-    tail = 1.0 - p  # P(|T| > t) = I_x(ν/2, 1/2) with x = ν/(ν + t²); solve for x
-    low, high = 0.0, 1.0
+    """t_p(ν) for a whole ν: Newton's method below ``LARGE_NU``, the asymptotic series
+    from it on.
+
+    Newton's method works on the two-sided tail P(|T| > t) = I_x(ν/2, 1/2),
+    x = ν/(ν + t²), whose slope is -2·f(t) (f: Student's density), from the normal
+    quantile z_p, which is below t_p(ν) for every ν. The tail is convex and falling for
+    t > 0, so each tangent step lands at or below the root and the steps rise to it
+    without overshooting; it stops when a step is below 1e-15 of t or rounding makes it
+    non-positive. 3-14 incomplete-beta evaluations instead of a bisection's ~55: a run's
+    ~60 distinct ν had cost ~0.12 s of CPU, now ~4 ms (issue 15). Each ν is kept: a run
+    judges thousands of values.
+
+    For a large ν, x rounds towards 1 and the incomplete beta loses every digit: the
+    bisection used before gave k = 1.83 at ν = 10¹⁵ and k = 0 from about 10¹⁷ on (a
+    repeatability spread that is rounding noise gives a ν_eff of 10⁸⁰), so such a U was
+    recorded as 0. There the series is exact to double precision instead.
+    """
+    if whole >= LARGE_NU:
+        return _t_quantile_series(whole, p)
+    tail = 1.0 - p
+    nu = float(whole)
+    log_scale = math.lgamma((nu + 1.0) / 2.0) - math.lgamma(nu / 2.0) - 0.5 * math.log(nu * math.pi)
+    t = DEFAULT_K if p == COVERAGE_PROBABILITY else _normal_quantile(p)
     for _ in range(200):
-        mid = (low + high) / 2.0
-        if _beta_regularised(mid, whole / 2.0, 0.5) < tail:
-            low = mid
-        else:
-            high = mid
-        if high - low < 1e-16 * high:
+        excess = _beta_regularised(nu / (nu + t * t), nu / 2.0, 0.5) - tail
+        density = math.exp(log_scale - (nu + 1.0) / 2.0 * math.log1p(t * t / nu))
+        step = excess / (2.0 * density)
+        if step <= 0.0:
             break
-    x = (low + high) / 2.0
-    return math.sqrt(whole * (1.0 - x) / x)
+        t += step
+        if step < 1e-15 * t:
+            break
+    return t
+
+
+LARGE_NU = 3_000
+"""From here on t_p(ν) is the series of ``_t_quantile_series``, whose error (a ν⁻⁵ term)
+is below 1e-16 of t for p up to 99.9 %; Newton's method on the incomplete beta has
+lost digits by then (about 1e-13 of t at ν = 1,000, 1e-12 at 10,000)."""
+
+
+def _t_quantile_series(whole: int, p: float) -> float:
+    """t_p(ν) as the normal quantile z_p plus the first four terms of its expansion in
+    1/ν (Cornish–Fisher; Abramowitz & Stegun 26.7.5)."""
+    z = DEFAULT_K if p == COVERAGE_PROBABILITY else _normal_quantile(p)
+    z2 = z * z
+    g1 = z * (z2 + 1.0) / 4.0
+    g2 = z * ((5.0 * z2 + 16.0) * z2 + 3.0) / 96.0
+    g3 = z * (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) / 384.0
+    g4 = z * ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) / 92160.0
+    inverse = 1.0 / whole
+    return z + inverse * (g1 + inverse * (g2 + inverse * (g3 + inverse * g4)))
 
 
 def _normal_quantile(p: float) -> float:

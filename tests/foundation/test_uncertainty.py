@@ -2,6 +2,7 @@
 "Measurement uncertainty: a worked example", and the GUM's own numbers for degrees of
 freedom and coverage factors (table G.2, example H.1)."""
 
+import itertools
 import math
 
 import pytest
@@ -63,6 +64,41 @@ GUM_TABLE_G2_9545 = {1: 13.97, 2: 4.53, 3: 3.31, 4: 2.87, 5: 2.65, 6: 2.52, 7: 2
 @pytest.mark.parametrize(("nu", "k"), sorted(GUM_TABLE_G2_9545.items()))
 def test_coverage_factor_is_student_t_of_gum_table_g2(nu: int, k: float) -> None:
     assert coverage_factor(nu) == pytest.approx(k, abs=0.006 if nu < 100 else 0.0006)
+
+
+def _t_closed_form(nu: int, p: float) -> float:
+    """Student's two-sided t_p(ν) where it has a closed form: ν = 1 (Cauchy), ν = 2, and
+    ν = 4 (P(|T| ≤ t) = (3u - u³)/2 with u = t/√(4 + t²), a cubic solved by angles)."""
+    if nu == 1:
+        return math.tan(math.pi * p / 2.0)
+    if nu == 2:
+        return p * math.sqrt(2.0 / (1.0 - p * p))
+    u = 2.0 * math.cos((math.acos(-p) - 2.0 * math.pi) / 3.0)
+    return 2.0 * u / math.sqrt(1.0 - u * u)
+
+
+@pytest.mark.parametrize("nu", [1, 2, 4])
+@pytest.mark.parametrize("p", [COVERAGE_PROBABILITY, 0.5, 0.6827, 0.9, 0.95, 0.99, 0.999])
+def test_coverage_factor_to_the_last_digits_where_student_t_has_a_closed_form(
+    nu: int, p: float
+) -> None:
+    """The GUM table has three digits; U is kept to many more, so k must be right to
+    them too (the slow start is ν = 1, where t_p is 14 at 95.45 % and 637 at 99.9 %)."""
+    assert coverage_factor(nu, p) == pytest.approx(_t_closed_form(nu, p), rel=1e-13)
+
+
+@pytest.mark.parametrize("p", [COVERAGE_PROBABILITY, 0.95, 0.99, 0.5])
+def test_coverage_factor_falls_to_the_normal_quantile_however_large_nu_is(p: float) -> None:
+    """k(ν) falls with ν towards z_p and never below it. A repeatability whose spread is
+    rounding noise gives a ν_eff of 1e80: k used to come out 0 there (and 1.83 at 1e15),
+    recording U = 0. The large-ν side is checked against its own first-order term,
+    t ≈ z + z(z² + 1)/(4ν), which is exact to double precision for ν ≥ 1e8."""
+    z = coverage_factor(math.inf, p)
+    ks = [coverage_factor(10 ** (e / 10), p) for e in range(0, 400)]  # ν from 1 to 1e40
+    assert all(a >= b >= z for a, b in itertools.pairwise(ks))
+    for nu in (1e8, 1e12, 1e15, 1e17, 1e80):
+        first_order = z + z * (z * z + 1.0) / (4.0 * nu)
+        assert coverage_factor(nu, p) == pytest.approx(first_order, rel=1e-15)
 
 
 def test_coverage_factor_other_probabilities_and_infinity() -> None:
