@@ -211,7 +211,7 @@ def _parse_text(value: str, unit: str) -> float:
         if given is not None and given[1] == target[1]:
             magnitude = float(number.group(1))
             if math.isfinite(magnitude):
-                return _finite(magnitude * float(given[0] / target[0]), value)
+                return _finite(_scaled(magnitude, given[0] / target[0]), value)
     return _pint_text(value, unit, cleaned)
 
 
@@ -245,12 +245,39 @@ def _finite(magnitude: float, value: object) -> float:
 
 
 @lru_cache(maxsize=512)
-def _ratio(from_unit: str, to_unit: str) -> float | None:
+def _ratio(from_unit: str, to_unit: str) -> Fraction | None:
     """The exact factor from one table unit to another of its dimension, else None."""
     given, target = parse_unit(from_unit).simple, parse_unit(to_unit).simple
     if given is None or target is None or given[1] != target[1]:
         return None
-    return float(given[0] / target[0])
+    return given[0] / target[0]
+
+
+_EXACT_INT = 2**53
+"""Every integer up to here is a double exactly."""
+
+
+def _scaled(value: float, ratio: Fraction) -> float:
+    """``value`` × ``ratio`` rounded once: the double nearest to the exact product.
+
+    ``value * float(ratio)`` rounds twice, since a factor below 1 (1/1000 from ms to s)
+    is no double: 700 ms became 0.7000000000000001 s and 350 nA 0.35000000000000003 µA,
+    one ulp off the 0.7 s or 0.35 µA a spec writes, so a reading exactly on a limit
+    written in the other prefix was judged outside it (FAIL under simple acceptance).
+    Multiplying by a whole factor or dividing by a whole divisor, both exact doubles, is
+    the exact result rounded once (IEEE 754); any other factor goes through ``Fraction``.
+    """
+    top, bottom = ratio.numerator, ratio.denominator
+    if bottom == 1 and top <= _EXACT_INT:
+        return value * top
+    if top == 1 and bottom <= _EXACT_INT:
+        return value / bottom
+    if not math.isfinite(value):
+        return value * float(ratio)
+    try:
+        return float(Fraction(value) * ratio)
+    except OverflowError:  # beyond the largest double, as value * factor would be
+        return math.copysign(math.inf, value)
 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:
@@ -259,7 +286,7 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
         return value
     ratio = _ratio(from_unit, to_unit)
     if ratio is not None:
-        return value * ratio
+        return _scaled(value, ratio)
     import pint
 
     ureg = registry()
