@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -31,7 +32,12 @@ if TYPE_CHECKING:
 
 # `9**9**9` or `2**99999999` would keep pint computing an integer for minutes
 _EXPLOSIVE = re.compile(r"(\*\*|\^)[^A-Za-z]*(\*\*|\^)|(\*\*|\^)\s*[(+-]*\s*\d{4,}")
-_ALIASES = {"\u00b5": "u", "\u03bc": "u", "\u03a9": "ohm", "\u2126": "ohm", "\u00b1": ""}
+_ALIASES = {
+    "\u00b5": "u", "\u03bc": "u", "\u03a9": "ohm", "\u2126": "ohm", "\u00b1": "",
+    "\u2212": "-", "\ufe63": "-", "\uff0d": "-",  # minus sign, small and fullwidth hyphen-minus
+}  # fmt: skip
+_KEPT_SYMBOLS = frozenset("\u00d7")
+"""× is read by pint as the product it means (it drops it and multiplies ``2 × 3``)."""
 
 # Dimensions as exponents of (current, time, length, mass).
 Dims = tuple[int, int, int, int]
@@ -136,6 +142,23 @@ def _normalise(text: str) -> str:
     return text.strip()
 
 
+def _dropped_sign(cleaned: str) -> str | None:
+    """A dash or maths symbol in ``cleaned`` that pint would silently skip, else None.
+
+    pint's reader has no token for a non-ASCII dash or operator and drops it: ``−2 uA``
+    (a typeset minus, as standards and word processors write it) was +2 µA, so a lower
+    limit of −2 µA became +2 µA, and ``5 – 3 uA`` was 15 µA. The minus signs are read as
+    ``-`` (``_ALIASES``); a dash that may be a minus or a range (``3.4–4.2 V``), or a
+    division sign, is refused rather than guessed.
+    """
+    for char in cleaned:
+        if char.isascii() or char in _KEPT_SYMBOLS:
+            continue
+        if unicodedata.category(char) in ("Pd", "Sm"):
+            return char
+    return None
+
+
 def _simple(cleaned: str) -> tuple[Fraction, Dims] | None:
     """``cleaned`` read by the table (``mA/cm^2``: names, ``*``, ``/``, integer powers,
     left to right as pint reads them), or None for pint to read."""
@@ -161,6 +184,8 @@ def parse_unit(text: str) -> Unit:
     cleaned = _normalise(text)
     if cleaned in ("", "1", "-"):
         return Unit(text, (Fraction(1), _NONE))
+    if (sign := _dropped_sign(cleaned)) is not None:
+        raise UnitParseError(f"a unit without {sign!r} (pint would skip it)", text)
     simple = _simple(cleaned)
     if simple is None:
         _pint_unit(text)  # pint refuses what it cannot read
@@ -203,6 +228,10 @@ def _parse_text(value: str, unit: str) -> float:
     cleaned = _normalise(value)
     if _EXPLOSIVE.search(cleaned):
         raise UnitParseError("a quantity without chained or huge exponents", value)
+    if (sign := _dropped_sign(cleaned)) is not None:
+        raise UnitParseError(
+            f"a quantity without {sign!r}: '-' for a minus sign, 'to' for a range", value
+        )
     target = parse_unit(unit).simple
     number = _NUMBER.match(cleaned)
     if target is not None and number is not None:
