@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 # `9**9**9` or `2**99999999` would keep pint computing an integer for minutes
 _EXPLOSIVE = re.compile(r"(\*\*|\^)[^A-Za-z]*(\*\*|\^)|(\*\*|\^)\s*[(+-]*\s*\d{4,}")
 _ALIASES = {
-    "\u00b5": "u", "\u03bc": "u", "\u03a9": "ohm", "\u2126": "ohm", "\u00b1": "",
+    "\u00b5": "u", "\u03bc": "u", "\u03a9": "ohm", "\u2126": "ohm",
     "\u2212": "-", "\ufe63": "-", "\uff0d": "-",  # minus sign, small and fullwidth hyphen-minus
 }  # fmt: skip
 _KEPT_SYMBOLS = frozenset("\u00d7")
@@ -137,9 +137,18 @@ def registry() -> pint.UnitRegistry[Any]:
 
 
 def _normalise(text: str) -> str:
+    """``text`` with the aliases replaced, stripped, and a leading ``±`` (the half-width
+    of a symmetric bound, ``±0.1 %``) removed.
+
+    Only a leading one: ``400 ± 80 uA`` with its ``±`` dropped was read by pint as the
+    product of the numbers side by side, 32,000 µA (``3.8 V ± 5 %`` as 0.19 V), so a
+    limit written with its tolerance let every value pass. Any other ``±`` is left for
+    ``_dropped_sign`` to refuse.
+    """
     for old, new in _ALIASES.items():
         text = text.replace(old, new)
-    return text.strip()
+    text = text.strip()
+    return text[1:].strip() if text.startswith("\u00b1") else text
 
 
 def _dropped_sign(cleaned: str) -> str | None:
