@@ -82,6 +82,9 @@ _TABLE: dict[str, tuple[Fraction, Dims]] = {
 """Every unit name the fast reader knows, with its exact factor and dimension."""
 
 _TERM = re.compile(r"\s*([A-Za-z%]+)(?:(?:\^|\*\*)(-?\d{1,2}))?\s*(?:([*/])|$)")
+_GROUPED = re.compile(r"\d[\s'\u2019]+[\d.]")
+"""Digits after digits across a space or an apostrophe: ``1 000``, ``1'000``. pint
+multiplies what stands side by side, so ``1 000 uA`` was 0 µA and ``1 188 s`` 188 s."""
 _NUMBER = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\d.eE])\s*")
 
 
@@ -241,6 +244,8 @@ def _parse_text(value: str, unit: str) -> float:
         raise UnitParseError(
             f"a quantity without {sign!r}: '-' for a minus sign, 'to' for a range", value
         )
+    if _GROUPED.search(cleaned):
+        raise UnitParseError("a quantity with one number, its digits not grouped", value)
     target = parse_unit(unit).simple
     number = _NUMBER.match(cleaned)
     if target is not None and number is not None:
