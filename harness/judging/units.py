@@ -11,7 +11,9 @@ and one of a few units, multiplied, divided and raised to small powers: ``uA``,
 exact conversion factors (``Fraction``): building a pint registry and importing pint
 costs ~0.2 s of every process's start-up, before its first test. Anything else
 (``degC``, ``furlong``, ``3*4 uA``, every error) goes to pint, imported on first need,
-so what pint accepts or refuses, and how it says why, is unchanged.
+so what pint accepts or refuses, and how it says why, is unchanged, except text pint
+would misread, refused before either reader sees it: a dash or maths sign pint drops
+(``_dropped_sign``), a ``±`` after the start, digits in groups (``_GROUPED``).
 ``tests/foundation/test_units.py`` holds every entry of the table against pint. One
 pint registry serves the whole process because pint quantities from different
 registries cannot be compared.
@@ -82,9 +84,11 @@ _TABLE: dict[str, tuple[Fraction, Dims]] = {
 """Every unit name the fast reader knows, with its exact factor and dimension."""
 
 _TERM = re.compile(r"\s*([A-Za-z%]+)(?:(?:\^|\*\*)(-?\d{1,2}))?\s*(?:([*/])|$)")
-_GROUPED = re.compile(r"\d[\s'\u2019]+[\d.]")
-"""Digits after digits across a space or an apostrophe: ``1 000``, ``1'000``. pint
-multiplies what stands side by side, so ``1 000 uA`` was 0 µA and ``1 188 s`` 188 s."""
+_GROUPED = re.compile(r"\d[\s'\u2019]+[\d.]|\d\s*,\s*[\d.]")
+"""Digits after digits across a space, an apostrophe or a comma: ``1 000``, ``1'000``,
+``0,5``. pint multiplies what stands side by side, so ``1 000 uA`` was 0 µA and
+``1 188 s`` 188 s; and it takes a comma for a thousands separator, so a decimal comma
+made ``4,08 Hz`` 408 Hz and ``0,5 mA`` 0 µA (``1,000`` is 1 or 1000 by country: refused)."""
 _NUMBER = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\d.eE])\s*")
 
 
