@@ -278,8 +278,15 @@ class Measure:
             converted = (
                 None if value is None or not math.isfinite(value) else convert(value, given, target)
             )
-            expanded = convert(expanded, given, target) if expanded else 0.0
-            scale = convert(1.0, given, target) if budget is not None and given != target else 1.0
+            # U and the budget are differences: an offset unit's zero (degC to K: 273.15)
+            # is not theirs to add, only its scale
+            offset = convert(0.0, given, target) if given != target else 0.0
+            expanded = convert(expanded, given, target) - offset if expanded else 0.0
+            scale = (
+                convert(1.0, given, target) - offset
+                if budget is not None and given != target
+                else 1.0
+            )
         except UnitParseError as exc:
             raise MeasurementUsageError(f"{requirement_id}: {exc}") from None
         rule = requirement.rule

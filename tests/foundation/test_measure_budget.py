@@ -6,6 +6,7 @@ The store is a list; the spec is the packaged RMD-1 spec (OUT-AMP-L1: 64-96 µA,
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +88,42 @@ def test_a_number_or_a_check_keeps_no_budget(measure: Measure, log: ListLog) -> 
     measure.check("COM-ID", True)
     assert [r.uncertainty_budget for r in log.rows] == [None, None]
     assert log.rows[0].coverage_factor == 2.0
+
+
+TEMPERATURE_SPEC = """
+schema: 1
+spec:
+  id: T-SPEC
+  version: "1.0.0"
+  title: a temperature requirement in kelvin
+  device: T-1
+  default_decision_rule: guarded
+requirements:
+  - id: TEMP-RISE
+    title: "Applied part temperature"
+    group: safety
+    source: "IEC 60601-1 11.1"
+    quantity: temperature
+    unit: K
+    upper: 314.15 K
+"""
+
+
+def test_u_and_budget_given_in_an_offset_unit_are_differences(tmp_path: Path) -> None:
+    """A reading in degC judged against a requirement in K: the value gains 273.15, its
+    U and its budget do not (they are differences). U used to be converted as a reading,
+    so 0.5 degC of uncertainty became 273.65 K and every such value was FAIL."""
+    path = tmp_path / "t.yaml"
+    path.write_text(TEMPERATURE_SPEC)
+    log = ListLog()
+    measure = Measure(Recorder("R1", load_spec(path), log), "t::test", ["TEMP-RISE"])
+    measure("TEMP-RISE", 37.0, "degC", uncertainty=0.5)
+    budget = UncertaintyBudget().add_normal("thermocouple", 0.25)
+    verdict = measure("TEMP-RISE", 37.0, "degC", uncertainty=budget)
+    plain, budgeted = log.rows
+    assert plain.value == pytest.approx(310.15) and plain.unit == "K"
+    assert plain.expanded_uncertainty == pytest.approx(0.5)
+    kept = budgeted.uncertainty_budget
+    assert kept is not None and kept.lines[0].standard_uncertainty == pytest.approx(0.25)
+    assert budgeted.expanded_uncertainty == pytest.approx(0.5)
+    assert verdict.value == "PASS"  # 310.15 + 0.5 K is below 314.15 K
