@@ -13,7 +13,8 @@ costs ~0.2 s of every process's start-up, before its first test. Anything else
 (``degC``, ``furlong``, ``3*4 uA``, every error) goes to pint, imported on first need,
 so what pint accepts or refuses, and how it says why, is unchanged, except text pint
 would misread, refused before either reader sees it: a dash or maths sign pint drops
-(``_dropped_sign``), a ``±`` after the start, digits in groups (``_GROUPED``).
+(``_dropped_sign``), a ``±`` after the start, digits in groups (``_GROUPED``), a number
+after its unit (``_NUMBER_AFTER_UNIT``).
 ``tests/foundation/test_units.py`` holds every entry of the table against pint. One
 pint registry serves the whole process because pint quantities from different
 registries cannot be compared.
@@ -89,6 +90,9 @@ _GROUPED = re.compile(r"\d[\s'\u2019]+[\d.]|\d\s*,\s*[\d.]")
 ``0,5``. pint multiplies what stands side by side, so ``1 000 uA`` was 0 µA and
 ``1 188 s`` 188 s; and it takes a comma for a thousands separator, so a decimal comma
 made ``4,08 Hz`` 408 Hz and ``0,5 mA`` 0 µA (``1,000`` is 1 or 1000 by country: refused)."""
+_NUMBER_AFTER_UNIT = re.compile(r"[A-Za-z%]\s+[\d.]")
+"""A number standing after a unit with only space between: ``400 uA 2``, which pint
+multiplies (800 µA) as it multiplies digit groups; a product is written ``400 uA*2``."""
 _NUMBER = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\d.eE])\s*")
 
 
@@ -250,6 +254,8 @@ def _parse_text(value: str, unit: str) -> float:
         )
     if _GROUPED.search(cleaned):
         raise UnitParseError("a quantity with one number, its digits not grouped", value)
+    if _NUMBER_AFTER_UNIT.search(cleaned):
+        raise UnitParseError("a quantity with its number before its unit", value)
     target = parse_unit(unit).simple
     number = _NUMBER.match(cleaned)
     if target is not None and number is not None:

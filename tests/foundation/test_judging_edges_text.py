@@ -3,12 +3,12 @@
 pint's reader drops characters it has no token for and multiplies what stands side by
 side, so text a standard or a spreadsheet writes every day became another number without
 a word: a typeset minus (``−2 uA``) was +2 µA; ``400 ± 80 uA`` was 32,000 µA;
-``1 188 s`` (SI digit groups) was 188 s; a decimal comma made ``4,08 Hz`` 408 Hz. Each
-became a limit that passed a faulty unit or failed a good one. A minus sign as typeset is
-now a minus; a ``±`` only at the start is a half-width (``±0.1 %``); any other dash or
-maths sign that may mean a minus or a range, a ``±`` elsewhere, digits in groups and a
-comma between digits are refused. The truth is the number the text shows, written out
-by hand.
+``1 188 s`` (SI digit groups) was 188 s; a decimal comma made ``4,08 Hz`` 408 Hz;
+``400 uA 2`` was 800 µA. Each became a limit that passed a faulty unit or failed a good
+one. A minus sign as typeset is now a minus; a ``±`` only at the start is a half-width
+(``±0.1 %``); any other dash or maths sign that may mean a minus or a range, a ``±``
+elsewhere, digits in groups, a comma between digits and a number after the unit are
+refused. The truth is the number the text shows, written out by hand.
 """
 
 from __future__ import annotations
@@ -133,6 +133,18 @@ def test_digits_in_groups_are_refused(text: str) -> None:
     unit = "s" if text.endswith(" s") else "uA"
     with pytest.raises(UnitParseError):
         parse_quantity(text, unit)
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [("400 uA 2", "uA"), ("400uA 2", "uA"), ("3 V 5", "V"), ("5 % 2", "%"), ("2 s .5", "s")],
+)
+def test_a_number_after_the_unit_is_refused(text: str, unit: str) -> None:
+    """``400 uA 2`` was 800 µA (pint multiplies what stands side by side); a product
+    written as one, ``400 uA*2``, is still read."""
+    with pytest.raises(UnitParseError):
+        parse_quantity(text, unit)
+    assert parse_quantity("400 uA*2", "uA") == 800.0
 
 
 @pytest.mark.parametrize(
