@@ -24,7 +24,8 @@ knows volts, not ohms, so its load must come from the operator.
 
 A capture that cannot be trusted is refused with an `InputError` naming the file, the
 line (the row, for Parquet) and the field: an empty file, a missing column, a cell that
-is not a number, or time steps that are not uniform. *Uniform* means every step is
+is not a number (or is the SCPI overload / no-data marker 9.9E+37, which is finite but
+not volts), or time steps that are not uniform. *Uniform* means every step is
 within half a step of the median step (a missing or repeated sample fails) and no
 sample lies more than half a step off the straight line through the first and last
 (slow drift fails); the rounding of printed times passes. A Tektronix header is checked
@@ -68,6 +69,11 @@ _SAMPLE_INTERVAL_TOLERANCE = 0.01
 _SNIFF_BYTES = 64 * 1024
 _HEADER_LINES = 64
 """How far a Tektronix header is searched for its ``TIME`` row (real ones take ~20)."""
+_OVERLOAD = 9.9e37 * (1 - 1e-4)
+"""From here up a magnitude is the SCPI overload / not-a-number marker (9.9E+37, 9.91E+37),
+not volts: an InfiniiVision export writes it where the trace was off screen or had no
+data. Finite, it passed as a sample: one made the mean 9.9e31 A and halved a frequency."""
+_MARKER = "a finite number (9.9E+37 is the scope's overload / no-data marker, not volts)"
 _TEXT_CONTROLS = frozenset(b"\t\n\r\x0b\x0c\x1a")
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG", "a PNG image"),
@@ -468,13 +474,14 @@ def _numeric_columns(
     for name in names:
         raw = frame[name]
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = ~np.isfinite(values)
+        bad = ~(np.abs(values) < _OVERLOAD)
         if bad.any():
             row = int(np.argmax(bad))
             line = skip + row + 1
             cell = raw.iloc[row]
             got = "missing" if not isinstance(cell, str) and pd.isna(cell) else str(cell)
-            raise InputError(path, name, "a finite number", line=line, got=got)
+            expected = _MARKER if abs(values[row]) >= _OVERLOAD else "a finite number"
+            raise InputError(path, name, expected, line=line, got=got)
         parsed.append(values)
     return parsed[0], parsed[1]
 
@@ -497,12 +504,13 @@ def _locate_parse_error(
 def _check_samples(path: Path, values: FloatArray, field: str, *, first_line: int | None) -> None:
     if values.size < 2:
         raise InputError(path, field, "at least 2 samples", got=f"{values.size} samples")
-    bad = ~np.isfinite(values)
+    bad = ~(np.abs(values) < _OVERLOAD)
     if bad.any():
         row = int(np.argmax(bad))
         where = f"{field} (row {row})" if first_line is None else field
         line = None if first_line is None else first_line + row
-        raise InputError(path, where, "a finite number", line=line, got=float(values[row]))
+        expected = _MARKER if abs(values[row]) >= _OVERLOAD else "a finite number"
+        raise InputError(path, where, expected, line=line, got=float(values[row]))
 
 
 def _check_uniform(path: Path, times: FloatArray, *, first_line: int | None) -> tuple[float, float]:

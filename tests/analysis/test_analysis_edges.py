@@ -1,0 +1,52 @@
+"""Scope exports shaped like the real world that the reader must not misread.
+
+Each case is a record whose truth is known by construction: what the file says, not
+what the reader makes of it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.analysis.capture_io import read_capture
+from harness.errors import InputError
+
+ROWS = "".join(f"{(k - 100) * 1e-6:.6e},{0.2 if k % 50 < 10 else 0.0:.3f}\n" for k in range(300))
+"""Time from -100 us in 1 us steps; a 0.2 V pulse of 10 samples every 50."""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, newline="")
+    return path
+
+
+def error_of(path: Path) -> InputError:
+    with pytest.raises(InputError) as info:
+        read_capture(path)
+    assert str(path) in str(info.value)
+    return info.value
+
+
+@pytest.mark.parametrize("marker", ["9.9E+37", "+9.90000000E+37", "-9.9E+37", "9.91E+37"])
+def test_the_scpi_overload_marker_is_not_a_sample(tmp_path: Path, marker: str) -> None:
+    # An InfiniiVision export writes 9.9E+37 where the trace was off screen or had no
+    # data. Read as volts it is a finite number: one such sample made the mean 9.9e31 A
+    # and halved the frequency of a 1 kHz train. Line 3 + 42 holds it.
+    rows = ROWS.splitlines(keepends=True)
+    rows[42] = rows[42].split(",")[0] + f",{marker}\n"
+    error = error_of(write(tmp_path, "k.csv", "x-axis,1\r\nsecond,Volt\r\n" + "".join(rows)))
+    assert (error.line, error.field) == (45, "volts")
+    assert "9.9E+37" in error.expected
+
+
+def test_the_scpi_overload_marker_is_not_a_sample_in_an_npz(tmp_path: Path) -> None:
+    volts = np.zeros(100)
+    volts[7] = 9.9e37
+    path = tmp_path / "c.npz"
+    np.savez(path, t0=np.float64(0.0), dt=np.float64(1e-6), volts=volts)
+    error = error_of(path)
+    assert error.field == "volts (row 7)" and "9.9E+37" in error.expected
