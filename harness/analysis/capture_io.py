@@ -474,13 +474,14 @@ def _numeric_columns(
     for name in names:
         raw = frame[name]
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = ~(np.abs(values) < _OVERLOAD)
+        limit = _OVERLOAD if name == "volts" else math.inf  # a time is not a reading
+        bad = ~(np.abs(values) < limit)
         if bad.any():
             row = int(np.argmax(bad))
             line = skip + row + 1
             cell = raw.iloc[row]
             got = "missing" if not isinstance(cell, str) and pd.isna(cell) else str(cell)
-            expected = _MARKER if abs(values[row]) >= _OVERLOAD else "a finite number"
+            expected = _MARKER if np.isfinite(values[row]) else "a finite number"
             raise InputError(path, name, expected, line=line, got=got)
         parsed.append(values)
     return parsed[0], parsed[1]
@@ -504,12 +505,13 @@ def _locate_parse_error(
 def _check_samples(path: Path, values: FloatArray, field: str, *, first_line: int | None) -> None:
     if values.size < 2:
         raise InputError(path, field, "at least 2 samples", got=f"{values.size} samples")
-    bad = ~(np.abs(values) < _OVERLOAD)
+    limit = math.inf if field.startswith("time") else _OVERLOAD  # a time is not a reading
+    bad = ~(np.abs(values) < limit)
     if bad.any():
         row = int(np.argmax(bad))
         where = f"{field} (row {row})" if first_line is None else field
         line = None if first_line is None else first_line + row
-        expected = _MARKER if abs(values[row]) >= _OVERLOAD else "a finite number"
+        expected = _MARKER if np.isfinite(values[row]) else "a finite number"
         raise InputError(path, where, expected, line=line, got=float(values[row]))
 
 
