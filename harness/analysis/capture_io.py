@@ -267,9 +267,7 @@ def _read_csv(path: Path) -> Capture:
     first = _cells(head[0])
     key = first[0].lower()
     if key == "x-axis":
-        second = [cell.lower() for cell in _cells(head[1] if len(head) > 1 else "")]
-        if second[0] != "second":
-            raise InputError(path, "units row", "'second,Volt'", line=2, got=head[1].strip())
+        _check_keysight_units(path, head[1] if len(head) > 1 else "")
         times, volts = _numeric_columns(path, skip=2, names=("time", "volts"))
         t0, dt = _check_uniform(path, times, first_line=3)
         return Capture(t0, dt, volts, "keysight-csv")
@@ -297,6 +295,18 @@ def _read_csv(path: Path) -> Capture:
     times, volts = _numeric_columns(path, skip=skip, names=("time", "volts"))
     t0, dt = _check_uniform(path, times, first_line=skip + 1)
     return Capture(t0, dt, volts, "csv")
+
+
+def _check_keysight_units(path: Path, row: str) -> None:
+    """The units row must read ``second,Volt``: time in seconds, the channel in volts.
+
+    The second cell is the channel's probe units. A current probe makes it ``Ampere``:
+    that column is already the current, and reading it as volts across the load divided
+    it by the load once more (every current, charge and mean 1/R of the truth).
+    """
+    units = [cell.lower() for cell in _cells(row)]
+    if units[0] != "second" or len(units) < 2 or units[1] != "volt":
+        raise InputError(path, "units row", "'second,Volt'", line=2, got=row.strip())
 
 
 def _refuse_binary(path: Path) -> None:

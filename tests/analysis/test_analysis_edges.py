@@ -50,3 +50,18 @@ def test_the_scpi_overload_marker_is_not_a_sample_in_an_npz(tmp_path: Path) -> N
     np.savez(path, t0=np.float64(0.0), dt=np.float64(1e-6), volts=volts)
     error = error_of(path)
     assert error.field == "volts (row 7)" and "9.9E+37" in error.expected
+
+
+@pytest.mark.parametrize("unit", ["Ampere", "Watt", "Unknown"])
+def test_keysight_units_row_other_than_volt_is_refused(tmp_path: Path, unit: str) -> None:
+    # A current probe makes InfiniiVision write 'second,Ampere': the column is already
+    # amperes, and i = v/R would be the current divided by the load a second time.
+    error = error_of(write(tmp_path, "k.csv", f"x-axis,1\nsecond,{unit}\n" + ROWS))
+    assert (error.line, error.field) == (2, "units row")
+    assert unit in str(error)
+
+
+def test_keysight_units_row_of_volts_is_read(tmp_path: Path) -> None:
+    capture = read_capture(write(tmp_path, "k.csv", "x-axis,1,2\nsecond,Volt,Volt\n" + ROWS))
+    assert capture.t0 == pytest.approx(-100e-6) and capture.dt == pytest.approx(1e-6)
+    assert capture.volts.max() == 0.2 and capture.volts.size == 300
