@@ -33,6 +33,7 @@ against its data too: horizontal units must be seconds (an FFT export is not a t
 record), vertical units volts (a current-probe channel is already amperes, and i = v/R
 would be wrong by a factor R), and the stated sample interval must match the time
 column within 1 % (a file whose header and data disagree has been edited or spliced).
+A plain CSV header naming a unit other than s or V (``Voltage (mV)``) is refused too.
 
 A file that is not text at all (an image, a zip or workbook, a UTF-16 export, random
 bytes) is refused as a whole with `NotACaptureError` ("not a CSV capture"), because a
@@ -50,6 +51,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from harness.analysis.csv_units import check_header_units
 from harness.errors import InputError
 
 FloatArray = npt.NDArray[np.float64]
@@ -292,6 +294,7 @@ def _read_csv(path: Path) -> Capture:
     if key in ("model", "record length"):
         return _read_tektronix_table(path, head)
     skip = 0 if _is_number_row(first) else 1
+    check_header_units(path, first if skip else [])
     times, volts = _numeric_columns(path, skip=skip, names=("time", "volts"))
     t0, dt = _check_uniform(path, times, first_line=skip + 1)
     return Capture(t0, dt, volts, "csv")

@@ -65,3 +65,44 @@ def test_keysight_units_row_of_volts_is_read(tmp_path: Path) -> None:
     capture = read_capture(write(tmp_path, "k.csv", "x-axis,1,2\nsecond,Volt,Volt\n" + ROWS))
     assert capture.t0 == pytest.approx(-100e-6) and capture.dt == pytest.approx(1e-6)
     assert capture.volts.max() == 0.2 and capture.volts.size == 300
+
+
+MV_ROWS = "".join(
+    f"{(k - 100) * 1e-6:.6e},{200.0 if k % 50 < 10 else 0.0:.1f}\n" for k in range(300)
+)
+"""The same record with the voltage in millivolts: a 200 mV pulse."""
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("Time (s),Voltage (mV)", "volts"),
+        ("time_s,volts_mV", "volts"),
+        ("t [s],CH1 [mV]", "volts"),
+        ("Time (s),Current (mA)", "volts"),
+        ("time_s,i_A", "volts"),
+        ("Time (ms),Voltage (V)", "time"),
+        ("t/us,U/V", "time"),
+        ("Time (\u00b5s),Voltage (V)", "time"),
+    ],
+)
+def test_a_plain_csv_header_naming_another_unit_is_refused(
+    tmp_path: Path, header: str, column: str
+) -> None:
+    # The rows are read as seconds and volts whatever the header says: a 200 mV pulse
+    # under 'Voltage (mV)' was 200 V, a peak of 0.4 A at 500 ohm for 0.4 mA.
+    error = error_of(write(tmp_path, "c.csv", header + "\n" + MV_ROWS))
+    assert (error.line, error.field) == (1, column)
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["time_s,volts", "Time (s),Voltage (V)", "t [s],CH1 [V]", "TIME,CH1", "Time,Channel A",
+     "x,y", "Second,Volt", "time (\ufffds),volts"],
+)  # fmt: skip
+def test_a_plain_csv_header_in_seconds_and_volts_or_without_units_is_read(
+    tmp_path: Path, header: str
+) -> None:
+    capture = read_capture(write(tmp_path, "c.csv", header + "\n" + ROWS))
+    assert capture.source_format == "csv" and capture.volts.max() == 0.2
+    assert capture.dt == pytest.approx(1e-6) and capture.t0 == pytest.approx(-100e-6)
