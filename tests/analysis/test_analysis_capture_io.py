@@ -6,26 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from capture_files import error_of, write
 
 from harness.analysis.capture_io import Capture, read_capture, write_capture
 from harness.analysis.synth import PulseTrain, SynthCapture, synthesize
 from harness.analysis.synth_truth import phase_charge_c, rms_current_a
-from harness.errors import InputError
 
 GOOD_ROWS = "".join(f"{k * 1e-6:.6e},{0.1 * (k % 3):.3f}\n" for k in range(10))
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
-
-def error_of(path: Path) -> InputError:
-    with pytest.raises(InputError) as info:
-        read_capture(path)
-    assert str(path) in str(info.value)
-    return info.value
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".parquet"])

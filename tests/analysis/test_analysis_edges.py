@@ -10,25 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from capture_files import error_of, write
 
 from harness.analysis.capture_io import read_capture
-from harness.errors import InputError
 
 ROWS = "".join(f"{(k - 100) * 1e-6:.6e},{0.2 if k % 50 < 10 else 0.0:.3f}\n" for k in range(300))
 """Time from -100 us in 1 us steps; a 0.2 V pulse of 10 samples every 50."""
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, newline="")
-    return path
-
-
-def error_of(path: Path) -> InputError:
-    with pytest.raises(InputError) as info:
-        read_capture(path)
-    assert str(path) in str(info.value)
-    return info.value
 
 
 @pytest.mark.parametrize("marker", ["9.9E+37", "+9.90000000E+37", "-9.9E+37", "9.91E+37"])
