@@ -2,7 +2,7 @@
 
 A capture is a uniformly sampled record: the time of the first sample `t0`, the sample
 spacing `dt` and the voltages, and, for the harness's own files, the load resistance the
-voltage was taken across. The harness reads seven layouts:
+voltage was taken across. The harness reads eight layouts:
 
 | `source_format` | what it is | layout |
 |---|---|---|
@@ -14,6 +14,8 @@ voltage was taken across. The harness reads seven layouts:
 | | | header label and value in columns 1-2, ``<t>,<v>`` in columns 4-5 of every row |
 | ``tektronix-mso-csv`` | MSO2/3/4/5/6, MDO3/4, TBS1000C/2000 | ``Model,<model>`` ... |
 | | | ``key,value`` header block ... ``Label,`` / ``TIME,CH1`` / rows |
+| ``picoscope-csv`` | PicoScope 6/7 export | ``Time,Channel A`` / ``(us),(mV)`` / rows, |
+| | | scaled to s and V by the units row (``csv_units``) |
 | ``npz`` | saved by the harness | arrays ``t0``, ``dt``, ``volts``, optional ``load_ohms`` |
 | ``parquet`` | saved by the harness | columns ``time_s``, ``volts``; load in the schema |
 | | | metadata under ``hil.load_ohms`` |
@@ -51,7 +53,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from harness.analysis.csv_units import check_header_units
+from harness.analysis.csv_units import (
+    check_header_units,
+    check_keysight_units,
+    is_picoscope,
+    picoscope_scales,
+)
 from harness.errors import InputError
 
 FloatArray = npt.NDArray[np.float64]
@@ -61,6 +68,7 @@ FORMATS = (
     "rigol-csv",
     "tektronix-csv",
     "tektronix-mso-csv",
+    "picoscope-csv",
     "npz",
     "parquet",
 )
@@ -269,7 +277,8 @@ def _read_csv(path: Path) -> Capture:
     first = _cells(head[0])
     key = first[0].lower()
     if key == "x-axis":
-        _check_keysight_units(path, head[1] if len(head) > 1 else "")
+        units_row = head[1] if len(head) > 1 else ""
+        check_keysight_units(path, units_row, _cells(units_row))
         times, volts = _numeric_columns(path, skip=2, names=("time", "volts"))
         t0, dt = _check_uniform(path, times, first_line=3)
         return Capture(t0, dt, volts, "keysight-csv")
@@ -293,23 +302,18 @@ def _read_csv(path: Path) -> Capture:
         return _read_tektronix_columns(path, head)
     if key in ("model", "record length"):
         return _read_tektronix_table(path, head)
+    units = _cells(head[1]) if len(head) > 1 else []
+    if is_picoscope(first, units):
+        time_scale, volt_scale = picoscope_scales(path, units)
+        skip = 3 if len(head) > 2 and not head[2].strip() else 2  # PicoScope 7: an empty line
+        times, volts = _numeric_columns(path, skip=skip, names=("time", "volts"))
+        t0, dt = _check_uniform(path, times * time_scale, first_line=skip + 1)
+        return Capture(t0, dt, volts * volt_scale, "picoscope-csv")
     skip = 0 if _is_number_row(first) else 1
     check_header_units(path, first if skip else [])
     times, volts = _numeric_columns(path, skip=skip, names=("time", "volts"))
     t0, dt = _check_uniform(path, times, first_line=skip + 1)
     return Capture(t0, dt, volts, "csv")
-
-
-def _check_keysight_units(path: Path, row: str) -> None:
-    """The units row must read ``second,Volt``: time in seconds, the channel in volts.
-
-    The second cell is the channel's probe units. A current probe makes it ``Ampere``:
-    that column is already the current, and reading it as volts across the load divided
-    it by the load once more (every current, charge and mean 1/R of the truth).
-    """
-    units = [cell.lower() for cell in _cells(row)]
-    if units[0] != "second" or len(units) < 2 or units[1] != "volt":
-        raise InputError(path, "units row", "'second,Volt'", line=2, got=row.strip())
 
 
 def _refuse_binary(path: Path) -> None:

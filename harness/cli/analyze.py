@@ -84,7 +84,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "capture",
-        help="capture file: .csv (plain, Keysight, Rigol, Tektronix), .npz, .parquet",
+        help="capture file: .csv (plain, Keysight, Rigol, Tektronix, PicoScope), .npz, .parquet",
     )
     parser.add_argument(
         "--load-ohms",

@@ -24,7 +24,7 @@ import pandas as pd
 from harness.analysis.capture_io import Capture, write_capture
 from harness.analysis.synth import SynthCapture
 
-FORMATS = ("csv", "keysight-csv", "rigol-csv", "npz", "parquet")
+FORMATS = ("csv", "keysight-csv", "rigol-csv", "picoscope-csv", "npz", "parquet")
 TEKTRONIX_FORMATS = ("tektronix-csv", "tektronix-mso-csv")
 
 
@@ -44,6 +44,9 @@ def write_as(fmt: str, folder: Path, synth: SynthCapture) -> Path:
     if fmt == "tektronix-mso-csv":
         path.write_bytes(tektronix_table_text(synth).encode("ascii"))
         return path
+    if fmt == "picoscope-csv":
+        path.write_bytes(picoscope_text(synth).encode("utf-8"))
+        return path
     if fmt == "csv":
         header = "time_s,volts\n"
         frame = pd.DataFrame({"t": times, "v": volts})
@@ -59,6 +62,16 @@ def write_as(fmt: str, folder: Path, synth: SynthCapture) -> Path:
         handle.write(header)
         frame.to_csv(handle, header=False, index=False, float_format="%.10e", lineterminator="\n")
     return path
+
+
+def picoscope_text(synth: SynthCapture, *, blank_line: bool = True) -> str:
+    """A PicoScope export of `synth` as PicoScope 7 writes it: ``Time,Channel A``, the
+    units in brackets (times in µs, samples in mV, as its axes show a microcurrent
+    pulse), an empty line, then the rows (``blank_line=False``: PicoScope 6, no line)."""
+    n = synth.volts.size
+    times_us = (synth.t0 + np.arange(n) * synth.dt) * 1e6
+    rows = "".join(f"{t:.8f},{v * 1e3:.6f}\r\n" for t, v in zip(times_us, synth.volts, strict=True))
+    return "Time,Channel A\r\n(\u00b5s),(mV)\r\n" + ("\r\n" if blank_line else "") + rows
 
 
 def _vertical_scale(volts: np.ndarray) -> float:

@@ -93,3 +93,53 @@ def test_a_plain_csv_header_in_seconds_and_volts_or_without_units_is_read(
     capture = read_capture(write(tmp_path, "c.csv", header + "\n" + ROWS))
     assert capture.source_format == "csv" and capture.volts.max() == 0.2
     assert capture.dt == pytest.approx(1e-6) and capture.t0 == pytest.approx(-100e-6)
+
+
+# -- PicoScope exports: the units row scales the samples --------------------------------
+
+PICO_ROWS = "".join(f"{k * 0.5:.3f},{200.0 if k % 20 < 4 else 0.0:.3f}\n" for k in range(200))
+"""Time from 0 in 0.5-unit steps; a pulse of 200 units, 4 samples long, every 20."""
+
+
+@pytest.mark.parametrize(
+    ("units", "blank", "dt_s", "peak_v"),
+    [
+        ("(ms),(mV)", True, 0.5e-3, 0.2),  # PicoScope 7: an empty line after the units
+        ("(us),(mV)", False, 0.5e-6, 0.2),  # PicoScope 6
+        ("(\u00b5s),(V)", True, 0.5e-6, 200.0),
+        ("(s),(uV)", False, 0.5, 200e-6),
+    ],
+)
+def test_a_picoscope_export_is_scaled_by_its_units_row(
+    tmp_path: Path, units: str, blank: bool, dt_s: float, peak_v: float
+) -> None:
+    # Read as s and V without its units row, (ms),(mV) made a 200 mV pulse 200 V and
+    # every width a thousand times too long; the file was refused outright before.
+    text = "Time,Channel A,Channel B\n" + units + ",(V)\n" + ("\n" if blank else "") + PICO_ROWS
+    capture = read_capture(write(tmp_path, "pico.csv", text))
+    assert capture.source_format == "picoscope-csv"
+    assert capture.t0 == 0.0
+    assert capture.dt == pytest.approx(dt_s, rel=1e-12)
+    assert capture.volts.size == 200
+    assert float(capture.volts.max()) == pytest.approx(peak_v, rel=1e-12)
+    assert int((capture.volts > 0).sum()) == 40  # 10 pulses of 4 samples
+
+
+@pytest.mark.parametrize(
+    ("units", "field"),
+    [("(ms),(mA)", "channel unit"), ("(ms),(A)", "channel unit"), ("(min),(V)", "time unit")],
+)
+def test_a_picoscope_channel_not_in_volts_is_refused(
+    tmp_path: Path, units: str, field: str
+) -> None:
+    # A current clamp's channel is already amperes: i = v / R would divide it again.
+    error = error_of(write(tmp_path, "pico.csv", f"Time,Channel A\n{units}\n\n{PICO_ROWS}"))
+    assert (error.field, error.line) == (field, 2)
+
+
+def test_a_picoscope_over_range_sample_is_refused_at_its_line(tmp_path: Path) -> None:
+    # PicoScope writes an over-range sample as an infinity sign, not a number.
+    rows = PICO_ROWS.splitlines(keepends=True)
+    rows[7] = "3.500,\u221e\n"
+    error = error_of(write(tmp_path, "pico.csv", "Time,Channel A\n(ms),(mV)\n\n" + "".join(rows)))
+    assert (error.field, error.line) == ("volts", 3 + 1 + 7)
