@@ -22,16 +22,17 @@ exported data")::
     (us),(V),(V)
     -500.004,5.511,1.215
 
-PicoScope 7 leaves one empty line after the units. Times are in the unit the time axis
-was shown in and samples in the channel's range unit, so the same pulse is ``(ms)`` /
-``(mV)`` in one file and ``(s)`` / ``(V)`` in the next: read as seconds and volts
-without the units row, a 200 mV pulse is 200 V and every width 1,000 times too long.
-So the reader scales both by the units row (``picoscope_scales``). A channel in any unit
-but a voltage (a current clamp set to A or mA, a math channel, a probe's custom unit)
-is refused: the harness turns volts across the load into current (i = v / R), so a
-current read as volts would be wrong by a factor R. PicoScope writes an over-range
-sample as ``∞`` or ``-∞``, which the sample checks refuse as not a finite number. The
-first channel is the capture, as in the other layouts.
+Exports seen in the field also have an empty line after the units; both are read.
+Times are in the unit the time axis was shown in and samples in the channel's range
+unit, so the same pulse is ``(ms)`` / ``(mV)`` in one file and ``(s)`` / ``(V)`` in the
+next: read as seconds and volts without the units row, a 200 mV pulse is 200 V and
+every width 1,000 times too long. So the reader scales both by the units row
+(``picoscope_scales``). A channel in any unit but a voltage (a current clamp set to A or
+mA, a math channel, a probe's custom unit) is refused: the harness turns volts across
+the load into current (i = v / R), so a current read as volts would be wrong by a
+factor R. PicoScope writes an over-range sample as ``∞`` or ``-∞``, which the sample
+checks refuse as not a finite number. The first channel is the capture, as in the
+other layouts.
 """
 
 from __future__ import annotations

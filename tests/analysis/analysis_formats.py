@@ -65,9 +65,9 @@ def write_as(fmt: str, folder: Path, synth: SynthCapture) -> Path:
 
 
 def picoscope_text(synth: SynthCapture, *, blank_line: bool = True) -> str:
-    """A PicoScope export of `synth` as PicoScope 7 writes it: ``Time,Channel A``, the
-    units in brackets (times in µs, samples in mV, as its axes show a microcurrent
-    pulse), an empty line, then the rows (``blank_line=False``: PicoScope 6, no line)."""
+    """A PicoScope export of `synth`: ``Time,Channel A``, the units in brackets (times in
+    µs, samples in mV, as its axes show a microcurrent pulse), an empty line
+    (``blank_line=False``: none, as its user's guide shows it), then the rows."""
     n = synth.volts.size
     times_us = (synth.t0 + np.arange(n) * synth.dt) * 1e6
     rows = "".join(f"{t:.8f},{v * 1e3:.6f}\r\n" for t, v in zip(times_us, synth.volts, strict=True))

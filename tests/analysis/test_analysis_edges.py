@@ -104,8 +104,8 @@ PICO_ROWS = "".join(f"{k * 0.5:.3f},{200.0 if k % 20 < 4 else 0.0:.3f}\n" for k 
 @pytest.mark.parametrize(
     ("units", "blank", "dt_s", "peak_v"),
     [
-        ("(ms),(mV)", True, 0.5e-3, 0.2),  # PicoScope 7: an empty line after the units
-        ("(us),(mV)", False, 0.5e-6, 0.2),  # PicoScope 6
+        ("(ms),(mV)", True, 0.5e-3, 0.2),  # an empty line after the units
+        ("(us),(mV)", False, 0.5e-6, 0.2),  # none, as the user's guide shows it
         ("(\u00b5s),(V)", True, 0.5e-6, 200.0),
         ("(s),(uV)", False, 0.5, 200e-6),
     ],
