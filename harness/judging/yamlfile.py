@@ -68,13 +68,13 @@ def _walk(
     path: PathKey,
     lines: dict[PathKey, int],
     source: Path,
-    walked: set[int] | None = None,
+    walked: dict[int, PathKey] | None = None,
 ) -> None:
     lines[path] = node.start_mark.line + 1
-    walked = set() if walked is None else walked
+    walked = {} if walked is None else walked  # each node's id -> its (first) path
     if id(node) in walked:  # an alias: walking shared nodes again is exponential
         return
-    walked.add(id(node))
+    walked[id(node)] = path
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -126,10 +126,14 @@ def _decode(raw: bytes, source: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-class _NumberTooLong(Exception):
-    def __init__(self, node: yaml.Node) -> None:
+class _BadScalar(Exception):
+    """A scalar YAML's grammar matched but Python cannot build: ``expected`` says what."""
+
+    def __init__(self, node: yaml.Node, expected: str, got: object = None) -> None:
         self.line = node.start_mark.line + 1
-        super().__init__(f"a number of at most {sys.get_int_max_str_digits()} digits")
+        self.node_id = id(node)
+        self.got = got
+        super().__init__(expected)
 
 
 class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -143,10 +147,23 @@ def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
     try:
         return int(yaml.constructor.SafeConstructor.construct_yaml_int(loader, node))
     except ValueError:  # Python's limit on int(str) digits; YAML's own grammar matched
-        raise _NumberTooLong(node) from None
+        expected = f"a number of at most {sys.get_int_max_str_digits()} digits"
+        raise _BadScalar(node, expected) from None
+
+
+def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
+    """A date YAML's pattern matches but the calendar has not (``2026-13-01``,
+    ``2027-02-30``, a calibration due date mistyped) made PyYAML raise a bare
+    ``ValueError`` and the loader crash with a traceback; here it is an error naming its
+    line and field."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise _BadScalar(node, f"a real calendar date, YYYY-MM-DD ({exc})", node.value) from None
 
 
 _SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def parse_yaml(text: str, source: str | Path) -> YamlDocument:
@@ -154,14 +171,17 @@ def parse_yaml(text: str, source: str | Path) -> YamlDocument:
     src = Path(source)
     loader = _SafeLoader(text)
     lines: dict[PathKey, int] = {}
+    paths: dict[int, PathKey] = {}
     try:  # one parse: the node tree (for line numbers), then the data built from it
         node = loader.get_single_node()
         if node is not None:
-            _walk(node, (), lines, src)
+            _walk(node, (), lines, src, paths)
         data = loader.construct_document(node) if node is not None else None
-    except _NumberTooLong as exc:
-        at = max((p for p, n in lines.items() if n == exc.line), key=len, default=())
-        raise InputError(src, dotted(at), str(exc), line=exc.line) from None
+    except _BadScalar as exc:
+        at = paths.get(exc.node_id)  # the scalar's own path: a flow mapping has several
+        if at is None:
+            at = max((p for p, n in lines.items() if n == exc.line), key=len, default=())
+        raise InputError(src, dotted(at), str(exc), line=exc.line, got=exc.got) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

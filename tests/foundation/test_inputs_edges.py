@@ -4,13 +4,17 @@ Every case is a spec or bench file a person could plausibly save; the expected o
 written out by hand from the text, never computed by the loader under test.
 """
 
+import re
 from pathlib import Path
 
 import pytest
 
 from harness.data import RMD1_SPEC
+from harness.definitions.bench_file import load_bench
 from harness.errors import InputError
 from harness.judging.spec import load_spec
+
+SIM_BENCH = Path(RMD1_SPEC).parents[1] / "benches" / "sim.yaml"
 
 
 def test_spec_saved_as_windows_1252_is_an_input_error(tmp_path: Path) -> None:
@@ -25,3 +29,34 @@ def test_spec_saved_as_windows_1252_is_an_input_error(tmp_path: Path) -> None:
     assert "UTF-8" in info.value.expected
     assert info.value.line == 3  # the first "§" of rmd1.yaml is on its line 3
     assert str(path) in str(info.value)
+
+
+def _bench_with_due(tmp_path: Path, due: str) -> Path:
+    text = SIM_BENCH.read_text(encoding="utf-8")
+    text = re.sub(r"calibration_due: \S+", f"calibration_due: {due}", text, count=1)
+    path = tmp_path / "bench.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("due", ["2026-13-01", "2027-02-30", "2027-04-31"])
+def test_impossible_calibration_date_is_an_input_error(tmp_path: Path, due: str) -> None:
+    path = _bench_with_due(tmp_path, due)
+    with pytest.raises(InputError) as info:
+        load_bench(path)
+    assert info.value.field == "instruments[0].calibration_due"
+    assert info.value.line == 31  # where sim.yaml's first calibration_due is
+    assert "date" in info.value.expected
+    assert info.value.got == due
+
+
+def test_impossible_date_in_a_flow_mapping_names_its_own_key(tmp_path: Path) -> None:
+    # sim.yaml line 85: R500's calibration {date: 2026-09-30, due: 2027-09-30, ...}
+    text = SIM_BENCH.read_text(encoding="utf-8")
+    text = text.replace("due: 2027-09-30, certificate", "due: 2027-09-31, certificate", 1)
+    path = tmp_path / "bench.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_bench(path)
+    assert (info.value.field, info.value.line) == ("loads[0].calibration.due", 85)
+    assert info.value.got == "2027-09-31"
