@@ -12,6 +12,7 @@ traceback; here it is an error naming its line and field like any other.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -143,7 +144,29 @@ class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
     read by :func:`_construct_int`."""
 
 
+_OTHER_BASE = re.compile(r"^[-+]?(0[0-7_]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?)$")
+"""YAML 1.1 numbers a person reads in base ten but YAML does not: ``010`` (octal, 8) and
+``1:30`` (base 60, 90; ``1:30.5`` is 90.5)."""
+
+
+def _not_another_base(node: yaml.ScalarNode) -> None:
+    """A plain ``010`` or ``1:30`` is an error rather than 8 or 90.
+
+    YAML 1.1 reads a leading zero as octal and colons as base 60, so ``upper: 0100`` in a
+    spec was a limit of 64, ``level: 010`` level 8, and ``1:30`` 90 in whatever unit the
+    field has: wrong values accepted without a word. Quoted, they are text and parsed as
+    written (``"0100"`` is 100); ``0x..`` and ``0b..`` say their base and are kept."""
+    if _OTHER_BASE.match(node.value):
+        raise _BadScalar(
+            node,
+            "a number in base ten without a leading zero or colons (YAML 1.1 reads 010 as "
+            "octal 8 and 1:30 as 90): write it plainly, or quote it",
+            node.value,
+        )
+
+
 def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
+    _not_another_base(node)
     try:
         return int(yaml.constructor.SafeConstructor.construct_yaml_int(loader, node))
     except ValueError:  # Python's limit on int(str) digits; YAML's own grammar matched
@@ -162,7 +185,13 @@ def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
         raise _BadScalar(node, f"a real calendar date, YYYY-MM-DD ({exc})", node.value) from None
 
 
+def _construct_float(loader: Any, node: yaml.ScalarNode) -> float:
+    _not_another_base(node)
+    return float(yaml.constructor.SafeConstructor.construct_yaml_float(loader, node))
+
+
 _SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_SafeLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 

@@ -60,3 +60,46 @@ def test_impossible_date_in_a_flow_mapping_names_its_own_key(tmp_path: Path) -> 
         load_bench(path)
     assert (info.value.field, info.value.line) == ("loads[0].calibration.due", 85)
     assert info.value.got == "2027-09-31"
+
+
+def _spec_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = RMD1_SPEC.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "spec.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+# (text written, field, line): rmd1.yaml's OUT-AMP-L1 has upper on line 27, conditions
+# on line 28; YAML 1.1 reads 0100 as octal 64, 010 as 8 and 1:30 (base 60) as 90
+@pytest.mark.parametrize(
+    ("old", "new", "field", "line", "got"),
+    [
+        ("upper: 96 uA", "upper: 0100", "requirements[0].upper", 27, "0100"),
+        ("upper: 96 uA", "upper: -010", "requirements[0].upper", 27, "-010"),
+        ("upper: 96 uA", "upper: 1:30", "requirements[0].upper", 27, "1:30"),
+        ("upper: 96 uA", "upper: 1:30.5", "requirements[0].upper", 27, "1:30.5"),
+        ("level: 1, frequency", "level: 010, frequency", "requirements[0].conditions.level", 28,
+         "010"),
+    ],
+)  # fmt: skip
+def test_number_yaml_reads_in_another_base_is_an_input_error(
+    tmp_path: Path, old: str, new: str, field: str, line: int, got: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        load_spec(_spec_with(tmp_path, old, new))
+    assert (info.value.field, info.value.line, info.value.got) == (field, line, got)
+
+
+@pytest.mark.parametrize(
+    ("new", "upper"),
+    [
+        ("upper: 100", 100.0),
+        ("upper: 1_000", 1000.0),
+        ("upper: 96.5", 96.5),
+        ("upper: 0x64", 100.0),
+    ],
+)
+def test_plain_numbers_still_read_as_written(tmp_path: Path, new: str, upper: float) -> None:
+    spec = load_spec(_spec_with(tmp_path, "upper: 96 uA", new))
+    assert spec.requirement("OUT-AMP-L1").upper_limit == upper
