@@ -304,5 +304,8 @@ def load_spec(path: str | Path) -> Spec:
     ids = [r.id for r in parsed.requirements]
     require_unique(doc, "requirements", "id", ids, "a requirement id used once")
     requirements = dict(zip(ids, parsed.requirements, strict=True))
-    digest = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+    # the bytes, not the text: the text has CRLF made LF, so a spec saved on Windows had a
+    # SHA-256 in its report that no tool computing it from the file would find
+    raw = doc.raw if doc.raw is not None else doc.text.encode("utf-8")
+    digest = hashlib.sha256(raw).hexdigest()
     return Spec(path=doc.source, sha256=digest, header=parsed.spec, requirements=requirements)

@@ -53,6 +53,9 @@ class YamlDocument:
     data: Any
     text: str
     lines: dict[PathKey, int] = field(default_factory=dict)
+    raw: bytes | None = None
+    """The file's bytes as read (``text`` has its newlines made ``\n``): what a hash that
+    must match the file's own (``sha256sum``) is computed over."""
 
     def line_of(self, path: Sequence[str | int]) -> int | None:
         """The line of the value at ``path``, or of its nearest enclosing value."""
@@ -107,7 +110,7 @@ def load_yaml(path: str | Path) -> YamlDocument:
         raw = source.read_bytes()
     except OSError as exc:
         raise InputError(source, "file", "a readable file", got=exc.strerror) from exc
-    return parse_yaml(_decode(raw, source), source)
+    return parse_yaml(_decode(raw, source), source, raw=raw)
 
 
 def _decode(raw: bytes, source: Path) -> str:
@@ -195,8 +198,9 @@ _SafeLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def parse_yaml(text: str, source: str | Path) -> YamlDocument:
-    """Parse YAML ``text`` that came from ``source`` (used in error messages)."""
+def parse_yaml(text: str, source: str | Path, raw: bytes | None = None) -> YamlDocument:
+    """Parse YAML ``text`` that came from ``source`` (used in error messages), read from
+    the bytes ``raw`` where it was a file."""
     src = Path(source)
     loader = _SafeLoader(text)
     lines: dict[PathKey, int] = {}
@@ -220,7 +224,7 @@ def parse_yaml(text: str, source: str | Path) -> YamlDocument:
         raise InputError(src, "yaml", f"valid YAML syntax ({exc})") from exc
     finally:
         loader.dispose()
-    return YamlDocument(source=src, data=data, text=text, lines=lines)
+    return YamlDocument(source=src, data=data, text=text, lines=lines, raw=raw)
 
 
 def dotted(loc: Sequence[str | int]) -> str:

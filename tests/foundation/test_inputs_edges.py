@@ -4,6 +4,7 @@ Every case is a spec or bench file a person could plausibly save; the expected o
 written out by hand from the text, never computed by the loader under test.
 """
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -103,3 +104,17 @@ def test_number_yaml_reads_in_another_base_is_an_input_error(
 def test_plain_numbers_still_read_as_written(tmp_path: Path, new: str, upper: float) -> None:
     spec = load_spec(_spec_with(tmp_path, "upper: 96 uA", new))
     assert spec.requirement("OUT-AMP-L1").upper_limit == upper
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b"\r"])
+def test_spec_hash_is_of_the_bytes_of_a_file_with_windows_newlines(
+    tmp_path: Path, newline: bytes
+) -> None:
+    # a spec saved on Windows (or checked out with CRLF): the report's SHA-256 must be the
+    # one `sha256sum` gives for the file, which is what the spec docstring promises
+    raw = RMD1_SPEC.read_bytes().replace(b"\n", newline)
+    path = tmp_path / "spec.yaml"
+    path.write_bytes(raw)
+    spec = load_spec(path)
+    assert spec.sha256 == hashlib.sha256(raw).hexdigest()
+    assert spec.requirement("OUT-AMP-L1").upper_limit == 96.0  # and it reads the same
