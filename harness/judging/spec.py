@@ -173,6 +173,9 @@ class Requirement(BaseModel):
 
     @model_validator(mode="after")
     def _limits_consistent(self) -> Requirement:
+        """Limits parse in ``unit``, lower <= upper, and the nominal lies within them: a
+        nominal outside its limits is a typo in one of them (which one cannot be told),
+        and the nominal is used as written (a record is sized from a frequency's)."""
         values: dict[str, float | None] = {}
         for name in ("nominal", "lower", "upper"):
             raw = getattr(self, name)
@@ -193,7 +196,16 @@ class Requirement(BaseModel):
                 "lower",
                 f"a lower limit at or below the upper limit ({self.upper}), got {self.lower}",
             )
-        self._nominal, self._lower, self._upper = values["nominal"], lower, upper
+        nominal = values["nominal"]
+        if nominal is not None and not (
+            (lower is None or lower <= nominal) and (upper is None or nominal <= upper)
+        ):
+            bounds = " and ".join(
+                f"{word} {raw}" for word, raw in (("at least", self.lower), ("at most", self.upper))
+                if raw is not None
+            )  # fmt: skip
+            raise FieldError("nominal", f"a nominal value within the limits ({bounds})")
+        self._nominal, self._lower, self._upper = nominal, lower, upper
         return self
 
     @property

@@ -118,3 +118,27 @@ def test_spec_hash_is_of_the_bytes_of_a_file_with_windows_newlines(
     spec = load_spec(path)
     assert spec.sha256 == hashlib.sha256(raw).hexdigest()
     assert spec.requirement("OUT-AMP-L1").upper_limit == 96.0  # and it reads the same
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "got"),
+    [
+        ("nominal: 80 uA", "nominal: 800 uA", "800 uA"),  # limits 64 - 96 uA: a typo somewhere
+        ("nominal: 80 uA", "nominal: 60 uA", "60 uA"),
+    ],
+)
+def test_nominal_outside_its_limits_is_an_input_error(
+    tmp_path: Path, old: str, new: str, got: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        load_spec(_spec_with(tmp_path, old, new))
+    assert (info.value.field, info.value.line, info.value.got) == (
+        "requirements[0].nominal",
+        25,
+        got,
+    )
+
+
+def test_nominal_on_a_limit_is_accepted(tmp_path: Path) -> None:
+    spec = load_spec(_spec_with(tmp_path, "nominal: 80 uA", "nominal: 96 uA"))
+    assert spec.requirement("OUT-AMP-L1").nominal_value == 96.0
