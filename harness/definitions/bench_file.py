@@ -189,6 +189,14 @@ class InstrumentEntry(_Strict):
         return None
 
 
+def _is_bare_number(value: str | float) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
 class LoadEntry(_Strict):
     """A load resistor: the reference standard of every current taken as i = v/R."""
 
@@ -207,6 +215,16 @@ class LoadEntry(_Strict):
 
     @model_validator(mode="after")
     def _values_parse(self) -> LoadEntry:
+        """Both values parse; the tolerance carries its unit (``0.1 %``, ``500 ppm``).
+
+        A bare ``0.001`` was read as 0.001 %: written as a fraction (0.1 %), it made the
+        load's term of every current's uncertainty budget 100 times too small, and a
+        guarded verdict passed readings closer to a limit than the bench can tell."""
+        if _is_bare_number(self.tolerance):
+            raise FieldError(
+                "tolerance", "a tolerance with its unit, such as '0.1 %' or '500 ppm' "
+                "(a bare number could be a fraction or a percentage)",
+            )  # fmt: skip
         for field_name, unit in (("nominal", "ohm"), ("tolerance", "%")):
             try:
                 parse_quantity(getattr(self, field_name), unit)

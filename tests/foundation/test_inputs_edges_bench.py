@@ -1,0 +1,37 @@
+"""Bench files as people write them: a load tolerance without its unit."""
+
+from pathlib import Path
+
+import pytest
+
+from harness.data import RMD1_SPEC
+from harness.definitions.bench_file import load_bench
+from harness.errors import InputError
+
+SIM_BENCH = Path(RMD1_SPEC).parents[1] / "benches" / "sim.yaml"
+
+
+def _bench(tmp_path: Path, old: str, new: str) -> Path:
+    text = SIM_BENCH.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "bench.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+# sim.yaml line 85 is the R500 load, 'tolerance: 0.1 %'. A bare 0.001 was read as
+# 0.001 % (a budget term 100x smaller than the 0.1 % its writer meant as a fraction)
+@pytest.mark.parametrize("bare", ["0.001", "1", '"0.001"'])
+def test_load_tolerance_without_unit_is_an_input_error(tmp_path: Path, bare: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_bench(_bench(tmp_path, "tolerance: 0.1 %", f"tolerance: {bare}"))
+    assert (info.value.field, info.value.line) == ("loads[0].tolerance", 85)
+    assert "%" in info.value.expected
+
+
+@pytest.mark.parametrize(
+    ("written", "fraction"), [("0.1 %", 0.001), ("1%", 0.01), ("500 ppm", 5e-4)]
+)
+def test_load_tolerance_with_unit_is_read(tmp_path: Path, written: str, fraction: float) -> None:
+    bench = load_bench(_bench(tmp_path, "tolerance: 0.1 %", f"tolerance: {written}"))
+    assert bench.document.loads[0].tolerance_fraction == pytest.approx(fraction, rel=1e-12)
