@@ -103,6 +103,18 @@ CALIBRATION_EXEMPT_ROLES: frozenset[str] = frozenset({"load_switch"})
 """Roles that measure nothing: a relay matrix selects a load, the load is the standard."""
 
 
+def _is_bare_number(value: str | float) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+RANGE_UNITS: dict[str, str] = {"ammeter": "A", "power_supply": "V", "oscilloscope": "V"}
+"""The unit of the ranges of a role's accuracy lines (``harness.procedures.budgets``)."""
+
+
 class InstrumentEntry(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     role: Role
@@ -172,6 +184,26 @@ class InstrumentEntry(_Strict):
         return None
 
     @model_validator(mode="after")
+    def _ranges_in_unit(self) -> InstrumentEntry:
+        """Each accuracy line's range is a quantity in the role's unit (``100 uA``).
+
+        The budget finds a line by its range and skips one that does not parse, so a
+        typo (``100 uAA``), another unit or a bare ``100`` silently replaced the line
+        written by the assumed ±0.1 % of range; smaller than a certificate's stated
+        accuracy, it understated every reading's uncertainty."""
+        unit = RANGE_UNITS.get(self.role)
+        for index, spec in enumerate(self.accuracy if unit else ()):
+            try:
+                parse_quantity(spec.range, unit or "")
+                bare = _is_bare_number(spec.range)
+            except UnitParseError:
+                bare = True
+            if bare:
+                expected = f"a range in {unit} with its unit, such as 1 m{unit}"
+                raise FieldError(("accuracy", index, "range"), expected)
+        return self
+
+    @model_validator(mode="after")
     def _one_due_date(self) -> InstrumentEntry:
         due = None if self.calibration is None else self.calibration.due
         if due is not None and due != self.calibration_due:
@@ -187,14 +219,6 @@ class InstrumentEntry(_Strict):
             except UnitParseError:
                 continue
         return None
-
-
-def _is_bare_number(value: str | float) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
 
 
 class LoadEntry(_Strict):

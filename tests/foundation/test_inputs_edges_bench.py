@@ -35,3 +35,23 @@ def test_load_tolerance_without_unit_is_an_input_error(tmp_path: Path, bare: str
 def test_load_tolerance_with_unit_is_read(tmp_path: Path, written: str, fraction: float) -> None:
     bench = load_bench(_bench(tmp_path, "tolerance: 0.1 %", f"tolerance: {written}"))
     assert bench.document.loads[0].tolerance_fraction == pytest.approx(fraction, rel=1e-12)
+
+
+# sim.yaml line 34: the ammeter's '{range: 100 uA, reading_pct: 0.05, range_pct: 0.025}'.
+# A range that did not parse in amperes was skipped when the budget looked its line up,
+# so the line written was silently replaced by the assumed 0.1 % of range
+@pytest.mark.parametrize("written", ["100 uAA", "100 uV", "100", "'100'"])
+def test_accuracy_range_not_in_the_roles_unit_is_an_input_error(
+    tmp_path: Path, written: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        load_bench(_bench(tmp_path, "range: 100 uA", f"range: {written}"))
+    assert (info.value.field, info.value.line) == ("instruments[0].accuracy[0].range", 34)
+    assert "A" in info.value.expected
+
+
+@pytest.mark.parametrize("written", ["100 uA", "100uA", "100 µA", "0.1 mA"])
+def test_accuracy_range_in_amperes_is_found(tmp_path: Path, written: str) -> None:
+    bench = load_bench(_bench(tmp_path, "range: 100 uA", f"range: {written}"))
+    line = bench.document.instruments[0].accuracy_for(100.0, "uA")
+    assert line is not None and (line.reading_pct, line.range_pct) == (0.05, 0.025)
