@@ -1,4 +1,5 @@
-"""Bench files as people write them: a load tolerance without its unit."""
+"""Bench files as people write them: a load tolerance without its unit, an accuracy
+line whose range does not read."""
 
 from pathlib import Path
 
