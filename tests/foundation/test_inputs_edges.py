@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from edited_inputs import edited_copy
 
 from harness.data import RMD1_SPEC
 from harness.definitions.bench_file import load_bench
@@ -64,11 +65,7 @@ def test_impossible_date_in_a_flow_mapping_names_its_own_key(tmp_path: Path) -> 
 
 
 def _spec_with(tmp_path: Path, old: str, new: str) -> Path:
-    text = RMD1_SPEC.read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / "spec.yaml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
+    return edited_copy(Path(RMD1_SPEC), tmp_path, old, new)
 
 
 # (text written, field, line): rmd1.yaml's OUT-AMP-L1 has upper on line 27, conditions

@@ -4,6 +4,7 @@ line whose range does not read."""
 from pathlib import Path
 
 import pytest
+from edited_inputs import edited_copy
 
 from harness.data import RMD1_SPEC
 from harness.definitions.bench_file import load_bench
@@ -13,11 +14,7 @@ SIM_BENCH = Path(RMD1_SPEC).parents[1] / "benches" / "sim.yaml"
 
 
 def _bench(tmp_path: Path, old: str, new: str) -> Path:
-    text = SIM_BENCH.read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / "bench.yaml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
+    return edited_copy(SIM_BENCH, tmp_path, old, new)
 
 
 # sim.yaml line 85 is the R500 load, 'tolerance: 0.1 %'. A bare 0.001 was read as
