@@ -239,7 +239,8 @@ class LoadEntry(_Strict):
 
     @model_validator(mode="after")
     def _values_parse(self) -> LoadEntry:
-        """Both values parse; the tolerance carries its unit (``0.1 %``, ``500 ppm``).
+        """Both values parse, the resistance above 0 and the tolerance not below; the
+        tolerance carries its unit (``0.1 %``, ``500 ppm``).
 
         A bare ``0.001`` was read as 0.001 %: written as a fraction (0.1 %), it made the
         load's term of every current's uncertainty budget 100 times too small, and a
@@ -249,11 +250,19 @@ class LoadEntry(_Strict):
                 "tolerance", "a tolerance with its unit, such as '0.1 %' or '500 ppm' "
                 "(a bare number could be a fraction or a percentage)",
             )  # fmt: skip
+        values = {}
         for field_name, unit in (("nominal", "ohm"), ("tolerance", "%")):
             try:
-                parse_quantity(getattr(self, field_name), unit)
+                values[field_name] = parse_quantity(getattr(self, field_name), unit)
             except UnitParseError as exc:
                 raise FieldError(field_name, str(exc)) from None
+        # every current is i = v / R: a zero load made it infinite, a negative one
+        # reversed it, so a polarity (OUT-AMP's "both polarities", WAV-DC) was judged
+        # on the other one; a tolerance is a half-width, never below zero
+        if not values["nominal"] > 0:
+            raise FieldError("nominal", "a resistance above 0 ohm")
+        if values["tolerance"] < 0:
+            raise FieldError("tolerance", "a tolerance of 0 % or more")
         return self
 
     @property

@@ -53,3 +53,19 @@ def test_accuracy_range_in_amperes_is_found(tmp_path: Path, written: str) -> Non
     bench = load_bench(_bench(tmp_path, "range: 100 uA", f"range: {written}"))
     line = bench.document.instruments[0].accuracy_for(100.0, "uA")
     assert line is not None and (line.reading_pct, line.range_pct) == (0.05, 0.025)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("nominal: 500 ohm", "nominal: 0 ohm", "loads[0].nominal"),  # i = v / 0
+        ("nominal: 500 ohm", "nominal: -500 ohm", "loads[0].nominal"),  # every current reversed
+        ("tolerance: 0.1 %", "tolerance: -0.1 %", "loads[0].tolerance"),
+    ],
+)
+def test_a_load_of_zero_or_negative_ohms_is_an_input_error(
+    tmp_path: Path, old: str, new: str, field: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        load_bench(_bench(tmp_path, old, new))
+    assert info.value.field == field
