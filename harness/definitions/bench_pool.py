@@ -50,11 +50,17 @@ def parse_serials(text: str) -> list[str]:
     if text.startswith("@"):
         path = Path(text[1:])
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            raw = path.read_bytes()
         except OSError as exc:
             raise InputError(
                 path, "serials", "a readable file of serials", got=exc.strerror
             ) from exc
+        try:
+            lines = raw.decode("utf-8").splitlines()
+        except UnicodeDecodeError as exc:  # a label printer's or Excel's export: one line
+            line = raw[: exc.start].count(b"\n") + 1
+            got = f"byte 0x{raw[exc.start]:02X}"
+            raise InputError(path, "serials", "UTF-8 text", line=line, got=got) from None
         serials = [s.split("#", 1)[0].strip() for s in lines]
     else:
         serials = [s.strip() for s in text.split(",")]

@@ -25,6 +25,17 @@ def test_pool_file_resolves_benches(tmp_path):
         load_pool(bad)
 
 
+def test_a_serials_file_that_is_not_utf8_names_its_line(tmp_path):
+    """A list saved by a spreadsheet in Windows-1252 ('SN-µ1' with one byte for µ) raised
+    a bare UnicodeDecodeError; it is an input error naming the file and the line."""
+    listed = tmp_path / "serials.txt"
+    listed.write_bytes(b"SN-1\nSN-2\nSN-\xb51\n")
+    with pytest.raises(InputError) as info:
+        parse_serials(f"@{listed}")
+    assert (info.value.line, info.value.got) == (3, "byte 0xB5")
+    assert str(listed) in str(info.value)
+
+
 def test_serials_from_text_or_file(tmp_path):
     assert parse_serials("A-1, A-2") == ["A-1", "A-2"]
     listed = tmp_path / "serials.txt"
