@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import InputError
+from harness.judging.input_file import read_input, utf8_text
 from harness.judging.names import check_identifier
 from harness.judging.yamlfile import load_yaml, validate
 
@@ -49,18 +50,8 @@ def parse_serials(text: str) -> list[str]:
     """``SN1,SN2`` or ``@file`` (one serial a line; blank lines and # comments skipped)."""
     if text.startswith("@"):
         path = Path(text[1:])
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise InputError(
-                path, "serials", "a readable file of serials", got=exc.strerror
-            ) from exc
-        try:
-            lines = raw.decode("utf-8").splitlines()
-        except UnicodeDecodeError as exc:  # a label printer's or Excel's export: one line
-            line = raw[: exc.start].count(b"\n") + 1
-            got = f"byte 0x{raw[exc.start]:02X}"
-            raise InputError(path, "serials", "UTF-8 text", line=line, got=got) from None
+        raw = read_input(path, "serials", "a readable file of serials")
+        lines = utf8_text(raw, path, "serials", "UTF-8 text").splitlines()
         serials = [s.split("#", 1)[0].strip() for s in lines]
     else:
         serials = [s.strip() for s in text.split(",")]

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import InputError
+from harness.judging.input_file import read_input, utf8_text
 from harness.judging.units import brief
 
 PathKey = tuple[str | int, ...]
@@ -104,29 +105,14 @@ def _walk(
 def load_yaml(path: str | Path) -> YamlDocument:
     """Read and parse ``path``; syntax errors and duplicate keys become InputError."""
     source = Path(path)
-    if source.exists() and not source.is_file():  # a FIFO or a device would block the read
-        raise InputError(source, "file", "a regular file", got="not a regular file")
-    try:
-        raw = source.read_bytes()
-    except OSError as exc:
-        raise InputError(source, "file", "a readable file", got=exc.strerror) from exc
+    raw = read_input(source, "file")
     return parse_yaml(_decode(raw, source), source, raw=raw)
 
 
 def _decode(raw: bytes, source: Path) -> str:
-    """The text of ``raw`` as UTF-8, newlines made ``\n`` (as ``Path.read_text`` would).
-
-    A file saved by an editor in Windows-1252 or Latin-1 (a ``§``, ``µ`` or ``±`` as one
-    byte) is not UTF-8: ``UnicodeDecodeError`` is neither an ``OSError`` nor a YAML
-    error, so it escaped as a traceback. It is an InputError naming the line here."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        got = f"byte 0x{raw[exc.start]:02X}"
-        raise InputError(
-            source, "file", "UTF-8 text (save the file as UTF-8)", line=line, got=_Brief(got)
-        ) from None
+    """The text of ``raw`` as UTF-8 (``input_file.utf8_text``: a Windows-1252 file is an
+    InputError naming its line), newlines made ``\n`` as ``Path.read_text`` would."""
+    text = utf8_text(raw, source, "file", "UTF-8 text (save the file as UTF-8)")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

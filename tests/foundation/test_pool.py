@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,15 @@ def test_a_serials_file_that_is_not_utf8_names_its_line(tmp_path):
         parse_serials(f"@{listed}")
     assert (info.value.line, info.value.got) == (3, "byte 0xB5")
     assert str(listed) in str(info.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_serials_file_that_is_a_fifo_is_refused_not_waited_on(tmp_path):
+    """Reading a FIFO named as the list would block the line's start for ever."""
+    fifo = tmp_path / "serials"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="a regular file"):
+        parse_serials(f"@{fifo}")
 
 
 def test_serials_from_text_or_file(tmp_path):
