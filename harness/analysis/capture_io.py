@@ -491,15 +491,12 @@ def _numeric_columns(
     for name in names:
         raw = frame[name]
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        limit = _OVERLOAD if name == "volts" else math.inf  # a time is not a reading
-        bad = ~(np.abs(values) < limit)
-        if bad.any():
-            row = int(np.argmax(bad))
-            line = skip + row + 1
+        found = _first_unreadable(values, reading=name == "volts")
+        if found is not None:
+            row, expected = found
             cell = raw.iloc[row]
             got = "missing" if not isinstance(cell, str) and pd.isna(cell) else str(cell)
-            expected = _MARKER if np.isfinite(values[row]) else "a finite number"
-            raise InputError(path, name, expected, line=line, got=got)
+            raise InputError(path, name, expected, line=skip + row + 1, got=got)
         parsed.append(values)
     return parsed[0], parsed[1]
 
@@ -522,14 +519,23 @@ def _locate_parse_error(
 def _check_samples(path: Path, values: FloatArray, field: str, *, first_line: int | None) -> None:
     if values.size < 2:
         raise InputError(path, field, "at least 2 samples", got=f"{values.size} samples")
-    limit = math.inf if field.startswith("time") else _OVERLOAD  # a time is not a reading
-    bad = ~(np.abs(values) < limit)
-    if bad.any():
-        row = int(np.argmax(bad))
+    found = _first_unreadable(values, reading=not field.startswith("time"))
+    if found is not None:
+        row, expected = found
         where = f"{field} (row {row})" if first_line is None else field
         line = None if first_line is None else first_line + row
-        expected = _MARKER if np.isfinite(values[row]) else "a finite number"
         raise InputError(path, where, expected, line=line, got=float(values[row]))
+
+
+def _first_unreadable(values: FloatArray, *, reading: bool) -> tuple[int, str] | None:
+    """The first sample that is not a finite number, or (of a ``reading``, not a time) is
+    the overload marker, with what was expected there; None when there is none."""
+    limit = _OVERLOAD if reading else math.inf  # a time is not a reading
+    bad = ~(np.abs(values) < limit)
+    if not bad.any():
+        return None
+    row = int(np.argmax(bad))
+    return row, _MARKER if np.isfinite(values[row]) else "a finite number"
 
 
 def _check_uniform(path: Path, times: FloatArray, *, first_line: int | None) -> tuple[float, float]:
