@@ -12,12 +12,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Generator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from harness.plugin.conformity import failure_lines
 from harness.plugin.fixtures import measure_of
 from harness.plugin.session import MEASURE_KEY, compliance_run, declared
+
+if TYPE_CHECKING:
+    from harness.plugin.run import ComplianceRun
 
 _progress = logging.getLogger("harness.progress")  # shown on the operator's terminal
 
@@ -93,7 +97,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     try:
         table = run.finish(exitstatus, sealing=sealing)
     except KeyboardInterrupt:
-        table = _finish_interrupted(session, exitstatus, sealing=sealing)
+        table = _finish_interrupted(session, run, exitstatus, sealing=sealing)
     if table is not None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
@@ -101,11 +105,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(f"hil: run {run.options.run_id} results: {table}")
 
 
-def _finish_interrupted(session: pytest.Session, exitstatus: int, *, sealing: bool) -> Path | None:
+def _finish_interrupted(
+    session: pytest.Session, run: ComplianceRun, exitstatus: int, *, sealing: bool
+) -> Path | None:
     """Ctrl-C (or SIGTERM) landed while the run's results were being written, after its
     last test: write them whole anyway, and end the session "interrupted".
 
-    The interrupt may have come between any two steps of ``RunInProgress.finish`` (the
+    The interrupt may have come between any two steps of ``ComplianceRun.finish`` (the
     store's status, results.parquet, run.json); each step is whole or absent (files are
     renamed into place) and doing them again gives the same files, so they are simply
     done again: ~20 ms, where leaving them would make the next start do it. A run that
@@ -114,8 +120,6 @@ def _finish_interrupted(session: pytest.Session, exitstatus: int, *, sealing: bo
     second interrupt meanwhile ends ``hil run`` with status 2 all the same
     (``harness.cli.run``), and the next start finds the run.
     """
-    run = compliance_run(session.config)
-    assert run is not None
     table = run.finish(exitstatus, sealing=sealing)
     session.exitstatus = pytest.ExitCode.INTERRUPTED
     if sealing:
